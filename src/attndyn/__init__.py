@@ -1,0 +1,15 @@
+"""attndyn: self-attention as interacting particles on the sphere.
+
+The landscape side renders the convergence landscape of a tiny attention map over a grid of
+parameters (see :mod:`attndyn.spec` for the formulation and :func:`attndyn.render_landscape`
+for the entry point).
+"""
+
+__version__ = "0.1.0"
+
+from attndyn.errors import UserError
+from attndyn.job import Job
+from attndyn.render import Landscape, render_landscape
+from attndyn.spec import LandscapeSpec
+
+__all__ = ["Job", "Landscape", "LandscapeSpec", "UserError", "__version__", "render_landscape"]

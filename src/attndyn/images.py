@@ -1,0 +1,50 @@
+"""PNG pictures of fields, carrying their spec.
+
+The picture has one pixel per grid point. Row 0 of a field (the lowest y value) is the
+*bottom* row of the picture, so arrays are flipped vertically on the way out. The spec is
+stored as JSON in the PNG text chunk ``attndyn-spec``.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from attndyn import __version__
+from attndyn.errors import UserError
+from attndyn.outputs import write_atomic
+
+SPEC_CHUNK = "attndyn-spec"
+
+
+def binary_picture(labels: np.ndarray) -> Image.Image:
+    """White (255) where label is 1, black (0) elsewhere; lowest row at the bottom."""
+    return Image.fromarray(np.flipud(np.where(labels != 0, 255, 0).astype(np.uint8)), mode="L")
+
+
+def write_png(path: str | Path, picture: Image.Image, spec_json: str) -> None:
+    """Write ``picture`` to ``path`` atomically, with the spec in a text chunk."""
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt(SPEC_CHUNK, spec_json)
+    info.add_text("Software", f"attndyn {__version__}")
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", pnginfo=info, optimize=True)
+    write_atomic(path, lambda stream: stream.write(buffer.getvalue()))
+
+
+def read_png_spec(path: str | Path) -> str:
+    """The spec JSON stored in a PNG written by attndyn."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            text = getattr(image, "text", {}) or {}
+    except (OSError, ValueError) as error:
+        raise UserError(f"cannot read picture {str(path)!r}: {error}") from None
+    if SPEC_CHUNK not in text:
+        raise UserError(
+            f"picture {str(path)!r} has no {SPEC_CHUNK!r} chunk; it was not made by attndyn"
+        )
+    return text[SPEC_CHUNK]

@@ -1,0 +1,133 @@
+"""A job: a spec plus the data it refers to (an explicit initial-point array, if any).
+
+Engines compute jobs. :meth:`Job.initial_points` is the single place that says which
+configuration a pixel starts from, so every engine starts every pixel from the same points.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from attndyn.errors import UserError
+from attndyn.initial import pixel_points, shared_points
+from attndyn.spec import LandscapeSpec
+
+UNIT_NORM_TOLERANCE = 1e-5
+
+
+def x0_digest(x0: np.ndarray) -> str:
+    """sha256 of an initial-point array: its shape, then its values as little-endian float64."""
+    canonical = np.ascontiguousarray(x0, dtype="<f8")
+    digest = hashlib.sha256(repr(canonical.shape).encode())
+    digest.update(canonical.tobytes())
+    return digest.hexdigest()
+
+
+def check_x0(x0: np.ndarray, *, normalize: bool, source: str = "x0") -> np.ndarray:
+    """Validate an initial-point array of shape (n, 2) or (H, W, n, 2) and return it as float64.
+
+    Rows must be finite and non-zero. Rows whose norm differs from 1 by more than
+    ``UNIT_NORM_TOLERANCE`` are refused, unless ``normalize`` is set, when every row is divided
+    by its norm.
+    """
+    array = np.asarray(x0)
+    if array.dtype.kind not in "fiu":
+        raise UserError(f"{source} has dtype {array.dtype}; it must hold real numbers")
+    if array.ndim not in (2, 4) or array.shape[-1] != 2 or array.shape[-2] < 1:
+        raise UserError(
+            f"{source} has shape {array.shape}; allowed shapes are (n, 2) or (H, W, n, 2)"
+        )
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise UserError(f"{source} holds non-finite values; every entry must be finite")
+    norms = np.linalg.norm(array, axis=-1)
+    if (norms == 0).any():
+        index = tuple(int(i) for i in np.argwhere(norms == 0)[0])
+        raise UserError(f"{source} row {index} is zero; every point must be a non-zero vector")
+    if normalize:
+        return array / norms[..., None]
+    error = np.abs(norms - 1.0)
+    if error.max() > UNIT_NORM_TOLERANCE:
+        index = tuple(int(i) for i in np.unravel_index(np.argmax(error), error.shape))
+        raise UserError(
+            f"{source} row {index} has norm {norms[index]:.6g}, not 1 (tolerance "
+            f"{UNIT_NORM_TOLERANCE:g}); pass --normalize-x0 to normalise every row"
+        )
+    return array
+
+
+def load_x0(path: str | Path, *, normalize: bool) -> np.ndarray:
+    """Load and check an initial-point ``.npy`` file (see :func:`check_x0`)."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise UserError(f"x0 file {str(path)!r} does not exist") from None
+    except (ValueError, OSError) as error:
+        raise UserError(f"x0 file {str(path)!r} is not a readable .npy array: {error}") from None
+    if not isinstance(array, np.ndarray):
+        raise UserError(f"x0 file {str(path)!r} holds several arrays; give one .npy array")
+    return check_x0(array, normalize=normalize, source=f"x0 file {str(path)!r}")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A spec and its explicit initial points (``x0``; only when ``spec.init == 'file'``)."""
+
+    spec: LandscapeSpec
+    x0: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        spec = self.spec
+        if spec.init != "file":
+            if self.x0 is not None:
+                raise UserError(f"init {spec.init!r} takes no x0 array; use init 'file'")
+            return
+        if self.x0 is None:
+            raise UserError("init 'file' needs an x0 array")
+        x0 = np.asarray(self.x0, dtype=np.float64)
+        if x0_digest(x0) != spec.x0_sha256:
+            raise UserError("x0 array does not match the sha256 recorded in the spec")
+        expected = (
+            (spec.height, spec.width, spec.n_points, 2) if spec.x0_per_pixel else (spec.n_points, 2)
+        )
+        if x0.shape != expected:
+            raise UserError(f"x0 has shape {x0.shape}; this spec needs {expected}")
+        object.__setattr__(self, "x0", x0)
+
+    @classmethod
+    def with_x0(cls, spec: LandscapeSpec, x0: np.ndarray) -> Job:
+        """A job starting from explicit points: ``spec`` is updated to init 'file'."""
+        from dataclasses import replace
+
+        x0 = check_x0(x0, normalize=False)
+        per_pixel = x0.ndim == 4
+        spec = replace(
+            spec,
+            init="file",
+            x0_sha256=x0_digest(x0),
+            x0_per_pixel=per_pixel,
+            n_points=x0.shape[-2],
+            **({"height": x0.shape[0], "width": x0.shape[1]} if per_pixel else {}),
+        )
+        return cls(spec, x0)
+
+    def initial_points(self, rows: np.ndarray, cols: np.ndarray, sample: int = 0) -> np.ndarray:
+        """Initial configurations for pixels ``(rows[k], cols[k])``: shape (P, n, 2)."""
+        spec = self.spec
+        rows = np.asarray(rows).ravel()
+        cols = np.asarray(cols).ravel()
+        if spec.init == "independent":
+            return pixel_points(
+                spec.seed, rows, cols, spec.n_points, sample=sample, dtype=spec.np_dtype
+            )
+        if spec.init == "shared":
+            one = shared_points(spec.seed, spec.n_points, sample=sample, dtype=spec.np_dtype)
+            return np.broadcast_to(one, (rows.size, *one.shape))
+        assert self.x0 is not None
+        if spec.x0_per_pixel:
+            return self.x0[rows, cols].astype(spec.np_dtype)
+        return np.broadcast_to(self.x0.astype(spec.np_dtype), (rows.size, *self.x0.shape))
