@@ -22,10 +22,10 @@ from attndyn.errors import UserError
 def check_writable(path: str | Path, *, suffix: str | None = None, what: str = "output") -> Path:
     """Refuse, before any work, an output path that cannot be written."""
     path = Path(path)
-    if suffix is not None and path.suffix.lower() != suffix:
-        raise UserError(f"{what} path {str(path)!r} must end in {suffix}")
     if path.is_dir():
         raise UserError(f"{what} path {str(path)!r} is a directory; give a file name")
+    if suffix is not None and path.suffix.lower() != suffix:
+        raise UserError(f"{what} path {str(path)!r} must end in {suffix}")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise UserError(f"{what} directory {str(parent)!r} does not exist")

@@ -1,0 +1,130 @@
+"""The reference engine against closed forms, hand computations and invariants."""
+
+import math
+
+import numpy as np
+import pytest
+
+from attndyn import Job, LandscapeSpec, render_landscape
+from attndyn.engines.numpy_ref import NumpyReferenceEngine, attention_step
+from attndyn.tiles import Tile
+
+I2 = np.eye(2)
+
+
+def batch(matrix, count=1, dtype=np.float64):
+    return np.broadcast_to(np.asarray(matrix, dtype=dtype).reshape(2, 2), (count, 2, 2))
+
+
+def step(X, wq=I2, wk=I2, wv=I2, beta=1.0, eps=0.0, dtype=np.float64):
+    X = np.asarray(X, dtype=dtype)[None]
+    return attention_step(
+        X,
+        batch(wq, dtype=dtype),
+        batch(wk, dtype=dtype),
+        batch(wv, dtype=dtype),
+        np.full(1, beta, dtype=dtype),
+        eps,
+    )[0]
+
+
+def test_one_point_is_a_normalised_linear_map():
+    # n = 1: the softmax is 1, so x <- W_V x / (|W_V x| + eps). A rotation turns x by theta
+    # and the norm follows r <- r / (r + eps) from r = 1.
+    theta, eps = 0.3, 1e-3
+    rotation = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+    x, r = np.array([[1.0, 0.0]]), 1.0
+    for t in range(1, 6):
+        x = step(x, wk=np.diag([5.0, -2.0]), wv=rotation, eps=eps)
+        r = r / (r + eps)
+        expected = r * np.array([math.cos(t * theta), math.sin(t * theta)])
+        np.testing.assert_allclose(x[0], expected, rtol=1e-12)
+
+
+def test_identity_query_and_value_by_hand():
+    # W_Q = W_V = I, W_K = diag(a, b), points e1 and e2: scores [[a, 0], [0, b]].
+    # Row 1 weighs (e^a, 1), row 2 weighs (1, e^b). With a = b = ln 3 the weights are
+    # (3/4, 1/4) and (1/4, 3/4), so the new points are (3, 1)/sqrt(10) and (1, 3)/sqrt(10).
+    a = b = math.log(3.0)
+    out = step([[1.0, 0.0], [0.0, 1.0]], wk=np.diag([a, b]))
+    np.testing.assert_allclose(out, np.array([[3.0, 1.0], [1.0, 3.0]]) / math.sqrt(10), rtol=1e-12)
+
+
+def test_saturated_softmax_is_a_hard_argmax():
+    # a = 2000: scores 2000 x_i0 x_j0, i.e. rows (2000, 1200) and (1200, 720). Both rows put
+    # all weight on x1 = e1 (exp(-800) and exp(-480) are 0 in float32), so both points become
+    # e1 / (1 + eps) after one step.
+    X = np.array([[1.0, 0.0], [0.6, 0.8]], dtype=np.float32)
+    out = step(X, wk=np.diag([2000.0, 0.0]), eps=1e-8, dtype=np.float32)
+    np.testing.assert_array_equal(out, np.float32([[1, 0], [1, 0]]) / np.float32(1 + 1e-8))
+
+
+def test_rows_stay_unit_norm():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 20, 2)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=-1, keepdims=True)
+    mats = [rng.standard_normal((64, 2, 2)).astype(np.float32) * 3 for _ in range(3)]
+    beta = np.ones(64, dtype=np.float32)
+    for _ in range(30):
+        X = attention_step(X, *mats, beta, 1e-8)
+        np.testing.assert_allclose(np.linalg.norm(X, axis=-1), 1.0, atol=1e-6)
+
+
+def spec_with(**overrides):
+    values = dict(wq=(0.3, -1.2, 0.8, 0.5), wv=(1.1, 0.4, -0.7, 0.9), width=6, height=5, steps=25)
+    values.update(overrides)
+    return LandscapeSpec(**values)
+
+
+def test_a_synchronised_start_stays_synchronised():
+    # All points equal: every row computes the same numbers, so delta is exactly 0.
+    x0 = np.broadcast_to(np.array([0.6, -0.8]), (5, 6, 7, 2))
+    result = render_landscape(Job.with_x0(spec_with(), x0))
+    assert (result.delta == 0).all() and (result.labels == 1).all()
+
+
+def test_antipodal_pair_synchronises_only_where_a_is_zero():
+    # x1 = e1, x2 = -e1, W_Q = W_V = I: scores a * [[1, -1], [-1, 1]]. For a != 0 the pair
+    # maps to (sign a) e1, -(sign a) e1: delta = 2 for ever. For a = 0 the weights are
+    # uniform, both points become 0 / (0 + eps) = 0 and delta = 0. b plays no part.
+    spec = spec_with(wq=(1, 0, 0, 1), wv=(1, 0, 0, 1), y_range=(-4, 12), x_range=(-3, 7))
+    result = render_landscape(Job.with_x0(spec, np.array([[1.0, 0.0], [-1.0, 0.0]])))
+    expected = np.zeros((5, 6), dtype=np.uint8)
+    expected[1, :] = 1  # y values -4, 0, 4, 8, 12: row 1 has a = 0
+    np.testing.assert_array_equal(result.labels, expected)
+    np.testing.assert_allclose(result.delta[expected == 0], 2.0 / (1 + 1e-8), rtol=1e-6)
+
+
+def test_delta_compares_only_the_first_coordinate():
+    # (0.6, 0.8) and (0.6, -0.8) with a = b = 200: each point attends only to itself, so the
+    # configuration is fixed. The points differ, but their first coordinates agree: label 1.
+    spec = spec_with(
+        wq=(1, 0, 0, 1),
+        wv=(1, 0, 0, 1),
+        x_range=(200, 201),
+        y_range=(200, 201),
+        width=2,
+        height=2,
+        steps=3,
+    )
+    result = render_landscape(Job.with_x0(spec, np.array([[0.6, 0.8], [0.6, -0.8]])))
+    assert (result.labels == 1).all()
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 5000])
+def test_chunk_size_does_not_change_results(chunk):
+    spec = spec_with(width=9, height=8)
+    job = Job(spec)
+    tile = Tile(0, spec.height, 0, spec.width)
+    reference = NumpyReferenceEngine(chunk_pixels=4096).compute(job, tile)
+    other = NumpyReferenceEngine(chunk_pixels=chunk).compute(job, tile)
+    np.testing.assert_array_equal(reference.delta, other.delta)
+    np.testing.assert_array_equal(reference.labels, other.labels)
+
+
+def test_float64_agrees_with_float32_away_from_the_threshold():
+    spec = spec_with(width=12, height=12)
+    single = render_landscape(spec)
+    double = render_landscape(LandscapeSpec(**{**spec.__dict__, "dtype": "float64"}))
+    clear = np.abs(np.log10(np.maximum(double.delta, 1e-30)) + 5) > 1.5
+    assert (single.labels[clear] == double.labels[clear]).mean() > 0.98

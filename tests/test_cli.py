@@ -1,0 +1,240 @@
+"""The command line: outputs, the independent Appendix A check, and every error path."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from attndyn import LandscapeSpec
+from attndyn.cli import main
+from attndyn.images import read_png_spec
+
+from appendix_a import appendix_a_numpy, to_seed_order
+from helpers import APPENDIX_B, random_unit_points
+
+
+def run(*argv):
+    return main([str(a) for a in argv])
+
+
+def matrix_text(values):
+    return ",".join(repr(v) for v in values)
+
+
+def test_render_writes_png_and_npz_with_the_spec(tmp_path, capsys):
+    png, npz = tmp_path / "a.png", tmp_path / "a.npz"
+    code = run("render", "--size", "12x7", "--steps", "10", "--seed", "3", "-o", png, "--save", npz)
+    assert code == 0
+    spec = LandscapeSpec.from_json(read_png_spec(png))
+    assert (spec.width, spec.height, spec.steps, spec.seed) == (12, 7, 10, 3)
+    with np.load(npz) as data:
+        assert data["labels"].dtype == np.uint8 and data["labels"].shape == (7, 12)
+        assert data["delta"].dtype == np.float32
+        assert LandscapeSpec.from_json(str(data["spec"])) == spec
+        picture = np.asarray(Image.open(png))
+        np.testing.assert_array_equal(picture, np.flipud(data["labels"]) * 255)
+    assert "12x7" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz", "a.png"]
+
+
+def test_seeded_matrices_are_the_same_on_every_run(tmp_path):
+    for name in ("a", "b"):
+        assert (
+            run(
+                "render",
+                "--size",
+                "4",
+                "--steps",
+                "1",
+                "--seed",
+                "77",
+                "-q",
+                "-o",
+                tmp_path / f"{name}.png",
+            )
+            == 0
+        )
+    first, second = (json.loads(read_png_spec(tmp_path / f"{n}.png")) for n in "ab")
+    assert first["wq"] == second["wq"] and first["wv"] == second["wv"]
+
+
+def test_negative_numbers_may_follow_an_option_with_a_space(tmp_path):
+    png = tmp_path / "n.png"
+    assert (
+        run(
+            "render",
+            "--size",
+            "3",
+            "--steps",
+            "1",
+            "--range",
+            "-2,-1",
+            "--wq",
+            "-1,0,0,-1",
+            "-q",
+            "-o",
+            png,
+        )
+        == 0
+    )
+    spec = json.loads(read_png_spec(png))
+    assert spec["x_range"] == [-2.0, -1.0] and spec["wq"] == [-1.0, 0.0, 0.0, -1.0]
+
+
+def test_agrees_with_a_transcription_of_appendix_a(tmp_path):
+    """The seed's own formulation, same matrices and per-pixel points, 64 x 64 grid."""
+    size = 64
+    wq, wv = APPENDIX_B[1679700]
+    x0 = random_unit_points((size, size, 20), seed=2024).astype(np.float32)
+    np.save(tmp_path / "x0.npy", x0)
+    npz = tmp_path / "out.npz"
+    assert (
+        run(
+            "render",
+            "--x0",
+            tmp_path / "x0.npy",
+            "--wq",
+            matrix_text(wq),
+            "--wv",
+            matrix_text(wv),
+            "--save",
+            npz,
+            "-q",
+        )
+        == 0
+    )
+    labels_grid, _ = appendix_a_numpy(
+        np.reshape(wq, (2, 2)), np.reshape(wv, (2, 2)), to_seed_order(x0), size
+    )
+    with np.load(npz) as data:
+        ours = data["labels"]
+    agreement = (ours == labels_grid.T).mean()
+    assert agreement >= 0.999, agreement
+    assert 0.05 < ours.mean() < 0.95  # a picture with both colours, not a trivial one
+
+
+def test_the_installed_command_exits_2_with_one_line(tmp_path):
+    command = shutil.which("attndyn") or str(Path(sys.executable).parent / "attndyn")
+    done = subprocess.run(
+        [command, "render", "--size", "0", "-o", tmp_path / "x.png"], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "--size '0'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--wq", "1,2,3"], "--wq '1,2,3' has 3 numbers; give 4"),
+        (["--wv", "1,a,0,1"], "--wv '1,a,0,1' is not 4 comma-separated numbers"),
+        (["--wq", "1,0,0,nan"], "non-finite"),
+        (["--wk", "inf,0,0,1"], "non-finite"),
+        (["--size", "0"], "--size '0' must be at least 1"),
+        (["--size", "-5"], "--size '-5' must be at least 1"),
+        (["--size", "10x0"], "--size '10x0' must be at least 1"),
+        (["--size", "big"], "--size 'big' is not R or WxH"),
+        (["--steps", "-1"], "--steps -1 is negative"),
+        (["--tol", "0"], "--tol 0.0 must be a finite number > 0"),
+        (["--tol", "-1e-5"], "--tol -1e-05 must be"),
+        (["--range", "3,1"], "lo must be less than hi"),
+        (["--x-range", "1,2,3"], "--x-range '1,2,3' has 3 numbers; give 2"),
+        (["--x-param", "wk22"], "unknown parameter 'wk22'; choose one of wq00"),
+        (["--size", "200000", "--steps", "100"], "pass --force"),
+        (["--points", "0"], "--points 0 must be >= 1"),
+        (["--seed", "-3"], "--seed -3 is outside"),
+        (["--normalize-x0"], "--normalize-x0 needs --x0"),
+    ],
+)
+def test_bad_values_get_one_line_and_exit_2(tmp_path, capsys, argv, fragment):
+    png = tmp_path / "x.png"
+    assert run("render", *argv, "-o", png) == 2
+    err = capsys.readouterr().err
+    assert fragment in err, err
+    assert err.startswith("attndyn: error: ") and err.count("\n") == 1
+    assert not any(tmp_path.iterdir())
+
+
+def test_bad_x0_files(tmp_path, capsys):
+    bad_shape = tmp_path / "shape.npy"
+    np.save(bad_shape, np.ones((4, 3)))
+    not_unit = tmp_path / "norm.npy"
+    np.save(not_unit, np.full((4, 2), 0.5))
+    png = tmp_path / "x.png"
+    assert run("render", "--x0", bad_shape, "-o", png) == 2
+    assert "shape (4, 3); allowed shapes are (n, 2) or (H, W, n, 2)" in capsys.readouterr().err
+    assert run("render", "--x0", not_unit, "-o", png) == 2
+    assert "not 1" in capsys.readouterr().err
+    assert run("render", "--x0", not_unit, "--normalize-x0", "--points", "5", "-o", png) == 2
+    assert "--points 5 disagrees with --x0" in capsys.readouterr().err
+    per_pixel = tmp_path / "pp.npy"
+    np.save(per_pixel, random_unit_points((3, 4, 2), seed=0))
+    assert run("render", "--x0", per_pixel, "--size", "5", "-o", png) == 2
+    assert "disagrees with --x0, which is for a 4x3 grid" in capsys.readouterr().err
+    assert run("render", "--x0", per_pixel, "--init", "shared", "-o", png) == 2
+    assert "give one" in capsys.readouterr().err
+    assert not png.exists()
+    assert (
+        run(
+            "render",
+            "--x0",
+            not_unit,
+            "--normalize-x0",
+            "--steps",
+            "2",
+            "--size",
+            "3",
+            "-q",
+            "-o",
+            png,
+        )
+        == 0
+    )
+
+
+def test_unwritable_outputs_are_refused_before_any_work(tmp_path, capsys):
+    assert run("render", "-o", tmp_path / "nowhere" / "a.png") == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert run("render", "-o", tmp_path / "a.jpg") == 2
+    assert "must end in .png" in capsys.readouterr().err
+    assert run("render", "--save", tmp_path) == 2
+    assert "is a directory" in capsys.readouterr().err
+
+
+def test_usage_errors_are_one_line_with_exit_2(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["render", "--init", "sometimes"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid choice: 'sometimes'" in err
+
+
+def test_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["render", "--help"])
+    text = capsys.readouterr().out
+    for option in (
+        "--wq",
+        "--wv",
+        "--seed",
+        "--points",
+        "--steps",
+        "--tol",
+        "--size",
+        "--range",
+        "--x-range",
+        "--y-range",
+        "--init",
+        "--x0",
+        "--output",
+        "--save",
+        "--quiet",
+        "--force",
+    ):
+        assert option in text

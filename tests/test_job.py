@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+from attndyn import Job, LandscapeSpec, UserError
+from attndyn.job import check_x0, load_x0, x0_digest
+
+SPEC = LandscapeSpec(wq=(1, 0, 0, 1), wv=(1, 0, 0, 1), width=4, height=3, n_points=5)
+
+
+def unit(shape, seed=0):
+    points = np.random.default_rng(seed).standard_normal((*shape, 2))
+    return points / np.linalg.norm(points, axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("shape", [(5,), (5, 3), (2, 5, 2), (1, 1, 1, 5, 2), (0, 2)])
+def test_wrong_shapes_are_refused(shape):
+    with pytest.raises(UserError, match=r"allowed shapes are \(n, 2\) or \(H, W, n, 2\)"):
+        check_x0(np.ones(shape), normalize=False)
+
+
+def test_rows_that_are_not_unit_are_refused_or_normalised():
+    x0 = unit((5,))
+    x0[3] *= 1.5
+    with pytest.raises(UserError, match=r"row \(3,\) has norm 1.5.*--normalize-x0"):
+        check_x0(x0, normalize=False)
+    fixed = check_x0(x0, normalize=True)
+    np.testing.assert_allclose(np.linalg.norm(fixed, axis=-1), 1.0, rtol=1e-15)
+
+
+def test_zero_and_non_finite_rows_are_refused_even_when_normalising():
+    x0 = unit((5,))
+    x0[2] = 0
+    with pytest.raises(UserError, match=r"row \(2,\) is zero"):
+        check_x0(x0, normalize=True)
+    x0[2] = np.nan
+    with pytest.raises(UserError, match="non-finite"):
+        check_x0(x0, normalize=True)
+
+
+def test_load_x0_reports_missing_and_foreign_files(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        load_x0(tmp_path / "none.npy", normalize=False)
+    (tmp_path / "text.npy").write_text("hello")
+    with pytest.raises(UserError, match=r"not a readable \.npy"):
+        load_x0(tmp_path / "text.npy", normalize=False)
+
+
+def test_per_pixel_x0_is_indexed_row_then_column():
+    x0 = unit((3, 4, 5))
+    job = Job.with_x0(SPEC, x0)
+    assert job.spec.init == "file" and job.spec.x0_per_pixel
+    np.testing.assert_array_equal(
+        job.initial_points(np.array([2]), np.array([1])), x0[2:3, 1].astype(np.float32)
+    )
+
+
+def test_x0_must_match_the_recorded_digest_and_shape():
+    x0 = unit((5,))
+    job = Job.with_x0(SPEC, x0)
+    assert job.spec.x0_sha256 == x0_digest(x0)
+    with pytest.raises(UserError, match="does not match the sha256"):
+        Job(job.spec, unit((5,), seed=1))
+
+
+def test_shared_init_gives_every_pixel_the_same_points():
+    job = Job(LandscapeSpec(**{**SPEC.__dict__, "init": "shared"}))
+    points = job.initial_points(np.array([0, 2]), np.array([3, 1]))
+    np.testing.assert_array_equal(points[0], points[1])

@@ -1,0 +1,73 @@
+import json
+
+import numpy as np
+import pytest
+
+from attndyn.errors import UserError
+from attndyn.spec import LandscapeSpec
+
+IDENTITY = (1.0, 0.0, 0.0, 1.0)
+
+
+def make(**overrides):
+    values = {"wq": IDENTITY, "wv": IDENTITY}
+    values.update(overrides)
+    return LandscapeSpec(**values)
+
+
+def test_json_round_trip_is_exact():
+    spec = make(
+        wq=(float(np.float32(1.1646)), -0.0278, 1 / 3, 2.0),
+        x_range=(-0.1234567891234, 0.3),
+        seed=2**63 + 5,
+        init="shared",
+    )
+    again = LandscapeSpec.from_json(spec.to_json())
+    assert again == spec
+    assert json.loads(spec.to_json())["format"] == "attndyn.landscape/1"
+
+
+def test_default_axes_are_the_seeds():
+    spec = make()
+    assert (spec.x_param, spec.y_param) == ("wk11", "wk00")
+    assert spec.x_range == spec.y_range == (-8.0, 8.0)
+
+
+def test_axis_values_run_low_to_high():
+    spec = make(width=5, height=3, x_range=(-2, 2), y_range=(10, 12))
+    np.testing.assert_array_equal(spec.x_values(), np.float32([-2, -1, 0, 1, 2]))
+    np.testing.assert_array_equal(spec.y_values(), np.float32([10, 11, 12]))
+    assert spec.shape == (3, 5)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"wq": (1, 2, 3)}, "has 3 entries"),
+        ({"wq": (1, 2, 3, float("nan"))}, "non-finite"),
+        ({"wv": ("x", 0, 0, 1)}, "not a list of numbers"),
+        ({"width": 0}, "width 0"),
+        ({"height": -4}, "height -4"),
+        ({"steps": -1}, "steps -1"),
+        ({"tol": 0.0}, "tol 0.0 must be > 0"),
+        ({"tol": float("inf")}, "not finite"),
+        ({"x_range": (3, 3)}, "lo must be less than hi"),
+        ({"x_param": "wk22"}, "unknown parameter 'wk22'"),
+        ({"x_param": "wk00"}, "both 'wk00'"),
+        ({"init": "random"}, "init 'random' is unknown"),
+        ({"seed": -1}, "seed -1"),
+        ({"dtype": "float16"}, "dtype 'float16'"),
+    ],
+)
+def test_bad_values_are_named(overrides, fragment):
+    with pytest.raises(UserError, match=None) as error:
+        make(**overrides)
+    assert fragment in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_unknown_json_keys_are_refused():
+    data = json.loads(make().to_json())
+    data["colour"] = "red"
+    with pytest.raises(UserError, match="unknown keys"):
+        LandscapeSpec.from_dict(data)
