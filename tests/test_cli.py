@@ -238,3 +238,46 @@ def test_help_explains_every_option(capsys):
         "--force",
     ):
         assert option in text
+
+
+def _render_pair(tmp_path, u, size, x_range, y_range):
+    np.save(tmp_path / "pair.npy", np.array([u, [-v for v in u]]))
+    png = tmp_path / "o.png"
+    argv = ["render", "--x0", tmp_path / "pair.npy", "--size", size, "--steps", "5", "-q"]
+    argv += ["--wq", "1,0,0,1", "--wv", "1,0,0,1", f"--x-range={x_range}", f"--y-range={y_range}"]
+    assert run(*argv, "-o", png) == 0
+    return np.asarray(Image.open(png)) // 255
+
+
+def test_known_a_and_b_land_in_the_right_place(tmp_path):
+    """An antipodal pair u, -u with W_Q = W_V = I synchronises exactly where a u0^2 + b u1^2 = 0.
+
+    The scores are k [[1, -1], [-1, 1]] with k = a u0^2 + b u1^2: for k != 0 the pair maps to
+    sign(k) (u, -u) and stays apart for ever (delta = 2 |u0|); for k = 0 the weights are
+    uniform, both points become 0 and delta = 0.
+    """
+    # u = e1: white exactly on a = 0. a (up) = -4, 0, 4, 8, 12 -> row 1 = picture row 3.
+    picture = _render_pair(tmp_path, [1.0, 0.0], "7x5", "-6,12", "-4,12")
+    expected = np.zeros((5, 7), dtype=np.uint8)
+    expected[3, :] = 1
+    np.testing.assert_array_equal(picture, expected)
+    # u = (1, 1)/sqrt 2: white exactly on a = -b. b (across) = -12, -9, ..., 12 (9 columns),
+    # a (up) = -6, -3, 0, 3, 6 (5 rows): row r (a = 3r - 6) meets column 6 - r (b = 6 - 3r).
+    h = float(np.sqrt(0.5))
+    picture = _render_pair(tmp_path, [h, h], "9x5", "-12,12", "-6,6")
+    expected = np.zeros((5, 9), dtype=np.uint8)
+    for row in range(5):
+        expected[4 - row, 6 - row] = 1  # picture rows count from the top
+    np.testing.assert_array_equal(picture, expected)
+
+
+def test_per_pixel_x0_is_row_a_then_column_b(tmp_path):
+    """Only pixel [row 0, col 4] starts synchronised: it is the bottom-right pixel."""
+    x0 = np.tile(np.array([[1.0, 0.0], [-1.0, 0.0]]), (3, 5, 1, 1))
+    x0[0, 4] = [0.6, 0.8]
+    np.save(tmp_path / "x0.npy", x0)
+    png = tmp_path / "o.png"
+    argv = ["render", "--x0", tmp_path / "x0.npy", "--wq", "1,0,0,1", "--wv", "1,0,0,1"]
+    assert run(*argv, "--range", "1,2", "--steps", "3", "-q", "-o", png) == 0
+    picture = np.asarray(Image.open(png)) // 255
+    assert picture.shape == (3, 5) and picture.sum() == 1 and picture[2, 4] == 1
