@@ -235,9 +235,9 @@ def _join_negative_values(argv: Sequence[str]) -> list[str]:
 
 
 def _spec_and_job(args: argparse.Namespace) -> Job:
-    seeded_wq, seeded_wv = seeded_matrices(args.seed) if 0 <= args.seed < 2**64 else (None, None)
-    if seeded_wq is None:
+    if not 0 <= args.seed < 2**64:
         raise UserError(f"--seed {args.seed} is outside [0, 2**64)")
+    seeded_wq, seeded_wv = seeded_matrices(args.seed)
     wq = _numbers("--wq", args.wq, 4) if args.wq else tuple(float(v) for v in seeded_wq.ravel())
     wv = _numbers("--wv", args.wv, 4) if args.wv else tuple(float(v) for v in seeded_wv.ravel())
     wk = _numbers("--wk", args.wk, 4) if args.wk else (0.0, 0.0, 0.0, 0.0)

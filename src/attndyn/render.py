@@ -86,6 +86,7 @@ def render_landscape(
         unit_scale=True,
         disable=not progress,
         delay=1.0,
+        leave=False,
         desc="render",
     )
     try:
