@@ -67,6 +67,7 @@ class Checkpoint:
             return
         save_npz(
             self.path,
+            compress=False,  # speed matters more than size for a file that lives minutes
             spec=np.array(self.spec.to_json()),
             delta=self.fields.delta,
             labels=self.fields.labels,

@@ -7,7 +7,6 @@ previous file (if any) untouched.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -63,8 +62,7 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> None:
         raise UserError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
 
 
-def save_npz(path: str | Path, **arrays: np.ndarray) -> None:
-    """Write a compressed ``.npz`` atomically."""
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    write_atomic(path, lambda stream: stream.write(buffer.getvalue()))
+def save_npz(path: str | Path, *, compress: bool = True, **arrays: np.ndarray) -> None:
+    """Write an ``.npz`` atomically, streaming into the temporary file (no copy in memory)."""
+    save = np.savez_compressed if compress else np.savez
+    write_atomic(path, lambda stream: save(stream, **arrays))
