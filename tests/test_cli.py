@@ -36,7 +36,7 @@ def test_render_writes_png_and_npz_with_the_spec(tmp_path, capsys):
         assert data["labels"].dtype == np.uint8 and data["labels"].shape == (7, 12)
         assert data["delta"].dtype == np.float32
         assert LandscapeSpec.from_json(str(data["spec"])) == spec
-        picture = np.asarray(Image.open(png))
+        picture = np.asarray(Image.open(png).convert("L"))
         np.testing.assert_array_equal(picture, np.flipud(data["labels"]) * 255)
     assert "12x7" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz", "a.png"]
@@ -246,7 +246,7 @@ def _render_pair(tmp_path, u, size, x_range, y_range):
     argv = ["render", "--x0", tmp_path / "pair.npy", "--size", size, "--steps", "5", "-q"]
     argv += ["--wq", "1,0,0,1", "--wv", "1,0,0,1", f"--x-range={x_range}", f"--y-range={y_range}"]
     assert run(*argv, "-o", png) == 0
-    return np.asarray(Image.open(png)) // 255
+    return np.asarray(Image.open(png).convert("L")) // 255
 
 
 def test_known_a_and_b_land_in_the_right_place(tmp_path):
@@ -279,5 +279,5 @@ def test_per_pixel_x0_is_row_a_then_column_b(tmp_path):
     png = tmp_path / "o.png"
     argv = ["render", "--x0", tmp_path / "x0.npy", "--wq", "1,0,0,1", "--wv", "1,0,0,1"]
     assert run(*argv, "--range", "1,2", "--steps", "3", "-q", "-o", png) == 0
-    picture = np.asarray(Image.open(png)) // 255
+    picture = np.asarray(Image.open(png).convert("L")) // 255
     assert picture.shape == (3, 5) and picture.sum() == 1 and picture[2, 4] == 1

@@ -11,7 +11,7 @@ def test_row_zero_is_the_bottom_of_the_picture(tmp_path):
     path = tmp_path / "p.png"
     spec = LandscapeSpec(wq=(1, 0, 0, 1), wv=(1, 0, 0, 1), width=4, height=3)
     write_png(path, binary_picture(labels), spec.to_json())
-    pixels = np.asarray(Image.open(path))
+    pixels = np.asarray(Image.open(path).convert("L"))
     assert pixels.shape == (3, 4)
     assert pixels[2, 3] == 255 and pixels.sum() == 255
     assert LandscapeSpec.from_json(read_png_spec(path)) == spec

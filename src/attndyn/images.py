@@ -21,8 +21,8 @@ SPEC_CHUNK = "attndyn-spec"
 
 
 def binary_picture(labels: np.ndarray) -> Image.Image:
-    """White (255) where label is 1, black (0) elsewhere; lowest row at the bottom."""
-    return Image.fromarray(np.flipud(np.where(labels != 0, 255, 0).astype(np.uint8)), mode="L")
+    """A 1-bit picture: white where label is 1, black elsewhere; lowest row at the bottom."""
+    return Image.fromarray(np.ascontiguousarray(np.flipud(labels != 0)))
 
 
 def write_png(path: str | Path, picture: Image.Image, spec_json: str) -> None:
@@ -31,7 +31,7 @@ def write_png(path: str | Path, picture: Image.Image, spec_json: str) -> None:
     info.add_itxt(SPEC_CHUNK, spec_json)
     info.add_text("Software", f"attndyn {__version__}")
     buffer = io.BytesIO()
-    picture.save(buffer, format="PNG", pnginfo=info, optimize=True)
+    picture.save(buffer, format="PNG", pnginfo=info)  # optimize=True costs seconds
     write_atomic(path, lambda stream: stream.write(buffer.getvalue()))
 
 
