@@ -281,3 +281,30 @@ def test_per_pixel_x0_is_row_a_then_column_b(tmp_path):
     assert run(*argv, "--range", "1,2", "--steps", "3", "-q", "-o", png) == 0
     picture = np.asarray(Image.open(png).convert("L")) // 255
     assert picture.shape == (3, 5) and picture.sum() == 1 and picture[2, 4] == 1
+
+
+def test_experiment_list_names_every_figure(capsys):
+    assert run("experiment", "--list") == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == [f"fig{k}" for k in range(1, 8)] + ["animations"]
+
+
+def test_experiment_runs_by_alias_and_writes_csv_and_png(tmp_path):
+    assert run("experiment", "tanh-ratio", "--quick", "--quiet", "--out", tmp_path / "r") == 0
+    header = (tmp_path / "r" / "fig4.csv").read_text().splitlines()[0]
+    assert "," in header and not header[0].isdigit()
+    assert Image.open(tmp_path / "r" / "fig4.png").size[0] > 100
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["experiment", "fig9"], "unknown experiment 'fig9'; choose one of: fig1"),
+        (["experiment"], "experiment needs a name"),
+        (["experiment", "fig1", "--seed", "-1"], "--seed -1 is negative"),
+    ],
+)
+def test_experiment_errors_are_one_line(capsys, argv, fragment):
+    assert run(*argv) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
@@ -198,6 +199,22 @@ def _build_parser() -> argparse.ArgumentParser:
         help="ignore and replace an earlier interrupted render of the same picture",
     )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+
+    experiment = commands.add_parser(
+        "experiment",
+        help="reproduce an experiment of the Transformer Dynamics paper (fig1..fig7, animations)",
+        description=(
+            "Run one experiment of Burger, Kabri, Korolev, Roith and Weigand (2025) on particle "
+            "flows and interaction energies on the sphere. Each writes NAME.csv (the data "
+            "behind the figure) and NAME.png into --out."
+        ),
+    )
+    experiment.add_argument("name", nargs="?", help="experiment name or alias (see --list)")
+    experiment.add_argument("--list", action="store_true", help="list the experiments")
+    experiment.add_argument("--out", default="results", help="output directory (default results)")
+    experiment.add_argument("--quick", action="store_true", help="a small, fast version (seconds)")
+    experiment.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    experiment.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return parser
 
 
@@ -341,6 +358,38 @@ def _run_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_experiment(args: argparse.Namespace) -> int:
+    from attndyn.particles.experiments import EXPERIMENTS, resolve
+
+    if args.list:
+        for item in EXPERIMENTS.values():
+            aliases = f" ({', '.join(item.aliases)})" if item.aliases else ""
+            print(f"{item.name:<12}{item.summary}{aliases}")
+        return 0
+    if args.name is None:
+        names = ", ".join(EXPERIMENTS)
+        raise UserError(f"experiment needs a name; choose one of {names}, or pass --list")
+    item = resolve(args.name)
+    if args.seed < 0:
+        raise UserError(f"--seed {args.seed} is negative; give an integer >= 0")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {str(out)!r} is a file; give a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create --out {str(out)!r}: {error.strerror}") from None
+    check_writable(out / f"{item.name}.csv", what="--out")
+    started = time.perf_counter()
+    written = item.run(out, quick=args.quick, seed=args.seed, progress=not args.quiet)
+    if not args.quiet:
+        elapsed = format_seconds(time.perf_counter() - started)
+        print(
+            f"{item.name}: wrote {', '.join(str(p) for p in written)} in {elapsed}", file=sys.stderr
+        )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``attndyn`` command; returns the exit code."""
     parser = _build_parser()
@@ -351,6 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "render":
             return _run_render(args)
+        if args.command == "experiment":
+            return _run_experiment(args)
     except UserError as error:
         print(f"attndyn: error: {error}", file=sys.stderr)
         return EXIT_USAGE

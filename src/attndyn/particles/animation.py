@@ -1,0 +1,117 @@
+"""Animations of particle flows on the circle and on the sphere (GIF via Pillow, MP4 via ffmpeg).
+
+Frames are rendered off-screen with matplotlib's Agg backend from a sequence of snapshots of
+shape ``(T, n, d)``.  Both writers are atomic: the movie is written to a temporary file in the
+target directory and renamed into place when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from attndyn.outputs import atomic_file
+from attndyn.particles.plots import figure_to_rgb, new_figure, plot_circle, plot_sphere
+
+__all__ = ["render_frames", "write_gif", "write_mp4"]
+
+
+def render_frames(
+    snapshots: np.ndarray,
+    D: np.ndarray,
+    *,
+    labels: Sequence[str] | None = None,
+    size_px: int = 320,
+    dpi: int = 80,
+    resolution: int = 36,
+    point_size: float | None = None,
+) -> list[np.ndarray]:
+    """One RGB frame per snapshot: circle pictures for ``d = 2``, sphere pictures for ``d = 3``.
+
+    ``size_px`` should be a multiple of 16 so that MP4 encoders need not rescale.
+    """
+    snapshots = np.asarray(snapshots)
+    d = snapshots.shape[-1]
+    if d not in (2, 3):
+        raise ValueError(f"animations are drawn on S^1 or S^2, got points in R^{d}")
+    inches = size_px / dpi
+    frames = []
+    for t, points in enumerate(snapshots):
+        fig = new_figure(figsize=(inches, inches), dpi=dpi)
+        title = labels[t] if labels is not None else None
+        if d == 2:
+            ax = fig.add_axes((0.02, 0.02, 0.96, 0.9))
+            plot_circle(ax, D, points, title=title, point_size=point_size or 40.0)
+        else:
+            ax = fig.add_axes((0.0, 0.0, 1.0, 0.92), projection="3d")
+            ax.view_init(elev=25, azim=-55)
+            plot_sphere(
+                ax,
+                D,
+                points,
+                colorbar=False,
+                resolution=resolution,
+                point_size=point_size or 6.0,
+                title=title,
+            )
+            ax.set_axis_off()
+        frames.append(figure_to_rgb(fig))
+    return frames
+
+
+def write_gif(frames: Sequence[np.ndarray], path: Path, *, fps: float = 12.0) -> Path:
+    """Write RGB frames as a looping GIF (adaptive palette), atomically."""
+    images = [
+        Image.fromarray(frame).convert("P", palette=Image.Palette.ADAPTIVE, colors=128)
+        for frame in frames
+    ]
+    buffer = io.BytesIO()
+    images[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=round(1000.0 / fps),
+        loop=0,
+        optimize=False,
+    )
+    with atomic_file(path) as stream:
+        stream.write(buffer.getvalue())
+    return Path(path)
+
+
+def write_mp4(frames: Sequence[np.ndarray], path: Path, *, fps: float = 12.0) -> Path:
+    """Write RGB frames as an H.264 MP4 (the ffmpeg of ``imageio-ffmpeg``), atomically."""
+    import imageio_ffmpeg
+
+    path = Path(path)
+    height, width = frames[0].shape[:2]
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        writer = imageio_ffmpeg.write_frames(
+            temporary,
+            (width, height),
+            fps=fps,
+            macro_block_size=16,
+            output_params=["-f", "mp4"],
+            ffmpeg_log_level="error",
+        )
+        writer.send(None)
+        for frame in frames:
+            writer.send(np.ascontiguousarray(frame))
+        writer.close()
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return path

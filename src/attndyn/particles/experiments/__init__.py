@@ -1,0 +1,95 @@
+"""The experiments of Burger, Kabri, Korolev, Roith and Weigand (2025), one command each.
+
+``EXPERIMENTS`` maps each name (``fig1`` ... ``fig7``, ``animations``) to an
+:class:`~attndyn.particles.experiments.common.Experiment`; ``resolve`` accepts a name or one
+of its aliases.  Every experiment writes ``NAME.csv`` (header row, the data behind the figure)
+and ``NAME.png`` into its output directory, atomically; its module docstring states the
+mathematics and all parameters (``EXPERIMENTS[name].description``).
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from attndyn.errors import UserError
+from attndyn.particles.experiments import (
+    animations,
+    fig1,
+    fig2,
+    fig3,
+    fig4,
+    fig5,
+    fig6,
+    fig7,
+)
+from attndyn.particles.experiments.common import Experiment
+
+__all__ = ["EXPERIMENTS", "Experiment", "resolve"]
+
+_ALL = (
+    Experiment(
+        "fig1",
+        ("max-positive-definite", "maximisers-pd"),
+        "maximisers for positive definite D on S² (D = I, diag(1, 3, 4))",
+        fig1.run,
+    ),
+    Experiment(
+        "fig2",
+        ("split", "split-study"),
+        "one or two clusters? ascent for D = diag(d, 1), d in [0, 1.5], on the circle",
+        fig2.run,
+    ),
+    Experiment(
+        "fig3",
+        ("min-positive-definite", "minimisers"),
+        "minimisers on S² for D = I, diag(1, .25, 1), diag(1, 0, 1), diag(0, 0, 1)",
+        fig3.run,
+    ),
+    Experiment(
+        "fig4",
+        ("four-particles", "tanh-ratio"),
+        "four-particle system: tanh(D00 x1²)/tanh(D11 x2²) = d, for two step sizes",
+        fig4.run,
+    ),
+    Experiment(
+        "fig5",
+        ("min-density", "perturbation"),
+        "minimising density on the circle vs first-order perturbation and exp(f cos 2θ)",
+        fig5.run,
+    ),
+    Experiment(
+        "fig6",
+        ("max-negative-definite", "maximisers-nd"),
+        "maximisers for negative (semi-)definite D on S²: antipodal pairs",
+        fig6.run,
+    ),
+    Experiment(
+        "fig7",
+        ("cluster-energies", "max-indefinite"),
+        "energies of one- and two-cluster states for D = diag(-1, d), d in [-1, 1]",
+        fig7.run,
+    ),
+    Experiment(
+        "animations",
+        ("movies", "min-animations"),
+        "GIF/MP4 animations MinA-MinD of the descent towards the Figure 3 minimisers",
+        animations.run,
+    ),
+)
+
+EXPERIMENTS: MappingProxyType[str, Experiment] = MappingProxyType({e.name: e for e in _ALL})
+_LOOKUP = {key: e for e in _ALL for key in (e.name, *e.aliases)}
+
+
+def resolve(name: str) -> Experiment:
+    """The experiment called ``name`` or with alias ``name`` (case-insensitive).
+
+    Raises :class:`attndyn.errors.UserError` listing the valid names otherwise.
+    """
+    key = str(name).strip().lower().replace("_", "-")
+    if key in _LOOKUP:
+        return _LOOKUP[key]
+    raise UserError(
+        f"unknown experiment {str(name)!r}; choose one of: {', '.join(EXPERIMENTS)}"
+        " (or an alias, see --list)"
+    )

@@ -1,0 +1,64 @@
+"""Figure 1: maximisers of the energy for positive definite D on S² (d = 3).
+
+For positive definite ``D`` the maximisers of ``E(μ) = ∫∫ exp(β <x, D y>) dμ dμ`` are single
+Diracs ``δ_v`` at eigenvectors ``v`` of the largest eigenvalue ``λ_max``, with energy
+``exp(β λ_max)``.  For ``D = I`` every ``δ_x`` is a maximiser; for ``D = diag(1, 3, 4)`` only
+``δ_{±e3}``.
+
+Method (source package ``exps/max_on_sphere.py``): each repetition starts one particle
+(``n = 1``, a single Dirac) at a uniform random point and runs the USA ascent
+``x ← Π(x + (τ/n) Σ_j exp(β <x, D x_j>) D x_j)`` (``s = −1``).
+
+Parameters: ``D = I`` and ``D = diag(1, 3, 4)``; ``β = 1``; ``τ = 0.1``; 500 steps; no noise;
+30 repetitions per matrix.  Quick mode: 6 repetitions, 60 steps.
+
+Outputs: ``fig1.csv`` (one row per repetition: final point, ``<x, D x>``, its energy and the
+maximal energy ``exp(β λ_max)``) and ``fig1.png`` (the final points on spheres coloured by
+``<x, D x>``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from attndyn.particles.dynamics import usa_flow
+from attndyn.particles.energy import energy
+from attndyn.particles.experiments.common import bar, format_matrix, write_csv
+from attndyn.particles.plots import new_figure, plot_sphere, quadratic_form, save_png
+from attndyn.particles.sphere import random_points
+
+CASES = (("D = I", np.eye(3)), ("D = diag(1, 3, 4)", np.diag([1.0, 3.0, 4.0])))
+BETA = 1.0
+TAU = 0.1
+
+
+def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
+    rng = np.random.default_rng(seed)
+    reps, steps = (6, 60) if quick else (30, 500)
+    rows = []
+    finals = []
+    for label, D in bar(CASES, progress=progress, desc="fig1"):
+        x0 = random_points(1, 3, rng, batch=(reps,))
+        flow = usa_flow(x0, D, beta=BETA, tau=TAU, steps=steps, sign=-1.0, record_every=0)
+        x = flow.x[:, 0, :]
+        finals.append(x)
+        top = np.exp(BETA * np.linalg.eigvalsh(D).max())
+        energies = energy(flow.x, D, BETA)
+        for r in range(reps):
+            rows.append(
+                [label, format_matrix(D), r, *x[r], quadratic_form(x[r], D), energies[r], top]
+            )
+    csv_path = write_csv(
+        out_dir / "fig1.csv",
+        ["case", "D", "repetition", "x1", "x2", "x3", "xDx", "energy", "max_energy"],
+        rows,
+    )
+    fig = new_figure(figsize=(9, 4.2))
+    for k, ((label, D), x) in enumerate(zip(CASES, finals, strict=True)):
+        ax = fig.add_subplot(1, 2, k + 1, projection="3d")
+        ax.view_init(elev=20, azim=-55)
+        plot_sphere(ax, D, x, point_size=25, title=f"maximisers, {label}")
+    fig.tight_layout()
+    return [csv_path, save_png(fig, out_dir / "fig1.png")]

@@ -1,0 +1,57 @@
+"""Cluster counting on synthetic clusters, and pairwise inner products."""
+
+import numpy as np
+
+from attndyn.particles.analysis import (
+    count_clusters,
+    min_abs_inner_product,
+    pairwise_inner_products,
+)
+from attndyn.particles.sphere import project
+
+
+def _blob(centre, size, spread, rng):
+    return project(centre + spread * rng.standard_normal((size, len(centre))))
+
+
+def test_counts_one_two_and_three_clusters():
+    rng = np.random.default_rng(0)
+    e = np.eye(3)
+    one = _blob(e[0], 40, 1e-3, rng)
+    two = np.concatenate([_blob(e[2], 30, 1e-3, rng), _blob(-e[2], 10, 1e-3, rng)])
+    three = np.concatenate(
+        [_blob(e[0], 20, 5e-3, rng), _blob(e[1], 15, 5e-3, rng), _blob(-e[2], 5, 5e-3, rng)]
+    )
+    assert count_clusters(one, rng).count == 1
+    clusters = count_clusters(two, rng)
+    assert clusters.count == 2
+    assert np.allclose(clusters.masses, [0.75, 0.25])
+    assert np.allclose(clusters.centres, [e[2], -e[2]], atol=1e-2)
+    clusters = count_clusters(three, rng, k=6)
+    assert clusters.count == 3
+    assert np.allclose(clusters.masses, [0.5, 0.375, 0.125])
+    assert np.allclose(clusters.centres, [e[0], e[1], -e[2]], atol=2e-2)
+    assert np.array_equal(np.bincount(clusters.labels), [20, 15, 5])
+
+
+def test_identical_points_are_one_cluster():
+    x = np.tile([0.0, 1.0], (25, 1))
+    clusters = count_clusters(x, np.random.default_rng(1))
+    assert clusters.count == 1
+    assert np.allclose(clusters.centres, [[0.0, 1.0]])
+
+
+def test_spread_points_are_not_merged():
+    angles = 2 * np.pi * np.arange(8) / 8
+    x = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    assert count_clusters(x, np.random.default_rng(2), k=8).count == 8
+
+
+def test_pairwise_and_minimal_inner_products():
+    u = project(np.array([1.0, 2.0, -0.5]))
+    antipodal = np.stack([u, u, -u])
+    assert np.allclose(pairwise_inner_products(antipodal), [[1, 1, -1], [1, 1, -1], [-1, -1, 1]])
+    assert np.isclose(min_abs_inner_product(antipodal), 1.0)
+    assert np.isclose(min_abs_inner_product(np.eye(3)), 0.0)
+    batch = np.stack([antipodal, np.eye(3)])
+    assert np.allclose(min_abs_inner_product(batch), [1.0, 0.0])

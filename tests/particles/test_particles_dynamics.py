@@ -1,0 +1,138 @@
+"""USA and SA flows: projection, monotone energy, convergence order, known limits."""
+
+import numpy as np
+import pytest
+
+from attndyn.particles.analysis import min_abs_inner_product, pairwise_inner_products
+from attndyn.particles.dynamics import (
+    integrate,
+    rk4_step,
+    sa_velocity,
+    usa_flow,
+    usa_step,
+    usa_velocity,
+)
+from attndyn.particles.energy import energy
+from attndyn.particles.sphere import random_points
+
+MATRICES = [np.eye(3), np.diag([1.0, 3.0, 4.0]), np.diag([-1.0, 0.5, 2.0]), -np.eye(3)]
+
+
+def test_step_keeps_unit_norm_with_and_without_noise():
+    rng = np.random.default_rng(0)
+    x = random_points(30, 3, rng, batch=(2,))
+    for sigma in (0.0, 0.3):
+        y = usa_step(x, np.diag([1.0, 3.0, 4.0]), tau=0.7, sign=1.0, sigma=sigma, rng=rng)
+        assert np.allclose(np.linalg.norm(y, axis=-1), 1.0)
+
+
+def test_flow_keeps_unit_norm_in_float32():
+    x0 = random_points(20, 2, np.random.default_rng(1), batch=(3,), dtype=np.float32)
+    flow = usa_flow(x0, np.diag([0.5, 1.0]), tau=0.1, steps=200, sign=-1.0, record_every=0)
+    assert flow.x.dtype == np.float32
+    assert np.allclose(np.linalg.norm(flow.x, axis=-1), 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("k", range(len(MATRICES)))
+def test_small_step_descends_for_plus_and_ascends_for_minus(k):
+    D = MATRICES[k]
+    x = random_points(12, 3, np.random.default_rng(10 + k), batch=(5,))
+    before = energy(x, D)
+    for tau in (1e-3, 1e-2):
+        down = energy(usa_step(x, D, tau=tau, sign=1.0), D)
+        up = energy(usa_step(x, D, tau=tau, sign=-1.0), D)
+        assert np.all(down < before)
+        assert np.all(up > before)
+
+
+def test_energy_history_is_monotone_for_small_steps():
+    x0 = random_points(25, 3, np.random.default_rng(2))
+    D = np.diag([1.0, 0.25, 1.0])
+    down = usa_flow(x0, D, tau=0.05, steps=300, sign=1.0, record_every=10)
+    up = usa_flow(x0, D, tau=0.05, steps=300, sign=-1.0, record_every=10)
+    assert np.all(np.diff(down.energies) <= 1e-12)
+    assert np.all(np.diff(up.energies) >= -1e-12)
+    assert down.energy_steps[0] == 0 and down.energy_steps[-1] == 300
+
+
+def test_snapshots_are_taken_at_the_requested_steps():
+    x0 = random_points(5, 2, np.random.default_rng(3))
+    flow = usa_flow(x0, np.eye(2), tau=0.1, steps=10, snapshot_steps=[0, 3, 10], record_every=0)
+    assert list(flow.snapshot_steps) == [0, 3, 10]
+    assert np.allclose(flow.snapshots[0], x0)
+    assert np.allclose(flow.snapshots[-1], flow.x)
+
+
+def test_noise_needs_a_generator():
+    with pytest.raises(ValueError):
+        usa_step(random_points(3, 2, np.random.default_rng(0)), np.eye(2), sigma=0.1)
+
+
+def test_single_particle_at_top_eigenvector_is_fixed():
+    D = np.diag([1.0, 3.0, 4.0])
+    x = np.array([[[0.0, 0.0, 1.0]]])
+    assert np.allclose(usa_step(x, D, tau=0.5, sign=-1.0), x)
+    assert np.allclose(usa_step(x, D, tau=1e-3, sign=1.0), x)  # τ e⁴ 4 < 1: no sign flip
+
+
+def test_single_particle_ascent_converges_to_top_eigenvector():
+    D = np.diag([1.0, 3.0, 4.0])
+    x0 = random_points(1, 3, np.random.default_rng(4), batch=(10,))
+    x = usa_flow(x0, D, tau=0.1, steps=500, sign=-1.0, record_every=0).x
+    assert np.allclose(np.abs(x[..., 2]), 1.0)
+
+
+def test_rk4_is_fourth_order():
+    x0 = random_points(6, 3, np.random.default_rng(5))
+    D = np.diag([1.0, -0.5, 2.0])
+
+    def velocity(x):
+        return usa_velocity(x, D, 1.0, 1.0)
+
+    def solve(dt, t_final=0.8):
+        x = x0.copy()
+        for _ in range(round(t_final / dt)):
+            x = rk4_step(velocity, x, dt)
+        return x
+
+    reference = solve(0.8 / 512)
+    errors = [np.abs(solve(dt) - reference).max() for dt in (0.8 / 16, 0.8 / 32)]
+    assert 11.0 < errors[0] / errors[1] < 22.0  # 2⁴ = 16
+
+
+def test_continuous_usa_flow_dissipates_energy():
+    D = np.diag([1.0, 3.0, 4.0])
+    x0 = random_points(15, 3, np.random.default_rng(6))
+    flow = integrate(
+        lambda x: usa_velocity(x, D, 1.0, 1.0),
+        x0,
+        dt=0.01,
+        steps=200,
+        energy_fn=lambda x: energy(x, D),
+        record_every=5,
+    )
+    assert np.allclose(np.linalg.norm(flow.x, axis=-1), 1.0)
+    assert np.all(np.diff(flow.energies) < 0)
+    assert np.isclose(flow.times[-1], 2.0)
+
+
+def test_sa_flow_with_identity_matrices_forms_one_cluster():
+    # Geshkovski et al.: for Q = K = V = I on S^{d-1}, d ≥ 3, almost every start clusters.
+    x0 = random_points(10, 3, np.random.default_rng(7))
+    eye = np.eye(3)
+    flow = integrate(lambda x: sa_velocity(x, eye, eye, eye, 1.0), x0, dt=0.1, steps=400)
+    assert pairwise_inner_products(flow.x).min() > 0.999
+    assert min_abs_inner_product(flow.x) > 0.999
+
+
+def test_sa_velocity_is_tangent_and_softmax_weighted():
+    rng = np.random.default_rng(8)
+    x = random_points(5, 3, rng)
+    Q, K, V = (rng.standard_normal((3, 3)) for _ in range(3))
+    v = sa_velocity(x, Q, K, V, 2.0)
+    assert np.allclose(np.sum(v * x, axis=-1), 0.0, atol=1e-12)
+    # direct evaluation for particle 0
+    logits = 2.0 * np.array([(Q @ x[0]) @ (K @ xj) for xj in x])
+    weights = np.exp(logits) / np.exp(logits).sum()
+    target = sum(w * (V @ xj) for w, xj in zip(weights, x, strict=True))
+    assert np.allclose(v[0], target - (target @ x[0]) * x[0])
