@@ -14,16 +14,21 @@ SPEC = LandscapeSpec(
 )
 
 
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
 @pytest.mark.parametrize("init", ["independent", "shared"])
-def test_tiling_does_not_change_results(init):
+def test_tiling_does_not_change_results(init, engine):
     spec = LandscapeSpec(**{**SPEC.__dict__, "init": init})
-    whole = render_landscape(spec, pixels_per_tile=10**6)
+    whole = render_landscape(spec, engine, pixels_per_tile=10**6)
     for pixels_per_tile in (1, 11, 30):
-        tiled = render_landscape(
-            spec, NumpyReferenceEngine(chunk_pixels=5), pixels_per_tile=pixels_per_tile
-        )
+        tiled = render_landscape(spec, engine, pixels_per_tile=pixels_per_tile)
         np.testing.assert_array_equal(whole.delta, tiled.delta)
         np.testing.assert_array_equal(whole.labels, tiled.labels)
+
+
+def test_reference_chunk_size_does_not_change_results():
+    whole = render_landscape(SPEC, "numpy")
+    chunked = render_landscape(SPEC, NumpyReferenceEngine(chunk_pixels=5), pixels_per_tile=11)
+    np.testing.assert_array_equal(whole.delta, chunked.delta)
 
 
 def test_a_sub_window_reproduces_the_same_pixels():
@@ -52,7 +57,7 @@ class InterruptingEngine(NumpyReferenceEngine):
 
 def test_an_interrupted_render_resumes_where_it_stopped(tmp_path):
     checkpoint = tmp_path / "out.partial.npz"
-    expected = render_landscape(SPEC)
+    expected = render_landscape(SPEC, "numpy")
     first = InterruptingEngine(allowed=4)
     with pytest.raises(RenderInterrupted) as stop:
         render_landscape(SPEC, first, pixels_per_tile=11, checkpoint=checkpoint)

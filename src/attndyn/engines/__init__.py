@@ -2,7 +2,9 @@
 
 Every engine implements the contract of :class:`Engine`: ``compute(job, tile) -> Fields`` for
 the pixels of one tile, with memory bounded by the tile. The numpy engine is the readable
-definition; faster engines are checked against it.
+definition; faster engines are checked against it. The numba engine
+(:mod:`attndyn.engines.numba_cpu`) is the fast CPU engine; its module, and numba with it, is
+imported only when it is asked for, so ``import attndyn`` stays cheap.
 """
 
 from __future__ import annotations
@@ -29,13 +31,24 @@ class Engine(Protocol):
 
 
 def engine_names() -> tuple[str, ...]:
-    return ("auto", "numpy")
+    return ("auto", "numpy", "numba")
 
 
 def get_engine(name: str) -> Engine:
-    """The engine called ``name``; "auto" picks the fastest one available."""
+    """The engine called ``name``; "auto" picks the fastest one available.
+
+    "auto" is the numba engine when numba can be imported, else the numpy engine.
+    """
     from attndyn.engines.numpy_ref import NumpyReferenceEngine
 
-    if name in ("auto", "numpy"):
+    if name == "numpy":
         return NumpyReferenceEngine()
+    if name in ("auto", "numba"):
+        try:
+            from attndyn.engines.numba_cpu import NumbaCpuEngine
+        except ImportError:
+            if name == "numba":
+                raise UserError("engine 'numba' needs the numba package; install numba") from None
+            return NumpyReferenceEngine()
+        return NumbaCpuEngine()
     raise UserError(f"engine {name!r} is unknown; choose one of {', '.join(engine_names())}")

@@ -1,0 +1,1042 @@
+"""The fast CPU engine: numba kernels, exact shortcuts, SIMD across pixels.
+
+What it computes is :mod:`attndyn.engines.numpy_ref`'s map, in float32, per pixel: points
+x_1..x_n, q_i = W_Q x_i, k_j = W_K x_j, v_j = W_V x_j, S_ij = beta q_i . k_j, A = softmax
+by rows, y_i = sum_j A_ij v_j, x_i <- y_i / (|y_i| + eps), ``steps`` times; then delta =
+max_i |x_i0 - x_00| and label = delta < tol. The module imports numba; it is imported only
+when the engine is asked for (``attndyn.engines.get_engine``). Kernels are compiled with
+``cache=True``, so a warm start loads them from ``__pycache__``. For ``dtype="float64"`` the
+engine delegates to :class:`~attndyn.engines.numpy_ref.NumpyReferenceEngine`.
+
+Groups of equal points. Two points that are equal stay equal for ever: a row's new point is
+a function of its own point and of the whole configuration only, computed by the same
+operations in the same order for every row. So a pixel is kept as m distinct points
+("groups") g_k with multiplicities c_k, and a step costs m^2 exponentials instead of n^2:
+the sums over j become sum_k c_k e_ik (...). (Equality is float equality; +0 and -0 give
+equal scores, exponentials and sums, so they behave as one point.) On the Appendix B
+pictures a pixel is down to at most two groups after about 6 steps. The multiplicity-weighted
+sums round differently from the reference's n-term sums; agreement is measured, below.
+
+Exact exits, each a property of a deterministic map on the group state:
+  * one group: every point is equal for ever, delta = 0;
+  * a fixed point (the state is unchanged by a step): it stays, delta is that state's;
+  * period 2 (the state equals the one two steps back, with the same grouping): the states
+    alternate, so the last state is the newest or the previous one by the parity of the
+    steps left;
+  * a nan anywhere: the reference's row max is then nan for every row, so every point is
+    nan after the next step and delta is nan (label 0).
+
+The steps. The first ``_BLOCK_STEPS`` (6) steps run on all n points (no groups) for 32 pixels
+side by side, vectorised over the pixels. Then each pixel runs on its groups, with the
+vectorised row loops padded to whole SIMD vectors. A pixel that reaches two groups joins
+the SIMD "pair lanes" of its chunk of 256 pixels, where each lane is a pixel.
+
+Softmax. While |S_ij| <= 32 (checked per pixel from |S_ij| <= |beta| |W_Q|_F |W_K|_F
+|x_i| |x_j|, points of norm <= 1 after a step, and the initial norms), the group and block
+steps skip the row max: e_ij = exp(S_ij) cannot overflow or reach subnormals, and
+y_i = (sum_j c_j e_ij v_j) / (sum_j c_j e_ij) is then normalised with eps exactly as in
+the reference (the division by the row sum is kept, so eps keeps its scale). Otherwise (wide
+windows, large matrices) the pixel takes the safe step, which subtracts the row max like the
+reference. The pair lanes always subtract the max (one of the two weights is exactly 1, the
+other exp(-|s_ab - s_aa|)) and reproduce the safe step for two groups bit for bit (tested);
+they need finite score differences, so pixels with |S| possibly above 1e30 stay on the
+generic path. exp is a float32 Cody-Waite reduction and polynomial with 2^k built from the
+exponent bits (<= 1 ulp; below -80 it is scaled so that subnormals and 0 come out as in
+numpy, <= 2 ulp), so the loops vectorise without SVML. The group and block steps let LLVM
+fuse multiply-adds (fastmath "contract" only; no reassociation).
+
+Initial points. "independent" points are generated in the kernel with a numba
+Philox4x32-10 that reproduces :func:`attndyn.initial.pixel_points` bit for bit: the Philox
+words and the float64 angles are identical, and the float64 sin/cos (own vectorised
+polynomial, a few ulps) round to the same float32 as libm's except within 2^-48 of a
+float32 rounding boundary, where libm's value is used instead (tested on 15M values).
+"shared" and "file" points come from :meth:`Job.initial_points` / ``job.x0`` for the tile.
+
+Determinism and memory. Every pixel's arithmetic is the same whichever thread, lane, chunk
+or tile runs it, so results do not depend on the thread count or the tiling (tested). Memory
+is the tile's output plus per-thread buffers of O(n) (and the tile's x0 for per-pixel files).
+
+Measured on the 2-core development machine (numba.set_num_threads(2), n = 20, steps = 100,
+window [-8, 8]^2, 1500 x 1500, ``render_landscape(spec, NumbaCpuEngine())`` after a warm-up,
+best of 3): seed 1679700 independent 2.10 s (1.07M px/s), shared 2.16 s (1.04M px/s); seed
+5227590 independent 1.81 s (1.24M px/s), shared 1.39 s (1.62M px/s). Timings on this shared
+machine vary by up to ~50% between runs.
+
+Agreement with the reference at 512 x 512 (labels): seed 1679700 independent 12 of 262144
+pixels differ (99.9954%), shared 8 (99.9969%); seed 5227590: 0 and 0. Every differing pixel
+is a chaotic one where one engine ends with two clusters (delta 1.61 to 1.99) and the other
+with one (delta 0), not a pixel near tol: the reference itself, with S computed as
+(beta Q) K^T instead of beta (Q K^T), differs from itself on 1 and 6 pixels at 256 x 256.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
+
+from attndyn.engines.numpy_ref import NumpyReferenceEngine
+from attndyn.fields import Fields, labels_from_delta
+from attndyn.initial import STREAM_PIXEL_POINTS, _stream_word
+from attndyn.job import Job
+from attndyn.params import PARAMETER_NAMES
+from attndyn.rng import seed_key
+from attndyn.spec import LandscapeSpec
+from attndyn.tiles import Tile
+
+# -- float32 exp ---------------------------------------------------------------------------
+
+
+@intrinsic
+def _int32_bits_as_float32(typingctx, bits):
+    """The float32 whose bits are the low 32 bits of an integer (vectorises to a no-op)."""
+    if not isinstance(bits, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        low = builder.trunc(args[0], ir.IntType(32)) if bits.bitwidth > 32 else args[0]
+        return builder.bitcast(low, ir.FloatType())
+
+    return types.float32(bits), codegen
+
+
+_F32 = np.float32
+_LOG2E = _F32(1.4426950408889634)
+_HALF = _F32(0.5)
+_ONE = _F32(1.0)
+_ZERO = _F32(0.0)
+_LN2_HI = _F32(0.693359375)
+_LN2_LO = _F32(-2.12194440e-4)
+_P0 = _F32(1.9875691500e-4)
+_P1 = _F32(1.3981999507e-3)
+_P2 = _F32(8.3334519073e-3)
+_P3 = _F32(4.1665795894e-2)
+_P4 = _F32(1.6666665459e-1)
+_P5 = _F32(5.0000001201e-1)
+_EXP_LO = _F32(-87.0)
+_EXP_HI = _F32(88.0)
+_BIAS = np.int32(127)
+_SHIFT = np.int32(23)
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _fexp(x):
+    """exp of a float32 in [-87, 88]: Cody-Waite reduction and a degree-6 polynomial."""
+    k = np.floor(x * _LOG2E + _HALF)
+    r = x - k * _LN2_HI
+    r = r - k * _LN2_LO
+    z = r * r
+    y = (((((_P0 * r + _P1) * r + _P2) * r + _P3) * r + _P4) * r + _P5) * z + r + _ONE
+    return y * _int32_bits_as_float32((np.int32(k) + _BIAS) << _SHIFT)
+
+
+# -- Philox4x32-10 and the initial points ---------------------------------------------------
+
+_U64 = np.uint64
+_MASK32 = _U64(0xFFFFFFFF)
+_SHIFT32 = _U64(32)
+_M0 = _U64(0xD2511F53)
+_M1 = _U64(0xCD9E8D57)
+_W0 = _U64(0x9E3779B9)
+_W1 = _U64(0xBB67AE85)
+_TWO_PI = 2.0 * np.pi
+_TWO_POW_32 = 4294967296.0
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _pixel_points_into(row, col, n, k0, k1, stream, gx, gy):
+    """initial.pixel_points for one pixel, written into gx, gy (float32)."""
+    r = _U64(row)
+    c = _U64(col)
+    s = _U64(stream)
+    for block in range((n + 3) // 4):
+        b = _U64(block)
+        c0, c1, c2, c3 = b, c, r, s
+        kk0, kk1 = k0, k1
+        for _ in range(10):
+            p0 = _M0 * c0
+            p1 = _M1 * c2
+            c0, c1, c2, c3 = (
+                (p1 >> _SHIFT32) ^ c1 ^ kk0,
+                p1 & _MASK32,
+                (p0 >> _SHIFT32) ^ c3 ^ kk1,
+                p0 & _MASK32,
+            )
+            kk0 = (kk0 + _W0) & _MASK32
+            kk1 = (kk1 + _W1) & _MASK32
+        for word in range(4):
+            i = 4 * block + word
+            if i >= n:
+                break
+            if word == 0:
+                w = c0
+            elif word == 1:
+                w = c1
+            elif word == 2:
+                w = c2
+            else:
+                w = c3
+            theta = _TWO_PI * ((np.float64(w) + 0.5) / _TWO_POW_32)
+            gx[i] = np.float32(math.cos(theta))
+            gy[i] = np.float32(math.sin(theta))
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _pixel_points_kernel(rows, cols, n, k0, k1, stream, out):
+    for p in prange(rows.size):
+        _pixel_points_into(rows[p], cols[p], n, k0, k1, stream, out[p, :, 0], out[p, :, 1])
+
+
+# -- one step on groups of identical points --------------------------------------------------
+
+# Parameter vector layout: the 12 matrix entries in PARAMETER_NAMES order, then beta.
+_N_PARAMS = 13
+_FAST_BOUND = 32.0
+_PAD = 16  # group buffers hold whole SIMD vectors of this many float32
+_PAIR_BOUND = 1e30
+_EXP_M40 = _F32(math.exp(-40.0))
+_LOW = _F32(-80.0)
+_FORTY = _F32(40.0)
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _fexp_neg(x):
+    """exp(x) for x <= 0 (not nan), also below the normal range (0 below about -104)."""
+    low = x < _LOW
+    shifted = x + _FORTY if low else x
+    e = _fexp(max(shifted, _EXP_LO))
+    return e * _EXP_M40 if low else e
+
+
+@njit(cache=True, error_model="numpy")
+def _fexp_array(x, out):
+    """_fexp elementwise (for tests)."""
+    for i in range(x.size):
+        out[i] = _fexp(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _fexp_neg_array(x, out):
+    """_fexp_neg elementwise (for tests)."""
+    for i in range(x.size):
+        out[i] = _fexp_neg(x[i])
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _step_fast(m, gx, gy, cnt, prm, eps, p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, ny):
+    """One step without the row max (valid while |S| stays small, see the module docstring)."""
+    wq00, wq01, wq10, wq11 = prm[0], prm[1], prm[2], prm[3]
+    wk00, wk01, wk10, wk11 = prm[4], prm[5], prm[6], prm[7]
+    wv00, wv01, wv10, wv11 = prm[8], prm[9], prm[10], prm[11]
+    beta = prm[12]
+    rows = (m + _PAD - 1) // _PAD * _PAD  # whole vectors; rows past m are finite, unused
+    for i in range(rows):
+        x = gx[i]
+        y = gy[i]
+        p0[i] = beta * (wq00 * x + wq01 * y)
+        p1[i] = beta * (wq10 * x + wq11 * y)
+        kx[i] = wk00 * x + wk01 * y
+        ky[i] = wk10 * x + wk11 * y
+        vx[i] = wv00 * x + wv01 * y
+        vy[i] = wv10 * x + wv11 * y
+        zz[i] = _ZERO
+        u0[i] = _ZERO
+        u1[i] = _ZERO
+    for j in range(m):
+        a = kx[j]
+        b = ky[j]
+        c = cnt[j]
+        ex = vx[j]
+        ey = vy[j]
+        for i in range(rows):
+            w = c * _fexp(p0[i] * a + p1[i] * b)
+            zz[i] += w
+            u0[i] += w * ex
+            u1[i] += w * ey
+    for i in range(rows):
+        y0 = u0[i] / zz[i]
+        y1 = u1[i] / zz[i]
+        d = np.sqrt(y0 * y0 + y1 * y1) + eps
+        nx[i] = y0 / d
+        ny[i] = y1 / d
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _exp_shifted(d):
+    """exp(d) for d = s - max(s) <= 0, or nan, as in the reference's max-subtracted softmax."""
+    if d != d:
+        return d
+    return _fexp_neg(d)
+
+
+@njit(cache=True, error_model="numpy")
+def _step_safe(m, gx, gy, cnt, prm, eps, p0, p1, kx, ky, vx, vy, nx, ny):
+    """One step with the row max subtracted, in the reference's order of operations."""
+    wq00, wq01, wq10, wq11 = prm[0], prm[1], prm[2], prm[3]
+    wk00, wk01, wk10, wk11 = prm[4], prm[5], prm[6], prm[7]
+    wv00, wv01, wv10, wv11 = prm[8], prm[9], prm[10], prm[11]
+    beta = prm[12]
+    for i in range(m):
+        x = gx[i]
+        y = gy[i]
+        p0[i] = wq00 * x + wq01 * y
+        p1[i] = wq10 * x + wq11 * y
+        kx[i] = wk00 * x + wk01 * y
+        ky[i] = wk10 * x + wk11 * y
+        vx[i] = wv00 * x + wv01 * y
+        vy[i] = wv10 * x + wv11 * y
+    for i in range(m):
+        a = p0[i]
+        b = p1[i]
+        top = beta * (a * kx[0] + b * ky[0])
+        for j in range(1, m):
+            s = beta * (a * kx[j] + b * ky[j])
+            if s > top or s != s:
+                top = s
+            if top != top:
+                break
+        z = _ZERO
+        for j in range(m):
+            z += cnt[j] * _exp_shifted(beta * (a * kx[j] + b * ky[j]) - top)
+        y0 = _ZERO
+        y1 = _ZERO
+        for j in range(m):
+            w = cnt[j] * _exp_shifted(beta * (a * kx[j] + b * ky[j]) - top) / z
+            y0 += w * vx[j]
+            y1 += w * vy[j]
+        d = np.sqrt(y0 * y0 + y1 * y1) + eps
+        nx[i] = y0 / d
+        ny[i] = y1 / d
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _pair_row(sa, sb, ca, cb, vax, vay, vbx, vby, eps):
+    """_step_safe's row for two groups, bit for bit, given finite scores sa and sb."""
+    d = sb - sa
+    e = _fexp_neg(-abs(d))
+    ea = _ONE if d <= _ZERO else e
+    eb = e if d <= _ZERO else _ONE
+    z = _ZERO + ca * ea + cb * eb
+    wa = ca * ea / z
+    wb = cb * eb / z
+    y0 = _ZERO + wa * vax + wb * vbx
+    y1 = _ZERO + wa * vay + wb * vby
+    nrm = np.sqrt(y0 * y0 + y1 * y1) + eps
+    return y0 / nrm, y1 / nrm
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _pair_step(ax, ay, bx, by, ca, cb, prm, at, k, eps):
+    """_step_safe for two groups a, b (counts ca, cb), parameters prm[(at + e) * _CHUNK + k]."""
+    wq00, wq01, wq10, wq11 = (
+        prm[at * _CHUNK + k],
+        prm[(at + 1) * _CHUNK + k],
+        prm[(at + 2) * _CHUNK + k],
+        prm[(at + 3) * _CHUNK + k],
+    )
+    wk00, wk01, wk10, wk11 = (
+        prm[(at + 4) * _CHUNK + k],
+        prm[(at + 5) * _CHUNK + k],
+        prm[(at + 6) * _CHUNK + k],
+        prm[(at + 7) * _CHUNK + k],
+    )
+    wv00, wv01, wv10, wv11 = (
+        prm[(at + 8) * _CHUNK + k],
+        prm[(at + 9) * _CHUNK + k],
+        prm[(at + 10) * _CHUNK + k],
+        prm[(at + 11) * _CHUNK + k],
+    )
+    beta = prm[(at + 12) * _CHUNK + k]
+    qa0 = wq00 * ax + wq01 * ay
+    qa1 = wq10 * ax + wq11 * ay
+    qb0 = wq00 * bx + wq01 * by
+    qb1 = wq10 * bx + wq11 * by
+    ka0 = wk00 * ax + wk01 * ay
+    ka1 = wk10 * ax + wk11 * ay
+    kb0 = wk00 * bx + wk01 * by
+    kb1 = wk10 * bx + wk11 * by
+    va0 = wv00 * ax + wv01 * ay
+    va1 = wv10 * ax + wv11 * ay
+    vb0 = wv00 * bx + wv01 * by
+    vb1 = wv10 * bx + wv11 * by
+    saa = beta * (qa0 * ka0 + qa1 * ka1)
+    sab = beta * (qa0 * kb0 + qa1 * kb1)
+    sba = beta * (qb0 * ka0 + qb1 * ka1)
+    sbb = beta * (qb0 * kb0 + qb1 * kb1)
+    nax, nay = _pair_row(saa, sab, ca, cb, va0, va1, vb0, vb1, eps)
+    nbx, nby = _pair_row(sba, sbb, ca, cb, va0, va1, vb0, vb1, eps)
+    return nax, nay, nbx, nby
+
+
+# -- one pixel, while it has more than two groups --------------------------------------------
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _gap(m, gx):
+    """delta = max_k |g_k0 - g_00|; nan if any coordinate is nan (np.max propagates nan)."""
+    first = gx[0]
+    gap = _ZERO
+    for k in range(m):
+        d = abs(gx[k] - first)
+        if d > gap or d != d:
+            gap = d
+    return gap
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _merge(m, gx, gy, cnt):
+    """Merge equal points into the first group holding them; returns the new group count.
+
+    A vectorised scan first looks for any equal pair; only then are groups merged.
+    """
+    rows = (m + _PAD - 1) // _PAD * _PAD
+    for i in range(1, m):
+        x = gx[i]
+        y = gy[i]
+        hits = 0
+        for k in range(rows):
+            hits += (gx[k] == x) & (gy[k] == y) & (k < i)
+        if hits:
+            break
+    else:
+        return m
+    out = 0
+    for i in range(m):
+        x = gx[i]
+        y = gy[i]
+        hits = 0
+        for k in range(out):
+            hits += (gx[k] == x) & (gy[k] == y)
+        if hits == 0:
+            gx[out] = x
+            gy[out] = y
+            cnt[out] = cnt[i]
+            out += 1
+        else:
+            for k in range(out):
+                if gx[k] == x and gy[k] == y:
+                    cnt[k] += cnt[i]
+                    break
+    return out
+
+
+_NAN = np.float32(np.nan)
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _paths(n, gx, gy, prm):
+    """(fast, pairable) for a pixel starting from the n points gx, gy with parameters prm.
+
+    fast: |S| <= _FAST_BOUND, so the max-free softmax cannot overflow or underflow;
+    pairable: |S| <= _PAIR_BOUND, so two-group score differences are finite. The bound is
+    |S_ij| = |beta q_i . k_j| <= |beta| |W_Q|_F |W_K|_F |g_i| |g_j|, and |g| <= 1 after a step.
+    """
+    norm2 = 1.0
+    for i in range(n):
+        norm2 = max(norm2, np.float64(gx[i]) ** 2 + np.float64(gy[i]) ** 2)
+    wq = 0.0
+    wk = 0.0
+    wv = 0.0
+    for e in range(4):
+        wq += np.float64(prm[e]) ** 2
+        wk += np.float64(prm[4 + e]) ** 2
+        wv += np.float64(prm[8 + e]) ** 2
+    bound = abs(np.float64(prm[12])) * math.sqrt(wq * wk) * norm2 * 1.001
+    fast = bound <= _FAST_BOUND and n * math.exp(bound) * math.sqrt(wv) <= 1e36
+    return fast, bound <= _PAIR_BOUND
+
+
+@njit(inline="always", cache=True, error_model="numpy", fastmath={"contract"})
+def _run_groups(
+    n, t0, steps, prm, eps, fast, pairs, gx, gy, cnt, sx, sy,
+    p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, ny, stats,
+):  # fmt: skip
+    """Iterate one pixel from the n points gx, gy at step t0 (the buffers are overwritten).
+
+    Returns ``(delta, t, m)``. With ``pairs`` set, it stops early with m == 2 groups (gx, gy,
+    cnt [:2]) at a step t < steps, for the pair lanes; otherwise delta is final.
+    ``stats`` (int64) accumulates: [0] steps computed, [1] steps skipped, [2] safe pixels.
+    """
+    if steps == t0:
+        return _gap(n, gx), t0, n
+    for i in range(n):
+        cnt[i] = _ONE
+    m = _merge(n, gx, gy, cnt)
+    if not fast:
+        stats[2] += 1
+    history = 0  # steps since the grouping last changed
+    t = t0
+    while t < steps:
+        if m == 1:
+            stats[1] += steps - t
+            return _ZERO, t, m
+        if m == 2 and pairs:
+            return _ZERO, t, m
+        if fast:
+            _step_fast(m, gx, gy, cnt, prm, eps, p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, ny)
+        else:
+            _step_safe(m, gx, gy, cnt, prm, eps, p0, p1, kx, ky, vx, vy, nx, ny)
+        t += 1
+        stats[0] += 1
+        rows = (m + _PAD - 1) // _PAD * _PAD  # whole vectors, masked to the m groups
+        bad = 0
+        moved = 0
+        back = 0
+        for i in range(rows):
+            x = nx[i]
+            y = ny[i]
+            live = i < m
+            bad += live & ((x != x) | (y != y))
+            moved += live & ((x != gx[i]) | (y != gy[i]))
+            back += live & ((x != sx[i]) | (y != sy[i]))
+        finite = bad == 0
+        same1 = moved == 0
+        same2 = history >= 1 and back == 0
+        if not finite:  # nan spreads to every point at the next step: delta is nan
+            stats[1] += steps - t
+            return _NAN, t, m
+        if same1:  # a fixed point: every later state equals this one
+            stats[1] += steps - t
+            return _gap(m, gx), t, m
+        if same2:  # period 2: the states alternate (new, previous, new, ...)
+            stats[1] += steps - t
+            if (steps - t) % 2 == 0:
+                return _gap(m, nx), t, m
+            return _gap(m, gx), t, m
+        for i in range(rows):
+            sx[i] = gx[i]
+            sy[i] = gy[i]
+            gx[i] = nx[i]
+            gy[i] = ny[i]
+        history += 1
+        merged = _merge(m, gx, gy, cnt)
+        if merged != m:
+            m = merged
+            history = 0
+    return _gap(m, gx), t, m
+
+
+# -- the first steps of many pixels side by side ---------------------------------------------
+
+_BLOCK = 32  # pixels side by side; arrays hold row r of pixel l at [r * _BLOCK + l]
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _block_steps(count, n, steps, eps, st, der, acc, nxt):
+    """``steps`` max-free steps of all n points (no groups) of ``count`` pixels side by side.
+
+    st rows: x of the n points, y of the n points, then the 13 parameters. Each point's
+    arithmetic is _step_fast's with counts 1, in the same order, vectorised over pixels.
+    """
+    b = _BLOCK
+    at = 2 * n * b
+    for _ in range(steps):
+        for i in range(n):
+            xr = i * b
+            yr = (n + i) * b
+            d = 6 * i * b
+            for q in range(count):
+                x = st[xr + q]
+                y = st[yr + q]
+                beta = st[at + 12 * b + q]
+                der[d + q] = beta * (st[at + q] * x + st[at + b + q] * y)
+                der[d + b + q] = beta * (st[at + 2 * b + q] * x + st[at + 3 * b + q] * y)
+                der[d + 2 * b + q] = st[at + 4 * b + q] * x + st[at + 5 * b + q] * y
+                der[d + 3 * b + q] = st[at + 6 * b + q] * x + st[at + 7 * b + q] * y
+                der[d + 4 * b + q] = st[at + 8 * b + q] * x + st[at + 9 * b + q] * y
+                der[d + 5 * b + q] = st[at + 10 * b + q] * x + st[at + 11 * b + q] * y
+        for i in range(n):
+            di = 6 * i * b
+            for q in range(count):
+                acc[q] = _ZERO
+                acc[b + q] = _ZERO
+                acc[2 * b + q] = _ZERO
+            for j in range(n):
+                dj = 6 * j * b
+                for q in range(count):
+                    s = der[di + q] * der[dj + 2 * b + q] + der[di + b + q] * der[dj + 3 * b + q]
+                    w = _fexp(s)
+                    acc[q] += w
+                    acc[b + q] += w * der[dj + 4 * b + q]
+                    acc[2 * b + q] += w * der[dj + 5 * b + q]
+            for q in range(count):
+                y0 = acc[b + q] / acc[q]
+                y1 = acc[2 * b + q] / acc[q]
+                nrm = np.sqrt(y0 * y0 + y1 * y1) + eps
+                nxt[i * b + q] = y0 / nrm
+                nxt[(n + i) * b + q] = y1 / nrm
+        for r in range(2 * n * b):
+            st[r] = nxt[r]
+
+
+# -- pixels with two groups, many at once in SIMD lanes --------------------------------------
+
+
+# Rows of the lane array: the state, the previous state and whether there is one, the counts,
+# the parameters, then the step, dead flag, event flag and result of each lane.
+_L_PREV = 4
+_L_HAS_PREV = 8
+_L_COUNT = 9
+_L_PRM = 11
+_L_T = _L_PRM + _N_PARAMS
+_L_DEAD = _L_T + 1
+_L_EVENT = _L_T + 2
+_L_RESULT = _L_T + 3
+_L_ROWS = _L_T + 4
+_MAX_PAIR_STEPS = 2**24  # steps are counted in float32 in the lanes
+
+
+@njit(cache=True, error_model="numpy")
+def _pair_lanes(active, steps, eps, ln):
+    """One step of every lane [0, active) of the lane array (row r of lane k: ln[r * _CHUNK + k]).
+
+    Marks a lane's event when it may stop: merged (delta 0), fixed point, period 2 or its last
+    step; its result is then the final delta (see _run_groups for why each is exact).
+    """
+    last = np.float32(steps)
+    for k in range(active):
+        ax = ln[k]
+        ay = ln[1 * _CHUNK + k]
+        bx = ln[2 * _CHUNK + k]
+        by = ln[3 * _CHUNK + k]
+        nax, nay, nbx, nby = _pair_step(
+            ax,
+            ay,
+            bx,
+            by,
+            ln[_L_COUNT * _CHUNK + k],
+            ln[(_L_COUNT + 1) * _CHUNK + k],
+            ln,
+            _L_PRM,
+            k,
+            eps,
+        )
+        t = ln[_L_T * _CHUNK + k] + _ONE
+        fixed = (nax == ax) & (nay == ay) & (nbx == bx) & (nby == by)
+        period2 = (
+            (ln[_L_HAS_PREV * _CHUNK + k] != _ZERO)
+            & (nax == ln[_L_PREV * _CHUNK + k])
+            & (nay == ln[(_L_PREV + 1) * _CHUNK + k])
+            & (nbx == ln[(_L_PREV + 2) * _CHUNK + k])
+            & (nby == ln[(_L_PREV + 3) * _CHUNK + k])
+        )
+        nan = (nax != nax) | (nay != nay) | (nbx != nbx) | (nby != nby)
+        merged = (nax == nbx) & (nay == nby)
+        res = abs(nbx - nax)
+        odd = (last - t) % np.float32(2.0) == _ONE
+        res = abs(bx - ax) if period2 & odd & (not fixed) else res
+        res = _NAN if nan else res
+        stop = (fixed | period2 | merged | nan | (t >= last)) & (ln[_L_DEAD * _CHUNK + k] == _ZERO)
+        ln[_L_EVENT * _CHUNK + k] = _ONE if stop else _ZERO
+        ln[_L_RESULT * _CHUNK + k] = res
+        ln[_L_PREV * _CHUNK + k] = ax
+        ln[(_L_PREV + 1) * _CHUNK + k] = ay
+        ln[(_L_PREV + 2) * _CHUNK + k] = bx
+        ln[(_L_PREV + 3) * _CHUNK + k] = by
+        ln[k] = nax
+        ln[1 * _CHUNK + k] = nay
+        ln[2 * _CHUNK + k] = nbx
+        ln[3 * _CHUNK + k] = nby
+        ln[_L_HAS_PREV * _CHUNK + k] = _ONE
+        ln[_L_T * _CHUNK + k] = t
+
+
+@njit(cache=True, error_model="numpy")
+def _run_pairs(count, steps, eps, ln, pix, delta, stats):
+    """Finish ``count`` two-group pixels: lane k is pixel pix[k] (see _pair_lanes)."""
+    active = count
+    dead_count = 0
+    while active > 0:
+        stats[0] += active - dead_count
+        _pair_lanes(active, steps, eps, ln)
+        for k in range(active):
+            if ln[_L_EVENT * _CHUNK + k] != _ZERO:
+                delta[pix[k]] = ln[_L_RESULT * _CHUNK + k]
+                stats[1] += steps - np.int64(ln[_L_T * _CHUNK + k])
+                ln[_L_DEAD * _CHUNK + k] = _ONE
+                dead_count += 1
+        if 4 * dead_count > active:
+            live = 0
+            for k in range(active):
+                if ln[_L_DEAD * _CHUNK + k] == _ZERO:
+                    if live != k:
+                        for row in range(_L_ROWS):
+                            ln[row * _CHUNK + live] = ln[row * _CHUNK + k]
+                        pix[live] = pix[k]
+                    live += 1
+            active = live
+            dead_count = 0
+
+
+# -- a tile ----------------------------------------------------------------------------------
+
+_CHUNK = 256  # pixels whose two-group lanes run together; a multiple of _BLOCK
+_MODE_INDEPENDENT = 0
+_MODE_SHARED = 1
+_MODE_PER_PIXEL = 2
+
+
+def _pi_over_2_parts() -> tuple[float, float, float]:
+    """pi/2 = P1 + P2 + P3 (to ~2^-119): P1, P2 have 33 significant bits, so k * P1 and
+    k * P2 are exact for k <= 4 (pi from Machin's formula in integer arithmetic)."""
+    one = 1 << 300
+
+    def arctan_inv(x: int) -> int:
+        total, term, k, sign = 0, one // x, 1, 1
+        while term:
+            total += sign * (term // k)
+            term //= x * x
+            k += 2
+            sign = -sign
+        return total
+
+    half_pi = Fraction(4 * arctan_inv(5) - arctan_inv(239), one) * 2
+    p1 = Fraction(math.floor(half_pi * 2**32), 2**32)
+    p2 = Fraction(math.floor((half_pi - p1) * 2**65), 2**65)
+    return float(p1), float(p2), float(half_pi - p1 - p2)
+
+
+_PIO2_1, _PIO2_2, _PIO2_3 = _pi_over_2_parts()
+_TWO_OVER_PI = 2.0 / math.pi
+# Taylor coefficients of sin(r) / r - 1 and cos(r) - 1 in z = r^2, for |r| <= pi/4.
+_SIN_C = tuple((-1) ** k / math.factorial(2 * k + 1) for k in range(1, 9))
+_COS_C = tuple((-1) ** k / math.factorial(2 * k) for k in range(1, 10))
+_BELOW = 1.0 - 2.0**-48
+_ABOVE = 1.0 + 2.0**-48
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _sin_cos(theta):
+    """(sin, cos) of a float64 theta in [0, 2 pi], to a few float64 ulps; vectorises."""
+    k = np.floor(theta * _TWO_OVER_PI + 0.5)
+    r = ((theta - k * _PIO2_1) - k * _PIO2_2) - k * _PIO2_3
+    z = r * r
+    s = _SIN_C[7]
+    s = s * z + _SIN_C[6]
+    s = s * z + _SIN_C[5]
+    s = s * z + _SIN_C[4]
+    s = s * z + _SIN_C[3]
+    s = s * z + _SIN_C[2]
+    s = s * z + _SIN_C[1]
+    s = s * z + _SIN_C[0]
+    sr = r + r * (z * s)
+    c = _COS_C[8]
+    c = c * z + _COS_C[7]
+    c = c * z + _COS_C[6]
+    c = c * z + _COS_C[5]
+    c = c * z + _COS_C[4]
+    c = c * z + _COS_C[3]
+    c = c * z + _COS_C[2]
+    c = c * z + _COS_C[1]
+    c = c * z + _COS_C[0]
+    cr = 1.0 + z * c
+    quadrant = np.int64(k) & 3
+    sin = sr if quadrant == 0 else (cr if quadrant == 1 else (-sr if quadrant == 2 else -cr))
+    cos = cr if quadrant == 0 else (-sr if quadrant == 1 else (-cr if quadrant == 2 else sr))
+    return sin, cos
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _rounds_safely(y):
+    """Whether every float64 within 2^-48 |y| of y rounds to the same float32 as y."""
+    return np.float32(y * _BELOW) == np.float32(y * _ABOVE)
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _block_pixel_points(count, n, rows, cols, k0, k1, stream, theta, st):
+    """initial.pixel_points for ``count`` pixels side by side, bit for bit, into st.
+
+    Philox and sin/cos run vectorised over the pixels. The float64 sin/cos here are within a
+    few ulps of libm's, so their float32 roundings agree unless a value lies within 2^-48 of
+    a float32 rounding boundary; those rare values are recomputed with libm (math.cos/sin,
+    what numpy gives too).
+    """
+    b = _BLOCK
+    s = _U64(stream)
+    for block in range((n + 3) // 4):
+        first = 4 * block
+        for q in range(count):
+            c0 = _U64(block)
+            c1 = _U64(cols[q])
+            c2 = _U64(rows[q])
+            c3 = s
+            kk0 = k0
+            kk1 = k1
+            for _ in range(10):
+                p0 = _M0 * c0
+                p1 = _M1 * c2
+                c0, c1, c2, c3 = (
+                    (p1 >> _SHIFT32) ^ c1 ^ kk0,
+                    p1 & _MASK32,
+                    (p0 >> _SHIFT32) ^ c3 ^ kk1,
+                    p0 & _MASK32,
+                )
+                kk0 = (kk0 + _W0) & _MASK32
+                kk1 = (kk1 + _W1) & _MASK32
+            theta[first * b + q] = _TWO_PI * ((np.float64(c0) + 0.5) / _TWO_POW_32)
+            theta[(first + 1) * b + q] = _TWO_PI * ((np.float64(c1) + 0.5) / _TWO_POW_32)
+            theta[(first + 2) * b + q] = _TWO_PI * ((np.float64(c2) + 0.5) / _TWO_POW_32)
+            theta[(first + 3) * b + q] = _TWO_PI * ((np.float64(c3) + 0.5) / _TWO_POW_32)
+    hard = 0
+    for i in range(n):
+        for q in range(count):
+            sin, cos = _sin_cos(theta[i * b + q])
+            ok = _rounds_safely(sin) & _rounds_safely(cos)
+            hard += not ok
+            st[i * b + q] = np.float32(cos) if ok else _NAN
+            st[(n + i) * b + q] = np.float32(sin)
+    if hard:
+        for i in range(n):
+            for q in range(count):
+                if st[i * b + q] != st[i * b + q]:
+                    st[i * b + q] = np.float32(math.cos(theta[i * b + q]))
+                    st[(n + i) * b + q] = np.float32(math.sin(theta[i * b + q]))
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _block_points_kernel(rows, cols, n, k0, k1, stream, out):
+    """_block_pixel_points over many pixels, into out (P, n, 2) (for tests)."""
+    theta = np.empty(((n + 3) // 4 * 4) * _BLOCK, np.float64)
+    st = np.empty(2 * n * _BLOCK, np.float32)
+    for start in range(0, rows.size, _BLOCK):
+        count = min(_BLOCK, rows.size - start)
+        _block_pixel_points(
+            count, n, rows[start:], cols[start:], k0, k1, stream, theta, st
+        )  # fmt: skip
+        for q in range(count):
+            for i in range(n):
+                out[start + q, i, 0] = st[i * _BLOCK + q]
+                out[start + q, i, 1] = st[(n + i) * _BLOCK + q]
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, c, gx, gy):
+    if mode == _MODE_INDEPENDENT:
+        _pixel_points_into(row, col, n, k0, k1, stream, gx, gy)
+    elif mode == _MODE_SHARED:
+        for i in range(n):
+            gx[i] = x0_shared[i, 0]
+            gy[i] = x0_shared[i, 1]
+    else:
+        for i in range(n):
+            gx[i] = x0_pixels[r, c, i, 0]
+            gy[i] = x0_pixels[r, c, i, 1]
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, _nrt=False)
+def _run_chunk(
+    first, last, row0, col0, width, xv, yv, prm, xi, yi, n, steps, eps, mode, k0, k1, stream,
+    x0_shared, x0_pixels, pairs, head, delta, work, st, der, acc, nxt, flags, ln, pair_pix,
+    group_stats, pair_stats, theta, rows, cols,
+):  # fmt: skip
+    """Pixels [first, last) of a tile: the block steps, the group steps, then the pair lanes."""
+    gx = work[0]
+    gy = work[1]
+    cnt = work[2]
+    sx = work[3]
+    sy = work[4]
+    p0 = work[5]
+    p1 = work[6]
+    kx = work[7]
+    ky = work[8]
+    vx = work[9]
+    vy = work[10]
+    zz = work[11]
+    u0 = work[12]
+    u1 = work[13]
+    nx = work[14]
+    ny = work[15]
+    count = 0
+    for start in range(first, last, _BLOCK):
+        stop = min(last, start + _BLOCK)
+        # Initial points; the pixels on the fast path take the first steps side by side.
+        for p in range(start, stop):
+            q = p - start
+            r = p // width
+            rows[q] = row0 + r
+            cols[q] = col0 + p - r * width
+        if mode == _MODE_INDEPENDENT:
+            _block_pixel_points(stop - start, n, rows, cols, k0, k1, stream, theta, st)
+        for p in range(start, stop):
+            q = p - start
+            r = p // width
+            c = p - r * width
+            prm[xi] = xv[c]
+            prm[yi] = yv[r]
+            if mode == _MODE_INDEPENDENT:
+                for i in range(n):
+                    gx[i] = st[i * _BLOCK + q]
+                    gy[i] = st[(n + i) * _BLOCK + q]
+            else:
+                _initial_points(
+                    mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
+                    gx, gy,
+                )  # fmt: skip
+            fast, pairable = _paths(n, gx, gy, prm)
+            flags[0, q] = fast
+            flags[1, q] = pairable and pairs
+            flags[2, q] = fast and head > 0
+            for i in range(n):
+                st[i * _BLOCK + q] = gx[i]
+                st[(n + i) * _BLOCK + q] = gy[i]
+            for e in range(_N_PARAMS):
+                st[(2 * n + e) * _BLOCK + q] = prm[e]
+        if head > 0:
+            _block_steps(stop - start, n, head, eps, st, der, acc, nxt)
+        for p in range(start, stop):
+            q = p - start
+            r = p // width
+            c = p - r * width
+            prm[xi] = xv[c]
+            prm[yi] = yv[r]
+            t0 = 0
+            if flags[2, q]:
+                t0 = head
+                group_stats[0] += head
+                for i in range(n):
+                    gx[i] = st[i * _BLOCK + q]
+                    gy[i] = st[(n + i) * _BLOCK + q]
+            else:
+                _initial_points(
+                    mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
+                    gx, gy,
+                )  # fmt: skip
+            gap, t, m = _run_groups(
+                n, t0, steps, prm, eps, flags[0, q], flags[1, q], gx, gy, cnt, sx, sy,
+                p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, ny, group_stats,
+            )  # fmt: skip
+            if m == 2 and t < steps and flags[1, q]:
+                ln[count] = gx[0]
+                ln[_CHUNK + count] = gy[0]
+                ln[2 * _CHUNK + count] = gx[1]
+                ln[3 * _CHUNK + count] = gy[1]
+                ln[_L_HAS_PREV * _CHUNK + count] = _ZERO
+                ln[_L_COUNT * _CHUNK + count] = cnt[0]
+                ln[(_L_COUNT + 1) * _CHUNK + count] = cnt[1]
+                for e in range(_N_PARAMS):
+                    ln[(_L_PRM + e) * _CHUNK + count] = prm[e]
+                ln[_L_T * _CHUNK + count] = t
+                ln[_L_DEAD * _CHUNK + count] = _ZERO
+                pair_pix[count] = p
+                count += 1
+            else:
+                delta[p] = gap
+    _run_pairs(count, steps, eps, ln, pair_pix, delta, pair_stats)
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _tile_kernel(
+    row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, mode, k0, k1, stream,
+    x0_shared, x0_pixels, lanes, pairs, block_steps, delta, stats,
+):  # fmt: skip
+    """Every pixel of a tile; lane k takes chunks k, k + lanes, ... Each pixel's arithmetic is
+    the same wherever it runs, so the results do not depend on the lanes or the tiles."""
+    pixels = height * width
+    chunks = (pixels + _CHUNK - 1) // _CHUNK
+    head = min(block_steps, steps)
+    for lane in prange(lanes):
+        padded = (n + _PAD - 1) // _PAD * _PAD
+        work = np.zeros((16, padded), np.float32)
+        prm = base.copy()
+        st = np.zeros((2 * n + _N_PARAMS) * _BLOCK, np.float32)
+        der = np.zeros(6 * n * _BLOCK, np.float32)
+        acc = np.zeros(3 * _BLOCK, np.float32)
+        nxt = np.zeros(2 * n * _BLOCK, np.float32)
+        flags = np.zeros((3, _BLOCK), np.bool_)
+        ln = np.zeros(_L_ROWS * _CHUNK, np.float32)
+        pair_pix = np.zeros(_CHUNK, np.int64)
+        theta = np.zeros(((n + 3) // 4 * 4) * _BLOCK, np.float64)
+        rows = np.zeros(_BLOCK, np.int64)
+        cols = np.zeros(_BLOCK, np.int64)
+        group_stats = np.zeros(3, np.int64)
+        pair_stats = np.zeros(2, np.int64)
+        for chunk in range(lane, chunks, lanes):
+            first = chunk * _CHUNK
+            _run_chunk(
+                first, min(pixels, first + _CHUNK), row0, col0, width, xv, yv, prm, xi, yi, n,
+                steps, eps, mode, k0, k1, stream, x0_shared, x0_pixels, pairs, head, delta,
+                work, st, der, acc, nxt, flags, ln, pair_pix, group_stats, pair_stats, theta,
+                rows, cols,
+            )  # fmt: skip
+        stats[lane, 0] = group_stats[0]
+        stats[lane, 1] = pair_stats[0]
+        stats[lane, 2] = group_stats[1] + pair_stats[1]
+        stats[lane, 3] = group_stats[2]
+
+
+# -- the engine ------------------------------------------------------------------------------
+
+# Measured ~1.0-1.6M px/s for n = 20, T = 100 (see the module docstring); a conservative
+# estimate that scales like the reference (n^2 T), which the group shortcuts beat.
+_PIXELS_PER_SECOND_N20_T100 = 400_000.0
+_BLOCK_STEPS = 6
+
+
+class NumbaCpuEngine:
+    """The fast CPU engine (see the module docstring); float64 specs go to the reference.
+
+    ``threads`` sets how many lanes of work a tile is split into (default: numba's thread
+    count); results do not depend on it. ``pairs=False`` turns off the SIMD pair lanes (the
+    two-group pixels then run on the generic group path) and ``block_steps`` sets how many
+    first steps run side by side without groups; both are for tests. After each compute,
+    ``last_stats`` holds [group steps, pair steps, skipped steps, safe-path pixels].
+    """
+
+    name = "numba"
+
+    def __init__(
+        self, threads: int | None = None, *, pairs: bool = True, block_steps: int = _BLOCK_STEPS
+    ) -> None:
+        self.threads = threads
+        self.pairs = pairs
+        self.block_steps = block_steps
+        self.last_stats: np.ndarray | None = None
+
+    def pixels_per_second(self, spec: LandscapeSpec) -> float:
+        if spec.dtype != "float32":
+            return NumpyReferenceEngine().pixels_per_second(spec)
+        work = spec.n_points**2 * max(spec.steps, 1)
+        return _PIXELS_PER_SECOND_N20_T100 * (20**2 * 100) / work
+
+    def compute(self, job: Job, tile: Tile) -> Fields:
+        spec = job.spec
+        if spec.dtype != "float32":
+            return NumpyReferenceEngine().compute(job, tile)
+        height, width = tile.shape
+        xv = np.ascontiguousarray(spec.x_values()[tile.col0 : tile.col1])
+        yv = np.ascontiguousarray(spec.y_values()[tile.row0 : tile.row1])
+        base = np.concatenate(
+            [spec.matrix(name).ravel() for name in ("wq", "wk", "wv")] + [[spec.beta]]
+        ).astype(np.float32)
+        xi = PARAMETER_NAMES.index(spec.x_param)
+        yi = PARAMETER_NAMES.index(spec.y_param)
+        n = spec.n_points
+        x0_shared = np.zeros((1, 2), np.float32)
+        x0_pixels = np.zeros((1, 1, 1, 2), np.float32)
+        k0, k1 = seed_key(spec.seed)
+        if spec.init == "independent":
+            mode = _MODE_INDEPENDENT
+        elif spec.init == "shared" or not spec.x0_per_pixel:
+            mode = _MODE_SHARED
+            x0_shared = np.ascontiguousarray(job.initial_points(np.zeros(1), np.zeros(1))[0])
+        else:
+            mode = _MODE_PER_PIXEL
+            assert job.x0 is not None
+            x0_pixels = np.ascontiguousarray(job.x0[tile.slices], dtype=np.float32)
+        lanes = self.threads or numba.get_num_threads()
+        delta = np.empty(height * width, np.float32)
+        stats = np.zeros((lanes, 4), np.int64)
+        _tile_kernel(
+            tile.row0, tile.col0, height, width, xv, yv, base, xi, yi, n, spec.steps,
+            np.float32(spec.eps), mode, _U64(k0), _U64(k1),
+            _U64(_stream_word(STREAM_PIXEL_POINTS, 0)), x0_shared, x0_pixels, lanes,
+            self.pairs and spec.steps < _MAX_PAIR_STEPS, self.block_steps, delta, stats,
+        )  # fmt: skip
+        self.last_stats = stats.sum(axis=0)
+        delta = delta.reshape(height, width)
+        return Fields(delta=delta, labels=labels_from_delta(delta, spec.tol))

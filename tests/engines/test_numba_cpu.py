@@ -1,0 +1,246 @@
+"""The numba engine against the reference engine, and its own exactness claims."""
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import numba
+import numpy as np
+import pytest
+
+from attndyn import Job, LandscapeSpec, render_landscape
+from attndyn.engines import engine_names, get_engine
+from attndyn.engines import numba_cpu as nc
+from attndyn.engines.numba_cpu import NumbaCpuEngine
+from attndyn.engines.numpy_ref import NumpyReferenceEngine
+from attndyn.initial import pixel_points
+from attndyn.params import PARAMETER_NAMES
+from attndyn.rng import seed_key
+from attndyn.tiles import Tile, row_bands
+
+from helpers import APPENDIX_B, random_unit_points
+
+
+def whole(spec):
+    return Tile(0, spec.height, 0, spec.width)
+
+
+def both(job):
+    """(reference, numba) fields of the whole picture of ``job``."""
+    job = job if isinstance(job, Job) else Job(job)
+    tile = whole(job.spec)
+    return NumpyReferenceEngine().compute(job, tile), NumbaCpuEngine().compute(job, tile)
+
+
+def differing(reference, ours):
+    return int((reference.labels != ours.labels).sum())
+
+
+def appendix_b(seed, **overrides):
+    wq, wv = APPENDIX_B[seed]
+    return LandscapeSpec(**{"wq": wq, "wv": wv, "seed": seed, **overrides})
+
+
+# -- building blocks ------------------------------------------------------------------------
+
+
+def test_float32_exp_is_within_one_ulp():
+    x = np.linspace(-87.0, 88.0, 2_000_001, dtype=np.float32)
+    out = np.empty_like(x)
+    nc._fexp_array(x, out)
+    exact = np.exp(x.astype(np.float64))
+    ulps = np.abs(out - exact) / np.spacing(exact.astype(np.float32)).astype(np.float64)
+    assert ulps.max() <= 1.0
+
+
+def test_exp_below_the_normal_range_goes_to_zero_like_numpy():
+    x = np.linspace(-120.0, 0.0, 100_001, dtype=np.float32)
+    out = np.empty_like(x)
+    nc._fexp_neg_array(x, out)
+    np.testing.assert_allclose(out, np.exp(x), rtol=4e-7, atol=2e-45)  # <= 2 ulp
+    nc._fexp_neg_array(np.float32([-104.0, -200.0, -1e30]), out[:3])
+    assert out[1] == 0 and out[2] == 0
+
+
+@pytest.mark.parametrize("seed", [0, 1679700, 2**64 - 1])
+def test_philox_points_are_bitwise_those_of_initial(seed):
+    rows, cols = np.meshgrid(np.arange(0, 3000, 11), np.arange(5, 9000, 23), indexing="ij")
+    rows, cols = rows.ravel(), cols.ravel()
+    n = 23
+    out = np.empty((rows.size, n, 2), np.float32)
+    k0, k1 = seed_key(seed)
+    expected = pixel_points(seed, rows, cols, n)
+    # The scalar path (libm sin and cos) and the vectorised one (own sin and cos, with libm
+    # where a value is within 2^-48 of a float32 rounding boundary) both match bit for bit.
+    for kernel in (nc._pixel_points_kernel, nc._block_points_kernel):
+        out[:] = 0
+        kernel(rows, cols, n, np.uint64(k0), np.uint64(k1), np.uint64(0), out)
+        np.testing.assert_array_equal(out, expected)
+
+
+# -- agreement with the reference -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("init", ["independent", "shared"])
+@pytest.mark.parametrize("seed", [1679700, 5227590])
+def test_appendix_b_labels_agree_with_the_reference(seed, init):
+    reference, ours = both(appendix_b(seed, init=init, width=48, height=48))
+    assert ours.delta.dtype == np.float32 and ours.labels.dtype == np.uint8
+    assert differing(reference, ours) <= 1
+    # Where the points did not synchronise, the gaps agree too (chaotic pixels aside).
+    open_ = (reference.delta > 1e-3) & (ours.delta > 1e-3)
+    close = np.isclose(ours.delta[open_], reference.delta[open_], rtol=1e-3)
+    assert (~close).sum() <= max(2, 0.01 * close.size)
+
+
+@pytest.mark.parametrize("parameter", ["wq01", "wk10", "wv11", "beta"])
+def test_other_parameter_slices_agree(parameter):
+    spec = appendix_b(6306593, x_param=parameter, y_param="wk00", width=20, height=16, steps=40)
+    reference, ours = both(spec)
+    assert differing(reference, ours) <= 1
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 17, 33])
+def test_any_number_of_points(n):
+    reference, ours = both(appendix_b(8012376, n_points=n, width=14, height=12, steps=60))
+    assert differing(reference, ours) <= 1
+    if n == 1:
+        assert (ours.delta == 0).all() and (ours.labels == 1).all()
+
+
+@pytest.mark.parametrize("init", ["independent", "shared"])
+def test_no_steps_give_the_initial_gap_exactly(init):
+    reference, ours = both(appendix_b(1679700, init=init, steps=0, width=9, height=7))
+    np.testing.assert_array_equal(ours.delta, reference.delta)
+    np.testing.assert_array_equal(ours.labels, reference.labels)
+
+
+def test_points_from_a_file_shared_and_per_pixel():
+    spec = appendix_b(6549664, width=13, height=11, steps=50)
+    for x0 in (random_unit_points((7,), 5), random_unit_points((11, 13, 7), 4)):
+        reference, ours = both(Job.with_x0(spec, x0))
+        assert differing(reference, ours) <= 1
+
+
+def test_wide_windows_and_large_matrices_take_the_safe_path():
+    spec = LandscapeSpec(
+        wq=(30.0, -2.0, 5.0, 41.0),
+        wv=(-300.0, 20.0, 7.0, 100.0),
+        x_range=(-2000.0, 1500.0),
+        y_range=(-900.0, 3000.0),
+        width=12,
+        height=10,
+        steps=30,
+    )
+    job = Job(spec)
+    engine = NumbaCpuEngine()
+    ours = engine.compute(job, whole(spec))
+    assert engine.last_stats[3] == spec.width * spec.height  # every pixel on the safe path
+    reference = NumpyReferenceEngine().compute(job, whole(spec))
+    assert differing(reference, ours) <= 1
+
+
+def test_non_finite_states_give_nan_like_the_reference():
+    # eps = 0 and an antipodal pair: where a = 0 the weights are uniform and both points
+    # become 0 / 0 = nan, which then spreads; elsewhere the pair stays apart.
+    spec = LandscapeSpec(
+        wq=(1, 0, 0, 1), wv=(1, 0, 0, 1), eps=0.0, y_range=(-4, 4), width=4, height=3, steps=5
+    )
+    reference, ours = both(Job.with_x0(spec, np.array([[1.0, 0.0], [-1.0, 0.0]])))
+    assert np.isnan(reference.delta[1]).all()
+    np.testing.assert_array_equal(ours.delta, reference.delta)
+    np.testing.assert_array_equal(ours.labels, reference.labels)
+
+
+@pytest.mark.parametrize("steps", [10, 11])
+def test_period_two_ends_on_the_right_phase(steps):
+    # Each point attends only to itself (a, b ~ 200) and W_V swaps the coordinates, so the
+    # state alternates; delta is 0.4 after an even number of steps and 0.8 after an odd one.
+    spec = LandscapeSpec(
+        wq=(1, 0, 0, 1),
+        wv=(0, 1, 1, 0),
+        x_range=(200, 201),
+        y_range=(200, 201),
+        width=2,
+        height=2,
+        steps=steps,
+        tol=0.5,
+    )
+    reference, ours = both(Job.with_x0(spec, np.array([[1.0, 0.0], [0.6, 0.8]])))
+    np.testing.assert_allclose(ours.delta, reference.delta, rtol=1e-6)
+    np.testing.assert_array_equal(ours.labels, reference.labels)
+    assert (ours.labels == (1 if steps % 2 == 0 else 0)).all()
+
+
+def test_float64_is_the_reference():
+    spec = appendix_b(1679700, width=6, height=5, steps=10, dtype="float64")
+    reference, ours = both(spec)
+    np.testing.assert_array_equal(ours.delta, reference.delta)
+
+
+# -- exactness of the shortcuts and independence of the schedule ----------------------------
+
+
+def test_pair_lanes_are_bitwise_the_generic_safe_step():
+    # Large a and b force the max-subtracted (safe) step everywhere; pixels that reach two
+    # groups then finish in the SIMD pair lanes, which must reproduce that step bit for bit.
+    spec = appendix_b(1679700, x_range=(20, 60), y_range=(-60, -20), width=40, height=30)
+    job = Job(spec)
+    with_pairs = NumbaCpuEngine()
+    fields = with_pairs.compute(job, whole(spec))
+    without = NumbaCpuEngine(pairs=False).compute(job, whole(spec))
+    assert with_pairs.last_stats[1] > 0 and with_pairs.last_stats[3] == spec.width * spec.height
+    np.testing.assert_array_equal(fields.delta, without.delta)
+
+
+def test_thread_count_and_tiles_do_not_change_results():
+    spec = appendix_b(5227590, width=70, height=23, steps=100)
+    job = Job(spec)
+    reference = NumbaCpuEngine().compute(job, whole(spec))
+    old = numba.get_num_threads()
+    try:
+        for threads in range(1, numba.config.NUMBA_NUM_THREADS + 1):
+            numba.set_num_threads(threads)
+            for lanes in (None, 1, 3):
+                fields = NumbaCpuEngine(threads=lanes).compute(job, whole(spec))
+                np.testing.assert_array_equal(fields.delta, reference.delta)
+    finally:
+        numba.set_num_threads(old)
+    for pixels_per_tile in (1, 70 * 5 + 3, 10**6):
+        tiled = render_landscape(job, NumbaCpuEngine(), pixels_per_tile=pixels_per_tile)
+        np.testing.assert_array_equal(tiled.delta, reference.delta)
+    engine = NumbaCpuEngine()
+    for tile in (Tile(3, 17, 5, 61), Tile(22, 23, 69, 70), Tile(0, 23, 33, 34)):
+        np.testing.assert_array_equal(engine.compute(job, tile).delta, reference.delta[tile.slices])
+    pieces = [engine.compute(job, tile).delta for tile in row_bands(23, 70, 97)]
+    np.testing.assert_array_equal(np.concatenate(pieces), reference.delta)
+
+
+# -- registration ---------------------------------------------------------------------------
+
+
+def test_registered_and_picked_by_auto():
+    assert "numba" in engine_names()
+    assert get_engine("auto").name == "numba"
+    assert get_engine("numba").name == "numba"
+    assert get_engine("numpy").name == "numpy"
+    spec = appendix_b(1679700)
+    assert 0 < NumbaCpuEngine().pixels_per_second(spec) < 10**7
+    assert NumbaCpuEngine().pixels_per_second(replace(spec, dtype="float64")) < 10**4
+
+
+def test_jit_results_are_cached_on_disk():
+    from numba.core.caching import NullCache
+
+    for kernel in (nc._tile_kernel, nc._run_chunk, nc._pixel_points_kernel):
+        assert not isinstance(kernel._cache, NullCache)
+
+
+def test_importing_attndyn_does_not_import_numba():
+    code = "import sys, attndyn, attndyn.engines; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_every_parameter_name_has_a_slot():
+    assert len(PARAMETER_NAMES) == nc._N_PARAMS
