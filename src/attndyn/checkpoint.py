@@ -32,8 +32,8 @@ class Checkpoint:
         self.spec = spec
         self.path = Path(path) if path is not None else None
         self.save_every_seconds = save_every_seconds
-        self.fields = Fields.empty(*spec.shape)
-        self.rows_done = np.zeros(spec.height, dtype=bool)
+        self.fields = Fields.empty(*spec.shape, probability=spec.samples > 1)
+        self.rows_done = np.zeros(spec.shape[0], dtype=bool)
         self._last_save = time.monotonic()
         self.resumed_rows = 0
         if self.path is not None and self.path.exists():
@@ -45,18 +45,23 @@ class Checkpoint:
             with np.load(self.path, allow_pickle=False) as data:
                 if str(data["spec"]) != self.spec.to_json():
                     return
-                delta, labels, rows_done = data["delta"], data["labels"], data["rows_done"]
+                arrays = {name: data[name] for name in data.files if name != "spec"}
         except (OSError, ValueError, KeyError):
             return  # unreadable or foreign: start afresh, it will be overwritten
-        if delta.shape != self.spec.shape or rows_done.shape != (self.spec.height,):
+        rows_done = arrays.pop("rows_done", None)
+        if rows_done is None or rows_done.shape != (self.spec.shape[0],):
             return
-        self.fields = Fields(delta=delta.astype(np.float32), labels=labels.astype(np.uint8))
+        expected = self.fields.arrays()
+        for name, array in arrays.items():
+            if name not in expected or array.shape != expected[name].shape:
+                return
+        for name in expected:
+            setattr(self.fields, name, arrays[name] if name in arrays else None)
         self.rows_done = rows_done.astype(bool)
         self.resumed_rows = int(self.rows_done.sum())
 
     def record(self, rows: slice, cols: slice, tile_fields: Fields, *, full_width: bool) -> None:
-        self.fields.delta[rows, cols] = tile_fields.delta
-        self.fields.labels[rows, cols] = tile_fields.labels
+        self.fields.put(rows, cols, tile_fields)
         if full_width:
             self.rows_done[rows] = True
         if time.monotonic() - self._last_save >= self.save_every_seconds:
@@ -69,9 +74,8 @@ class Checkpoint:
             self.path,
             compress=False,  # speed matters more than size for a file that lives minutes
             spec=np.array(self.spec.to_json()),
-            delta=self.fields.delta,
-            labels=self.fields.labels,
             rows_done=self.rows_done,
+            **self.fields.arrays(),
         )
         self._last_save = time.monotonic()
 

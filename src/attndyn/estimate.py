@@ -11,8 +11,9 @@ from attndyn.spec import LandscapeSpec
 MAX_SECONDS = 3600.0
 MAX_BYTES = 8 * 1024**3
 _ENGINE_WORKSPACE_BYTES = 64 * 1024**2
-# Per pixel: float32 delta and uint8 labels, their checkpoint copy, and the picture buffers.
-_BYTES_PER_PIXEL = 4 + 1 + 4 + 1 + 2
+# Per grid point: the fields (delta, labels, sync step, clusters, probability), their
+# checkpoint copy, and the picture buffers.
+_BYTES_PER_PIXEL = 2 * (4 + 1 + 4 + 2 + 4) + 4
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,12 @@ def format_bytes(size: float) -> str:
 
 def estimate_cost(spec: LandscapeSpec, engine: Engine) -> CostEstimate:
     """Estimated wall time and peak memory of rendering ``spec`` with ``engine``."""
-    pixels = spec.height * spec.width
+    pixels = spec.shape[0] * spec.shape[1]
     memory = pixels * _BYTES_PER_PIXEL + _ENGINE_WORKSPACE_BYTES
     if spec.init == "file" and spec.x0_per_pixel:
         memory += pixels * spec.n_points * 2 * 8
-    return CostEstimate(seconds=pixels / engine.pixels_per_second(spec), bytes=memory)
+    seconds = pixels * spec.samples / engine.pixels_per_second(spec)
+    return CostEstimate(seconds=seconds, bytes=memory)
 
 
 def refuse_if_huge(cost: CostEstimate, *, force: bool) -> None:

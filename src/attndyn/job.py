@@ -75,10 +75,12 @@ def load_x0(path: str | Path, *, normalize: bool) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Job:
-    """A spec and its explicit initial points (``x0``; only when ``spec.init == 'file'``)."""
+    """A spec, its explicit initial points (``x0``; only when ``spec.init == 'file'``), and which
+    of the ``spec.samples`` independent initial configurations per pixel to start from."""
 
     spec: LandscapeSpec
     x0: np.ndarray | None = None
+    sample: int = 0
 
     def __post_init__(self) -> None:
         spec = self.spec
@@ -91,9 +93,7 @@ class Job:
         x0 = np.asarray(self.x0, dtype=np.float64)
         if x0_digest(x0) != spec.x0_sha256:
             raise UserError("x0 array does not match the sha256 recorded in the spec")
-        expected = (
-            (spec.height, spec.width, spec.n_points, 2) if spec.x0_per_pixel else (spec.n_points, 2)
-        )
+        expected = (*spec.shape, spec.n_points, 2) if spec.x0_per_pixel else (spec.n_points, 2)
         if x0.shape != expected:
             raise UserError(f"x0 has shape {x0.shape}; this spec needs {expected}")
         object.__setattr__(self, "x0", x0)
@@ -111,13 +111,20 @@ class Job:
             x0_sha256=x0_digest(x0),
             x0_per_pixel=per_pixel,
             n_points=x0.shape[-2],
-            **({"height": x0.shape[0], "width": x0.shape[1]} if per_pixel else {}),
+            **(
+                {"height": x0.shape[0], "width": x0.shape[1], "supersample": 1} if per_pixel else {}
+            ),
         )
         return cls(spec, x0)
 
-    def initial_points(self, rows: np.ndarray, cols: np.ndarray, sample: int = 0) -> np.ndarray:
+    def for_sample(self, sample: int) -> Job:
+        """The same job started from initial configuration number ``sample``."""
+        return Job(self.spec, self.x0, sample)
+
+    def initial_points(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Initial configurations for pixels ``(rows[k], cols[k])``: shape (P, n, 2)."""
         spec = self.spec
+        sample = self.sample
         rows = np.asarray(rows).ravel()
         cols = np.asarray(cols).ravel()
         if spec.init == "independent":

@@ -10,20 +10,43 @@ from tqdm.auto import tqdm
 
 from attndyn.checkpoint import Checkpoint
 from attndyn.engines import Engine, get_engine
+from attndyn.fields import Fields
 from attndyn.job import Job
 from attndyn.spec import LandscapeSpec
-from attndyn.tiles import row_bands
+from attndyn.tiles import Tile, row_bands
 
 DEFAULT_PIXELS_PER_TILE = 32_768
 
 
 @dataclass
 class Landscape:
-    """A rendered landscape: its spec and its fields, indexed [row, col] (row 0 = lowest y)."""
+    """A rendered landscape: its spec and its fields, indexed [row, col] (row 0 = lowest y).
+
+    The arrays have the grid's shape, ``spec.shape`` (the picture's, times ``supersample``).
+    """
 
     spec: LandscapeSpec
-    labels: np.ndarray
-    delta: np.ndarray
+    fields: Fields
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.fields.labels
+
+    @property
+    def delta(self) -> np.ndarray:
+        return self.fields.delta
+
+
+def compute_tile(job: Job, engine: Engine, tile: Tile) -> Fields:
+    """The fields of one tile: sample 0's, plus the label average over ``spec.samples``."""
+    fields = engine.compute(job, tile)
+    samples = job.spec.samples
+    if samples > 1:
+        total = fields.labels.astype(np.float32)
+        for sample in range(1, samples):
+            total += engine.compute(job.for_sample(sample), tile).labels
+        fields.probability = total / np.float32(samples)
+    return fields
 
 
 class RenderInterrupted(Exception):
@@ -73,15 +96,16 @@ def render_landscape(
         engine = get_engine(engine)
     spec = job.spec
     state = Checkpoint(spec, checkpoint)
+    rows, cols = spec.shape
     tiles = [
         tile
-        for tile in row_bands(spec.height, spec.width, pixels_per_tile)
+        for tile in row_bands(rows, cols, max(1, pixels_per_tile // spec.samples))
         if not state.rows_done[tile.row0 : tile.row1].all()
     ]
     remaining = sum(tile.size for tile in tiles)
     bar = tqdm(
-        total=spec.height * spec.width,
-        initial=spec.height * spec.width - remaining,
+        total=rows * cols,
+        initial=rows * cols - remaining,
         unit="px",
         unit_scale=True,
         disable=not progress,
@@ -91,12 +115,12 @@ def render_landscape(
     )
     try:
         for tile in tiles:
-            state.record(*tile.slices, engine.compute(job, tile), full_width=True)
+            state.record(*tile.slices, compute_tile(job, engine, tile), full_width=True)
             bar.update(tile.size)
     except KeyboardInterrupt:
         state.save()
-        raise RenderInterrupted(int(state.rows_done.sum()), spec.height, state.path) from None
+        raise RenderInterrupted(int(state.rows_done.sum()), rows, state.path) from None
     finally:
         bar.close()
     state.remove()
-    return Landscape(spec=spec, labels=state.fields.labels, delta=state.fields.delta)
+    return Landscape(spec=spec, fields=state.fields)

@@ -14,6 +14,12 @@ Two named parameters are swept over the pixel grid: ``x_param`` along the column
 takes ``linspace(y_lo, y_hi, height)[r]``, computed in float64 and rounded to the working
 precision. Row 0 is the lowest y value, which is the *bottom* of the picture. By default
 x = b = W_K[1, 1] and y = a = W_K[0, 0], as in the seed's Appendix A picture.
+
+Supersampling by k computes a grid k times finer in each direction: output pixel c covers the
+k sample columns ``x_c + (j - (k - 1) / 2) * step / k``, j = 0..k-1, with ``step`` the output
+pixel spacing, and its picture is the average of their colours. Fields are then arrays of the
+grid's shape, ``(k * height, k * width)``. ``samples`` K > 1 renders K independent initial
+configurations per pixel (seeded init only) and adds the field ``probability``.
 """
 
 from __future__ import annotations
@@ -108,6 +114,8 @@ class LandscapeSpec:
     x0_sha256: str | None = None
     x0_per_pixel: bool = False
     dtype: str = "float32"
+    samples: int = 1
+    supersample: int = 1
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -138,24 +146,58 @@ class LandscapeSpec:
             raise UserError(f"init {self.init!r} takes no initial-point file")
         if self.dtype not in DTYPES:
             raise UserError(f"dtype {self.dtype!r} is unknown; choose one of {', '.join(DTYPES)}")
+        put(self, "samples", _int_at_least("samples", self.samples, 1))
+        if self.samples > 1 and self.init == "file":
+            raise UserError(f"samples {self.samples} needs seeded initial points, not a file")
+        put(self, "supersample", _int_at_least("supersample", self.supersample, 1))
+        self._check_resolution("x", self.x_range, self.shape[1])
+        self._check_resolution("y", self.y_range, self.shape[0])
+
+    def _check_resolution(self, axis: str, window: tuple[float, float], count: int) -> None:
+        """Refuse a window whose grid spacing the working precision cannot resolve."""
+        lo, hi = window
+        spacing = (hi - lo) / max(count - 1, 1)
+        resolution = float(np.spacing(self.np_dtype.type(max(abs(lo), abs(hi)))))
+        if spacing < 4 * resolution:
+            hint = "; use --precision float64" if self.dtype == "float32" else "; widen the window"
+            raise UserError(
+                f"{axis} window {lo!r},{hi!r} is too narrow for {self.dtype}: the grid spacing "
+                f"{spacing:.3g} is below 4 ulps ({4 * resolution:.3g}){hint}"
+            )
 
     # -- derived values -------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, int]:
-        """``(height, width)``: the shape of every field array, indexed [row, col]."""
+        """The grid's ``(rows, cols)``: the shape of every field array, indexed [row, col].
+
+        ``(height, width)`` times ``supersample``.
+        """
+        return self.height * self.supersample, self.width * self.supersample
+
+    @property
+    def picture_shape(self) -> tuple[int, int]:
+        """``(height, width)`` of the picture."""
         return self.height, self.width
 
     @property
     def np_dtype(self) -> np.dtype:
         return np.dtype(self.dtype)
 
+    def _grid(self, window: tuple[float, float], count: int) -> np.ndarray:
+        lo, hi = window
+        k = self.supersample
+        if k > 1:
+            half = (hi - lo) / max(count - 1, 1) * (k - 1) / (2 * k)
+            lo, hi = lo - half, hi + half
+        return np.linspace(lo, hi, count * k).astype(self.np_dtype)
+
     def x_values(self) -> np.ndarray:
-        """Swept values along the columns, lowest first, in the working precision."""
-        return np.linspace(*self.x_range, self.width).astype(self.np_dtype)
+        """Swept values along the grid's columns, lowest first, in the working precision."""
+        return self._grid(self.x_range, self.width)
 
     def y_values(self) -> np.ndarray:
-        """Swept values along the rows; row 0 (the bottom of the picture) is the lowest."""
-        return np.linspace(*self.y_range, self.height).astype(self.np_dtype)
+        """Swept values along the grid's rows; row 0 (the bottom of the picture) is the lowest."""
+        return self._grid(self.y_range, self.height)
 
     def matrix(self, name: str) -> np.ndarray:
         """The base matrix ``name`` ("wq", "wk" or "wv") as a 2x2 array in the working dtype."""

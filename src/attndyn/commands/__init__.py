@@ -1,0 +1,9 @@
+"""The subcommands of ``attndyn``: each module has ``register(subparsers)`` and ``run(args)``.
+
+``register`` adds the subcommand's parser and sets ``run`` as its default; ``run`` returns the
+exit code and raises :class:`attndyn.errors.UserError` for bad input.
+"""
+
+from attndyn.commands import experiment, render
+
+COMMANDS = (render, experiment)

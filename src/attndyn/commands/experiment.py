@@ -1,0 +1,63 @@
+"""``attndyn experiment``: the experiments of the Transformer Dynamics paper."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from attndyn.errors import UserError
+from attndyn.estimate import format_seconds
+from attndyn.outputs import check_writable
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    experiment = subparsers.add_parser(
+        "experiment",
+        help="reproduce an experiment of the Transformer Dynamics paper (fig1..fig7, animations)",
+        description=(
+            "Run one experiment of Burger, Kabri, Korolev, Roith and Weigand (2025) on particle "
+            "flows and interaction energies on the sphere. Each writes NAME.csv (the data "
+            "behind the figure) and NAME.png into --out."
+        ),
+    )
+    experiment.add_argument("name", nargs="?", help="experiment name or alias (see --list)")
+    experiment.add_argument("--list", action="store_true", help="list the experiments")
+    experiment.add_argument("--out", default="results", help="output directory (default results)")
+    experiment.add_argument("--quick", action="store_true", help="a small, fast version (seconds)")
+    experiment.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    experiment.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    experiment.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from attndyn.particles.experiments import EXPERIMENTS, resolve
+
+    if args.list:
+        for item in EXPERIMENTS.values():
+            aliases = f" ({', '.join(item.aliases)})" if item.aliases else ""
+            print(f"{item.name:<12}{item.summary}{aliases}")
+        return 0
+    if args.name is None:
+        names = ", ".join(EXPERIMENTS)
+        raise UserError(f"experiment needs a name; choose one of {names}, or pass --list")
+    item = resolve(args.name)
+    if args.seed < 0:
+        raise UserError(f"--seed {args.seed} is negative; give an integer >= 0")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {str(out)!r} is a file; give a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create --out {str(out)!r}: {error.strerror}") from None
+    check_writable(out / f"{item.name}.csv", what="--out")
+    started = time.perf_counter()
+    written = item.run(out, quick=args.quick, seed=args.seed, progress=not args.quiet)
+    if not args.quiet:
+        elapsed = format_seconds(time.perf_counter() - started)
+        print(
+            f"{item.name}: wrote {', '.join(str(p) for p in written)} in {elapsed}", file=sys.stderr
+        )
+    return 0
