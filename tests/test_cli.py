@@ -147,7 +147,7 @@ def test_the_installed_command_exits_2_with_one_line(tmp_path):
         (["--x-range", "1,2,3"], "--x-range '1,2,3' has 3 numbers; give 2"),
         (["--x-param", "wk22"], "unknown parameter 'wk22'; choose one of wq00"),
         (["--size", "200000", "--steps", "100"], "pass --force"),
-        (["--points", "0"], "--points 0 must be >= 1"),
+        (["--points", "0"], "--points 0 is too small; it must be >= 1"),
         (["--seed", "-3"], "--seed -3 is outside"),
         (["--normalize-x0"], "--normalize-x0 needs --x0"),
     ],

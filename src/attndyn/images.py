@@ -18,6 +18,7 @@ from attndyn.errors import UserError
 from attndyn.outputs import write_atomic
 
 SPEC_CHUNK = "attndyn-spec"
+COLORING_CHUNK = "attndyn-coloring"
 
 
 def binary_picture(labels: np.ndarray) -> Image.Image:
@@ -25,26 +26,38 @@ def binary_picture(labels: np.ndarray) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(np.flipud(labels != 0)))
 
 
-def write_png(path: str | Path, picture: Image.Image, spec_json: str) -> None:
-    """Write ``picture`` to ``path`` atomically, with the spec in a text chunk."""
+def write_png(
+    path: str | Path, picture: Image.Image, spec_json: str, *, coloring_json: str | None = None
+) -> None:
+    """Write ``picture`` to ``path`` atomically, with the spec (and colouring) in text chunks."""
     info = PngImagePlugin.PngInfo()
     info.add_itxt(SPEC_CHUNK, spec_json)
+    if coloring_json is not None:
+        info.add_itxt(COLORING_CHUNK, coloring_json)
     info.add_text("Software", f"attndyn {__version__}")
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", pnginfo=info)  # optimize=True costs seconds
     write_atomic(path, lambda stream: stream.write(buffer.getvalue()))
 
 
-def read_png_spec(path: str | Path) -> str:
-    """The spec JSON stored in a PNG written by attndyn."""
+def read_png_text(path: str | Path, key: str, *, required: bool = True) -> str | None:
+    """The text chunk ``attndyn-<key>`` ("spec" or "coloring") of a PNG written by attndyn."""
+    chunk = f"attndyn-{key}"
     try:
         with Image.open(path) as image:
             image.load()
             text = getattr(image, "text", {}) or {}
     except (OSError, ValueError) as error:
         raise UserError(f"cannot read picture {str(path)!r}: {error}") from None
-    if SPEC_CHUNK not in text:
-        raise UserError(
-            f"picture {str(path)!r} has no {SPEC_CHUNK!r} chunk; it was not made by attndyn"
-        )
-    return text[SPEC_CHUNK]
+    if chunk not in text:
+        if not required:
+            return None
+        raise UserError(f"picture {str(path)!r} has no {chunk!r} chunk; it was not made by attndyn")
+    return text[chunk]
+
+
+def read_png_spec(path: str | Path) -> str:
+    """The spec JSON stored in a PNG written by attndyn."""
+    text = read_png_text(path, "spec")
+    assert text is not None
+    return text

@@ -1,0 +1,174 @@
+"""Colourings: computed fields in, colours out. Re-colouring never recomputes.
+
+A colouring maps one field to numbers in [0, 1], then through a matplotlib colormap:
+
+``binary``
+    the label: 1 (synchronised) is white, 0 black, as in the seed's pictures.
+``log-delta``
+    log10 of the final gap Δ, clipped below at 1e-12; its range is the picture's own.
+``sync-step``
+    the smoothed step at which the points synchronised for good (escape-time style); pixels
+    that never synchronised take the colormap's "bad" colour (black).
+``probability``
+    the fraction of K independent initial configurations per pixel that synchronised
+    (``--samples K``): the clean version of the seed's noisy independent-init pictures.
+``clusters``
+    the number of clusters of the points after the last step; 1 is the colormap's first colour.
+
+Options: any matplotlib colormap, ``invert`` (the reversed colormap), and ``equalize``
+(histogram equalisation: each value is replaced by the fraction of pixels below it, so every
+colour covers about the same area). Supersampled fields (k x k samples per output pixel) are
+coloured per sample and averaged; a picture larger than wanted is resized with a bicubic
+filter, which is what gives the seed's matplotlib pictures their look.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from PIL import Image
+
+from attndyn.errors import UserError
+from attndyn.fields import Fields
+from attndyn.spec import LandscapeSpec
+
+DEFAULT_CMAPS = {
+    "binary": "gray",
+    "log-delta": "magma",
+    "sync-step": "inferno",
+    "probability": "gray",
+    "clusters": "tab10",
+}
+COLORINGS = tuple(DEFAULT_CMAPS)
+BAD_COLOUR = (0, 0, 0)
+LOG_DELTA_FLOOR = 1e-12
+
+
+@dataclass(frozen=True)
+class ColorOptions:
+    """How to colour fields; ``cmap`` None means the colouring's default colormap."""
+
+    coloring: str = "binary"
+    cmap: str | None = None
+    invert: bool = False
+    equalize: bool = False
+
+    def __post_init__(self) -> None:
+        if self.coloring not in DEFAULT_CMAPS:
+            raise UserError(
+                f"coloring {self.coloring!r} is unknown; choose one of {', '.join(COLORINGS)}"
+            )
+        if self.cmap is not None:
+            colormap(self.cmap)  # validates the name
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ColorOptions:
+        try:
+            return cls(**json.loads(text))
+        except (TypeError, ValueError) as error:
+            raise UserError(f"coloring JSON is not valid: {error}") from None
+
+
+def colormap(name: str):
+    """The matplotlib colormap ``name``; an unknown name lists the valid ones."""
+    import matplotlib
+
+    try:
+        return matplotlib.colormaps[name]
+    except KeyError:
+        names = ", ".join(sorted(n for n in matplotlib.colormaps if not n.endswith("_r")))
+        raise UserError(f"colormap {name!r} is unknown; choose one of {names}") from None
+
+
+def field_values(fields: Fields, spec: LandscapeSpec, coloring: str) -> np.ndarray:
+    """The field behind ``coloring`` as float64, nan where the colouring has no value."""
+    if coloring == "binary":
+        return fields.labels.astype(np.float64)
+    if coloring == "log-delta":
+        with np.errstate(invalid="ignore"):
+            delta = np.where(np.isnan(fields.delta), np.inf, fields.delta.astype(np.float64))
+        return np.log10(np.clip(delta, LOG_DELTA_FLOOR, np.finfo(np.float64).max))
+    name = {"sync-step": "sync_step", "probability": "probability", "clusters": "clusters"}[
+        coloring
+    ]
+    values = getattr(fields, name)
+    if values is None:
+        hint = "render with --samples K (K > 1)" if name == "probability" else "render it again"
+        raise UserError(f"coloring {coloring!r} needs the field {name!r}, which is missing; {hint}")
+    values = values.astype(np.float64)
+    if name == "clusters":
+        values[values == 0] = np.nan  # a non-finite state has no clusters
+    return values
+
+
+def normalise(values: np.ndarray, coloring: str, *, equalize: bool) -> np.ndarray:
+    """Map finite values to [0, 1] (nan stays nan)."""
+    finite = np.isfinite(values)
+    out = np.full(values.shape, np.nan)
+    if not finite.any():
+        return out
+    data = values[finite]
+    if equalize:
+        ranks = np.searchsorted(np.sort(data), data, side="right")
+        out[finite] = ranks / data.size
+        return out
+    if coloring in ("binary", "probability"):
+        out[finite] = data
+        return out
+    if coloring == "clusters":
+        out[finite] = (data - 1) / 9.0 % 1.0  # qualitative maps: 1 -> first colour, cycling
+        return out
+    lo, hi = float(data.min()), float(data.max())
+    out[finite] = (data - lo) / (hi - lo) if hi > lo else 0.5
+    return out
+
+
+def colour_array(fields: Fields, spec: LandscapeSpec, options: ColorOptions) -> np.ndarray:
+    """RGB uint8 of the grid's shape, in picture orientation (top row = highest y)."""
+    cmap = colormap(options.cmap or DEFAULT_CMAPS[options.coloring])
+    if options.invert:
+        cmap = cmap.reversed()
+    unit = normalise(
+        field_values(fields, spec, options.coloring), options.coloring, equalize=options.equalize
+    )
+    rgba = cmap(np.nan_to_num(unit, nan=0.0), bytes=True)
+    rgb = rgba[..., :3]
+    rgb[np.isnan(unit)] = BAD_COLOUR
+    return np.ascontiguousarray(np.flipud(rgb))
+
+
+def average_blocks(rgb: np.ndarray, k: int) -> np.ndarray:
+    """Average k x k blocks of an (kH, kW, 3) uint8 array into (H, W, 3) uint8."""
+    if k == 1:
+        return rgb
+    rows, cols, channels = rgb.shape
+    blocks = rgb.reshape(rows // k, k, cols // k, k, channels).astype(np.float32)
+    return np.rint(blocks.mean(axis=(1, 3))).astype(np.uint8)
+
+
+def picture(
+    fields: Fields,
+    spec: LandscapeSpec,
+    options: ColorOptions,
+    *,
+    size: tuple[int, int] | None = None,
+) -> Image.Image:
+    """The picture of ``fields``: coloured, supersamples averaged, optionally resized.
+
+    ``size`` (width, height) resizes with a bicubic filter (antialiased when shrinking).
+    A binary picture that needs no averaging or resizing is returned as a 1-bit image.
+    """
+    plain_binary = options == ColorOptions("binary", None, False, False) and spec.supersample == 1
+    if plain_binary and (size is None or size == (spec.width, spec.height)):
+        return Image.fromarray(np.ascontiguousarray(np.flipud(fields.labels != 0)))
+    image = Image.fromarray(average_blocks(colour_array(fields, spec, options), spec.supersample))
+    if options.coloring in ("binary", "probability") and options.cmap is None:
+        image = image.convert("L")
+    if size is not None and size != image.size:
+        image = image.resize(size, Image.Resampling.BICUBIC)
+    return image

@@ -1,0 +1,82 @@
+"""Named pictures: the seed's gallery, shipped as data, plus presets from the user's files.
+
+A preset is a TOML table holding a ``caption`` and any fields of
+:class:`~attndyn.spec.LandscapeSpec` (matrices row-major). Options given on the command line
+override the preset's values; everything else takes the spec's defaults.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from attndyn.errors import UserError
+from attndyn.spec import LandscapeSpec
+
+_SPEC_FIELDS = {f.name for f in fields(LandscapeSpec)}
+_NOT_IN_PRESETS = {"init", "x0_sha256", "x0_per_pixel"}
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    caption: str
+    values: dict[str, Any]
+
+    def spec(self, **overrides: Any) -> LandscapeSpec:
+        """The preset's spec, with ``overrides`` (spec fields) taking precedence."""
+        values = {**self.values, **overrides}
+        for name in ("x_range", "y_range"):
+            if name in values:
+                values[name] = tuple(values[name])
+        return LandscapeSpec(**values)
+
+
+def _parse(text: str, source: str) -> dict[str, Preset]:
+    try:
+        tables = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"presets file {source} is not valid TOML: {error}") from None
+    presets = {}
+    for name, table in tables.items():
+        if not isinstance(table, dict):
+            raise UserError(f"presets file {source}: {name!r} must be a table [{name}]")
+        values = dict(table)
+        caption = str(values.pop("caption", ""))
+        unknown = sorted(set(values) - (_SPEC_FIELDS - _NOT_IN_PRESETS))
+        if unknown:
+            allowed = ", ".join(sorted(_SPEC_FIELDS - _NOT_IN_PRESETS))
+            raise UserError(
+                f"preset {name!r} in {source} has unknown keys {unknown}; allowed: {allowed}"
+            )
+        preset = Preset(name, caption, values)
+        preset.spec()  # validate now, with the preset's name in the message
+        presets[name] = preset
+    return presets
+
+
+def builtin_presets() -> dict[str, Preset]:
+    """The presets shipped with attndyn (the seed's gallery)."""
+    text = resources.files("attndyn.data").joinpath("presets.toml").read_text(encoding="utf-8")
+    return _parse(text, "attndyn/data/presets.toml")
+
+
+def load_presets(extra_files: list[str | Path] | None = None) -> dict[str, Preset]:
+    """Built-in presets, then those of ``extra_files`` (later names replace earlier ones)."""
+    presets = builtin_presets()
+    for path in extra_files or []:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as error:
+            raise UserError(f"cannot read presets file {str(path)!r}: {error.strerror}") from None
+        presets.update(_parse(text, repr(str(path))))
+    return presets
+
+
+def get_preset(name: str, presets: dict[str, Preset]) -> Preset:
+    if name not in presets:
+        raise UserError(f"preset {name!r} is unknown; choose one of {', '.join(presets)}")
+    return presets[name]
