@@ -5,7 +5,8 @@ A colouring maps one field to numbers in [0, 1], then through a matplotlib color
 ``binary``
     the label: 1 (synchronised) is white, 0 black, as in the seed's pictures.
 ``log-delta``
-    log10 of the final gap Δ, clipped below at 1e-12; its range is the picture's own.
+    log10 of the final gap Δ, clipped below at 1e-12; its range is the picture's own; a
+    non-finite state takes the "bad" colour (black).
 ``sync-step``
     the smoothed step at which the points synchronised for good (escape-time style); pixels
     that never synchronised take the colormap's "bad" colour (black).
@@ -90,9 +91,7 @@ def field_values(fields: Fields, spec: LandscapeSpec, coloring: str) -> np.ndarr
     if coloring == "binary":
         return fields.labels.astype(np.float64)
     if coloring == "log-delta":
-        with np.errstate(invalid="ignore"):
-            delta = np.where(np.isnan(fields.delta), np.inf, fields.delta.astype(np.float64))
-        return np.log10(np.clip(delta, LOG_DELTA_FLOOR, np.finfo(np.float64).max))
+        return np.log10(np.maximum(fields.delta.astype(np.float64), LOG_DELTA_FLOOR))
     name = {"sync-step": "sync_step", "probability": "probability", "clusters": "clusters"}[
         coloring
     ]

@@ -4,6 +4,6 @@
 exit code and raises :class:`attndyn.errors.UserError` for bad input.
 """
 
-from attndyn.commands import experiment, render
+from attndyn.commands import color, experiment, gallery, movie, presets, render
 
-COMMANDS = (render, experiment)
+COMMANDS = (render, color, presets, gallery, experiment, movie)

@@ -1,0 +1,242 @@
+"""``attndyn movie``: a zoom into a point, or one parameter swept over time, as MP4 and/or GIF.
+
+The math, the frame cache and the encoders are in :mod:`attndyn.movies`. Frames too narrow
+for the working precision are refused up front (pass ``--precision float64``); mp4 needs even
+frame sizes (refused otherwise, no padding); the frame cache ``OUT.frames/`` is kept after
+success unless ``--clean-frames`` is given, and makes an interrupted movie resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+from attndyn.commands.common import parse_numbers
+from attndyn.commands.render import (
+    add_color_arguments,
+    add_spec_arguments,
+    color_options_from_args,
+    job_from_args,
+    picture_size,
+)
+from attndyn.engines import engine_names, get_engine
+from attndyn.errors import UserError
+from attndyn.estimate import CostEstimate, estimate_cost, format_seconds, refuse_if_huge
+from attndyn.images import read_png_text
+from attndyn.job import Job
+from attndyn.movies import (
+    DEFAULT_FPS,
+    MovieInterrupted,
+    check_outputs,
+    default_frames_dir,
+    frame_name,
+    render_movie,
+    sweep_specs,
+    zoom_specs,
+)
+from attndyn.params import PARAMETER_NAMES
+
+EXIT_INTERRUPTED = 130
+
+
+def _add_movie_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
+    movie = parser.add_argument_group("the movie")
+    movie.add_argument(
+        "--frames", type=int, required=True, metavar="N", help="number of frames (at least 2)"
+    )
+    movie.add_argument(
+        "--fps",
+        type=float,
+        default=DEFAULT_FPS,
+        help=f"frames per second (default {DEFAULT_FPS:g})",
+    )
+    movie.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        metavar="OUT.mp4|OUT.gif",
+        help=f"the movie; repeat for both formats, e.g. -o {kind}.mp4 -o {kind}.gif "
+        f"(default {kind}.mp4). mp4 needs an even width and height",
+    )
+    movie.add_argument(
+        "--frames-dir",
+        metavar="DIR",
+        help="frame cache: one PNG per finished frame, carrying its spec; a rerun reuses them "
+        "(default OUT.frames beside the first output)",
+    )
+    movie.add_argument(
+        "--clean-frames",
+        action="store_true",
+        help="delete this movie's frame PNGs after the movie is written (default: keep them)",
+    )
+    execution = parser.add_argument_group("execution")
+    execution.add_argument(
+        "--engine",
+        default="auto",
+        choices=engine_names(),
+        help="compute engine (default auto: the fastest available)",
+    )
+    execution.add_argument(
+        "--force", action="store_true", help="run even when the estimated time or memory is huge"
+    )
+    execution.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress bar and no summary"
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    movie = subparsers.add_parser(
+        "movie",
+        help="a zoom into a point, or a parameter swept over time, as MP4 and/or GIF",
+        description=(
+            "Render a movie of convergence landscapes: 'zoom' zooms exponentially into a point; "
+            "'sweep' moves one parameter linearly from one value to another. Every frame is an "
+            "ordinary landscape (all of render's options apply), cached as a PNG that carries "
+            "its spec, so an interrupted movie resumes and 'attndyn render --from FRAME.png' "
+            "reproduces any frame."
+        ),
+    )
+    movie.set_defaults(run=_run_without_kind)
+    kinds = movie.add_subparsers(dest="movie_kind", metavar="KIND", parser_class=type(movie))
+
+    zoom = kinds.add_parser(
+        "zoom",
+        help="exponential zoom into a point",
+        description=(
+            "Frame i of N has window width w_i = w0 * (w1/w0)^(i/(N-1)), centred on --target; "
+            "the height follows the picture's aspect ratio. Frames too narrow for float32 are "
+            "refused before anything is rendered: pass --precision float64."
+        ),
+    )
+    zoom.add_argument(
+        "--target",
+        required=True,
+        metavar="CX,CY",
+        help="the point zoomed into, in (x-param, y-param) coordinates",
+    )
+    zoom.add_argument(
+        "--start-width",
+        type=float,
+        metavar="W0",
+        help="window width of the first frame (default: the spec's window width)",
+    )
+    zoom.add_argument(
+        "--end-width",
+        type=float,
+        required=True,
+        metavar="W1",
+        help="window width of the last frame",
+    )
+    _add_movie_arguments(zoom, "zoom")
+    add_spec_arguments(zoom)
+    add_color_arguments(zoom)
+    zoom.set_defaults(run=run)
+
+    sweep = kinds.add_parser(
+        "sweep",
+        help="one parameter swept linearly over time",
+        description=(
+            "Frame k of N sets --param to A + (B - A) k/(N-1) for the whole picture; "
+            "everything else stays as the spec options say."
+        ),
+    )
+    sweep.add_argument(
+        "--param",
+        required=True,
+        metavar="NAME",
+        help="the swept parameter, not one of the two axis parameters; one of "
+        + ", ".join(PARAMETER_NAMES),
+    )
+    sweep.add_argument(
+        "--from-value", type=float, required=True, metavar="A", help="value in the first frame"
+    )
+    sweep.add_argument(
+        "--to-value", type=float, required=True, metavar="B", help="value in the last frame"
+    )
+    _add_movie_arguments(sweep, "sweep")
+    add_spec_arguments(sweep)
+    add_color_arguments(sweep)
+    sweep.set_defaults(run=run)
+
+
+def _run_without_kind(args: argparse.Namespace) -> int:
+    raise UserError("movie needs a kind: zoom or sweep (see attndyn movie --help)")
+
+
+def _frame_specs(args: argparse.Namespace, job: Job) -> list:
+    if args.frames < 2:
+        raise UserError(f"--frames {args.frames} is too few; a movie needs at least 2 frames")
+    if args.movie_kind == "zoom":
+        target = parse_numbers("--target", args.target, 2)
+        for option, value in (("--start-width", args.start_width), ("--end-width", args.end_width)):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise UserError(f"{option} {value} must be a finite number > 0")
+        return zoom_specs(job.spec, target, args.start_width, args.end_width, args.frames)
+    for option, value in (("--from-value", args.from_value), ("--to-value", args.to_value)):
+        if not math.isfinite(value):
+            raise UserError(f"{option} {value} is not finite")
+    return sweep_specs(job.spec, args.param, args.from_value, args.to_value, args.frames)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.fps) and args.fps > 0):
+        raise UserError(f"--fps {args.fps} must be a finite number > 0")
+    base = job_from_args(args)
+    stored = (
+        read_png_text(args.from_picture, "coloring", required=False) if args.from_picture else None
+    )
+    options = color_options_from_args(args, stored)
+    size = picture_size(args)
+    frame_size = size or (base.spec.width, base.spec.height)
+    outputs = check_outputs(args.output or [f"{args.movie_kind}.mp4"], frame_size)
+    frames_dir = Path(args.frames_dir) if args.frames_dir else default_frames_dir(outputs[0])
+    jobs = [Job(spec, base.x0) for spec in _frame_specs(args, base)]
+    engine = get_engine(args.engine)
+
+    cached = {
+        i
+        for i, job in enumerate(jobs)
+        if (frames_dir / frame_name(i, job.spec, options, size)).is_file()
+    }
+    costs = [estimate_cost(job.spec, engine) for i, job in enumerate(jobs) if i not in cached]
+    refuse_if_huge(
+        CostEstimate(
+            seconds=sum(c.seconds for c in costs), bytes=max((c.bytes for c in costs), default=0)
+        ),
+        force=args.force,
+    )
+    started = time.perf_counter()
+    try:
+        result = render_movie(
+            jobs,
+            options,
+            outputs,
+            frames_dir=frames_dir,
+            engine=engine,
+            fps=args.fps,
+            size=size,
+            progress=not args.quiet,
+            clean_frames=args.clean_frames,
+        )
+    except MovieInterrupted as stop:
+        print(
+            f"attndyn: interrupted after {stop.frames_done} of {stop.frames_total} frames; "
+            f"run the same command again to resume (finished frames are in {stop.frames_dir})",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        elapsed = time.perf_counter() - started
+        reused = len(jobs) - len(result.computed)
+        where = "" if args.clean_frames else f", frames in {frames_dir}"
+        print(
+            f"wrote {', '.join(str(p) for p in result.outputs)}: {len(jobs)} frames "
+            f"{frame_size[0]}x{frame_size[1]} at {args.fps:g} fps ({len(result.computed)} "
+            f"computed, {reused} reused{where}), {format_seconds(elapsed)} with the "
+            f"{engine.name} engine",
+            file=sys.stderr,
+        )
+    return 0

@@ -1,0 +1,477 @@
+"""Movies of convergence landscapes: an exponential zoom, or one parameter swept over time.
+
+A movie is a list of frame specs (ordinary :class:`~attndyn.spec.LandscapeSpec` values), each
+rendered and coloured exactly like ``attndyn render`` would, then encoded as MP4 and/or GIF.
+
+Zoom (:func:`zoom_specs`)
+    N >= 2 frames centred on the target (cx, cy), in (x_param, y_param) coordinates. Frame i,
+    i = 0..N-1, has the window width
+
+        w_i = w0 * (w1 / w0) ** (i / (N - 1))      (so w_0 = w0 and w_{N-1} = w1 exactly),
+
+    i.e. log w_i is linear in i and consecutive frames shrink by the constant factor
+    (w1 / w0) ** (1 / (N - 1)): the zoom speed looks constant. The window's height is
+    h_i = w_i * height / width (square pixels) and the window is
+    [cx - w_i/2, cx + w_i/2] x [cy - h_i/2, cy + h_i/2]. Frames too narrow for the working
+    precision are *refused up front* (before anything is rendered) with a message naming the
+    first such frame and suggesting ``--precision float64``; the precision is never switched
+    mid-movie, because float32 and float64 pictures of the same window can differ visibly
+    near the boundary and the switch would show as a jump.
+
+Sweep (:func:`sweep_specs`)
+    Frame k, k = 0..N-1, sets the parameter p (any name of :data:`attndyn.params.PARAMETER_NAMES`
+    other than the two axis parameters: one matrix entry, or beta) to
+
+        p_k = (1 - t_k) * a + t_k * b,    t_k = k / (N - 1),
+
+    which is a + (b - a) k / (N - 1) up to rounding and exactly a and b at the ends. Every
+    other spec field is left as it is.
+
+Frame cache and resume (:func:`render_movie`)
+    Each finished frame is written (atomically) to ``frames_dir/NNNNN-HASH.png``: NNNNN is the
+    frame index and HASH the first 16 hex digits of sha256 of the frame's spec JSON, the
+    colouring JSON and the picture size. The PNG carries its spec, so
+    ``attndyn render --from frames_dir/00012-....png`` reproduces that frame. A rerun reuses
+    every frame whose file exists under its name and computes only the others, so an
+    interrupted movie resumes where it stopped, and a movie with other settings never picks
+    up a stale frame. The video files are written only after every frame exists, each to a
+    temporary file that is then renamed. The frame cache is *kept* after success (re-encoding
+    at another fps or to another format costs nothing); ``clean_frames`` removes this movie's
+    frames afterwards (and the directory when it is then empty).
+
+Encoding
+    ``.mp4``: H.264 (libx264, yuv420p, crf 18) through the ffmpeg that ``imageio-ffmpeg``
+    bundles. yuv420p needs an even frame width and height; odd sizes are refused up front (no
+    padding), so the video has exactly the frames' pixels. ``.gif``: Pillow, adaptive palette,
+    looping forever, frame duration round(1000 / fps) ms. GIF stores identical consecutive
+    frames once, with their durations added, so a GIF of a sweep that leaves the picture
+    unchanged for a while can have fewer than N stored frames but the same running time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import math
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from attndyn.coloring import ColorOptions, picture
+from attndyn.engines import Engine, get_engine
+from attndyn.errors import UserError
+from attndyn.images import write_png
+from attndyn.job import Job
+from attndyn.outputs import atomic_file, check_writable
+from attndyn.params import PARAMETER_NAMES, parse_parameter
+from attndyn.render import RenderInterrupted, render_landscape
+from attndyn.spec import LandscapeSpec
+
+VIDEO_SUFFIXES = (".mp4", ".gif")
+DEFAULT_FPS = 24.0
+MP4_CRF = 18
+_HASH_DIGITS = 16
+
+__all__ = [
+    "VIDEO_SUFFIXES",
+    "MovieInterrupted",
+    "MovieResult",
+    "check_outputs",
+    "frame_name",
+    "render_movie",
+    "sweep_specs",
+    "sweep_values",
+    "zoom_specs",
+    "zoom_widths",
+]
+
+
+# -- frame specs ----------------------------------------------------------------------------
+
+
+def _check_frames(frames: int) -> int:
+    if isinstance(frames, bool) or not isinstance(frames, int | np.integer):
+        raise UserError(f"frames {frames!r} is not an integer; give an integer >= 2")
+    if frames < 2:
+        raise UserError(f"frames {frames} is too few; a movie needs at least 2 frames")
+    return int(frames)
+
+
+def _positive(name: str, value: float) -> float:
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise UserError(f"{name} {value!r} must be a finite number > 0")
+    return value
+
+
+def zoom_widths(start_width: float, end_width: float, frames: int) -> list[float]:
+    """Window widths w_i = w0 * (w1 / w0) ** (i / (N - 1)), i = 0..N-1, ends exact."""
+    frames = _check_frames(frames)
+    w0 = _positive("start width", start_width)
+    w1 = _positive("end width", end_width)
+    ratio = w1 / w0
+    widths = [w0 * ratio ** (i / (frames - 1)) for i in range(frames)]
+    widths[0], widths[-1] = w0, w1
+    return widths
+
+
+def zoom_specs(
+    spec: LandscapeSpec,
+    target: tuple[float, float],
+    start_width: float | None,
+    end_width: float,
+    frames: int,
+) -> list[LandscapeSpec]:
+    """Frame specs of an exponential zoom into ``target`` (see the module docstring).
+
+    ``start_width`` None means the width of ``spec``'s x window. Raises :class:`UserError`
+    naming the first frame whose window the working precision cannot resolve.
+    """
+    cx, cy = (float(v) for v in target)
+    if not (math.isfinite(cx) and math.isfinite(cy)):
+        raise UserError(f"target {cx!r},{cy!r} is not finite")
+    if start_width is None:
+        start_width = spec.x_range[1] - spec.x_range[0]
+    widths = zoom_widths(start_width, end_width, frames)
+    aspect = spec.height / spec.width
+    out = []
+    for index, width in enumerate(widths):
+        height = width * aspect
+        try:
+            out.append(
+                replace(
+                    spec,
+                    x_range=(cx - width / 2, cx + width / 2),
+                    y_range=(cy - height / 2, cy + height / 2),
+                )
+            )
+        except UserError as error:
+            raise UserError(
+                f"zoom frame {index} (counting from 0, of {len(widths)}; width {width:.3g}): "
+                f"{error}"
+            ) from None
+    return out
+
+
+def sweep_values(a: float, b: float, frames: int) -> list[float]:
+    """p_k = (1 - t) a + t b with t = k / (N - 1): a + (b - a) k / (N - 1), ends exact."""
+    frames = _check_frames(frames)
+    a, b = float(a), float(b)
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise UserError(f"sweep values {a!r} and {b!r} must both be finite")
+    return [(1 - k / (frames - 1)) * a + (k / (frames - 1)) * b for k in range(frames)]
+
+
+def _with_parameter(spec: LandscapeSpec, name: str, value: float) -> LandscapeSpec:
+    parameter = parse_parameter(name)
+    if parameter.matrix == "beta":
+        return replace(spec, beta=value)
+    entries = list(getattr(spec, parameter.matrix))
+    entries[2 * parameter.row + parameter.col] = value
+    return replace(spec, **{parameter.matrix: tuple(entries)})
+
+
+def sweep_specs(
+    spec: LandscapeSpec, param: str, a: float, b: float, frames: int
+) -> list[LandscapeSpec]:
+    """Frame specs with ``param`` (a matrix entry such as ``wv01``, or ``beta``) going from
+    ``a`` to ``b`` linearly (see the module docstring); the axis parameters are refused."""
+    if param not in PARAMETER_NAMES:
+        raise UserError(
+            f"parameter {param!r} is unknown; choose one of {', '.join(_sweepable(spec))}"
+        )
+    if param in (spec.x_param, spec.y_param):
+        axis = "horizontal" if param == spec.x_param else "vertical"
+        raise UserError(
+            f"parameter {param!r} is the {axis} axis of the picture, so a frame cannot set it; "
+            f"choose one of {', '.join(_sweepable(spec))}"
+        )
+    return [_with_parameter(spec, param, value) for value in sweep_values(a, b, frames)]
+
+
+def _sweepable(spec: LandscapeSpec) -> list[str]:
+    return [name for name in PARAMETER_NAMES if name not in (spec.x_param, spec.y_param)]
+
+
+# -- outputs --------------------------------------------------------------------------------
+
+
+def check_outputs(
+    outputs: Sequence[str | Path], frame_size: tuple[int, int] | None = None
+) -> list[Path]:
+    """Refuse, before any work, outputs that cannot be written or encoded.
+
+    Each output must end in .mp4 or .gif, be writable, and appear once; an .mp4 needs an even
+    ``frame_size`` (width, height).
+    """
+    if not outputs:
+        raise UserError("a movie needs at least one output (.mp4 or .gif)")
+    paths: list[Path] = []
+    for output in outputs:
+        path = Path(output)
+        if path.suffix.lower() not in VIDEO_SUFFIXES:
+            raise UserError(
+                f"output {str(path)!r} has an unknown suffix; allowed are "
+                f"{', '.join(VIDEO_SUFFIXES)}"
+            )
+        check_writable(path, what="movie")
+        if any(os.path.abspath(path) == os.path.abspath(p) for p in paths):
+            raise UserError(f"output {str(path)!r} is given twice")
+        if path.suffix.lower() == ".mp4" and frame_size is not None:
+            width, height = frame_size
+            if width % 2 or height % 2:
+                raise UserError(
+                    f"mp4 needs an even frame width and height (H.264, yuv420p); the frames are "
+                    f"{width}x{height}: use an even --size or --resize, or write a .gif"
+                )
+        paths.append(path)
+    return paths
+
+
+def default_frames_dir(output: str | Path) -> Path:
+    """``OUT.frames`` beside the first output: ``zoom.mp4`` -> ``zoom.frames``."""
+    return Path(output).with_suffix(".frames")
+
+
+def _check_frames_dir(frames_dir: Path) -> None:
+    if frames_dir.exists() and not frames_dir.is_dir():
+        raise UserError(f"frames directory {str(frames_dir)!r} is a file; give a directory")
+    existing = frames_dir if frames_dir.is_dir() else frames_dir.parent
+    if str(existing) == "":
+        existing = Path(".")
+    if not existing.is_dir():
+        raise UserError(f"directory {str(existing)!r} of the frames does not exist")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"frames directory {str(existing)!r} is not writable")
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def frame_key(spec: LandscapeSpec, options: ColorOptions, size: tuple[int, int] | None) -> str:
+    """sha256 (hex) of what a frame's picture depends on: spec, colouring and picture size."""
+    digest = hashlib.sha256()
+    for part in (spec.to_json(), options.to_json(), repr(size)):
+        digest.update(part.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def frame_name(
+    index: int, spec: LandscapeSpec, options: ColorOptions, size: tuple[int, int] | None = None
+) -> str:
+    """The cache file name of frame ``index``: ``NNNNN-HASH.png``."""
+    return f"{index:05d}-{frame_key(spec, options, size)[:_HASH_DIGITS]}.png"
+
+
+def _frame_size(spec: LandscapeSpec, size: tuple[int, int] | None) -> tuple[int, int]:
+    return size if size is not None else (spec.width, spec.height)
+
+
+class MovieInterrupted(Exception):
+    """Raised when a movie is interrupted; finished frames stay in ``frames_dir``."""
+
+    def __init__(self, frames_done: int, frames_total: int, frames_dir: Path) -> None:
+        super().__init__(f"interrupted after {frames_done} of {frames_total} frames")
+        self.frames_done = frames_done
+        self.frames_total = frames_total
+        self.frames_dir = frames_dir
+
+
+@dataclass(frozen=True)
+class MovieResult:
+    """What :func:`render_movie` did: the frame files, which frames it computed (the others
+    came from the cache), and the videos written."""
+
+    frame_paths: list[Path]
+    computed: list[int]
+    outputs: list[Path]
+
+
+def render_movie(
+    frames: Sequence[LandscapeSpec | Job],
+    options: ColorOptions | None = None,
+    outputs: Sequence[str | Path] = (),
+    *,
+    frames_dir: str | Path | None = None,
+    engine: str | Engine = "auto",
+    fps: float = DEFAULT_FPS,
+    size: tuple[int, int] | None = None,
+    progress: bool = False,
+    clean_frames: bool = False,
+    on_frame: Callable[[int], None] | None = None,
+) -> MovieResult:
+    """Render every frame (reusing cached ones), then write each output video atomically.
+
+    Parameters
+    ----------
+    frames
+        Frame specs (e.g. from :func:`zoom_specs` or :func:`sweep_specs`), or jobs when the
+        frames start from an explicit initial-point array. All must give the same picture size.
+    options
+        Colouring of every frame (default: binary).
+    outputs
+        ``.mp4`` and/or ``.gif`` paths; may be empty to only fill the frame cache.
+    frames_dir
+        The frame cache (default ``OUT.frames`` beside the first output).
+    size
+        Resize every picture to (width, height), as ``--resize`` does.
+    progress
+        A progress bar over frames, on stderr.
+    clean_frames
+        Remove this movie's frame files (and the directory, if then empty) after the videos
+        are written.
+    on_frame
+        Called with the index of each frame after it is computed and saved.
+
+    Raises
+    ------
+    MovieInterrupted
+        On KeyboardInterrupt; the frames finished so far are in the cache.
+    """
+    from tqdm.auto import tqdm
+
+    options = options or ColorOptions()
+    jobs = [frame if isinstance(frame, Job) else Job(frame) for frame in frames]
+    if not jobs:
+        raise UserError("a movie needs at least one frame")
+    sizes = {_frame_size(job.spec, size) for job in jobs}
+    if len(sizes) != 1:
+        raise UserError(f"frames have different picture sizes {sorted(sizes)}; give one size")
+    (frame_size,) = sizes
+    paths = check_outputs(outputs, frame_size) if outputs else []
+    fps = _positive("fps", fps)
+    if frames_dir is None:
+        if not paths:
+            raise UserError("give a frames directory or an output")
+        frames_dir = default_frames_dir(paths[0])
+    frames_dir = Path(frames_dir)
+    _check_frames_dir(frames_dir)
+    if isinstance(engine, str):
+        engine = get_engine(engine)
+
+    names = [frame_name(i, job.spec, options, size) for i, job in enumerate(jobs)]
+    frame_paths = [frames_dir / name for name in names]
+    todo = [i for i, path in enumerate(frame_paths) if not path.is_file()]
+    try:
+        frames_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(
+            f"cannot create frames directory {str(frames_dir)!r}: {error.strerror or error}"
+        ) from None
+    total = len(jobs)
+    done = total - len(todo)
+    computed: list[int] = []
+    bar = tqdm(
+        total=total, initial=done, unit="frame", desc="movie", disable=not progress, leave=False
+    )
+    try:
+        for index in todo:
+            job = jobs[index]
+            landscape = render_landscape(job, engine)
+            image = picture(landscape.fields, job.spec, options, size=size)
+            write_png(
+                frame_paths[index], image, job.spec.to_json(), coloring_json=options.to_json()
+            )
+            done += 1
+            computed.append(index)
+            bar.update(1)
+            if on_frame is not None:
+                on_frame(index)
+    except (KeyboardInterrupt, RenderInterrupted):
+        raise MovieInterrupted(done, total, frames_dir) from None
+    finally:
+        bar.close()
+
+    try:
+        for path in paths:
+            if path.suffix.lower() == ".mp4":
+                write_mp4(frame_paths, path, fps=fps)
+            else:
+                write_gif(frame_paths, path, fps=fps)
+    except KeyboardInterrupt:
+        raise MovieInterrupted(done, total, frames_dir) from None
+    if clean_frames:
+        for path in frame_paths:
+            path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            frames_dir.rmdir()
+    return MovieResult(frame_paths=frame_paths, computed=computed, outputs=paths)
+
+
+# -- encoders -------------------------------------------------------------------------------
+
+
+def _rgb(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.ascontiguousarray(np.asarray(image.convert("RGB")))
+
+
+def write_mp4(frame_paths: Sequence[Path], path: str | Path, *, fps: float = DEFAULT_FPS) -> None:
+    """Encode the frame pictures as H.264 MP4 (libx264, yuv420p), via a temporary file.
+
+    Frames are streamed from disk, one at a time. Width and height must be even.
+    """
+    import imageio_ffmpeg
+
+    path = Path(path)
+    height, width = _rgb(frame_paths[0]).shape[:2]
+    if width % 2 or height % 2:
+        raise UserError(
+            f"mp4 needs an even frame width and height; the frames are {width}x{height}"
+        )
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        writer = imageio_ffmpeg.write_frames(
+            temporary,
+            (width, height),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            quality=None,
+            macro_block_size=1,
+            output_params=["-crf", str(MP4_CRF), "-movflags", "+faststart", "-f", "mp4"],
+            ffmpeg_log_level="error",
+        )
+        writer.send(None)
+        for frame_path in frame_paths:
+            writer.send(_rgb(frame_path))
+        writer.close()
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        if isinstance(error, OSError | RuntimeError):
+            raise UserError(f"cannot write {str(path)!r}: {error}") from None
+        raise
+
+
+def write_gif(frame_paths: Sequence[Path], path: str | Path, *, fps: float = DEFAULT_FPS) -> None:
+    """A GIF that loops forever (adaptive palette per frame), written via a temporary file."""
+    images = [
+        Image.fromarray(_rgb(p)).convert("P", palette=Image.Palette.ADAPTIVE, colors=256)
+        for p in frame_paths
+    ]
+    buffer = io.BytesIO()
+    images[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=max(1, round(1000.0 / fps)),
+        loop=0,
+        optimize=False,
+    )
+    try:
+        with atomic_file(path) as stream:
+            stream.write(buffer.getvalue())
+    except OSError as error:
+        raise UserError(f"cannot write {str(path)!r}: {error.strerror or error}") from None

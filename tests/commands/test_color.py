@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from attndyn.cli import main
+from attndyn.coloring import ColorOptions, picture
+from attndyn.commands.color import load_landscape
+from attndyn.images import read_png_text
+
+
+def run(*argv):
+    return main([str(a) for a in argv])
+
+
+def test_recolouring_a_saved_file_needs_no_engine(tmp_path):
+    assert (
+        run(
+            "render",
+            "--preset",
+            "art1679700",
+            "--size",
+            "16",
+            "--steps",
+            "20",
+            "-q",
+            "--save",
+            tmp_path / "f.npz",
+        )
+        == 0
+    )
+    landscape = load_landscape(tmp_path / "f.npz")
+    assert (
+        run(
+            "color",
+            tmp_path / "f.npz",
+            "-o",
+            tmp_path / "c.png",
+            "--coloring",
+            "log-delta",
+            "--cmap",
+            "plasma",
+            "--equalize",
+            "-q",
+        )
+        == 0
+    )
+    options = ColorOptions("log-delta", "plasma", False, True)
+    expected = np.asarray(picture(landscape.fields, landscape.spec, options))
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "c.png")), expected)
+    assert ColorOptions.from_json(read_png_text(tmp_path / "c.png", "coloring")) == options
+
+
+@pytest.mark.parametrize(
+    ("setup", "fragment"),
+    [
+        ("missing", "does not exist"),
+        ("text", "is not a readable .npz"),
+        ("foreign", "lacks ['labels', 'delta']"),
+    ],
+)
+def test_bad_fields_files(tmp_path, capsys, setup, fragment):
+    path = tmp_path / "f.npz"
+    if setup == "text":
+        path.write_text("hello")
+    elif setup == "foreign":
+        np.savez(path, spec=np.array("{}"))
+    assert run("color", path, "-o", tmp_path / "c.png") == 2
+    assert fragment in capsys.readouterr().err
+    assert not (tmp_path / "c.png").exists()

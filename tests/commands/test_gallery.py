@@ -1,0 +1,47 @@
+import os
+
+from attndyn.cli import main
+from attndyn.presets import builtin_presets
+
+
+def run(*argv):
+    return main([str(a) for a in argv])
+
+
+def test_presets_lists_the_seed_gallery(capsys):
+    assert run("presets") == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == list(builtin_presets())
+
+
+def test_gallery_renders_both_versions_and_resumes(tmp_path, capsys):
+    argv = [
+        "gallery",
+        "-o",
+        tmp_path / "g",
+        "--size",
+        "12",
+        "--only",
+        "art1679700",
+        "--only",
+        "seed1-identity",
+        "-q",
+    ]
+    assert run(*argv) == 0
+    files = sorted(p.name for p in (tmp_path / "g").iterdir())
+    assert files == [
+        f"{n}-{i}.png" for n in ("art1679700", "seed1-identity") for i in ("independent", "shared")
+    ]
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "g").iterdir()}
+    os.utime(tmp_path / "g" / "art1679700-shared.png", ns=(0, 0))  # an old file with the same spec
+    assert run(*argv) == 0  # nothing to redo: the pictures carry their specs
+    after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "g").iterdir()}
+    assert after["art1679700-shared.png"] == 0
+    assert after["seed1-identity-independent.png"] == before["seed1-identity-independent.png"]
+
+
+def test_gallery_errors(tmp_path, capsys):
+    assert run("gallery", "-o", tmp_path, "--inits", "both") == 2
+    assert "--inits holds 'both'" in capsys.readouterr().err
+    assert run("gallery", "-o", tmp_path, "--only", "nope") == 2
+    assert "preset 'nope' is unknown" in capsys.readouterr().err

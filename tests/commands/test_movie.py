@@ -1,0 +1,132 @@
+"""``attndyn movie``: outputs, frames reproducible with render --from, Ctrl-C, and errors."""
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from PIL import Image
+
+import attndyn.movies
+from attndyn import LandscapeSpec
+from attndyn.cli import main
+from attndyn.images import read_png_spec
+
+SMALL = ("--preset", "art1679700", "--init", "shared", "--size", "16", "--steps", "20")
+FAST = (*SMALL, "--engine", "numpy", "-q")
+TARGET = "--target=-3.0682,-1.8253"
+
+
+def run(*argv):
+    return main([str(a) for a in argv])
+
+
+def files(directory):
+    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*"))
+
+
+def test_zoom_writes_mp4_and_gif_with_every_frame(tmp_path, capsys):
+    argv = ["movie", "zoom", *SMALL, "--engine", "numpy", TARGET, "--end-width", "0.5"]
+    out = ["-o", tmp_path / "z.mp4", "-o", tmp_path / "z.gif", "--frames", "5", "--fps", "8"]
+    assert run(*argv, *out) == 0
+    err = capsys.readouterr().err
+    assert "wrote" in err and "5 frames 16x16" in err and "5 computed" in err
+    with Image.open(tmp_path / "z.gif") as gif:
+        assert gif.size == (16, 16) and gif.n_frames >= 2  # identical neighbours are merged
+    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(tmp_path / "z.mp4"))
+    assert frames == 5 and seconds == pytest.approx(5 / 8, abs=0.05)
+    cached = sorted((tmp_path / "z.frames").iterdir())
+    assert [p.name[:5] for p in cached] == ["00000", "00001", "00002", "00003", "00004"]
+    specs = [LandscapeSpec.from_json(read_png_spec(p)) for p in cached]
+    widths = [s.x_range[1] - s.x_range[0] for s in specs]
+    assert widths[0] == pytest.approx(16.0) and widths[-1] == pytest.approx(0.5)
+    assert run(*argv, *out) == 0  # a rerun reuses every frame
+    assert "0 computed, 5 reused" in capsys.readouterr().err
+
+
+def test_a_frame_is_reproduced_by_render_from(tmp_path):
+    argv = ["movie", "sweep", *FAST, "--param", "wv01", "--from-value", "-2", "--to-value", "1"]
+    assert run(*argv, "--frames", "3", "-o", tmp_path / "s.gif", "--coloring", "log-delta") == 0
+    frame = sorted((tmp_path / "s.frames").iterdir())[1]
+    assert LandscapeSpec.from_json(read_png_spec(frame)).wv[1] == pytest.approx(-0.5)
+    assert run("render", "--from", frame, "--engine", "numpy", "-q", "-o", tmp_path / "r.png") == 0
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(frame)), np.asarray(Image.open(tmp_path / "r.png"))
+    )
+
+
+def test_clean_frames_leaves_only_the_movie(tmp_path):
+    argv = ["movie", "sweep", *FAST, "--param", "beta", "--from-value", "0.5", "--to-value", "2"]
+    assert run(*argv, "--frames", "2", "-o", tmp_path / "b.gif", "--clean-frames") == 0
+    assert files(tmp_path) == ["b.gif"]
+
+
+def test_ctrl_c_exits_130_and_a_rerun_resumes(tmp_path, monkeypatch, capsys):
+    real = attndyn.movies.render_landscape
+    calls = []
+
+    def interrupting(job, engine, **kwargs):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(job.spec)
+        return real(job, engine, **kwargs)
+
+    monkeypatch.setattr(attndyn.movies, "render_landscape", interrupting)
+    argv = ["movie", "zoom", *FAST, TARGET, "--end-width", "1", "--frames", "4"]
+    assert run(*argv, "-o", tmp_path / "m.gif") == 130
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "2 of 4 frames" in err and "again to resume" in err
+    assert len(list((tmp_path / "m.frames").iterdir())) == 2 and not (tmp_path / "m.gif").exists()
+
+    computed = []
+    monkeypatch.setattr(
+        attndyn.movies,
+        "render_landscape",
+        lambda job, engine, **kw: computed.append(job.spec) or real(job, engine, **kw),
+    )
+    assert run(*argv, "-o", tmp_path / "m.gif") == 0
+    assert len(computed) == 2 and computed[0] != calls[0] and computed[0] != calls[1]
+    with Image.open(tmp_path / "m.gif") as gif:
+        assert gif.size == (16, 16)
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["zoom", TARGET, "--end-width", "1", "--frames", "1"], "at least 2 frames"),
+        (["zoom", TARGET, "--end-width", "0", "--frames", "3"], "--end-width 0.0"),
+        (["zoom", TARGET, "--end-width", "1", "--start-width=-2", "--frames", "3"], "> 0"),
+        (["zoom", "--target", "1", "--end-width", "1", "--frames", "3"], "--target"),
+        (["zoom", TARGET, "--end-width", "1e-6", "--frames", "9"], "--precision float64"),
+        (["sweep", "--param", "wq22", "--from-value", "0", "--to-value", "1", "--frames", "3"],
+         "wv01"),
+        (["sweep", "--param", "wk11", "--from-value", "0", "--to-value", "1", "--frames", "3"],
+         "axis"),
+        (["sweep", "--param", "wv00", "--from-value", "nan", "--to-value", "1", "--frames", "3"],
+         "not finite"),
+        (["zoom", TARGET, "--end-width", "1", "--frames", "3", "--fps", "0"], "--fps"),
+        (["zoom", TARGET, "--end-width", "1", "--frames", "3", "-o", "{tmp}/m.avi"], ".mp4, .gif"),
+        (["zoom", TARGET, "--end-width", "1", "--frames", "3", "-o", "{tmp}/no/m.gif"],
+         "does not exist"),
+        (["zoom", TARGET, "--end-width", "1", "--frames", "3", "--size", "15", "-o", "{tmp}/m.mp4"],
+         "even"),
+        (["zoom", TARGET, "--end-width", "1", "--frames", "3", "-o", "{tmp}/m.gif", "-o",
+          "{tmp}/m.gif"], "twice"),
+        (["zoom", TARGET, "--end-width", "1", "--frames", "3", "--frames-dir", "{tmp}/f.gif",
+          "-o", "{tmp}/m.gif"], "is a file"),
+        (["zoom", "--end-width", "1", "--frames", "3"], "--target"),
+        ([], "zoom or sweep"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, argv, fragment):
+    (tmp_path / "f.gif").write_bytes(b"x")  # an existing file, for --frames-dir
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    if argv and "-o" not in argv:
+        argv += ["-o", str(tmp_path / "m.mp4")]
+    kind = argv[:1]
+    try:
+        code = run("movie", *kind, *(FAST if kind else ()), *argv[1:])
+    except SystemExit as stop:  # argparse's own errors (a missing required option)
+        code = stop.code
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("attndyn") and fragment in err, err
+    assert files(tmp_path) == ["f.gif"]

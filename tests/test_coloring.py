@@ -1,0 +1,96 @@
+import matplotlib
+import numpy as np
+import pytest
+
+from attndyn import LandscapeSpec, UserError
+from attndyn.coloring import ColorOptions, average_blocks, colour_array, normalise, picture
+from attndyn.fields import Fields
+
+SPEC = LandscapeSpec(wq=(1, 0, 0, 1), wv=(1, 0, 0, 1), width=3, height=2)
+
+
+def fields(**overrides):
+    values = dict(
+        delta=np.float32([[1e-8, 1e-3, 2.0], [np.nan, 1e-6, 0.5]]),
+        labels=np.uint8([[1, 0, 0], [0, 1, 0]]),
+        sync_step=np.float32([[3.5, np.nan, np.nan], [np.nan, 10.0, np.nan]]),
+        clusters=np.uint16([[1, 2, 3], [0, 1, 2]]),
+    )
+    values.update(overrides)
+    return Fields(**values)
+
+
+def test_binary_is_white_where_synchronised_with_the_lowest_row_at_the_bottom():
+    rgb = colour_array(fields(), SPEC, ColorOptions("binary"))
+    expected = np.flipud(fields().labels) * 255
+    for channel in range(3):
+        np.testing.assert_array_equal(rgb[..., channel], expected)
+
+
+def test_log_delta_is_monotone_and_nan_is_the_bad_colour():
+    unit = normalise(np.log10(np.float64([1e-8, 1e-3, 2.0])), "log-delta", equalize=False)
+    np.testing.assert_allclose(unit, [0.0, (5) / (8 + np.log10(2)), 1.0])
+    rgb = colour_array(fields(), SPEC, ColorOptions("log-delta", cmap="viridis"))
+    viridis = matplotlib.colormaps["viridis"]
+    assert tuple(rgb[1, 0]) == tuple(viridis(0.0, bytes=True)[:3])  # delta 1e-8, bottom left
+    assert tuple(rgb[1, 2]) == tuple(viridis(1.0, bytes=True)[:3])  # delta 2, bottom right
+    assert tuple(rgb[0, 0]) == (0, 0, 0)  # delta nan, top left
+
+
+def test_sync_step_colours_only_synchronised_pixels():
+    rgb = colour_array(fields(), SPEC, ColorOptions("sync-step", cmap="viridis"))
+    viridis = matplotlib.colormaps["viridis"]
+    assert tuple(rgb[1, 0]) == tuple(viridis(0.0, bytes=True)[:3])  # step 3.5: the lowest
+    assert tuple(rgb[0, 1]) == tuple(viridis(1.0, bytes=True)[:3])  # step 10: the highest
+    assert tuple(rgb[1, 1]) == (0, 0, 0)  # never synchronised
+
+
+def test_clusters_and_probability_need_their_fields():
+    with pytest.raises(UserError, match=r"needs the field 'probability'.*--samples"):
+        colour_array(fields(), SPEC, ColorOptions("probability"))
+    with pytest.raises(UserError, match="needs the field 'clusters'"):
+        colour_array(fields(clusters=None), SPEC, ColorOptions("clusters"))
+    rgb = colour_array(fields(), SPEC, ColorOptions("clusters", cmap="tab10"))
+    tab10 = matplotlib.colormaps["tab10"]
+    assert tuple(rgb[1, 0]) == tuple(tab10(0.0, bytes=True)[:3])  # 1 cluster: first colour
+    assert tuple(rgb[0, 0]) == (0, 0, 0)  # 0 clusters: a non-finite state
+
+
+def test_probability_maps_linearly_to_grey():
+    probability = np.float32([[0, 0.25, 0.5], [0.75, 1, 1]])
+    image = picture(fields(probability=probability), SPEC, ColorOptions("probability"))
+    assert image.mode == "L"
+    np.testing.assert_allclose(np.asarray(image), np.flipud(probability) * 255, atol=1)
+
+
+def test_invert_reverses_and_equalize_spreads_evenly():
+    plain = colour_array(fields(), SPEC, ColorOptions("log-delta", cmap="viridis"))
+    inverted = colour_array(fields(), SPEC, ColorOptions("log-delta", cmap="viridis_r"))
+    np.testing.assert_array_equal(
+        colour_array(fields(), SPEC, ColorOptions("log-delta", cmap="viridis", invert=True)),
+        inverted,
+    )
+    assert not np.array_equal(plain, inverted)
+    skewed = np.float64([1, 1.001, 1.002, 1.003, 100])
+    ranks = normalise(skewed, "log-delta", equalize=True)
+    np.testing.assert_allclose(ranks, [0.2, 0.4, 0.6, 0.8, 1.0])
+
+
+def test_unknown_names_list_the_valid_ones():
+    with pytest.raises(UserError, match="coloring 'rainbow' is unknown; choose one of binary"):
+        ColorOptions("rainbow")
+    with pytest.raises(UserError, match=r"colormap 'nope' is unknown; choose one of .*viridis"):
+        ColorOptions("log-delta", cmap="nope")
+
+
+def test_supersamples_are_averaged_by_hand():
+    rgb = np.zeros((4, 4, 3), dtype=np.uint8)
+    rgb[0, 0] = rgb[0, 1] = rgb[1, 0] = 255  # three of four white in the top-left block
+    out = average_blocks(rgb, 2)
+    assert out.shape == (2, 2, 3)
+    assert out[0, 0, 0] == 191 and out[1, 1, 0] == 0  # round(3 * 255 / 4)
+
+
+def test_resize_gives_the_requested_size():
+    image = picture(fields(), SPEC, ColorOptions("binary"), size=(6, 4))
+    assert image.size == (6, 4)

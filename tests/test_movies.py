@@ -1,0 +1,256 @@
+"""Movies: the frame windows and parameter values, the encoded frame counts, and resume."""
+
+import itertools
+import math
+from dataclasses import replace
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from PIL import Image
+
+from attndyn import LandscapeSpec, render_landscape
+from attndyn.coloring import ColorOptions
+from attndyn.engines import get_engine
+from attndyn.errors import UserError
+from attndyn.images import read_png_spec
+from attndyn.movies import (
+    MovieInterrupted,
+    check_outputs,
+    render_movie,
+    sweep_specs,
+    zoom_specs,
+)
+
+from helpers import APPENDIX_B
+
+WQ, WV = APPENDIX_B[1679700]
+
+
+def small_spec(**changes):
+    values = dict(wq=WQ, wv=WV, width=16, height=16, steps=20, init="shared", seed=3)
+    values.update(changes)
+    return LandscapeSpec(**values)
+
+
+class CountingEngine:
+    """The numpy engine, recording the spec of every computed tile; raises KeyboardInterrupt
+    on call number ``stop_at`` (counting from 0) when given."""
+
+    def __init__(self, stop_at=None):
+        self.inner = get_engine("numpy")
+        self.name = "counting"
+        self.specs = []
+        self.stop_at = stop_at
+
+    def compute(self, job, tile):
+        if self.stop_at is not None and len(self.specs) == self.stop_at:
+            raise KeyboardInterrupt
+        self.specs.append(job.spec)
+        return self.inner.compute(job, tile)
+
+    def pixels_per_second(self, spec):
+        return self.inner.pixels_per_second(spec)
+
+
+def mp4_frames(path):
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = reader.__next__()
+    frames = [
+        np.frombuffer(f, np.uint8).reshape(meta["size"][1], meta["size"][0], 3) for f in reader
+    ]
+    return meta["size"], frames
+
+
+# -- zoom -----------------------------------------------------------------------------------
+
+
+def test_zoom_windows_are_centred_and_shrink_geometrically():
+    spec = small_spec(width=16, height=8, dtype="float64")
+    target = (-1.25, 0.75)
+    frames = zoom_specs(spec, target, 4.0, 0.01, 9)
+    assert len(frames) == 9
+    widths = [f.x_range[1] - f.x_range[0] for f in frames]
+    heights = [f.y_range[1] - f.y_range[0] for f in frames]
+    for frame, width, height in zip(frames, widths, heights, strict=True):
+        assert sum(frame.x_range) / 2 == pytest.approx(target[0], abs=1e-12)
+        assert sum(frame.y_range) / 2 == pytest.approx(target[1], abs=1e-12)
+        assert height == pytest.approx(width / 2, rel=1e-9)  # 16x8 pixels, square pixels
+    assert widths[0] == pytest.approx(4.0, rel=1e-12)
+    assert widths[-1] == pytest.approx(0.01, rel=1e-9)
+    ratios = [b / a for a, b in itertools.pairwise(widths)]
+    expected = (0.01 / 4.0) ** (1 / 8)
+    assert ratios == pytest.approx([expected] * 8, rel=1e-9)
+    # only the window changes
+    assert {f.wq for f in frames} == {spec.wq} and {f.steps for f in frames} == {20}
+
+
+def test_zoom_start_width_defaults_to_the_spec_window_and_can_zoom_out():
+    spec = small_spec(x_range=(-3.0, 1.0), y_range=(0.0, 4.0))
+    frames = zoom_specs(spec, (0.0, 0.0), None, 40.0, 3)
+    widths = [f.x_range[1] - f.x_range[0] for f in frames]
+    assert widths == pytest.approx([4.0, math.sqrt(4.0 * 40.0), 40.0])
+
+
+def test_zoom_refuses_frames_too_narrow_for_float32_naming_the_frame():
+    spec = small_spec(width=16, height=16)
+    with pytest.raises(UserError) as caught:
+        zoom_specs(spec, (3.0, 2.0), 16.0, 1e-6, 10)
+    message = str(caught.value)
+    assert "\n" not in message and "float64" in message
+    # the first frame whose 16-pixel grid spacing is below 4 ulps of its edge 3 + w/2 in float32
+    widths = [16.0 * (1e-6 / 16.0) ** (i / 9) for i in range(10)]
+    first_bad = next(
+        i for i, w in enumerate(widths) if w / 15 < 4 * np.spacing(np.float32(3.0 + w / 2))
+    )
+    assert 0 < first_bad < 9 and f"zoom frame {first_bad} " in message
+    assert len(zoom_specs(small_spec(dtype="float64"), (3.0, 2.0), 16.0, 1e-6, 10)) == 10
+
+
+@pytest.mark.parametrize(
+    "args", [((0.0, 0.0), 1.0, 0.0, 5), ((0.0, 0.0), -1.0, 1.0, 5), ((0.0, 0.0), 1.0, 0.5, 1)]
+)
+def test_zoom_refuses_bad_widths_and_too_few_frames(args):
+    with pytest.raises(UserError):
+        zoom_specs(small_spec(), *args)
+
+
+# -- sweep ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("param", ["wv01", "wq10", "wk01", "beta"])
+def test_sweep_sets_one_parameter_linearly_and_nothing_else(param):
+    spec = small_spec(wk=(0.5, 0.25, -0.75, 0.0))
+    a, b, n = -1.5, 2.0, 5
+
+    def value_of(frame):
+        if param == "beta":
+            return frame.beta
+        return getattr(frame, param[:2])[2 * int(param[2]) + int(param[3])]
+
+    def with_value(value):
+        if param == "beta":
+            return replace(spec, beta=value)
+        entries = list(getattr(spec, param[:2]))
+        entries[2 * int(param[2]) + int(param[3])] = value
+        return replace(spec, **{param[:2]: tuple(entries)})
+
+    frames = sweep_specs(spec, param, a, b, n)
+    assert len(frames) == n
+    for k, frame in enumerate(frames):
+        assert value_of(frame) == pytest.approx(a + (b - a) * k / (n - 1), abs=1e-15)
+        assert frame == with_value(value_of(frame))  # every other field untouched
+    assert [value_of(frames[0]), value_of(frames[-1])] == [a, b]  # exact at both ends
+
+
+@pytest.mark.parametrize("param", ["wk00", "wk11", "gamma", "wk22"])
+def test_sweep_refuses_axis_and_unknown_parameters(param):
+    with pytest.raises(UserError) as caught:
+        sweep_specs(small_spec(), param, 0.0, 1.0, 4)
+    assert "wv01" in str(caught.value)  # lists what is allowed
+    assert "\n" not in str(caught.value)
+
+
+def test_sweep_frames_equal_direct_renders(tmp_path):
+    specs = sweep_specs(small_spec(init="independent"), "wv01", -2.0, 2.0, 3)
+    result = render_movie(specs, outputs=[tmp_path / "s.gif"], engine="numpy")
+    for spec, path in zip(specs, result.frame_paths, strict=True):
+        assert LandscapeSpec.from_json(read_png_spec(path)) == spec
+        labels = render_landscape(spec, "numpy").labels
+        picture = np.asarray(Image.open(path).convert("L"))
+        np.testing.assert_array_equal(picture, np.flipud(labels) * 255)
+
+
+# -- encoding -------------------------------------------------------------------------------
+
+
+def test_gif_and_mp4_hold_every_frame_at_the_frame_size(tmp_path):
+    spec = small_spec(width=16, height=12)
+    specs = zoom_specs(spec, (-3.0682, -1.8253), 16.0, 0.5, 6)  # a boundary point
+    options = ColorOptions("log-delta")
+    outputs = [tmp_path / "z.mp4", tmp_path / "z.gif"]
+    result = render_movie(specs, options, outputs, engine="numpy", fps=10)
+    frames = [np.asarray(Image.open(p).convert("RGB")) for p in result.frame_paths]
+    assert all(f.shape == (12, 16, 3) for f in frames)
+    assert all((a != b).any() for a, b in itertools.pairwise(frames))  # all distinct
+    with Image.open(tmp_path / "z.gif") as gif:
+        assert gif.n_frames == 6 and gif.size == (16, 12)
+        assert gif.info["loop"] == 0 and gif.info["duration"] == 100
+    size, decoded = mp4_frames(tmp_path / "z.mp4")
+    assert tuple(size) == (16, 12) and len(decoded) == 6
+    # lossy, but each decoded frame is closest to its own source frame
+    for k, image in enumerate(decoded):
+        errors = [np.abs(image.astype(int) - f.astype(int)).mean() for f in frames]
+        assert int(np.argmin(errors)) == k
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["z.frames", "z.gif", "z.mp4"]
+
+
+def test_outputs_are_checked_before_any_work(tmp_path):
+    for bad, size in [
+        ([tmp_path / "a.avi"], (16, 16)),
+        ([tmp_path / "a.mp4"], (15, 16)),
+        ([tmp_path / "a.gif", tmp_path / "a.gif"], (16, 16)),
+        ([tmp_path / "missing" / "a.gif"], (16, 16)),
+        ([], (16, 16)),
+    ]:
+        with pytest.raises(UserError):
+            check_outputs(bad, size)
+    assert check_outputs([tmp_path / "a.gif"], (15, 15)) == [tmp_path / "a.gif"]
+    engine = CountingEngine()
+    with pytest.raises(UserError, match="even"):
+        render_movie([small_spec(width=15)] * 2, outputs=[tmp_path / "o.mp4"], engine=engine)
+    assert engine.specs == [] and list(tmp_path.iterdir()) == []
+
+
+# -- the frame cache ------------------------------------------------------------------------
+
+
+def test_an_interrupted_movie_resumes_and_equals_an_uninterrupted_one(tmp_path):
+    specs = zoom_specs(small_spec(), (-3.0682, -1.8253), 16.0, 1.0, 5)
+    options = ColorOptions("sync-step")
+
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    render_movie(specs, options, [whole / "m.gif", whole / "m.mp4"], engine="numpy")
+
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    outputs = [parts / "m.gif", parts / "m.mp4"]
+    first = CountingEngine(stop_at=2)  # one tile per 16x16 frame: stops during frame 2
+    with pytest.raises(MovieInterrupted) as caught:
+        render_movie(specs, options, outputs, engine=first)
+    assert (caught.value.frames_done, caught.value.frames_total) == (2, 5)
+    assert len(list((parts / "m.frames").iterdir())) == 2
+    assert not outputs[0].exists() and not outputs[1].exists()
+
+    second = CountingEngine()
+    result = render_movie(specs, options, outputs, engine=second)
+    assert result.computed == [2, 3, 4]
+    assert second.specs == specs[2:]
+    assert (parts / "m.gif").read_bytes() == (whole / "m.gif").read_bytes()
+    for a, b in zip(mp4_frames(parts / "m.mp4")[1], mp4_frames(whole / "m.mp4")[1], strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(
+        sorted((parts / "m.frames").iterdir()), sorted((whole / "m.frames").iterdir()), strict=True
+    ):
+        assert a.name == b.name and a.read_bytes() == b.read_bytes()
+
+    third = CountingEngine()  # everything cached: nothing recomputed
+    assert render_movie(specs, options, outputs, engine=third).computed == []
+    assert third.specs == []
+
+
+def test_other_settings_do_not_reuse_frames_and_clean_frames_removes_them(tmp_path):
+    specs = sweep_specs(small_spec(), "beta", 0.5, 1.5, 3)
+    engine = CountingEngine()
+    render_movie(specs, ColorOptions("binary"), [tmp_path / "a.gif"], engine=engine)
+    assert len(engine.specs) == 3
+    other = CountingEngine()
+    render_movie(
+        specs, ColorOptions("log-delta"), [tmp_path / "a.gif"], engine=other, clean_frames=True
+    )
+    assert len(other.specs) == 3  # another colouring: other frame names
+    assert len(list((tmp_path / "a.frames").iterdir())) == 3  # only the binary ones are left
+    render_movie(specs, ColorOptions(), [tmp_path / "b.gif"], engine="numpy", clean_frames=True)
+    assert not (tmp_path / "b.frames").exists()
+    assert (tmp_path / "b.gif").exists()
