@@ -34,8 +34,10 @@ def _build_parser() -> argparse.ArgumentParser:
         description=(
             "Self-attention as interacting particles on the sphere. 'render' draws the "
             "convergence landscape of the map X <- normalize_rows(softmax(X Wq^T (X Wk^T)^T) "
-            "X Wv^T) over a grid of W_K = diag(a, b); 'experiment' reproduces the experiments "
-            "of the Transformer Dynamics paper."
+            "X Wv^T) over a grid of W_K = diag(a, b); 'color' re-colours saved fields; "
+            "'presets' and 'gallery' give the seed's named pictures; 'movie' makes zooms and "
+            "parameter sweeps; 'experiment' reproduces the experiments of the Transformer "
+            "Dynamics paper. 'attndyn COMMAND --help' explains each command's options."
         ),
     )
     parser.add_argument("--version", action="version", version=f"attndyn {__version__}")
