@@ -90,3 +90,79 @@ class Fields:
                 setattr(self, f.name, None)
                 continue
             target[rows, cols] = source
+
+
+def smoothed_sync_step(
+    t0: np.ndarray, before: np.ndarray, after: np.ndarray, tol: float
+) -> np.ndarray:
+    """``sync_step`` from t0 and the gaps around it, elementwise (float32).
+
+    ``before`` is Δ_{t0-1} and ``after`` is Δ_{t0} (both ignored where t0 = 0, which gives 0).
+    The logarithms are taken in float64. The fraction is clipped to [0, 1]; that matters only
+    where the working precision rounds tol, so that a gap >= tol there is a hair below it.
+    """
+    t0 = np.asarray(t0)
+    floor = tol * SYNC_LOG_FLOOR
+    with np.errstate(invalid="ignore", divide="ignore"):
+        high = np.log(np.maximum(np.asarray(before, dtype=np.float64), floor))
+        low = np.log(np.maximum(np.asarray(after, dtype=np.float64), floor))
+        fraction = np.clip((high - np.log(tol)) / (high - low), 0.0, 1.0)
+    step = np.where(t0 > 0, (t0 - 1) + fraction, 0.0)
+    return step.astype(np.float32)
+
+
+def sync_step_from_gaps(gaps: np.ndarray, tol: float) -> np.ndarray:
+    """``sync_step`` from the gaps Δ_0..Δ_T of each configuration, shape (..., T + 1).
+
+    The definition in the module docstring, transcribed: nan where Δ_T is not below tol.
+    Comparisons with tol are those of :func:`labels_from_delta` (in the gaps' precision).
+    """
+    gaps = np.asarray(gaps)
+    with np.errstate(invalid="ignore"):
+        above = gaps >= tol
+    steps = gaps.shape[-1] - 1
+    # t0 = 1 + (the last t with Δ_t >= tol), or 0 when there is none.
+    last = steps - np.argmax(above[..., ::-1], axis=-1)
+    t0 = np.where(above.any(axis=-1), last + 1, 0)
+    index = np.clip(t0, 1, steps)[..., None] if steps > 0 else np.zeros_like(t0)[..., None]
+    before = np.take_along_axis(gaps, np.maximum(index - 1, 0), axis=-1)[..., 0]
+    after = np.take_along_axis(gaps, index, axis=-1)[..., 0]
+    step = smoothed_sync_step(t0, before, after, tol)
+    synchronised = labels_from_delta(gaps[..., -1], tol).astype(bool)
+    return np.where(synchronised, step, np.float32(np.nan)).astype(np.float32)
+
+
+def linked(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Whether two points whose coordinates differ by (dx, dy) are within CLUSTER_DISTANCE.
+
+    Computed as ``dx*dx + dy*dy <= CLUSTER_DISTANCE**2`` in float64, rounding after each
+    operation (no fused multiply-add), so every engine can reproduce it bit for bit.
+    """
+    dx = np.asarray(dx, dtype=np.float64)
+    dy = np.asarray(dy, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return dx * dx + dy * dy <= CLUSTER_DISTANCE**2
+
+
+def cluster_counts(points: np.ndarray) -> np.ndarray:
+    """``clusters`` of configurations of shape (..., n, 2): single-linkage clusters (uint16).
+
+    Points i and j are linked when :func:`linked`; each point repeatedly takes the smallest
+    label among the points linked to it until nothing changes, so a cluster ends up labelled
+    by its smallest index, and the count is the number of points that keep their own index.
+    A configuration with a non-finite coordinate has 0 clusters.
+    """
+    points = np.asarray(points)
+    n = points.shape[-2]
+    diff = points[..., :, None, :].astype(np.float64) - points[..., None, :, :]
+    link = linked(diff[..., 0], diff[..., 1])  # (..., n, n)
+    label = np.broadcast_to(np.arange(n), points.shape[:-1]).copy()
+    while True:
+        new = np.where(link, label[..., None, :], n).min(axis=-1)
+        new = np.minimum(new, label)
+        if (new == label).all():
+            break
+        label = new
+    count = (label == np.arange(n)).sum(axis=-1)
+    finite = np.isfinite(points).all(axis=(-2, -1))
+    return np.where(finite, count, 0).astype(np.uint16)

@@ -7,7 +7,11 @@ import pytest
 
 from attndyn import Job, LandscapeSpec, render_landscape
 from attndyn.engines.numpy_ref import NumpyReferenceEngine, attention_step
+from attndyn.fields import cluster_counts
+from attndyn.params import parse_parameter, pixel_matrices
 from attndyn.tiles import Tile
+
+from helpers import APPENDIX_B
 
 I2 = np.eye(2)
 
@@ -83,8 +87,9 @@ def test_chunk_size_does_not_change_results(chunk):
     tile = Tile(0, spec.height, 0, spec.width)
     reference = NumpyReferenceEngine(chunk_pixels=4096).compute(job, tile)
     other = NumpyReferenceEngine(chunk_pixels=chunk).compute(job, tile)
-    np.testing.assert_array_equal(reference.delta, other.delta)
-    np.testing.assert_array_equal(reference.labels, other.labels)
+    assert set(reference.arrays()) == {"delta", "labels", "sync_step", "clusters"}
+    for name, array in reference.arrays().items():
+        np.testing.assert_array_equal(array, getattr(other, name), err_msg=name)
 
 
 def test_float64_agrees_with_float32_away_from_the_threshold():
@@ -93,3 +98,103 @@ def test_float64_agrees_with_float32_away_from_the_threshold():
     double = render_landscape(LandscapeSpec(**{**spec.__dict__, "dtype": "float64"}), "numpy")
     clear = np.abs(np.log10(np.maximum(double.delta, 1e-30)) + 5) > 1.5
     assert (single.labels[clear] == double.labels[clear]).mean() > 0.98
+
+
+# -- sync_step and clusters against plain transcriptions ------------------------------------
+
+
+def hand_clusters(points, distance=1e-3):
+    """Single-linkage clusters by a breadth-first search over math.dist (no numpy)."""
+    points = [tuple(float(v) for v in p) for p in points]
+    if not all(math.isfinite(v) for p in points for v in p):
+        return 0
+    seen, count = set(), 0
+    for start in range(len(points)):
+        if start in seen:
+            continue
+        count += 1
+        queue = [start]
+        seen.add(start)
+        while queue:
+            i = queue.pop()
+            for j in range(len(points)):
+                if j not in seen and math.dist(points[i], points[j]) <= distance:
+                    seen.add(j)
+                    queue.append(j)
+    return count
+
+
+def hand_sync_step(gaps, tol):
+    """The definition in attndyn.fields, transcribed with plain Python loops."""
+    if not gaps[-1] < tol:
+        return math.nan
+    t0 = 0
+    for t, gap in enumerate(gaps):
+        if gap >= tol:
+            t0 = t + 1
+    if t0 == 0:
+        return 0.0
+
+    def l(x):  # noqa: E743
+        return math.log(max(x, tol * 1e-6))
+
+    before, after = float(gaps[t0 - 1]), float(gaps[t0])
+    return (t0 - 1) + (l(before) - l(tol)) / (l(before) - l(after))
+
+
+@pytest.mark.parametrize("init", ["independent", "shared"])
+def test_sync_step_and_clusters_match_a_plain_transcription(init):
+    # Run the map pixel by pixel with attention_step, record Δ_t after every step, and apply
+    # the definitions by hand; the engine must give the same numbers.
+    wq, wv = APPENDIX_B[1679700]
+    spec = LandscapeSpec(wq=wq, wv=wv, seed=1679700, init=init, width=9, height=8, steps=60)
+    job = Job(spec)
+    fields = NumpyReferenceEngine(chunk_pixels=5).compute(job, Tile(0, 8, 0, 9))
+    base = {name: spec.matrix(name) for name in ("wq", "wk", "wv")}
+    x_param, y_param = parse_parameter(spec.x_param), parse_parameter(spec.y_param)
+    synchronised = 0
+    for r in range(8):
+        for c in range(9):
+            WQ, WK, WV, beta = pixel_matrices(
+                base,
+                spec.beta,
+                [(x_param, spec.x_values()[[c]]), (y_param, spec.y_values()[[r]])],
+                np.float32,
+            )
+            X = np.array(job.initial_points(np.array([r]), np.array([c])), dtype=np.float32)
+            gaps = [float(max(abs(p[0] - X[0, 0, 0]) for p in X[0]))]
+            for _ in range(spec.steps):
+                X = attention_step(X, WQ, WK, WV, beta, spec.eps)
+                gaps.append(float(max(abs(p[0] - X[0, 0, 0]) for p in X[0])))
+            expected = hand_sync_step(np.float32(gaps), spec.tol)
+            got = fields.sync_step[r, c]
+            if math.isnan(expected):
+                assert math.isnan(got), (r, c)
+            else:
+                synchronised += 1
+                assert got == pytest.approx(expected, rel=1e-6, abs=1e-6), (r, c)
+            assert fields.clusters[r, c] == hand_clusters(X[0]), (r, c)
+    assert 0 < synchronised < 72  # both kinds of pixel are tested
+
+
+def test_cluster_counts_by_hand():
+    def at(*angles):
+        return np.stack([np.cos(angles), np.sin(angles)], axis=-1)
+
+    cases = [
+        (at(0.0), 1),
+        (at(0.0, 0.0, 0.0), 1),
+        (at(0.0, 0.0009), 1),  # within 0.001
+        (at(0.0, 0.0011), 2),  # just beyond
+        (at(0.0, 0.0009, 0.0018, 0.0027), 1),  # a chain: single linkage
+        (at(0.0027, 0.0, 2.0, 0.0018, 0.0009), 2),  # the same chain in another order
+        (at(0.0, 1.0, 2.0, 3.0), 4),
+    ]
+    for points, expected in cases:
+        assert cluster_counts(points) == expected == hand_clusters(points)
+    batch = np.stack([at(0.0, 0.5, 1.0), at(0.0, 0.0005, 1.0), at(0.0, 0.0005, 0.001)])
+    np.testing.assert_array_equal(cluster_counts(batch), [3, 2, 1])
+    broken = at(0.0, 0.5)
+    broken[1, 0] = np.nan
+    assert cluster_counts(broken) == 0  # a non-finite state has no clusters
+    assert cluster_counts(at(0.0, 0.5).astype(np.float32)).dtype == np.uint16

@@ -26,6 +26,41 @@ Exact exits, each a property of a deterministic map on the group state:
   * a nan anywhere: the reference's row max is then nan for every row, so every point is
     nan after the next step and delta is nan (label 0).
 
+The other fields (see :mod:`attndyn.fields`), and why the exits keep them exact.
+``sync_step`` needs only t0 (1 + the last step with Δ_t >= tol), Δ_{t0-1} and Δ_{t0}; the
+kernel keeps these three per pixel (the "tracker", see _track) and the formula is applied
+afterwards by :func:`attndyn.fields.smoothed_sync_step`, the same function the reference's
+transcription uses, and only where the label is 1. Each step folds its Δ in: the block steps
+take the max over the n points side by side, the group steps the max over the m groups
+(group 0 holds point 0, so that is Δ), and the pair lanes |b_0 - a_0|. The lanes do not carry
+the tracker in the vector loop; they flag the steps at which Δ falls below tol (Δ_{t-1} >=
+tol > Δ_t), and the scalar loop records the last such step, which is t0 whenever the final
+Δ is below tol (the only case in which sync_step is not nan). At an exit:
+  * one group (or two merged groups): Δ = 0 < tol for ever, so no later step is >= tol and
+    the tracker is final;
+  * a fixed point: Δ stays that of the state, already folded in (if it is >= tol the label is
+    0 and sync_step nan);
+  * period 2 with states S (step t) and S' (step t - 1), both folded in: the later gaps
+    alternate, Δ_T is that of S or S' by the parity of T - t and Δ_{T-1} that of the other,
+    so if T > t and Δ_{T-1} >= tol > Δ_T then t0 = T, else the tracker is final;
+  * nan: delta is nan, label 0, sync_step nan, clusters 0 (a nan state may fold a wrong gap
+    in the block steps, which is harmless for the same reason).
+``clusters`` is counted on the final state's groups: copies of a point are at distance 0,
+so the single-linkage clusters of the points are those of the distinct groups, which a small
+union-find joins whenever two groups are within CLUSTER_DISTANCE; the final state is the one
+each exit names above (one group: 1 cluster). The link test is
+:func:`attndyn.fields.linked`'s float64 arithmetic, compiled without fastmath so that no fused
+multiply-add changes it.
+
+Agreement of sync_step with the reference is limited by the definition, not the engine: Δ_{t0}
+is mostly within a few float32 ulps of 0 (median ~6e-8 on Appendix B pictures), and there the
+order of rounding moves l(Δ_{t0}) between log(6e-8) and the floor log(tol * 1e-6) = log(1e-11),
+so sync_step moves by up to ~0.28. Measured at 48 x 48 (Appendix B, where labels agree and are
+1): |difference| <= 1e-3 on 33-52% of pixels, <= 0.3 on 99.8-100%, t0 = ceil(sync_step) equal
+on 99.75-100% (one chaotic pixel per picture at most). The reference against itself with its
+sums reordered (einsum scores, sums in another order) gives 41-54%, 100% and 100%. clusters
+agree on 100% of these pixels.
+
 The steps. The first ``_BLOCK_STEPS`` (6) steps run on all n points (no groups) for 32 pixels
 side by side, vectorised over the pixels. Then each pixel runs on its groups, with the
 vectorised row loops padded to whole SIMD vectors. A pixel that reaches two groups joins
@@ -62,6 +97,13 @@ best of 3): seed 1679700 independent 2.10 s (1.07M px/s), shared 2.16 s (1.04M p
 5227590 independent 1.81 s (1.24M px/s), shared 1.39 s (1.62M px/s). Timings on this shared
 machine vary by up to ~50% between runs.
 
+With the sync_step and clusters fields (same machine, later session, old and new engine
+interleaved in one process, best of 3 at 1500 x 1500): seed 1679700 independent 0.88M px/s
+(old 0.91M), shared 1.06M (1.13M); seed 5227590 independent 1.04M (1.13M), shared 1.37M
+(1.51M): 3-9% slower, at this session's noise level; benchmarks/bench_engines.py in the same
+session gave 0.70M, 1.00M, 0.98M and 1.31M px/s. The tracker costs a max over the points or
+groups per step, and a compare per lane step.
+
 Agreement with the reference at 512 x 512 (labels): seed 1679700 independent 12 of 262144
 pixels differ (99.9954%), shared 8 (99.9969%); seed 5227590: 0 and 0. Every differing pixel
 is a chaotic one where one engine ends with two clusters (delta 1.61 to 1.99) and the other
@@ -81,7 +123,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from attndyn.engines.numpy_ref import NumpyReferenceEngine
-from attndyn.fields import Fields, labels_from_delta
+from attndyn.fields import CLUSTER_DISTANCE, Fields, labels_from_delta, smoothed_sync_step
 from attndyn.initial import STREAM_PIXEL_POINTS, _stream_word
 from attndyn.job import Job
 from attndyn.params import PARAMETER_NAMES
@@ -388,6 +430,58 @@ def _gap(m, gx):
     return gap
 
 
+_LINK2 = CLUSTER_DISTANCE**2
+
+
+# Only ever called from functions compiled without fastmath (_count_clusters, _finish_pair),
+# so that no "contract" can fuse the multiply-adds: the test is fields.linked's float64
+# arithmetic bit for bit.
+@njit(inline="always", cache=True, error_model="numpy")
+def _linked(ax, ay, bx, by):
+    """fields.linked for the points (ax, ay) and (bx, by)."""
+    dx = np.float64(ax) - np.float64(bx)
+    dy = np.float64(ay) - np.float64(by)
+    return dx * dx + dy * dy <= _LINK2
+
+
+@njit(cache=True, error_model="numpy")
+def _count_clusters(m, gx, gy, parent):
+    """Single-linkage clusters of the m groups (0 if any is non-finite), by union-find.
+
+    Groups are distinct points of one configuration and a point is at distance 0 from its
+    copies, so the clusters of the points are those of the groups.
+    """
+    for k in range(m):
+        if not (np.isfinite(gx[k]) and np.isfinite(gy[k])):
+            return 0
+    clusters = m
+    for k in range(m):
+        parent[k] = k
+    for i in range(1, m):
+        for j in range(i):
+            if _linked(gx[i], gy[i], gx[j], gy[j]):
+                a = i
+                while parent[a] != a:
+                    parent[a] = parent[parent[a]]
+                    a = parent[a]
+                b = j
+                while parent[b] != b:
+                    parent[b] = parent[parent[b]]
+                    b = parent[b]
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+                    clusters -= 1
+    return clusters
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _pair_clusters(ax, ay, bx, by):
+    """_count_clusters for two groups a, b."""
+    if not (np.isfinite(ax) and np.isfinite(ay) and np.isfinite(bx) and np.isfinite(by)):
+        return 0
+    return 1 if _linked(ax, ay, bx, by) else 2
+
+
 @njit(inline="always", cache=True, error_model="numpy")
 def _merge(m, gx, gy, cnt):
     """Merge equal points into the first group holding them; returns the new group count.
@@ -451,32 +545,67 @@ def _paths(n, gx, gy, prm):
     return fast, bound <= _PAIR_BOUND
 
 
+@njit(inline="always", cache=True, error_model="numpy")
+def _track(t, t_next, gap, tol, last, before, after):
+    """Fold the gap Δ_t of step t into (last, before, after) = (t0 so far, Δ_{t0-1}, Δ_{t0}).
+
+    last = 1 + the last step so far with Δ >= tol (0 if none); ``after`` is taken from the
+    step following that one. t_next = t + 1, in the type of t (steps are float32 in the
+    block steps, integers in the group steps; the pair lanes track only the steps where the
+    gap falls below tol, see _pair_lanes).
+    """
+    after = gap if last == t else after
+    big = gap >= tol
+    last = t_next if big else last
+    before = gap if big else before
+    return last, before, after
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _period_two_tail(t, steps, tol, final, other, last, before, after):
+    """The tracker after the steps t+1..steps of a period-2 orbit whose state at step t has
+    gap ``other`` or ``final`` (the one at ``steps``), steps t and t-1 being tracked already.
+
+    The gaps alternate, so only steps - 1 and steps can still matter: Δ_{steps-1} is
+    ``other`` and Δ_{steps} is ``final``.
+    """
+    if steps > t and other >= tol:
+        last = steps
+        before = other
+        after = final
+    if final >= tol:
+        last = steps + 1
+    return last, before, after
+
+
 @njit(inline="always", cache=True, error_model="numpy", fastmath={"contract"})
 def _run_groups(
-    n, t0, steps, prm, eps, fast, pairs, gx, gy, cnt, sx, sy,
-    p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, ny, stats,
+    n, t0, steps, prm, eps, tol, fast, pairs, gx, gy, cnt, sx, sy,
+    p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, ny, parent, stats, last, before, after,
 ):  # fmt: skip
     """Iterate one pixel from the n points gx, gy at step t0 (the buffers are overwritten).
 
-    Returns ``(delta, t, m)``. With ``pairs`` set, it stops early with m == 2 groups (gx, gy,
-    cnt [:2]) at a step t < steps, for the pair lanes; otherwise delta is final.
+    (last, before, after) is the sync tracker (see _track) with the steps up to t0 folded in.
+    Returns ``(delta, t, m, clusters, last, before, after)``. With ``pairs`` set, it stops
+    early with m == 2 groups (gx, gy, cnt [:2]) at a step t < steps, for the pair lanes
+    (delta and clusters are then unset); otherwise every value is final.
     ``stats`` (int64) accumulates: [0] steps computed, [1] steps skipped, [2] safe pixels.
     """
-    if steps == t0:
-        return _gap(n, gx), t0, n
     for i in range(n):
         cnt[i] = _ONE
     m = _merge(n, gx, gy, cnt)
+    if steps == t0:
+        return _gap(m, gx), t0, m, _count_clusters(m, gx, gy, parent), last, before, after
     if not fast:
         stats[2] += 1
     history = 0  # steps since the grouping last changed
     t = t0
     while t < steps:
-        if m == 1:
+        if m == 1:  # one point for ever: Δ = 0 < tol from here on, nothing left to track
             stats[1] += steps - t
-            return _ZERO, t, m
+            return _ZERO, t, m, 1, last, before, after
         if m == 2 and pairs:
-            return _ZERO, t, m
+            return _ZERO, t, m, 0, last, before, after
         if fast:
             _step_fast(m, gx, gy, cnt, prm, eps, p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, ny)
         else:
@@ -499,15 +628,26 @@ def _run_groups(
         same2 = history >= 1 and back == 0
         if not finite:  # nan spreads to every point at the next step: delta is nan
             stats[1] += steps - t
-            return _NAN, t, m
-        if same1:  # a fixed point: every later state equals this one
+            return _NAN, t, m, 0, last, before, after
+        gap = _gap(m, nx)
+        last, before, after = _track(t, t + 1, gap, tol, last, before, after)
+        if same1:  # a fixed point: every later state, and gap, equals this one
             stats[1] += steps - t
-            return _gap(m, gx), t, m
+            if gap >= tol:
+                last = steps + 1
+            return gap, t, m, _count_clusters(m, gx, gy, parent), last, before, after
         if same2:  # period 2: the states alternate (new, previous, new, ...)
             stats[1] += steps - t
+            previous = _gap(m, gx)
             if (steps - t) % 2 == 0:
-                return _gap(m, nx), t, m
-            return _gap(m, gx), t, m
+                last, before, after = _period_two_tail(
+                    t, steps, tol, gap, previous, last, before, after
+                )
+                return gap, t, m, _count_clusters(m, nx, ny, parent), last, before, after
+            last, before, after = _period_two_tail(
+                t, steps, tol, previous, gap, last, before, after
+            )
+            return previous, t, m, _count_clusters(m, gx, gy, parent), last, before, after
         for i in range(rows):
             sx[i] = gx[i]
             sy[i] = gy[i]
@@ -518,7 +658,7 @@ def _run_groups(
         if merged != m:
             m = merged
             history = 0
-    return _gap(m, gx), t, m
+    return _gap(m, gx), t, m, _count_clusters(m, gx, gy, parent), last, before, after
 
 
 # -- the first steps of many pixels side by side ---------------------------------------------
@@ -527,15 +667,17 @@ _BLOCK = 32  # pixels side by side; arrays hold row r of pixel l at [r * _BLOCK 
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _block_steps(count, n, steps, eps, st, der, acc, nxt):
+def _block_steps(count, n, steps, eps, tol, st, der, acc, nxt, trk):
     """``steps`` max-free steps of all n points (no groups) of ``count`` pixels side by side.
 
     st rows: x of the n points, y of the n points, then the 13 parameters. Each point's
     arithmetic is _step_fast's with counts 1, in the same order, vectorised over pixels.
+    trk rows: the sync tracker (last, before, after) of each pixel (see _track), which each
+    step's gap is folded into.
     """
     b = _BLOCK
     at = 2 * n * b
-    for _ in range(steps):
+    for step in range(steps):
         for i in range(n):
             xr = i * b
             yr = (n + i) * b
@@ -570,6 +712,18 @@ def _block_steps(count, n, steps, eps, st, der, acc, nxt):
                 nrm = np.sqrt(y0 * y0 + y1 * y1) + eps
                 nxt[i * b + q] = y0 / nrm
                 nxt[(n + i) * b + q] = y1 / nrm
+        # Each pixel's gap, folded into its tracker. (A nan state may give a wrong gap here,
+        # but nan is for ever, so the final delta is nan and sync_step does not use it.)
+        for q in range(count):
+            acc[q] = _ZERO
+        for i in range(n):
+            for q in range(count):
+                acc[q] = max(acc[q], abs(nxt[i * b + q] - nxt[q]))
+        t = np.float32(step + 1)
+        for q in range(count):
+            trk[q], trk[b + q], trk[2 * b + q] = _track(
+                t, t + _ONE, acc[q], tol, trk[q], trk[b + q], trk[2 * b + q]
+            )
         for r in range(2 * n * b):
             st[r] = nxt[r]
 
@@ -578,7 +732,8 @@ def _block_steps(count, n, steps, eps, st, der, acc, nxt):
 
 
 # Rows of the lane array: the state, the previous state and whether there is one, the counts,
-# the parameters, then the step, dead flag, event flag and result of each lane.
+# the parameters, then the step, dead flag, event code and result of each lane, and its sync
+# tracker (last, before, after; see _track).
 _L_PREV = 4
 _L_HAS_PREV = 8
 _L_COUNT = 9
@@ -587,16 +742,31 @@ _L_T = _L_PRM + _N_PARAMS
 _L_DEAD = _L_T + 1
 _L_EVENT = _L_T + 2
 _L_RESULT = _L_T + 3
-_L_ROWS = _L_T + 4
+_L_LAST = _L_T + 4
+_L_BEFORE = _L_T + 5
+_L_AFTER = _L_T + 6
+_L_ROWS = _L_T + 7
+# Event codes: the lane goes on; it goes on after its gap fell below tol at this step (the
+# step may be t0: the tracker is updated); it stops with the final state the newest one; it
+# stops on a period-2 orbit whose final state is the newest (the previous one comes at
+# steps - 1) or the previous one (the newest comes at steps - 1).
+_GO_ON = _F32(0.0)
+_CROSSED = _F32(4.0)
+_STOP = _F32(1.0)
+_STOP_EVEN = _F32(2.0)
+_STOP_ODD = _F32(3.0)
 _MAX_PAIR_STEPS = 2**24  # steps are counted in float32 in the lanes
 
 
 @njit(cache=True, error_model="numpy")
-def _pair_lanes(active, steps, eps, ln):
+def _pair_lanes(active, steps, eps, tol, ln):
     """One step of every lane [0, active) of the lane array (row r of lane k: ln[r * _CHUNK + k]).
 
-    Marks a lane's event when it may stop: merged (delta 0), fixed point, period 2 or its last
-    step; its result is then the final delta (see _run_groups for why each is exact).
+    Marks a lane's event when it may stop: merged (delta 0), fixed point, period 2 or its
+    last step; its result is then the final delta (see _run_groups for why each is exact).
+    Otherwise the event says whether the gap fell below tol at this step (Δ_{t-1} >= tol >
+    Δ_t), the only steps that can be t0 of a pixel whose final gap is below tol; _run_pairs
+    then updates the lane's tracker, so the vector loop does not carry it.
     """
     last = np.float32(steps)
     for k in range(active):
@@ -627,12 +797,15 @@ def _pair_lanes(active, steps, eps, ln):
         )
         nan = (nax != nax) | (nay != nay) | (nbx != nbx) | (nby != nby)
         merged = (nax == nbx) & (nay == nby)
-        res = abs(nbx - nax)
+        gap = abs(nbx - nax)
         odd = (last - t) % np.float32(2.0) == _ONE
-        res = abs(bx - ax) if period2 & odd & (not fixed) else res
+        res = abs(bx - ax) if period2 & odd & (not fixed) else gap
         res = _NAN if nan else res
         stop = (fixed | period2 | merged | nan | (t >= last)) & (ln[_L_DEAD * _CHUNK + k] == _ZERO)
-        ln[_L_EVENT * _CHUNK + k] = _ONE if stop else _ZERO
+        cycle = period2 & (not fixed) & (not nan)
+        code = (_STOP_ODD if odd else _STOP_EVEN) if cycle else _STOP
+        crossed = (abs(bx - ax) >= tol) & (gap < tol)  # dead lanes: harmless, see _run_pairs
+        ln[_L_EVENT * _CHUNK + k] = code if stop else (_CROSSED if crossed else _GO_ON)
         ln[_L_RESULT * _CHUNK + k] = res
         ln[_L_PREV * _CHUNK + k] = ax
         ln[(_L_PREV + 1) * _CHUNK + k] = ay
@@ -646,17 +819,61 @@ def _pair_lanes(active, steps, eps, ln):
         ln[_L_T * _CHUNK + k] = t
 
 
+@njit(inline="always", cache=True, error_model="numpy")
+def _lane_crossing(k, tol, ln):
+    """Record step t of lane k as its t0 if its gap fell below tol there (see _track)."""
+    before = abs(ln[(_L_PREV + 2) * _CHUNK + k] - ln[_L_PREV * _CHUNK + k])
+    after = abs(ln[2 * _CHUNK + k] - ln[k])
+    if before >= tol and after < tol:
+        ln[_L_LAST * _CHUNK + k] = ln[_L_T * _CHUNK + k]
+        ln[_L_BEFORE * _CHUNK + k] = before
+        ln[_L_AFTER * _CHUNK + k] = after
+
+
 @njit(cache=True, error_model="numpy")
-def _run_pairs(count, steps, eps, ln, pix, delta, stats):
+def _finish_pair(k, steps, tol, ln, p, out, t0s, clusters):
+    """Write the fields of lane k's pixel p when its lane stops (see _pair_lanes).
+
+    The tracker of a lane knows only the last step at which its gap fell below tol, which is
+    t0 whenever the final gap is below tol (else sync_step is nan and t0 does not matter).
+    """
+    code = ln[_L_EVENT * _CHUNK + k]
+    t = np.int64(ln[_L_T * _CHUNK + k])
+    _lane_crossing(k, tol, ln)
+    final = _L_PREV if code == _STOP_ODD else 0
+    other = 0 if code == _STOP_ODD else _L_PREV
+    ax = ln[final * _CHUNK + k]
+    ay = ln[(final + 1) * _CHUNK + k]
+    bx = ln[(final + 2) * _CHUNK + k]
+    by = ln[(final + 3) * _CHUNK + k]
+    gap = ln[_L_RESULT * _CHUNK + k]
+    last = np.int64(ln[_L_LAST * _CHUNK + k])
+    before = ln[_L_BEFORE * _CHUNK + k]
+    after = ln[_L_AFTER * _CHUNK + k]
+    if code != _STOP:
+        previous = abs(ln[(other + 2) * _CHUNK + k] - ln[other * _CHUNK + k])
+        last, before, after = _period_two_tail(t, steps, tol, gap, previous, last, before, after)
+    out[0, p] = gap
+    out[1, p] = before
+    out[2, p] = after
+    t0s[p] = last
+    clusters[p] = _pair_clusters(ax, ay, bx, by)
+
+
+@njit(cache=True, error_model="numpy")
+def _run_pairs(count, steps, eps, tol, ln, pix, out, t0s, clusters, stats):
     """Finish ``count`` two-group pixels: lane k is pixel pix[k] (see _pair_lanes)."""
     active = count
     dead_count = 0
     while active > 0:
         stats[0] += active - dead_count
-        _pair_lanes(active, steps, eps, ln)
+        _pair_lanes(active, steps, eps, tol, ln)
         for k in range(active):
-            if ln[_L_EVENT * _CHUNK + k] != _ZERO:
-                delta[pix[k]] = ln[_L_RESULT * _CHUNK + k]
+            event = ln[_L_EVENT * _CHUNK + k]
+            if event == _CROSSED:  # (a dead lane's tracker is no longer read)
+                _lane_crossing(k, tol, ln)
+            elif event != _GO_ON:
+                _finish_pair(k, steps, tol, ln, pix[k], out, t0s, clusters)
                 stats[1] += steps - np.int64(ln[_L_T * _CHUNK + k])
                 ln[_L_DEAD * _CHUNK + k] = _ONE
                 dead_count += 1
@@ -830,11 +1047,14 @@ def _initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, _nrt=False)
 def _run_chunk(
-    first, last, row0, col0, width, xv, yv, prm, xi, yi, n, steps, eps, mode, k0, k1, stream,
-    x0_shared, x0_pixels, pairs, head, delta, work, st, der, acc, nxt, flags, ln, pair_pix,
-    group_stats, pair_stats, theta, rows, cols,
+    first, last, row0, col0, width, xv, yv, prm, xi, yi, n, steps, eps, tol, mode, k0, k1,
+    stream, x0_shared, x0_pixels, pairs, head, out, t0s, clusters, work, st, der, acc, nxt,
+    trk, parent, flags, ln, pair_pix, group_stats, pair_stats, theta, rows, cols,
 ):  # fmt: skip
-    """Pixels [first, last) of a tile: the block steps, the group steps, then the pair lanes."""
+    """Pixels [first, last) of a tile: the block steps, the group steps, then the pair lanes.
+
+    Writes out[0] = delta, out[1], out[2] = the gaps before and at t0, t0s = t0 and clusters.
+    """
     gx = work[0]
     gy = work[1]
     cnt = work[2]
@@ -877,6 +1097,13 @@ def _run_chunk(
                     mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
                     gx, gy,
                 )  # fmt: skip
+            gap = _ZERO  # Δ_0 (initial points are finite) starts the tracker (see _track)
+            for i in range(n):
+                gap = max(gap, abs(gx[i] - gx[0]))
+            big = gap >= tol
+            trk[q] = _ONE if big else _ZERO
+            trk[_BLOCK + q] = gap
+            trk[2 * _BLOCK + q] = _NAN
             fast, pairable = _paths(n, gx, gy, prm)
             flags[0, q] = fast
             flags[1, q] = pairable and pairs
@@ -887,7 +1114,7 @@ def _run_chunk(
             for e in range(_N_PARAMS):
                 st[(2 * n + e) * _BLOCK + q] = prm[e]
         if head > 0:
-            _block_steps(stop - start, n, head, eps, st, der, acc, nxt)
+            _block_steps(stop - start, n, head, eps, tol, st, der, acc, nxt, trk)
         for p in range(start, stop):
             q = p - start
             r = p // width
@@ -906,9 +1133,10 @@ def _run_chunk(
                     mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
                     gx, gy,
                 )  # fmt: skip
-            gap, t, m = _run_groups(
-                n, t0, steps, prm, eps, flags[0, q], flags[1, q], gx, gy, cnt, sx, sy,
-                p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, ny, group_stats,
+            gap, t, m, n_clusters, t_sync, before, after = _run_groups(
+                n, t0, steps, prm, eps, tol, flags[0, q], flags[1, q], gx, gy, cnt, sx, sy,
+                p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, ny, parent, group_stats,
+                np.int64(trk[q]), trk[_BLOCK + q], trk[2 * _BLOCK + q],
             )  # fmt: skip
             if m == 2 and t < steps and flags[1, q]:
                 ln[count] = gx[0]
@@ -922,17 +1150,24 @@ def _run_chunk(
                     ln[(_L_PRM + e) * _CHUNK + count] = prm[e]
                 ln[_L_T * _CHUNK + count] = t
                 ln[_L_DEAD * _CHUNK + count] = _ZERO
+                ln[_L_LAST * _CHUNK + count] = np.float32(t_sync)
+                ln[_L_BEFORE * _CHUNK + count] = before
+                ln[_L_AFTER * _CHUNK + count] = after
                 pair_pix[count] = p
                 count += 1
             else:
-                delta[p] = gap
-    _run_pairs(count, steps, eps, ln, pair_pix, delta, pair_stats)
+                out[0, p] = gap
+                out[1, p] = before
+                out[2, p] = after
+                t0s[p] = t_sync
+                clusters[p] = n_clusters
+    _run_pairs(count, steps, eps, tol, ln, pair_pix, out, t0s, clusters, pair_stats)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def _tile_kernel(
-    row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, mode, k0, k1, stream,
-    x0_shared, x0_pixels, lanes, pairs, block_steps, delta, stats,
+    row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, k0, k1, stream,
+    x0_shared, x0_pixels, lanes, pairs, block_steps, out, t0s, clusters, stats,
 ):  # fmt: skip
     """Every pixel of a tile; lane k takes chunks k, k + lanes, ... Each pixel's arithmetic is
     the same wherever it runs, so the results do not depend on the lanes or the tiles."""
@@ -946,6 +1181,8 @@ def _tile_kernel(
         st = np.zeros((2 * n + _N_PARAMS) * _BLOCK, np.float32)
         der = np.zeros(6 * n * _BLOCK, np.float32)
         acc = np.zeros(3 * _BLOCK, np.float32)
+        trk = np.zeros(3 * _BLOCK, np.float32)
+        parent = np.zeros(n, np.int64)
         nxt = np.zeros(2 * n * _BLOCK, np.float32)
         flags = np.zeros((3, _BLOCK), np.bool_)
         ln = np.zeros(_L_ROWS * _CHUNK, np.float32)
@@ -959,9 +1196,9 @@ def _tile_kernel(
             first = chunk * _CHUNK
             _run_chunk(
                 first, min(pixels, first + _CHUNK), row0, col0, width, xv, yv, prm, xi, yi, n,
-                steps, eps, mode, k0, k1, stream, x0_shared, x0_pixels, pairs, head, delta,
-                work, st, der, acc, nxt, flags, ln, pair_pix, group_stats, pair_stats, theta,
-                rows, cols,
+                steps, eps, tol, mode, k0, k1, stream, x0_shared, x0_pixels, pairs, head, out,
+                t0s, clusters, work, st, der, acc, nxt, trk, parent, flags, ln, pair_pix,
+                group_stats, pair_stats, theta, rows, cols,
             )  # fmt: skip
         stats[lane, 0] = group_stats[0]
         stats[lane, 1] = pair_stats[0]
@@ -984,7 +1221,8 @@ class NumbaCpuEngine:
     count); results do not depend on it. ``pairs=False`` turns off the SIMD pair lanes (the
     two-group pixels then run on the generic group path) and ``block_steps`` sets how many
     first steps run side by side without groups; both are for tests. After each compute,
-    ``last_stats`` holds [group steps, pair steps, skipped steps, safe-path pixels].
+    ``last_stats`` holds [group steps, pair steps, skipped steps, safe-path pixels] and
+    ``last_sync`` the per-pixel (t0, Δ_{t0-1}, Δ_{t0}) that ``sync_step`` is made of.
     """
 
     name = "numba"
@@ -996,6 +1234,7 @@ class NumbaCpuEngine:
         self.pairs = pairs
         self.block_steps = block_steps
         self.last_stats: np.ndarray | None = None
+        self.last_sync: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def pixels_per_second(self, spec: LandscapeSpec) -> float:
         if spec.dtype != "float32":
@@ -1023,20 +1262,35 @@ class NumbaCpuEngine:
             mode = _MODE_INDEPENDENT
         elif spec.init == "shared" or not spec.x0_per_pixel:
             mode = _MODE_SHARED
-            x0_shared = np.ascontiguousarray(job.initial_points(np.zeros(1), np.zeros(1))[0])
+            # A writable copy: a read-only array (initial_points broadcasts) is another type
+            # to numba, and would compile the kernel a second time.
+            x0_shared = np.array(job.initial_points(np.zeros(1), np.zeros(1))[0], np.float32)
         else:
             mode = _MODE_PER_PIXEL
             assert job.x0 is not None
             x0_pixels = np.ascontiguousarray(job.x0[tile.slices], dtype=np.float32)
         lanes = self.threads or numba.get_num_threads()
-        delta = np.empty(height * width, np.float32)
+        out = np.empty((3, height * width), np.float32)  # delta, Δ_{t0-1}, Δ_{t0}
+        t0s = np.empty(height * width, np.int64)
+        clusters = np.empty(height * width, np.uint16)
         stats = np.zeros((lanes, 4), np.int64)
         _tile_kernel(
             tile.row0, tile.col0, height, width, xv, yv, base, xi, yi, n, spec.steps,
-            np.float32(spec.eps), mode, _U64(k0), _U64(k1),
-            _U64(_stream_word(STREAM_PIXEL_POINTS, 0)), x0_shared, x0_pixels, lanes,
-            self.pairs and spec.steps < _MAX_PAIR_STEPS, self.block_steps, delta, stats,
+            np.float32(spec.eps), np.float32(spec.tol), mode, _U64(k0), _U64(k1),
+            _U64(_stream_word(STREAM_PIXEL_POINTS, job.sample)), x0_shared, x0_pixels, lanes,
+            self.pairs and spec.steps < _MAX_PAIR_STEPS, self.block_steps, out, t0s, clusters,
+            stats,
         )  # fmt: skip
         self.last_stats = stats.sum(axis=0)
-        delta = delta.reshape(height, width)
-        return Fields(delta=delta, labels=labels_from_delta(delta, spec.tol))
+        self.last_sync = (t0s.reshape(height, width), *out[1:].reshape(2, height, width))
+        delta = out[0].reshape(height, width)
+        labels = labels_from_delta(delta, spec.tol)
+        sync_step = np.full(height * width, np.nan, np.float32)
+        done = np.flatnonzero(labels)
+        sync_step[done] = smoothed_sync_step(t0s[done], out[1, done], out[2, done], spec.tol)
+        return Fields(
+            delta=delta,
+            labels=labels,
+            sync_step=sync_step.reshape(height, width),
+            clusters=clusters.reshape(height, width),
+        )

@@ -10,15 +10,26 @@ For a chunk of P pixels with per-pixel matrices, in the working precision:
     X = A V
     X = X / (||X||_2 by rows + eps)
 
-repeated ``steps`` times. The chunk bounds memory: a chunk holds P n^2 scores, never the
-scores of the whole picture.
+repeated ``steps`` times. The gap Δ_t of every state (t = 0..steps) is recorded, which
+gives ``delta`` (Δ_T), ``labels`` and ``sync_step``; the final points give ``clusters`` (see
+:mod:`attndyn.fields` for the definitions and :func:`~attndyn.fields.sync_step_from_gaps`,
+:func:`~attndyn.fields.cluster_counts` for their transcriptions). The chunk bounds memory: a
+chunk holds P n^2 scores and P (steps + 1) gaps, never those of the whole picture.
+The swept values come from ``spec.x_values()`` / ``spec.y_values()``, the grid's (times
+``supersample``), indexed by the tile's grid rows and columns.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from attndyn.fields import Fields, labels_from_delta, synchronisation_gap
+from attndyn.fields import (
+    Fields,
+    cluster_counts,
+    labels_from_delta,
+    sync_step_from_gaps,
+    synchronisation_gap,
+)
 from attndyn.job import Job
 from attndyn.params import parse_parameter, pixel_matrices
 from attndyn.spec import LandscapeSpec
@@ -72,6 +83,8 @@ class NumpyReferenceEngine:
         base = {name: spec.matrix(name) for name in ("wq", "wk", "wv")}
         x_param, y_param = parse_parameter(spec.x_param), parse_parameter(spec.y_param)
         delta = np.empty(tile.size, dtype=dtype)
+        sync_step = np.empty(tile.size, dtype=np.float32)
+        clusters = np.empty(tile.size, dtype=np.uint16)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for start in range(0, tile.size, self.chunk_pixels):
                 stop = min(start + self.chunk_pixels, tile.size)
@@ -80,9 +93,19 @@ class NumpyReferenceEngine:
                     base, spec.beta, [(x_param, x_values[c]), (y_param, y_values[r])], dtype
                 )
                 X = np.array(job.initial_points(r, c), dtype=dtype)
-                for _ in range(spec.steps):
+                gaps = np.empty((stop - start, spec.steps + 1), dtype=dtype)
+                gaps[:, 0] = synchronisation_gap(X)
+                for t in range(1, spec.steps + 1):
                     X = attention_step(X, WQ, WK, WV, beta, spec.eps)
-                delta[start:stop] = synchronisation_gap(X)
+                    gaps[:, t] = synchronisation_gap(X)
+                delta[start:stop] = gaps[:, -1]
+                sync_step[start:stop] = sync_step_from_gaps(gaps, spec.tol)
+                clusters[start:stop] = cluster_counts(X)
         delta = delta.reshape(tile.shape)
         labels = labels_from_delta(delta, spec.tol)  # before rounding delta to float32
-        return Fields(delta=delta.astype(np.float32), labels=labels)
+        return Fields(
+            delta=delta.astype(np.float32),
+            labels=labels,
+            sync_step=sync_step.reshape(tile.shape),
+            clusters=clusters.reshape(tile.shape),
+        )
