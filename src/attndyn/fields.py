@@ -15,10 +15,13 @@ initial points), T = ``steps``, tol the threshold.
     when t0 = 0, and otherwise
 
         sync_step = (t0 - 1) + (l(Δ_{t0-1}) - l(tol)) / (l(Δ_{t0-1}) - l(Δ_{t0})),
-        l(x) = log(max(x, tol * 1e-6)),
+        l(x) = log(max(x, tol * 1e-2)),
 
-    which lies in (t0 - 1, t0]: a continuous version of t0 that moves smoothly with the
-    parameters, the way smoothed escape time does for Mandelbrot pictures.
+    which lies in [t0 - 1, t0): a continuous version of t0 that moves smoothly with the
+    parameters, the way smoothed escape time does for Mandelbrot pictures. The floor
+    tol * 1e-2 (1e-7 for the default tol) sits at float32's resolution of numbers near 1:
+    below it a gap is rounding noise, whose logarithm would make the picture depend on the
+    order of floating-point sums.
 ``clusters``
     The number of clusters of the points after T steps (uint16): points i and j are in one
     cluster when a chain of points joins them in which each link has Euclidean length
@@ -35,7 +38,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 CLUSTER_DISTANCE = 1e-3
-SYNC_LOG_FLOOR = 1e-6
+SYNC_LOG_FLOOR = 1e-2
 
 
 def synchronisation_gap(points: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ def smoothed(t0, before, after, tol=TOL):
     """sync_step by hand: (t0 - 1) + (l(before) - l(tol)) / (l(before) - l(after))."""
 
     def l(x):  # noqa: E743
-        return math.log(max(x, tol * 1e-6))
+        return math.log(max(x, tol * 1e-2))
 
     return (t0 - 1) + (l(before) - l(tol)) / (l(before) - l(after))
 

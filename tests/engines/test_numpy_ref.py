@@ -136,7 +136,7 @@ def hand_sync_step(gaps, tol):
         return 0.0
 
     def l(x):  # noqa: E743
-        return math.log(max(x, tol * 1e-6))
+        return math.log(max(x, tol * 1e-2))
 
     before, after = float(gaps[t0 - 1]), float(gaps[t0])
     return (t0 - 1) + (l(before) - l(tol)) / (l(before) - l(after))
