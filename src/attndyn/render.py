@@ -63,7 +63,7 @@ def render_landscape(
     job: Job | LandscapeSpec,
     engine: str | Engine = "auto",
     *,
-    pixels_per_tile: int = DEFAULT_PIXELS_PER_TILE,
+    pixels_per_tile: int | None = None,
     progress: bool = False,
     checkpoint: str | Path | None = None,
 ) -> Landscape:
@@ -76,7 +76,8 @@ def render_landscape(
     engine
         An engine name ("auto", "numpy") or an engine object.
     pixels_per_tile
-        Work unit: full-width bands of about this many pixels. Results do not depend on it.
+        Work unit: full-width bands of about this many pixels (default: the engine's
+        ``tile_pixels``, else 32768). Results do not depend on it.
     progress
         Show a progress bar (on stderr) when the render takes more than a second.
     checkpoint
@@ -95,6 +96,8 @@ def render_landscape(
     if isinstance(engine, str):
         engine = get_engine(engine)
     spec = job.spec
+    if pixels_per_tile is None:
+        pixels_per_tile = getattr(engine, "tile_pixels", DEFAULT_PIXELS_PER_TILE)
     state = Checkpoint(spec, checkpoint)
     rows, cols = spec.shape
     tiles = [
