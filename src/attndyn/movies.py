@@ -52,10 +52,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -63,19 +61,19 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from attndyn import video
 from attndyn.coloring import ColorOptions, picture
 from attndyn.engines import Engine, get_engine
 from attndyn.errors import UserError
 from attndyn.images import write_png
 from attndyn.job import Job
-from attndyn.outputs import atomic_file, check_writable
+from attndyn.outputs import check_writable
 from attndyn.params import PARAMETER_NAMES, parse_parameter
 from attndyn.render import RenderInterrupted, render_landscape
 from attndyn.spec import LandscapeSpec
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 DEFAULT_FPS = 24.0
-MP4_CRF = 18
 _HASH_DIGITS = 16
 
 __all__ = [
@@ -414,64 +412,10 @@ def _rgb(path: Path) -> np.ndarray:
 
 
 def write_mp4(frame_paths: Sequence[Path], path: str | Path, *, fps: float = DEFAULT_FPS) -> None:
-    """Encode the frame pictures as H.264 MP4 (libx264, yuv420p), via a temporary file.
-
-    Frames are streamed from disk, one at a time. Width and height must be even.
-    """
-    import imageio_ffmpeg
-
-    path = Path(path)
-    height, width = _rgb(frame_paths[0]).shape[:2]
-    if width % 2 or height % 2:
-        raise UserError(
-            f"mp4 needs an even frame width and height; the frames are {width}x{height}"
-        )
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        writer = imageio_ffmpeg.write_frames(
-            temporary,
-            (width, height),
-            fps=fps,
-            codec="libx264",
-            pix_fmt_out="yuv420p",
-            quality=None,
-            macro_block_size=1,
-            output_params=["-crf", str(MP4_CRF), "-movflags", "+faststart", "-f", "mp4"],
-            ffmpeg_log_level="error",
-        )
-        writer.send(None)
-        for frame_path in frame_paths:
-            writer.send(_rgb(frame_path))
-        writer.close()
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException as error:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        if isinstance(error, OSError | RuntimeError):
-            raise UserError(f"cannot write {str(path)!r}: {error}") from None
-        raise
+    """Encode the frame pictures as H.264 MP4, streamed from disk (even sizes only)."""
+    video.write_mp4((_rgb(p) for p in frame_paths), path, fps=fps)
 
 
 def write_gif(frame_paths: Sequence[Path], path: str | Path, *, fps: float = DEFAULT_FPS) -> None:
-    """A GIF that loops forever (adaptive palette per frame), written via a temporary file."""
-    images = [
-        Image.fromarray(_rgb(p)).convert("P", palette=Image.Palette.ADAPTIVE, colors=256)
-        for p in frame_paths
-    ]
-    buffer = io.BytesIO()
-    images[0].save(
-        buffer,
-        format="GIF",
-        save_all=True,
-        append_images=images[1:],
-        duration=max(1, round(1000.0 / fps)),
-        loop=0,
-        optimize=False,
-    )
-    try:
-        with atomic_file(path) as stream:
-            stream.write(buffer.getvalue())
-    except OSError as error:
-        raise UserError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+    """A GIF of the frame pictures that loops forever."""
+    video.write_gif((_rgb(p) for p in frame_paths), path, fps=fps)

@@ -35,6 +35,18 @@ def check_writable(path: str | Path, *, suffix: str | None = None, what: str = "
     return path
 
 
+def ensure_directory(path: str | Path, *, what: str = "output directory") -> Path:
+    """Create the directory ``path`` if missing; refuse a file or an uncreatable path."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{what} {str(path)!r} is a file; give a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create {what} {str(path)!r}: {error.strerror}") from None
+    return path
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | Path) -> Iterator[BinaryIO]:
     """Open a temporary file beside ``path``; on success rename it to ``path``."""

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from attndyn.errors import UserError
 from attndyn.estimate import format_seconds
-from attndyn.outputs import check_writable
+from attndyn.outputs import check_writable, ensure_directory
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,13 +44,7 @@ def run(args: argparse.Namespace) -> int:
     item = resolve(args.name)
     if args.seed < 0:
         raise UserError(f"--seed {args.seed} is negative; give an integer >= 0")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {str(out)!r} is a file; give a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"cannot create --out {str(out)!r}: {error.strerror}") from None
+    out = ensure_directory(args.out, what="--out")
     check_writable(out / f"{item.name}.csv", what="--out")
     started = time.perf_counter()
     written = item.run(out, quick=args.quick, seed=args.seed, progress=not args.quiet)

@@ -10,14 +10,15 @@ from pathlib import Path
 from attndyn.commands.common import parse_size
 from attndyn.commands.render import (
     add_color_arguments,
+    add_execution_arguments,
     color_options_from_args,
     picture_size,
     write_landscape,
 )
-from attndyn.engines import engine_names, get_engine
+from attndyn.engines import get_engine
 from attndyn.errors import UserError
 from attndyn.estimate import estimate_cost, format_seconds, refuse_if_huge
-from attndyn.outputs import check_writable
+from attndyn.outputs import check_writable, ensure_directory
 from attndyn.presets import get_preset, load_presets
 from attndyn.render import RenderInterrupted, render_landscape
 
@@ -57,15 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--save-fields", action="store_true", help="also save each picture's fields as .npz"
     )
     add_color_arguments(gallery)
-    gallery.add_argument(
-        "--engine", default="auto", choices=engine_names(), help="compute engine (default auto)"
-    )
-    gallery.add_argument(
-        "--force", action="store_true", help="run even when the estimated time or memory is huge"
-    )
-    gallery.add_argument(
-        "--quiet", "-q", action="store_true", help="no progress bars and no summary"
-    )
+    add_execution_arguments(gallery.add_argument_group("execution"))
     gallery.set_defaults(run=run)
 
 
@@ -81,13 +74,7 @@ def run(args: argparse.Namespace) -> int:
     width, height = parse_size(args.size)
     options = color_options_from_args(args)
     size = picture_size(args)
-    out = Path(args.output)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--output {str(out)!r} is a file; give a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"cannot create {str(out)!r}: {error.strerror}") from None
+    out = ensure_directory(args.output, what="--output")
     engine = get_engine(args.engine)
     jobs = [
         (p, init, p.spec(width=width, height=height, init=init)) for p in chosen for init in inits

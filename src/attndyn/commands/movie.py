@@ -17,12 +17,13 @@ from pathlib import Path
 from attndyn.commands.common import parse_numbers
 from attndyn.commands.render import (
     add_color_arguments,
+    add_execution_arguments,
     add_spec_arguments,
     color_options_from_args,
     job_from_args,
     picture_size,
 )
-from attndyn.engines import engine_names, get_engine
+from attndyn.engines import get_engine
 from attndyn.errors import UserError
 from attndyn.estimate import CostEstimate, estimate_cost, format_seconds, refuse_if_huge
 from attndyn.images import read_png_text
@@ -72,19 +73,7 @@ def _add_movie_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
         action="store_true",
         help="delete this movie's frame PNGs after the movie is written (default: keep them)",
     )
-    execution = parser.add_argument_group("execution")
-    execution.add_argument(
-        "--engine",
-        default="auto",
-        choices=engine_names(),
-        help="compute engine (default auto: the fastest available)",
-    )
-    execution.add_argument(
-        "--force", action="store_true", help="run even when the estimated time or memory is huge"
-    )
-    execution.add_argument(
-        "--quiet", "-q", action="store_true", help="no progress bar and no summary"
-    )
+    add_execution_arguments(parser.add_argument_group("execution"))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -163,6 +163,20 @@ def add_color_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_execution_arguments(group: argparse._ArgumentGroup) -> None:
+    """--engine, --force and --quiet (shared by render, gallery and movie)."""
+    group.add_argument(
+        "--engine",
+        default="auto",
+        choices=engine_names(),
+        help="compute engine (default auto: the fastest available)",
+    )
+    group.add_argument(
+        "--force", action="store_true", help="run even when the estimated time or memory is huge"
+    )
+    group.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     render = subparsers.add_parser(
         "render",
@@ -190,22 +204,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="save the fields (labels, delta, sync_step, clusters, probability) and the spec "
         "to an npz; 'attndyn color' re-colours it",
     )
-    execution.add_argument(
-        "--engine",
-        default="auto",
-        choices=engine_names(),
-        help="compute engine (default auto: the fastest available)",
-    )
-    execution.add_argument(
-        "--force", action="store_true", help="run even when the estimated time or memory is huge"
-    )
+    add_execution_arguments(execution)
     execution.add_argument(
         "--no-resume",
         action="store_true",
         help="ignore and replace an earlier interrupted render of the same picture",
-    )
-    execution.add_argument(
-        "--quiet", "-q", action="store_true", help="no progress bar and no summary"
     )
     render.set_defaults(run=run)
 

@@ -7,17 +7,12 @@ target directory and renamed into place when complete.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from attndyn.outputs import atomic_file
+from attndyn import video
 from attndyn.particles.plots import figure_to_rgb, new_figure, plot_circle, plot_sphere
 
 __all__ = ["render_frames", "write_gif", "write_mp4"]
@@ -67,51 +62,10 @@ def render_frames(
 
 
 def write_gif(frames: Sequence[np.ndarray], path: Path, *, fps: float = 12.0) -> Path:
-    """Write RGB frames as a looping GIF (adaptive palette), atomically."""
-    images = [
-        Image.fromarray(frame).convert("P", palette=Image.Palette.ADAPTIVE, colors=128)
-        for frame in frames
-    ]
-    buffer = io.BytesIO()
-    images[0].save(
-        buffer,
-        format="GIF",
-        save_all=True,
-        append_images=images[1:],
-        duration=round(1000.0 / fps),
-        loop=0,
-        optimize=False,
-    )
-    with atomic_file(path) as stream:
-        stream.write(buffer.getvalue())
-    return Path(path)
+    """Write RGB frames as a looping GIF (adaptive palette of 128 colours), atomically."""
+    return video.write_gif(frames, path, fps=fps, colors=128)
 
 
 def write_mp4(frames: Sequence[np.ndarray], path: Path, *, fps: float = 12.0) -> Path:
-    """Write RGB frames as an H.264 MP4 (the ffmpeg of ``imageio-ffmpeg``), atomically."""
-    import imageio_ffmpeg
-
-    path = Path(path)
-    height, width = frames[0].shape[:2]
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        writer = imageio_ffmpeg.write_frames(
-            temporary,
-            (width, height),
-            fps=fps,
-            macro_block_size=16,
-            output_params=["-f", "mp4"],
-            ffmpeg_log_level="error",
-        )
-        writer.send(None)
-        for frame in frames:
-            writer.send(np.ascontiguousarray(frame))
-        writer.close()
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    return path
+    """Write RGB frames as an H.264 MP4 (odd sizes padded by one pixel), atomically."""
+    return video.write_mp4(frames, path, fps=fps, pad_odd=True)
