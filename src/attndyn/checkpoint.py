@@ -60,9 +60,10 @@ class Checkpoint:
         self.rows_done = rows_done.astype(bool)
         self.resumed_rows = int(self.rows_done.sum())
 
-    def record(self, rows: slice, cols: slice, tile_fields: Fields, *, full_width: bool) -> None:
+    def record(self, rows: slice, cols: slice, tile_fields: Fields) -> None:
+        """Store a tile's fields; its rows count as done when the tile spans the full width."""
         self.fields.put(rows, cols, tile_fields)
-        if full_width:
+        if cols.start == 0 and cols.stop == self.spec.shape[1]:
             self.rows_done[rows] = True
         if time.monotonic() - self._last_save >= self.save_every_seconds:
             self.save()

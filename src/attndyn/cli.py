@@ -14,10 +14,8 @@ from typing import NoReturn
 
 from attndyn import __version__
 from attndyn.commands import COMMANDS
-from attndyn.errors import UserError
+from attndyn.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
 
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 _NUMBER_LIST = re.compile(r"^-[\d.]")
 
 

@@ -33,6 +33,7 @@ from PIL import Image
 
 from attndyn.errors import UserError
 from attndyn.fields import Fields
+from attndyn.images import binary_picture
 from attndyn.spec import LandscapeSpec
 
 DEFAULT_CMAPS = {
@@ -164,7 +165,7 @@ def picture(
     """
     plain_binary = options == ColorOptions("binary", None, False, False) and spec.supersample == 1
     if plain_binary and (size is None or size == (spec.width, spec.height)):
-        return Image.fromarray(np.ascontiguousarray(np.flipud(fields.labels != 0)))
+        return binary_picture(fields.labels)
     image = Image.fromarray(average_blocks(colour_array(fields, spec, options), spec.supersample))
     if options.coloring in ("binary", "probability") and options.cmap is None:
         image = image.convert("L")

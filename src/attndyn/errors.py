@@ -1,4 +1,7 @@
-"""The one exception type for mistakes a user can fix."""
+"""The one exception type for mistakes a user can fix, and the exit codes of the command."""
+
+EXIT_USAGE = 2  # bad input
+EXIT_INTERRUPTED = 130  # Ctrl-C; finished work is kept for a rerun
 
 
 class UserError(ValueError):

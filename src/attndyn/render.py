@@ -118,7 +118,7 @@ def render_landscape(
     )
     try:
         for tile in tiles:
-            state.record(*tile.slices, compute_tile(job, engine, tile), full_width=True)
+            state.record(*tile.slices, compute_tile(job, engine, tile))
             bar.update(tile.size)
     except KeyboardInterrupt:
         state.save()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from attndyn.coloring import picture
 from attndyn.commands.render import add_color_arguments, color_options_from_args, picture_size
 from attndyn.errors import UserError
 from attndyn.fields import Fields
@@ -68,8 +69,6 @@ def run(args: argparse.Namespace) -> int:
     options = color_options_from_args(args)
     size = picture_size(args)
     output = check_writable(args.output, suffix=".png", what="picture")
-    from attndyn.coloring import picture
-
     image = picture(landscape.fields, landscape.spec, options, size=size)
     write_png(output, image, landscape.spec.to_json(), coloring_json=options.to_json())
     if not args.quiet:

@@ -16,8 +16,9 @@ from attndyn.commands.render import (
     write_landscape,
 )
 from attndyn.engines import get_engine
-from attndyn.errors import UserError
+from attndyn.errors import EXIT_INTERRUPTED, UserError
 from attndyn.estimate import estimate_cost, format_seconds, refuse_if_huge
+from attndyn.images import read_png_text
 from attndyn.outputs import check_writable, ensure_directory
 from attndyn.presets import get_preset, load_presets
 from attndyn.render import RenderInterrupted, render_landscape
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{stop.rows_total} rows; run the same command again to resume",
                 file=sys.stderr,
             )
-            return 130
+            return EXIT_INTERRUPTED
         write_landscape(landscape, options, png=png, npz=npz, size=size)
         if not args.quiet:
             print(f"wrote {png} ({preset.caption})", file=sys.stderr)
@@ -116,8 +117,6 @@ def run(args: argparse.Namespace) -> int:
 def _already_there(png: Path, spec_json: str) -> bool:
     if not png.exists():
         return False
-    from attndyn.images import read_png_text
-
     try:
         return read_png_text(png, "spec", required=False) == spec_json
     except UserError:

@@ -24,7 +24,7 @@ from attndyn.commands.render import (
     picture_size,
 )
 from attndyn.engines import get_engine
-from attndyn.errors import UserError
+from attndyn.errors import EXIT_INTERRUPTED, UserError
 from attndyn.estimate import CostEstimate, estimate_cost, format_seconds, refuse_if_huge
 from attndyn.images import read_png_text
 from attndyn.job import Job
@@ -39,8 +39,6 @@ from attndyn.movies import (
     zoom_specs,
 )
 from attndyn.params import PARAMETER_NAMES
-
-EXIT_INTERRUPTED = 130
 
 
 def _add_movie_arguments(parser: argparse.ArgumentParser, kind: str) -> None:

@@ -10,7 +10,7 @@ import argparse
 import math
 import sys
 import time
-from dataclasses import fields, replace
+from dataclasses import MISSING, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import numpy as np
 from attndyn.coloring import COLORINGS, ColorOptions, picture
 from attndyn.commands.common import parse_numbers, parse_size
 from attndyn.engines import engine_names, get_engine
-from attndyn.errors import UserError
+from attndyn.errors import EXIT_INTERRUPTED, UserError
 from attndyn.estimate import estimate_cost, format_seconds, refuse_if_huge
 from attndyn.images import read_png_text, write_png
 from attndyn.initial import seeded_matrices
@@ -31,10 +31,7 @@ from attndyn.render import Landscape, RenderInterrupted, render_landscape
 from attndyn.spec import INIT_MODES, LandscapeSpec
 
 DEFAULT_OUTPUT = "landscape.png"
-EXIT_INTERRUPTED = 130
-SPEC_DEFAULTS = {
-    f.name: f.default for f in fields(LandscapeSpec) if f.default is not f.default_factory
-}
+SPEC_DEFAULTS = {f.name: f.default for f in fields(LandscapeSpec) if f.default is not MISSING}
 
 
 def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
