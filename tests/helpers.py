@@ -4,12 +4,35 @@ from __future__ import annotations
 
 import numpy as np
 
+from attndyn import Job, LandscapeSpec
+
 from appendix_a import APPENDIX_B
 
-__all__ = ["APPENDIX_B", "random_unit_points"]
+__all__ = ["APPENDIX_B", "period_two_job", "random_unit_points"]
 
 
 def random_unit_points(shape: tuple[int, ...], seed: int) -> np.ndarray:
     """Normalised Gaussian points from numpy's own generator (independent of attndyn's)."""
     points = np.random.default_rng(seed).standard_normal((*shape, 2))
     return points / np.linalg.norm(points, axis=-1, keepdims=True)
+
+
+def period_two_job(steps: int) -> Job:
+    """A 2x2 picture whose every pixel alternates exactly between two states.
+
+    Each point attends only to itself (a, b ~ 2000: the other weight, exp(-800), is 0 in
+    float32) and W_V swaps the coordinates, so the state alternates between (e1, (0.6, 0.8))
+    and (e2, (0.8, 0.6)): delta is 0.4 after an even number of steps and 0.8 after an odd one,
+    and tol = 0.5 sits between them.
+    """
+    spec = LandscapeSpec(
+        wq=(1, 0, 0, 1),
+        wv=(0, 1, 1, 0),
+        x_range=(2000, 2001),
+        y_range=(2000, 2001),
+        width=2,
+        height=2,
+        steps=steps,
+        tol=0.5,
+    )
+    return Job.with_x0(spec, np.array([[1.0, 0.0], [0.6, 0.8]]))

@@ -7,6 +7,8 @@ import pytest
 
 from attndyn import Job, LandscapeSpec, render_landscape
 
+from helpers import period_two_job
+
 ENGINES = ["numpy", "numba"]
 TOL = 1e-5
 
@@ -141,24 +143,10 @@ def test_clusters_are_single_linkage(engine):
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("steps", [10, 11])
 def test_period_two_sync_step_in_closed_form(engine, steps):
-    # Each point attends only to itself (a, b ~ 2000: the other weight, exp(-800), is 0) and
-    # W_V swaps the coordinates, so the state alternates exactly between (e1, (0.6, 0.8)) and
-    # (e2, (0.8, 0.6)): Δ is 0.4 after an even number of steps and 0.8 after an odd one. With
+    # Δ alternates 0.4 (even steps) / 0.8 (odd steps), see helpers.period_two_job. With
     # tol 0.5 an even run ends synchronised, last above tol at step T - 1: t0 = T and
     # sync_step = (T - 1) + l(0.8/0.5) / l(0.8/0.4).
-    spec = LandscapeSpec(
-        wq=(1, 0, 0, 1),
-        wv=(0, 1, 1, 0),
-        x_range=(2000, 2001),
-        y_range=(2000, 2001),
-        width=2,
-        height=2,
-        steps=steps,
-        tol=0.5,
-    )
-    result = render_landscape(
-        engine=engine, job=Job.with_x0(spec, np.array([[1.0, 0.0], [0.6, 0.8]]))
-    )
+    result = render_landscape(engine=engine, job=period_two_job(steps))
     assert (result.fields.clusters == 2).all()
     if steps % 2:
         assert (result.labels == 0).all() and np.isnan(result.fields.sync_step).all()

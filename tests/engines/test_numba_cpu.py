@@ -18,7 +18,7 @@ from attndyn.params import PARAMETER_NAMES
 from attndyn.rng import seed_key
 from attndyn.tiles import Tile, row_bands
 
-from helpers import APPENDIX_B, random_unit_points
+from helpers import APPENDIX_B, period_two_job, random_unit_points
 
 FIELDS = ("delta", "labels", "sync_step", "clusters")
 
@@ -198,23 +198,12 @@ def test_non_finite_states_give_nan_like_the_reference():
 @pytest.mark.parametrize("pairs", [True, False])
 @pytest.mark.parametrize("steps", [10, 11, 12])
 def test_period_two_ends_on_the_right_phase(steps, pairs):
-    # Each point attends only to itself (a, b ~ 2000: the other weight, exp(-800), is 0) and
-    # W_V swaps the coordinates, so the state alternates exactly (with a, b ~ 200 the other
-    # weight, exp(-80), is not 0 and keeps nudging the zero coordinate: no exact period);
-    # delta is 0.4 after an even number of steps and 0.8 after an odd one.
+    # An exact period 2 (helpers.period_two_job; with a, b ~ 200 instead of 2000 the other
+    # weight, exp(-80), is not 0 and keeps nudging the zero coordinate: no exact period).
     # The pair lanes and the generic group steps both stop on it early (period 2), and the
     # closed form for t0 (last step above tol = T - 1 when T is even) matches the reference.
-    spec = LandscapeSpec(
-        wq=(1, 0, 0, 1),
-        wv=(0, 1, 1, 0),
-        x_range=(2000, 2001),
-        y_range=(2000, 2001),
-        width=2,
-        height=2,
-        steps=steps,
-        tol=0.5,
-    )
-    job = Job.with_x0(spec, np.array([[1.0, 0.0], [0.6, 0.8]]))
+    job = period_two_job(steps)
+    spec = job.spec
     reference = NumpyReferenceEngine().compute(job, whole(spec))
     engine = NumbaCpuEngine(pairs=pairs)
     ours = engine.compute(job, whole(spec))
