@@ -5,10 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from attndyn import Job, LandscapeSpec
+from attndyn.tiles import Tile
 
 from appendix_a import APPENDIX_B
 
-__all__ = ["APPENDIX_B", "period_two_job", "random_unit_points"]
+__all__ = [
+    "APPENDIX_B",
+    "appendix_b",
+    "differing",
+    "period_two_job",
+    "random_unit_points",
+    "whole",
+]
 
 
 def random_unit_points(shape: tuple[int, ...], seed: int) -> np.ndarray:
@@ -36,3 +44,20 @@ def period_two_job(steps: int) -> Job:
         tol=0.5,
     )
     return Job.with_x0(spec, np.array([[1.0, 0.0], [0.6, 0.8]]))
+
+
+def appendix_b(seed: int, **overrides) -> LandscapeSpec:
+    """A spec with the seed's Appendix B matrices of ``seed`` (and that seed)."""
+    wq, wv = APPENDIX_B[seed]
+    return LandscapeSpec(**{"wq": wq, "wv": wv, "seed": seed, **overrides})
+
+
+def whole(spec: LandscapeSpec) -> Tile:
+    """The tile covering the whole grid of ``spec``."""
+    rows, cols = spec.shape
+    return Tile(0, rows, 0, cols)
+
+
+def differing(reference, ours) -> int:
+    """How many pixels' labels differ between two Fields."""
+    return int((reference.labels != ours.labels).sum())

@@ -114,6 +114,35 @@ def smoothed_sync_step(
     return step.astype(np.float32)
 
 
+def fields_from_tracker(
+    delta: np.ndarray,
+    t0: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    clusters: np.ndarray,
+    tol: float,
+) -> Fields:
+    """Fields from what the fast engines keep per pixel: Δ_T, the sync tracker and clusters.
+
+    The tracker is (t0, Δ_{t0-1}, Δ_{t0}) with t0 = 1 + the last step with Δ_t >= tol (0 if
+    none); ``sync_step`` is :func:`smoothed_sync_step` of it where the label is 1, nan
+    elsewhere. Arrays share one shape, which the fields keep.
+    """
+    delta = np.asarray(delta, dtype=np.float32)
+    labels = labels_from_delta(delta, tol)
+    sync_step = np.full(delta.shape, np.nan, np.float32)
+    done = labels.astype(bool)
+    sync_step[done] = smoothed_sync_step(
+        np.asarray(t0)[done], np.asarray(before)[done], np.asarray(after)[done], tol
+    )
+    return Fields(
+        delta=delta,
+        labels=labels,
+        sync_step=sync_step,
+        clusters=np.asarray(clusters, dtype=np.uint16),
+    )
+
+
 def sync_step_from_gaps(gaps: np.ndarray, tol: float) -> np.ndarray:
     """``sync_step`` from the gaps Δ_0..Δ_T of each configuration, shape (..., T + 1).
 

@@ -18,14 +18,9 @@ from attndyn.params import PARAMETER_NAMES
 from attndyn.rng import seed_key
 from attndyn.tiles import Tile, row_bands
 
-from helpers import APPENDIX_B, period_two_job, random_unit_points
+from helpers import appendix_b, differing, period_two_job, random_unit_points, whole
 
 FIELDS = ("delta", "labels", "sync_step", "clusters")
-
-
-def whole(spec):
-    rows, cols = spec.shape
-    return Tile(0, rows, 0, cols)
 
 
 def assert_same_fields(ours, theirs):
@@ -39,15 +34,6 @@ def both(job):
     job = job if isinstance(job, Job) else Job(job)
     tile = whole(job.spec)
     return NumpyReferenceEngine().compute(job, tile), NumbaCpuEngine().compute(job, tile)
-
-
-def differing(reference, ours):
-    return int((reference.labels != ours.labels).sum())
-
-
-def appendix_b(seed, **overrides):
-    wq, wv = APPENDIX_B[seed]
-    return LandscapeSpec(**{"wq": wq, "wv": wv, "seed": seed, **overrides})
 
 
 # -- building blocks ------------------------------------------------------------------------

@@ -124,7 +124,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from attndyn.engines.numpy_ref import NumpyReferenceEngine
-from attndyn.fields import CLUSTER_DISTANCE, Fields, labels_from_delta, smoothed_sync_step
+from attndyn.fields import CLUSTER_DISTANCE, Fields, fields_from_tracker
 from attndyn.initial import STREAM_PIXEL_POINTS, _stream_word
 from attndyn.job import Job
 from attndyn.params import PARAMETER_NAMES
@@ -1287,14 +1287,12 @@ class NumbaCpuEngine:
         )  # fmt: skip
         self.last_stats = stats.sum(axis=0)
         self.last_sync = (t0s.reshape(height, width), *out[1:].reshape(2, height, width))
-        delta = out[0].reshape(height, width)
-        labels = labels_from_delta(delta, spec.tol)
-        sync_step = np.full(height * width, np.nan, np.float32)
-        done = np.flatnonzero(labels)
-        sync_step[done] = smoothed_sync_step(t0s[done], out[1, done], out[2, done], spec.tol)
-        return Fields(
-            delta=delta,
-            labels=labels,
-            sync_step=sync_step.reshape(height, width),
-            clusters=clusters.reshape(height, width),
+        shape = (height, width)
+        return fields_from_tracker(
+            out[0].reshape(shape),
+            t0s.reshape(shape),
+            out[1].reshape(shape),
+            out[2].reshape(shape),
+            clusters.reshape(shape),
+            spec.tol,
         )
