@@ -12,6 +12,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# torch for the torch engine's tests. The pin matches the CPU build on this machine's local
+# disk (the wheels folder pip is configured with), so pip installs that; an unpinned torch
+# would pull a multi-GB CUDA build instead.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
 	touch $(STAMP)
 
 run: $(STAMP)

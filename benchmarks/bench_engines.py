@@ -9,6 +9,11 @@ grid first, so JIT compilation is not timed; the Appendix A transcription has no
     .venv/bin/python benchmarks/bench_engines.py --size 1500 --reference-size 256 \
         --engines appendix-a,numba
 
+Engine names are those of ``attndyn.engines.get_engine`` on device "auto", except
+``torch`` (the torch engine on the CPU) and ``torch-cuda`` (on CUDA; skipped, with the
+reason, where torch sees no CUDA device); ``appendix-a`` and ``appendix-a-torch`` are the
+seed's formulation in NumPy and in torch (CPU).
+
 The ratio column is pixels/s divided by the Appendix A formulation's pixels/s for the same
 case. With ``--reference-size`` the slow formulations (appendix-a, numpy) run on a smaller
 grid than the fast engines; pixels/s of those is flat in the grid size.
@@ -32,6 +37,9 @@ sys.path.insert(0, str(HERE))
 from appendix_a import APPENDIX_B  # noqa: E402
 
 SLOW = {"appendix-a", "appendix-a-torch", "numpy"}
+# Benchmark names that are not get_engine's: (engine, device).
+ENGINE_DEVICES = {"torch": ("torch", "cpu"), "torch-cuda": ("torch", "cuda")}
+EXIT_SKIPPED = 3  # a worker whose engine cannot run on this machine
 
 
 def _spec(seed: int, init: str, size: int, points: int, steps: int):
@@ -60,9 +68,17 @@ def _worker(engine: str, seed: int, init: str, size: int, points: int, steps: in
         seconds = time.perf_counter() - started
         share = float(labels_grid.mean())
     else:
-        render_landscape(_spec(seed, init, 8, points, steps), engine)  # warm-up (JIT)
+        from attndyn.engines import get_engine
+        from attndyn.errors import UserError
+
+        try:
+            chosen = get_engine(*ENGINE_DEVICES.get(engine, (engine, "auto")))
+        except UserError as error:
+            print(f"skipped: {error}", file=sys.stderr)
+            sys.exit(EXIT_SKIPPED)
+        render_landscape(_spec(seed, init, 8, points, steps), chosen)  # warm-up (JIT)
         started = time.perf_counter()
-        result = render_landscape(spec, engine)
+        result = render_landscape(spec, chosen)
         seconds = time.perf_counter() - started
         share = float(result.labels.mean())
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -119,6 +135,10 @@ def main() -> None:
                     str(args.steps),
                 ]
                 done = subprocess.run(command, capture_output=True, text=True, check=False)
+                if done.returncode == EXIT_SKIPPED:
+                    reason = done.stderr.strip().splitlines()[-1]
+                    print(f"{engine:<18}{seed:>9} {init:<12} {reason}", flush=True)
+                    continue
                 if done.returncode != 0:
                     reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
                     print(f"{engine:<18}{seed:>9} {init:<12} failed: {reason}")

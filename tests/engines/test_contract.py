@@ -1,5 +1,6 @@
 """Closed forms every engine must reproduce (the engine contract), run on every engine."""
 
+import importlib.util
 import math
 
 import numpy as np
@@ -9,7 +10,19 @@ from attndyn import Job, LandscapeSpec, render_landscape
 
 from helpers import period_two_job
 
-ENGINES = ["numpy", "numba"]
+
+def _cuda_engine_runs() -> bool:
+    """A CUDA device, or numba's CUDA simulator (tests/conftest.py turns it on without one)."""
+    from attndyn.engines.numba_cuda import cuda_available
+
+    return cuda_available()
+
+
+ENGINES = (
+    ["numpy", "numba"]
+    + (["torch"] if importlib.util.find_spec("torch") else [])
+    + (["cuda"] if _cuda_engine_runs() else [])
+)
 TOL = 1e-5
 
 

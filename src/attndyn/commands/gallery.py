@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     options = color_options_from_args(args)
     size = picture_size(args)
     out = ensure_directory(args.output, what="--output")
-    engine = get_engine(args.engine)
+    engine = get_engine(args.engine, args.device)
     jobs = [
         (p, init, p.spec(width=width, height=height, init=init)) for p in chosen for init in inits
     ]

@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     outputs = check_outputs(args.output or [f"{args.movie_kind}.mp4"], frame_size)
     frames_dir = Path(args.frames_dir) if args.frames_dir else default_frames_dir(outputs[0])
     jobs = [Job(spec, base.x0) for spec in _frame_specs(args, base)]
-    engine = get_engine(args.engine)
+    engine = get_engine(args.engine, args.device)
 
     cached = {
         i

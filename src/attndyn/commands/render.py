@@ -18,7 +18,7 @@ import numpy as np
 
 from attndyn.coloring import COLORINGS, ColorOptions, picture
 from attndyn.commands.common import parse_numbers, parse_size
-from attndyn.engines import engine_names, get_engine
+from attndyn.engines import DEVICES, engine_names, get_engine
 from attndyn.errors import EXIT_INTERRUPTED, UserError
 from attndyn.estimate import estimate_cost, format_seconds, refuse_if_huge
 from attndyn.images import read_png_text, write_png
@@ -161,12 +161,19 @@ def add_color_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_execution_arguments(group: argparse._ArgumentGroup) -> None:
-    """--engine, --force and --quiet (shared by render, gallery and movie)."""
+    """--engine, --device, --force and --quiet (shared by render, gallery and movie)."""
     group.add_argument(
         "--engine",
         default="auto",
         choices=engine_names(),
         help="compute engine (default auto: the fastest available)",
+    )
+    group.add_argument(
+        "--device",
+        default="auto",
+        choices=DEVICES,
+        help="where the engine runs (default auto: CUDA when available and the engine can "
+        "use it, else the CPU)",
     )
     group.add_argument(
         "--force", action="store_true", help="run even when the estimated time or memory is huge"
@@ -409,7 +416,7 @@ def run(args: argparse.Namespace) -> int:
         output = DEFAULT_OUTPUT
     png_path = check_writable(output, suffix=".png", what="picture") if output else None
     npz_path = check_writable(args.save, suffix=".npz", what="--save") if args.save else None
-    engine = get_engine(args.engine)
+    engine = get_engine(args.engine, args.device)
     refuse_if_huge(estimate_cost(spec, engine), force=args.force)
 
     first_output = png_path or npz_path

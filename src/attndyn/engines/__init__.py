@@ -81,9 +81,9 @@ def _torch_engine(device: str) -> Engine:
 def get_engine(name: str, device: str = "auto") -> Engine:
     """The engine called ``name`` on ``device`` ("auto", "cpu" or "cuda").
 
-    "auto" picks the fastest one available: on "auto" or "cuda" the fused CUDA kernel when an
-    NVIDIA GPU is present (for "cuda", else torch on CUDA), otherwise the numba engine, or
-    the numpy engine when numba cannot be imported.
+    "auto" on device "cuda" is the fused CUDA kernel. "auto" on "auto" or "cpu" is the numba
+    engine (or the numpy engine when numba cannot be imported): the GPU is used only when
+    asked for, until the CUDA kernel has been measured on a GPU (see the README).
     """
     if device not in DEVICES:
         raise UserError(f"device {device!r} is unknown; choose one of {', '.join(DEVICES)}")
@@ -104,11 +104,6 @@ def get_engine(name: str, device: str = "auto") -> Engine:
         if nvidia_gpu_present() or _cuda_simulated():
             return _fused_cuda_engine()
         raise UserError("--device cuda found no NVIDIA GPU on this machine; use --device cpu")
-    if name == "auto" and device == "auto" and nvidia_gpu_present():
-        try:
-            return _fused_cuda_engine()
-        except UserError:
-            pass  # no usable CUDA stack: fall back to the CPU
     from attndyn.engines.numpy_ref import NumpyReferenceEngine
 
     if name == "numpy":

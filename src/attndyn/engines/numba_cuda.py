@@ -37,6 +37,12 @@ to float32, which equals numpy's float32 point unless the float64 value lies wit
 2^-53 of a float32 rounding boundary, about once in 10^8 coordinates. "shared" and "file"
 points are transferred.
 
+Kernels. n <= 32: one kernel keeps every per-point array in thread-local memory (compiled
+for sm_90 by numba-cuda 0.30 / CUDA 12.9: 72 registers, 1648 bytes of stack, no spills;
+``benchmarks/check_cuda_build.py`` prints these without a GPU). Larger n: a second kernel
+keeps them in global memory, laid out so that adjacent threads touch adjacent addresses, in
+launches of at most 1 GiB of such arrays. Both are compiled once and cached on disk.
+
 Testing without a GPU. With ``NUMBA_ENABLE_CUDASIM=1`` numba runs this kernel in its CUDA
 simulator, thread by thread in Python, on the CPU; the tests do that on tiny grids (exp is
 then libm's, in float64, rounded to float32). On a machine with an NVIDIA GPU the same tests
@@ -65,9 +71,14 @@ SIMULATED = bool(config.ENABLE_CUDASIM)
 
 
 def cuda_available() -> bool:
-    """Whether a CUDA device (or numba's simulator) can run the kernel."""
+    """Whether the kernel can run: numba's simulator, or a CUDA device and NVVM to compile for
+    it (numba's CUDA target finds NVVM in the CUDA wheels of ``attndyn[gpu]`` or a toolkit)."""
     try:
-        return bool(cuda.is_available())
+        if SIMULATED:
+            return True
+        from numba.cuda.cudadrv import nvvm
+
+        return bool(cuda.is_available()) and bool(nvvm.is_available())
     except Exception:  # a broken driver or toolkit counts as none
         return False
 
@@ -532,7 +543,7 @@ def _pixel_into(
     clusters[p] = k
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _tile_kernel_local(
     row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, k0, k1, stream,
     x0_shared, x0_pixels, out, t0s, clusters,
@@ -561,7 +572,7 @@ def _tile_kernel_local(
     )  # fmt: skip
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _tile_kernel_global(
     row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, k0, k1, stream,
     x0_shared, x0_pixels, out, t0s, clusters, first, work, links,

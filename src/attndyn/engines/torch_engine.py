@@ -1,0 +1,238 @@
+"""The torch engine: the seed's batched PyTorch formulation, chunked, on the CPU or CUDA.
+
+It is :mod:`attndyn.engines.numpy_ref`'s map written in torch, batched over a chunk of P
+pixels with per-pixel matrices (:func:`attndyn.params.pixel_matrices`), in the spec's
+precision (float32 or float64):
+
+    Q = X W_Q^T               (P, n, 2)
+    K = X W_K^T               (P, n, 2)
+    V = X W_V^T               (P, n, 2)
+    S = beta * Q K^T          (P, n, n)
+    A = torch.softmax(S, -1)  (subtracts the row max)
+    X = A V
+    X = X / (||X||_2 by rows + eps)
+
+repeated ``steps`` times (Q, K and V come from one product with [W_Q^T | W_K^T | W_V^T],
+and the row norm is sqrt(x_0^2 + x_1^2) written out: see :func:`torch_attention_step`),
+recording the gap Δ_t = max_i |x_i0 - x_00| of every state (t = 0..steps) on the device.
+The fields are then built exactly as the reference builds them, in NumPy: ``delta`` = Δ_T,
+``labels`` from delta before rounding it to float32, ``sync_step`` by
+:func:`~attndyn.fields.sync_step_from_gaps` and ``clusters`` by
+:func:`~attndyn.fields.cluster_counts` on the final points. The initial points are
+``job.initial_points`` (NumPy), copied to the device chunk by chunk, so they are the
+reference's bit for bit. The seed held the scores of the whole grid at once (3.6 GB at
+1500^2); here a chunk holds P n^2 scores (about 4 MB on the CPU, 1 GB on CUDA by default)
+and P (steps + 1) gaps.
+
+Agreement with the numpy engine. The formulation is the same, but torch's exp, softmax and
+small matrix products round differently from NumPy's (by a few ulps), and chaotic pixels
+amplify any difference. Measured at 128 x 128, n = 20, T = 100, on the CPU (torch 2.13),
+for the Appendix B matrices of seeds 1679700 and 5227590 (``benchmarks/appendix_a.py``):
+
+    float32  1679700 independent: labels and clusters agree on every pixel
+             1679700 shared:      on all but 2 of 16384 pixels (99.99%)
+             5227590 independent, 5227590 shared: on every pixel
+             sync_step within 1e-3 steps on 64-86% of the white pixels (the numba engine's
+             figure, for the same reason: the gaps around tol are rounding-sized)
+    float64  all four: labels, clusters and delta (as float32) equal on every pixel;
+             sync_step equal on 3 of the 4, within 1e-3 steps on every pixel of the fourth
+
+The seed's own torch code (``appendix_a_torch``, the whole grid at once) gives this engine's
+labels on all but 1 of the 16384 pixels of those four pictures at 64 x 64.
+
+A matmul precision lowered for the process (``torch.set_float32_matmul_precision``, TF32 on
+CUDA) would lose far more, so :meth:`TorchEngine.compute` asks for "highest" while it runs.
+Each pixel's numbers do not depend on its chunk on the CPU: every kernel used works matrix by
+matrix (bmm), row by row (softmax, the gap) or elementwise (tested: chunks of 7 pixels give
+the same arrays as one chunk).
+
+Chunk size. On the CPU the default chunk holds about 4 MB of scores (2621 pixels for n = 20
+in float32): measured at 128^2 on the 2-core development machine, chunks of 512 to 4096
+pixels ran at 6.5-7.0k pixels/s, and 16384 pixels (26 MB of scores, out of cache) at
+3.3-5.6k (the machine is shared; its timings vary by up to about 30%). On CUDA a chunk
+holds about 1 GB of scores, enough pixels to keep the GPU busy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+
+from attndyn.errors import UserError
+from attndyn.fields import (
+    Fields,
+    cluster_counts,
+    labels_from_delta,
+    sync_step_from_gaps,
+)
+from attndyn.job import Job
+from attndyn.params import parse_parameter, pixel_matrices
+from attndyn.spec import LandscapeSpec
+from attndyn.tiles import Tile
+
+# Default chunk sizes: the bytes of one chunk's scores S (P n^2 numbers). The softmax makes
+# one more array of that size and the products a few of P n 2, so the working set is about
+# three times this.
+CPU_SCORE_BYTES = 4 * 1024**2  # cache-sized: faster than larger chunks (module docstring)
+CUDA_SCORE_BYTES = 1024**3
+DEFAULT_TILE_PIXELS = 32_768
+
+# Measured on the 2-core development machine (torch 2.13 CPU build, n = 20, T = 100):
+# float32 5.0-7.5k pixels/s on the Appendix B maps (benchmarks/bench_engines.py at 128^2:
+# 5.0-5.3k), float64 about half that; halved so that the refusal of huge jobs errs towards
+# asking.
+_CPU_PIXELS_PER_SECOND_N20_T100 = 2_500.0
+# Not measured: no GPU was at hand when this was written. A guess, on the low side on
+# purpose: the work is a few elementwise kernels and batched 20x20 products per step, bound
+# by memory traffic; an H100 moves ~3 TB/s, which would allow millions of pixels/s. The
+# estimate only has to keep the refusal of huge jobs from being too eager.
+_CUDA_PIXELS_PER_SECOND_N20_T100 = 300_000.0
+
+
+def resolve_device(device: str | None) -> torch.device:
+    """The torch device for ``device``: None picks CUDA when available, else the CPU.
+
+    Raises :class:`UserError` for "cuda" without a usable CUDA device, and for names other
+    than "cpu", "cuda" and "cuda:N".
+    """
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if device == "cuda" or (device.startswith("cuda:") and device[5:].isdigit()):
+        if not torch.cuda.is_available():
+            raise UserError(
+                f"engine 'torch' found no CUDA device for --device {device} (torch "
+                f"{torch.__version__}, CUDA build {torch.version.cuda or 'none'}); use --device cpu"
+            )
+        return torch.device(device)
+    raise UserError(f"engine 'torch' runs on device 'cpu' or 'cuda', not {device!r}")
+
+
+@contextmanager
+def _highest_matmul_precision() -> Iterator[None]:
+    """Full float32 products (no TF32 or bfloat16 shortcuts) for the duration, then restore."""
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("highest")
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(before)
+
+
+def torch_attention_step(
+    X: torch.Tensor, W_T: torch.Tensor, beta: torch.Tensor, eps: torch.Tensor
+) -> torch.Tensor:
+    """One step for a batch: X (P, n, 2), W_T = [W_Q^T | W_K^T | W_V^T] (P, 2, 6), beta (P, 1, 1).
+
+    Q, K and V come from one product X W_T (each entry is the same two-term dot product as in
+    three separate products). The row norm is sqrt(x_0 x_0 + x_1 x_1) written out, the sum
+    NumPy's ``np.linalg.norm`` forms for two coordinates, and several times faster than
+    ``torch.linalg.vector_norm``'s reduction over a dimension of length 2.
+    """
+    QKV = torch.bmm(X, W_T)
+    Q, K, V = QKV[..., 0:2], QKV[..., 2:4], QKV[..., 4:6]
+    S = beta * torch.bmm(Q, K.transpose(1, 2))
+    A = torch.softmax(S, dim=-1)
+    X = torch.bmm(A, V)
+    x0, x1 = X[..., 0:1], X[..., 1:2]
+    return X / (torch.sqrt(x0 * x0 + x1 * x1) + eps)
+
+
+def torch_gap(X: torch.Tensor) -> torch.Tensor:
+    """Δ of configurations (P, n, 2): max_i |x_i0 - x_00|, as fields.synchronisation_gap."""
+    first = X[..., 0]
+    return (first - first[..., :1]).abs().amax(dim=-1)
+
+
+class TorchEngine:
+    """The seed's batched torch formulation, in chunks of ``chunk_pixels`` pixels.
+
+    ``device`` is "cpu", "cuda" (or "cuda:N"), or None for CUDA when torch sees a GPU and the
+    CPU otherwise. ``chunk_pixels`` defaults to the pixels whose scores take about 4 MB on
+    the CPU and 1 GB on CUDA, for the spec's n and precision.
+    """
+
+    name = "torch"
+
+    def __init__(self, device: str | None = None, chunk_pixels: int | None = None) -> None:
+        if chunk_pixels is not None and chunk_pixels < 1:
+            raise ValueError(f"chunk_pixels {chunk_pixels} must be >= 1")
+        self.device = resolve_device(device)
+        self.chunk_pixels = chunk_pixels
+        # Tiles as large as a default chunk on CUDA (for n = 20, float32), so that a
+        # launch is not wasted on a small tile; on the CPU the renderer's usual tiles.
+        self.tile_pixels = (
+            CUDA_SCORE_BYTES // (20**2 * 4) if self.device.type == "cuda" else DEFAULT_TILE_PIXELS
+        )
+
+    def chunk_for(self, spec: LandscapeSpec) -> int:
+        """Pixels per chunk for ``spec``: the given ``chunk_pixels`` or the device's default."""
+        if self.chunk_pixels is not None:
+            return self.chunk_pixels
+        budget = CUDA_SCORE_BYTES if self.device.type == "cuda" else CPU_SCORE_BYTES
+        per_pixel = spec.n_points**2 * np.dtype(spec.np_dtype).itemsize
+        return max(1, budget // per_pixel)
+
+    def pixels_per_second(self, spec: LandscapeSpec) -> float:
+        rate = (
+            _CUDA_PIXELS_PER_SECOND_N20_T100
+            if self.device.type == "cuda"
+            else _CPU_PIXELS_PER_SECOND_N20_T100
+        )
+        if spec.dtype != "float32":
+            # Half the speed on the CPU (measured); consumer GPUs are far slower in float64.
+            rate /= 2 if self.device.type == "cpu" else 16
+        work = spec.n_points**2 * max(spec.steps, 1)
+        return rate * (20**2 * 100) / work
+
+    def compute(self, job: Job, tile: Tile) -> Fields:
+        spec = job.spec
+        dtype = spec.np_dtype
+        torch_dtype = torch.float64 if np.dtype(dtype) == np.float64 else torch.float32
+        device = self.device
+        rows, cols = tile.pixel_coordinates()
+        x_values, y_values = spec.x_values(), spec.y_values()
+        base = {name: spec.matrix(name) for name in ("wq", "wk", "wv")}
+        x_param, y_param = parse_parameter(spec.x_param), parse_parameter(spec.y_param)
+        chunk = self.chunk_for(spec)
+        eps = torch.tensor(spec.eps, dtype=torch_dtype, device=device)
+        delta = np.empty(tile.size, dtype=dtype)
+        sync_step = np.empty(tile.size, dtype=np.float32)
+        clusters = np.empty(tile.size, dtype=np.uint16)
+
+        def on_device(array: np.ndarray) -> torch.Tensor:
+            # A fresh, writable, contiguous copy (initial points may be a read-only broadcast).
+            return torch.from_numpy(np.array(array, dtype=dtype, order="C")).to(device)
+
+        with torch.inference_mode(), _highest_matmul_precision():
+            for start in range(0, tile.size, chunk):
+                stop = min(start + chunk, tile.size)
+                r, c = rows[start:stop], cols[start:stop]
+                WQ, WK, WV, beta = pixel_matrices(
+                    base, spec.beta, [(x_param, x_values[c]), (y_param, y_values[r])], dtype
+                )
+                transposed = [m.transpose(0, 2, 1) for m in (WQ, WK, WV)]
+                W_T = on_device(np.concatenate(transposed, axis=2))
+                beta_t = on_device(beta).reshape(-1, 1, 1)
+                X = on_device(job.initial_points(r, c))
+                gaps = torch.empty((stop - start, spec.steps + 1), dtype=torch_dtype, device=device)
+                gaps[:, 0] = torch_gap(X)
+                for t in range(1, spec.steps + 1):
+                    X = torch_attention_step(X, W_T, beta_t, eps)
+                    gaps[:, t] = torch_gap(X)
+                gaps_np = gaps.cpu().numpy()
+                delta[start:stop] = gaps_np[:, -1]
+                sync_step[start:stop] = sync_step_from_gaps(gaps_np, spec.tol)
+                clusters[start:stop] = cluster_counts(X.cpu().numpy())
+        delta = delta.reshape(tile.shape)
+        labels = labels_from_delta(delta, spec.tol)  # before rounding delta to float32
+        return Fields(
+            delta=delta.astype(np.float32),
+            labels=labels,
+            sync_step=sync_step.reshape(tile.shape),
+            clusters=clusters.reshape(tile.shape),
+        )
