@@ -671,6 +671,10 @@ _BLOCK = 32  # pixels side by side; arrays hold row r of pixel l at [r * _BLOCK 
 def _block_steps(count, n, steps, eps, tol, st, der, acc, nxt, trk):
     """``steps`` max-free steps of all n points (no groups) of ``count`` pixels side by side.
 
+    All _BLOCK lanes are computed, whatever ``count``: the lanes are independent, the ones past
+    ``count`` hold finite leftovers (or produce inf/nan) that nobody reads, and a constant trip
+    count lets LLVM drop the remainder loops (measured ~15% faster on the whole engine).
+
     st rows: x of the n points, y of the n points, then the 13 parameters. Each point's
     arithmetic is _step_fast's with counts 1, in the same order, vectorised over pixels.
     trk rows: the sync tracker (last, before, after) of each pixel (see _track), which each
@@ -683,7 +687,7 @@ def _block_steps(count, n, steps, eps, tol, st, der, acc, nxt, trk):
             xr = i * b
             yr = (n + i) * b
             d = 6 * i * b
-            for q in range(count):
+            for q in range(_BLOCK):
                 x = st[xr + q]
                 y = st[yr + q]
                 beta = st[at + 12 * b + q]
@@ -695,19 +699,19 @@ def _block_steps(count, n, steps, eps, tol, st, der, acc, nxt, trk):
                 der[d + 5 * b + q] = st[at + 10 * b + q] * x + st[at + 11 * b + q] * y
         for i in range(n):
             di = 6 * i * b
-            for q in range(count):
+            for q in range(_BLOCK):
                 acc[q] = _ZERO
                 acc[b + q] = _ZERO
                 acc[2 * b + q] = _ZERO
             for j in range(n):
                 dj = 6 * j * b
-                for q in range(count):
+                for q in range(_BLOCK):
                     s = der[di + q] * der[dj + 2 * b + q] + der[di + b + q] * der[dj + 3 * b + q]
                     w = _fexp(s)
                     acc[q] += w
                     acc[b + q] += w * der[dj + 4 * b + q]
                     acc[2 * b + q] += w * der[dj + 5 * b + q]
-            for q in range(count):
+            for q in range(_BLOCK):
                 y0 = acc[b + q] / acc[q]
                 y1 = acc[2 * b + q] / acc[q]
                 nrm = np.sqrt(y0 * y0 + y1 * y1) + eps
@@ -715,13 +719,13 @@ def _block_steps(count, n, steps, eps, tol, st, der, acc, nxt, trk):
                 nxt[(n + i) * b + q] = y1 / nrm
         # Each pixel's gap, folded into its tracker. (A nan state may give a wrong gap here,
         # but nan is for ever, so the final delta is nan and sync_step does not use it.)
-        for q in range(count):
+        for q in range(_BLOCK):
             acc[q] = _ZERO
         for i in range(n):
-            for q in range(count):
+            for q in range(_BLOCK):
                 acc[q] = max(acc[q], abs(nxt[i * b + q] - nxt[q]))
         t = np.float32(step + 1)
-        for q in range(count):
+        for q in range(_BLOCK):
             trk[q], trk[b + q], trk[2 * b + q] = _track(
                 t, t + _ONE, acc[q], tol, trk[q], trk[b + q], trk[2 * b + q]
             )
@@ -969,6 +973,10 @@ def _rounds_safely(y):
 def _block_pixel_points(count, n, rows, cols, k0, k1, stream, theta, st):
     """initial.pixel_points for ``count`` pixels side by side, bit for bit, into st.
 
+    Every one of the _BLOCK lanes is computed (rows and cols hold _BLOCK entries; lanes past
+    ``count`` hold any valid indices and are not used): a constant trip count vectorises
+    without remainder loops.
+
     Philox and sin/cos run vectorised over the pixels. The float64 sin/cos here are within a
     few ulps of libm's, so their float32 roundings agree unless a value lies within 2^-48 of
     a float32 rounding boundary; those rare values are recomputed with libm (math.cos/sin,
@@ -978,7 +986,7 @@ def _block_pixel_points(count, n, rows, cols, k0, k1, stream, theta, st):
     s = _U64(stream)
     for block in range((n + 3) // 4):
         first = 4 * block
-        for q in range(count):
+        for q in range(_BLOCK):
             c0 = _U64(block)
             c1 = _U64(cols[q])
             c2 = _U64(rows[q])
@@ -1002,7 +1010,7 @@ def _block_pixel_points(count, n, rows, cols, k0, k1, stream, theta, st):
             theta[(first + 3) * b + q] = _TWO_PI * ((np.float64(c3) + 0.5) / _TWO_POW_32)
     hard = 0
     for i in range(n):
-        for q in range(count):
+        for q in range(_BLOCK):
             sin, cos = _sin_cos(theta[i * b + q])
             ok = _rounds_safely(sin) & _rounds_safely(cos)
             hard += not ok
@@ -1010,7 +1018,7 @@ def _block_pixel_points(count, n, rows, cols, k0, k1, stream, theta, st):
             st[(n + i) * b + q] = np.float32(sin)
     if hard:
         for i in range(n):
-            for q in range(count):
+            for q in range(_BLOCK):
                 if st[i * b + q] != st[i * b + q]:
                     st[i * b + q] = np.float32(math.cos(theta[i * b + q]))
                     st[(n + i) * b + q] = np.float32(math.sin(theta[i * b + q]))
@@ -1021,11 +1029,13 @@ def _block_points_kernel(rows, cols, n, k0, k1, stream, out):
     """_block_pixel_points over many pixels, into out (P, n, 2) (for tests)."""
     theta = np.empty(((n + 3) // 4 * 4) * _BLOCK, np.float64)
     st = np.empty(2 * n * _BLOCK, np.float32)
+    block_rows = np.zeros(_BLOCK, np.int64)
+    block_cols = np.zeros(_BLOCK, np.int64)
     for start in range(0, rows.size, _BLOCK):
         count = min(_BLOCK, rows.size - start)
-        _block_pixel_points(
-            count, n, rows[start:], cols[start:], k0, k1, stream, theta, st
-        )  # fmt: skip
+        block_rows[:count] = rows[start : start + count]
+        block_cols[:count] = cols[start : start + count]
+        _block_pixel_points(count, n, block_rows, block_cols, k0, k1, stream, theta, st)
         for q in range(count):
             for i in range(n):
                 out[start + q, i, 0] = st[i * _BLOCK + q]
