@@ -108,8 +108,16 @@ interleaved in one process, best of 3 at 1500 x 1500): seed 1679700 independent 
 session gave 0.70M, 1.00M, 0.98M and 1.31M px/s. The tracker costs a max over the points or
 groups per step, and a compare per lane step.
 
-Agreement with the reference at 512 x 512 (labels): seed 1679700 independent 12 of 262144
-pixels differ (99.9954%), shared 8 (99.9969%); seed 5227590: 0 and 0. Every differing pixel
+Later (constant 32-lane trip counts in the block steps and block points, then 8 block steps;
+benchmarks/bench_engines.py, best of 3 at 1500 x 1500): 0.91M, 1.21M, 1.18M and 1.78M px/s in
+one run, 0.86M, 1.23M, 1.18M and 1.64M in another; the first case ranged over 0.76M-1.08M in
+repeated runs within the hour. Micro-benchmarks (one thread): the 6 block steps of a pixel take
+0.87 us (2.8 G exp/s), a pair-lane step 2.9 ns, the block points ~0.36 us; so the block steps
+are about half the time of the hardest picture.
+
+Agreement with the reference at 512 x 512 (labels, after those changes): seed 1679700
+independent 12 of 262144 pixels differ (99.9954%), shared 7 (99.9973%); seed 5227590: 0 and 0
+(before them: 12 and 8, 0 and 0). Every differing pixel
 is a chaotic one where one engine ends with two clusters (delta 1.61 to 1.99) and the other
 with one (delta 0), not a pixel near tol: the reference itself, with S computed as
 (beta Q) K^T instead of beta (Q K^T), differs from itself on 1 and 6 pixels at 256 x 256.
