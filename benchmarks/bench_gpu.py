@@ -11,7 +11,9 @@ matrices of the chosen seeds in both init modes:
   * the torch engine on the same GPU at --torch-size^2 (pixels/s is flat in the grid size),
     and the fused kernel's ratio to it (end-to-end times of both);
   * label agreement of the kernel with the numpy reference at --agreement-size^2;
-  * one --big-size^2 render (default 8000), its time and the GPU memory it took.
+  * one --big-size^2 render (default 8000), its time and the GPU memory it took;
+  * with --sweep, the kernel time over threads per block and ``merge_from`` (the kernel's
+    tuning knobs) on the first seed.
 
     .venv/bin/python benchmarks/bench_gpu.py                    # on a machine with a GPU
     NUMBA_ENABLE_CUDASIM=1 .venv/bin/python benchmarks/bench_gpu.py --size 8 --torch-size 8 \
@@ -75,6 +77,24 @@ def _torch_cuda() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def _sweep(seed: int, size: int, repeat: int) -> None:
+    """Best kernel time for each (threads per block, merge_from): the kernel's tuning knobs."""
+    from attndyn import Job, render_landscape
+    from attndyn.engines.numba_cuda import NumbaCudaEngine
+
+    job = Job(_spec(seed, "independent", size))
+    print(f"sweep, seed {seed} independent, {size}^2: kernel ms (best of {repeat})")
+    print(f"{'threads':>8} {'merge_from':>11} {'kernel ms':>10}")
+    for threads in (64, 128, 256):
+        for merge_from in (0, 4, 8):
+            engine = NumbaCudaEngine(threads_per_block=threads, merge_from=merge_from)
+            best = float("inf")
+            for _ in range(repeat):
+                render_landscape(job, engine, progress=False)
+                best = min(best, engine.last_timing["kernel"])
+            print(f"{threads:>8} {merge_from:>11} {best * 1e3:>10.2f}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=1500)
@@ -84,6 +104,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seeds", default="1679700,5227590")
     parser.add_argument("--inits", default="independent,shared")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also time threads per block x merge_from on the first seed, independent",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -147,6 +172,9 @@ def main() -> int:
                 f"{ratio:>8.1f} {agree:>8.3f}",
                 flush=True,
             )
+
+    if args.sweep:
+        _sweep(int(args.seeds.split(",")[0]), args.size, args.repeat)
 
     before = _device_memory_used()
     big = Job(_spec(1679700, "independent", args.big_size))

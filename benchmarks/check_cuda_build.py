@@ -64,7 +64,7 @@ def main() -> int:
 
     common = (
         i64, i64, i64, i64, array(f32, 1), array(f32, 1), array(f32, 1), i64, i64, i64, i64,
-        f32, f32, i64, u64, u64, u64, array(f32, 2), array(f32, 4), array(f32, 2),
+        f32, f32, i64, i64, u64, u64, u64, array(f32, 2), array(f32, 4), array(f32, 2),
         array(types.int32, 1), array(types.uint16, 1),
     )  # fmt: skip
     builds = {

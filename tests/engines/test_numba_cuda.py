@@ -134,3 +134,23 @@ def test_timing_is_reported():
     engine = numba_cuda.NumbaCudaEngine()
     engine.compute(Job(spec), whole(spec))
     assert engine.last_timing["kernel"] > 0 and engine.last_timing["transfer"] >= 0
+
+
+@pytest.mark.parametrize("merge_from", [3, 8])
+def test_merging_later_is_exact_too(merge_from):
+    # Stepping all n points for the first steps before grouping equal ones changes only the
+    # rounding (sums of equal terms instead of multiplicity-weighted ones), not the map.
+    job = Job(appendix_b(1679700, width=8, height=6))
+    reference = NumpyReferenceEngine().compute(job, whole(job.spec))
+    engine = numba_cuda.NumbaCudaEngine(threads_per_block=64, merge_from=merge_from)
+    ours = engine.compute(job, whole(job.spec))
+    assert differing(reference, ours) <= 1
+    same = reference.labels == ours.labels
+    np.testing.assert_array_equal(ours.clusters[same], reference.clusters[same])
+
+
+def test_bad_tuning_is_refused():
+    with pytest.raises(ValueError, match="threads_per_block 0"):
+        numba_cuda.NumbaCudaEngine(threads_per_block=0)
+    with pytest.raises(ValueError, match="merge_from -1"):
+        numba_cuda.NumbaCudaEngine(merge_from=-1)

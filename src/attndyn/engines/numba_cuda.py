@@ -408,11 +408,15 @@ def _bounds(n, gx, gy, prm):
 
 
 @cuda.jit(device=True)
-def _run_pixel(n, steps, prm, eps, tol, gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx, vy, parent):
+def _run_pixel(
+    n, steps, prm, eps, tol, merge_from, gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx, vy, parent
+):
     """Iterate one pixel from the n points gx, gy (the arrays are overwritten).
 
     Returns (delta, last, before, after, clusters): Δ_T, the sync tracker and the clusters of
-    the final state.
+    the final state. Equal points are merged into groups after every step from step
+    ``merge_from`` on (before it all n points are stepped, as the CPU engine's block steps
+    do); any schedule is exact, it only moves work between comparisons and exponentials.
     """
     gap = _gap(n, gx)  # Δ_0; the initial points are finite
     last = 1 if gap >= tol else 0
@@ -421,7 +425,7 @@ def _run_pixel(n, steps, prm, eps, tol, gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx,
     fast, pairable = _bounds(n, gx, gy, prm)
     for i in range(n):
         cnt[i] = _ONE
-    m = _merge(n, gx, gy, cnt)
+    m = _merge(n, gx, gy, cnt) if merge_from <= 0 else n
     t = 0
     history = 0  # steps since the grouping last changed
     while t < steps and not (m == 2 and pairable):
@@ -469,7 +473,7 @@ def _run_pixel(n, steps, prm, eps, tol, gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx,
             gx[i] = nx[i]
             gy[i] = ny[i]
         history += 1
-        merged = _merge(m, gx, gy, cnt)
+        merged = _merge(m, gx, gy, cnt) if t >= merge_from else m
         if merged != m:
             m = merged
             history = 0
@@ -512,9 +516,9 @@ def _run_pixel(n, steps, prm, eps, tol, gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx,
 
 @cuda.jit(device=True)
 def _pixel_into(
-    p, row0, col0, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, k0, k1, stream,
-    x0_shared, x0_pixels, out, t0s, clusters, gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx, vy,
-    parent, prm,
+    p, row0, col0, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode, k0, k1,
+    stream, x0_shared, x0_pixels, out, t0s, clusters, gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx,
+    vy, parent, prm,
 ):  # fmt: skip
     """Pixel p (row-major in the tile): its parameters, initial points and results."""
     r = p // width
@@ -534,7 +538,7 @@ def _pixel_into(
             gx[i] = x0_pixels[r, c, i, 0]
             gy[i] = x0_pixels[r, c, i, 1]
     delta, last, before, after, k = _run_pixel(
-        n, steps, prm, eps, tol, gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx, vy, parent
+        n, steps, prm, eps, tol, merge_from, gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx, vy, parent
     )
     out[0, p] = delta
     out[1, p] = before
@@ -545,8 +549,8 @@ def _pixel_into(
 
 @cuda.jit(cache=True)
 def _tile_kernel_local(
-    row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, k0, k1, stream,
-    x0_shared, x0_pixels, out, t0s, clusters,
+    row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode, k0,
+    k1, stream, x0_shared, x0_pixels, out, t0s, clusters,
 ):  # fmt: skip
     """One thread per pixel, n <= 32: the points and sums live in thread-local arrays."""
     p = cuda.grid(1)
@@ -566,16 +570,16 @@ def _tile_kernel_local(
     parent = cuda.local.array(_LOCAL_POINTS, np.int32)
     prm = cuda.local.array(_N_PARAMS, np.float32)
     _pixel_into(
-        p, row0, col0, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, k0, k1, stream,
-        x0_shared, x0_pixels, out, t0s, clusters, gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx, vy,
-        parent, prm,
+        p, row0, col0, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode, k0, k1,
+        stream, x0_shared, x0_pixels, out, t0s, clusters, gx, gy, cnt, nx, ny, sx, sy, kx, ky,
+        vx, vy, parent, prm,
     )  # fmt: skip
 
 
 @cuda.jit(cache=True)
 def _tile_kernel_global(
-    row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, k0, k1, stream,
-    x0_shared, x0_pixels, out, t0s, clusters, first, work, links,
+    row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode, k0,
+    k1, stream, x0_shared, x0_pixels, out, t0s, clusters, first, work, links,
 ):  # fmt: skip
     """One thread per pixel, any n, for pixels first, first + 1, ... of the tile: the
     per-point arrays are columns of ``work`` (11, n, Q) and ``links`` (n, Q) in global memory,
@@ -586,9 +590,9 @@ def _tile_kernel_global(
         return
     prm = cuda.local.array(_N_PARAMS, np.float32)
     _pixel_into(
-        p, row0, col0, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, k0, k1, stream,
-        x0_shared, x0_pixels, out, t0s, clusters, work[0, :, q], work[1, :, q], work[2, :, q],
-        work[3, :, q], work[4, :, q], work[5, :, q], work[6, :, q], work[7, :, q],
+        p, row0, col0, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode, k0, k1,
+        stream, x0_shared, x0_pixels, out, t0s, clusters, work[0, :, q], work[1, :, q],
+        work[2, :, q], work[3, :, q], work[4, :, q], work[5, :, q], work[6, :, q], work[7, :, q],
         work[8, :, q], work[9, :, q], work[10, :, q], links[:, q], prm,
     )  # fmt: skip
 
@@ -605,16 +609,25 @@ _GLOBAL_WORK_BYTES = 1 << 30  # the work arrays of the any-n kernel
 class NumbaCudaEngine:
     """The fused CUDA kernel (see the module docstring); float64 specs go to the CPU engine.
 
-    After each compute, ``last_timing`` holds the seconds spent in the kernel
-    (``kernel``, measured with CUDA events) and in transfers and set-up (``transfer``).
+    ``threads_per_block`` and ``merge_from`` (the first step after which equal points are
+    merged; 0 = from the start) tune the kernel without changing what it computes beyond
+    rounding; ``benchmarks/bench_gpu.py --sweep`` times them. After each compute,
+    ``last_timing`` holds the seconds spent in the kernel (``kernel``, measured with CUDA
+    events) and in transfers and set-up (``transfer``).
     """
 
     name = "cuda"
     # 1500 x 1500 fits in one tile; 8000 x 8000 takes 16, with ~80 MB of device memory each.
     tile_pixels = 1 << 22
 
-    def __init__(self, threads_per_block: int = _THREADS_PER_BLOCK) -> None:
+    def __init__(self, threads_per_block: int = _THREADS_PER_BLOCK, merge_from: int = 0) -> None:
+        if threads_per_block < 1 or merge_from < 0:
+            raise ValueError(
+                f"threads_per_block {threads_per_block} must be >= 1 and "
+                f"merge_from {merge_from} >= 0"
+            )
         self.threads_per_block = threads_per_block
+        self.merge_from = merge_from
         self.last_timing: dict[str, float] = {}
 
     def pixels_per_second(self, spec: LandscapeSpec) -> float:
@@ -656,8 +669,8 @@ class NumbaCudaEngine:
         common = (
             tile.row0, tile.col0, height, width, arrays[0], arrays[1], arrays[2],
             PARAMETER_NAMES.index(spec.x_param), PARAMETER_NAMES.index(spec.y_param), n,
-            spec.steps, np.float32(spec.eps), np.float32(spec.tol), mode, _U64(k0), _U64(k1),
-            stream, arrays[3], arrays[4], out, t0s, clusters,
+            spec.steps, np.float32(spec.eps), np.float32(spec.tol), self.merge_from, mode,
+            _U64(k0), _U64(k1), stream, arrays[3], arrays[4], out, t0s, clusters,
         )  # fmt: skip
         threads = self.threads_per_block
         if n <= _LOCAL_POINTS:
