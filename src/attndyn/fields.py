@@ -126,10 +126,11 @@ def fields_from_tracker(
 
     The tracker is (t0, Δ_{t0-1}, Δ_{t0}) with t0 = 1 + the last step with Δ_t >= tol (0 if
     none); ``sync_step`` is :func:`smoothed_sync_step` of it where the label is 1, nan
-    elsewhere. Arrays share one shape, which the fields keep.
+    elsewhere. Labels come from delta in its own precision, before delta is rounded to
+    float32. Arrays share one shape, which the fields keep.
     """
+    labels = labels_from_delta(np.asarray(delta), tol)  # in delta's own precision
     delta = np.asarray(delta, dtype=np.float32)
-    labels = labels_from_delta(delta, tol)
     sync_step = np.full(delta.shape, np.nan, np.float32)
     done = labels.astype(bool)
     sync_step[done] = smoothed_sync_step(

@@ -203,10 +203,50 @@ def test_period_two_ends_on_the_right_phase(steps, pairs):
         np.testing.assert_array_equal(engine.last_sync[0], steps)  # t0 = T
 
 
-def test_float64_is_the_reference():
-    spec = appendix_b(1679700, width=6, height=5, steps=10, dtype="float64")
-    reference, ours = both(spec)
-    assert_same_fields(ours, reference)
+@pytest.mark.parametrize("init", ["independent", "shared"])
+@pytest.mark.parametrize("seed", [1679700, 5227590])
+def test_float64_runs_on_groups_and_agrees_with_the_reference(seed, init):
+    # float64 takes the group path alone (no float32 SIMD lanes), from the job's own points.
+    spec = appendix_b(seed, init=init, width=24, height=20, dtype="float64")
+    job = Job(spec)
+    engine = NumbaCpuEngine()
+    ours = engine.compute(job, whole(spec))
+    assert engine.last_stats[0] > 0 and engine.last_stats[2] > 0  # group steps, and exits
+    reference = NumpyReferenceEngine().compute(job, whole(spec))
+    np.testing.assert_array_equal(ours.labels, reference.labels)
+    np.testing.assert_array_equal(ours.clusters, reference.clusters)
+    np.testing.assert_allclose(ours.delta, reference.delta, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(ours.sync_step, reference.sync_step, rtol=1e-6, atol=1e-6)
+
+
+def test_float64_deep_zoom_safe_path_and_files_agree_with_the_reference():
+    # A window 1e-9 wide (far below float32's resolution), a window and matrices large
+    # enough for the max-subtracted step, and points from a per-pixel file.
+    zoom = appendix_b(
+        1679700, width=9, height=7, dtype="float64", x_range=(-3.0, -3.0 + 1e-9),
+        y_range=(-1.8, -1.8 + 1e-9),
+    )  # fmt: skip
+    wide = LandscapeSpec(
+        wq=(30.0, -2.0, 5.0, 41.0), wv=(-300.0, 20.0, 7.0, 100.0), x_range=(-2000.0, 1500.0),
+        y_range=(-900.0, 3000.0), width=8, height=6, steps=30, dtype="float64",
+    )  # fmt: skip
+    per_pixel = Job.with_x0(
+        appendix_b(6549664, steps=50, dtype="float64"), random_unit_points((5, 7, 9), 3)
+    )
+    for job in (Job(zoom), Job(wide), per_pixel):
+        reference, ours = both(job)
+        np.testing.assert_array_equal(ours.labels, reference.labels)
+        np.testing.assert_allclose(ours.delta, reference.delta, rtol=1e-6, atol=1e-12)
+
+
+def test_float64_does_not_depend_on_threads_or_tiles():
+    spec = appendix_b(5227590, width=13, height=9, steps=60, dtype="float64")
+    job = Job(spec)
+    reference = NumbaCpuEngine().compute(job, whole(spec))
+    for lanes in (1, 3):
+        assert_same_fields(NumbaCpuEngine(threads=lanes).compute(job, whole(spec)), reference)
+    tiled = render_landscape(job, NumbaCpuEngine(), pixels_per_tile=20)
+    assert_same_fields(tiled.fields, reference)
 
 
 # -- exactness of the shortcuts and independence of the schedule ----------------------------
@@ -263,7 +303,10 @@ def test_registered_and_picked_by_auto():
     assert get_engine("numpy").name == "numpy"
     spec = appendix_b(1679700)
     assert 0 < NumbaCpuEngine().pixels_per_second(spec) < 10**7
-    assert NumbaCpuEngine().pixels_per_second(replace(spec, dtype="float64")) < 10**4
+    f64 = replace(spec, dtype="float64")
+    reference_rate = NumpyReferenceEngine().pixels_per_second(f64)
+    assert reference_rate < NumbaCpuEngine().pixels_per_second(f64)
+    assert NumbaCpuEngine().pixels_per_second(f64) < NumbaCpuEngine().pixels_per_second(spec)
 
 
 def test_jit_results_are_cached_on_disk():

@@ -5,8 +5,19 @@ x_1..x_n, q_i = W_Q x_i, k_j = W_K x_j, v_j = W_V x_j, S_ij = beta q_i . k_j, A 
 by rows, y_i = sum_j A_ij v_j, x_i <- y_i / (|y_i| + eps), ``steps`` times; then delta =
 max_i |x_i0 - x_00| and label = delta < tol. The module imports numba; it is imported only
 when the engine is asked for (``attndyn.engines.get_engine``). Kernels are compiled with
-``cache=True``, so a warm start loads them from ``__pycache__``. For ``dtype="float64"`` the
-engine delegates to :class:`~attndyn.engines.numpy_ref.NumpyReferenceEngine`.
+``cache=True``, so a warm start loads them from ``__pycache__``.
+
+float64 (deep zooms). For ``dtype="float64"`` every pixel takes the group path alone
+(_tile_kernel_groups: groups, the fixed-point, period-2, one-group and nan exits, the
+max-free step while |S| <= 32, numpy's float64 exp), from the job's own initial points
+(numpy's, bit for bit; they are not recomputed in the kernel because numpy's float64 cos and
+sin may differ from libm's in the last bit). The float32 SIMD block steps and pair lanes are
+not used. Measured on the 2-core machine: labels, clusters and delta (as float32) equal to the
+reference on every pixel of the four 48 x 48 Appendix B pictures and of a 128 x 128 deep zoom
+(width 2e-6 around (-3.06819, -1.82531), seed 1679700 shared), sync_step within 5e-5 steps;
+the README's 512 x 512 deep zoom came out pixel-identical to the reference's. Speed: ~30k
+px/s on the whole 1679700 picture, ~11-13k px/s on that deep zoom (mostly boundary pixels,
+which collapse late), against ~2-3k px/s for the reference.
 
 Groups of equal points. Two points that are equal stay equal for ever: a row's new point is
 a function of its own point and of the whole configuration only, computed by the same
@@ -132,9 +143,8 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
-from attndyn.engines.numpy_ref import NumpyReferenceEngine
 from attndyn.fields import CLUSTER_DISTANCE, Fields, fields_from_tracker
 from attndyn.initial import STREAM_PIXEL_POINTS, _stream_word
 from attndyn.job import Job
@@ -308,7 +318,7 @@ def _step_fast(m, gx, gy, cnt, prm, eps, p0, p1, kx, ky, vx, vy, zz, u0, u1, nx,
         ex = vx[j]
         ey = vy[j]
         for i in range(rows):
-            w = c * _fexp(p0[i] * a + p1[i] * b)
+            w = c * _exp_small(p0[i] * a + p1[i] * b)
             zz[i] += w
             u0[i] += w * ex
             u1[i] += w * ey
@@ -320,12 +330,35 @@ def _step_fast(m, gx, gy, cnt, prm, eps, p0, p1, kx, ky, vx, vy, zz, u0, u1, nx,
         ny[i] = y1 / d
 
 
-@njit(inline="always", cache=True, error_model="numpy")
 def _exp_shifted(d):
-    """exp(d) for d = s - max(s) <= 0, or nan, as in the reference's max-subtracted softmax."""
-    if d != d:
-        return d
-    return _fexp_neg(d)
+    """exp(d) for d = s - max(s) <= 0, or nan, as in the reference's max-subtracted softmax,
+    in d's precision: float32 through _fexp_neg, float64 through numpy's exp."""
+    return math.exp(d) if d == d else d
+
+
+@overload(_exp_shifted)
+def _exp_shifted_in_precision(d):
+    if d == types.float32:
+
+        def exp_float32(d):
+            if d != d:
+                return d
+            return _fexp_neg(d)
+
+        return exp_float32
+    return lambda d: np.exp(d)
+
+
+def _exp_small(x):
+    """exp(x) for |x| <= 88 in x's precision: float32 through _fexp, float64 through numpy's."""
+    return math.exp(x)
+
+
+@overload(_exp_small, inline="always")
+def _exp_small_in_precision(x):
+    if x == types.float32:
+        return lambda x: _fexp(x)
+    return lambda x: np.exp(x)
 
 
 @njit(cache=True, error_model="numpy")
@@ -1228,12 +1261,58 @@ def _tile_kernel(
         stats[lane, 3] = group_stats[2]
 
 
+@njit(parallel=True, cache=True, error_model="numpy")
+def _tile_kernel_groups(
+    height, width, xv, yv, base, xi, yi, n, steps, eps, tol, x0_pixels, lanes, out, t0s,
+    clusters, stats,
+):  # fmt: skip
+    """Every pixel of a tile on the group path alone (no block steps, no pair lanes), in the
+    precision of ``x0_pixels`` (the tile's initial points): the float64 engine. Lane k takes
+    pixels k, k + lanes, ...; each pixel's arithmetic is the same wherever it runs."""
+    pixels = height * width
+    for lane in prange(lanes):
+        padded = (n + _PAD - 1) // _PAD * _PAD
+        work = np.zeros((16, padded), x0_pixels.dtype)
+        prm = base.copy()
+        parent = np.zeros(n, np.int64)
+        group_stats = np.zeros(3, np.int64)
+        for p in range(lane, pixels, lanes):
+            r = p // width
+            c = p - r * width
+            prm[xi] = xv[c]
+            prm[yi] = yv[r]
+            for i in range(n):
+                work[0, i] = x0_pixels[r, c, i, 0]
+                work[1, i] = x0_pixels[r, c, i, 1]
+            gap = abs(work[0, 0] - work[0, 0])  # Δ_0 (the initial points are finite)
+            for i in range(n):
+                gap = max(gap, abs(work[0, i] - work[0, 0]))
+            fast, _ = _paths(n, work[0], work[1], prm)
+            delta, _, _, k, last, before, after = _run_groups(
+                n, 0, steps, prm, eps, tol, fast, False, work[0], work[1], work[2], work[3],
+                work[4], work[5], work[6], work[7], work[8], work[9], work[10], work[11],
+                work[12], work[13], work[14], work[15], parent, group_stats,
+                1 if gap >= tol else 0, gap, gap * np.nan,
+            )  # fmt: skip
+            out[0, p] = delta
+            out[1, p] = before
+            out[2, p] = after
+            t0s[p] = last
+            clusters[p] = k
+        stats[lane, 0] = group_stats[0]
+        stats[lane, 2] = group_stats[1]
+        stats[lane, 3] = group_stats[2]
+
+
 # -- the engine ------------------------------------------------------------------------------
 
 # Measured ~1.0-1.6M px/s for n = 20, T = 100 (see the module docstring); a conservative
 # estimate that scales like the reference (n^2 T), which the group shortcuts beat.
 _PIXELS_PER_SECOND_N20_T100 = 400_000.0
 _BLOCK_STEPS = 8
+# The float64 group path, measured at ~40-60k px/s on the gallery maps (see the module
+# docstring); a conservative estimate.
+_GROUPS_PIXELS_PER_SECOND_N20_T100 = 20_000.0
 
 
 class NumbaCpuEngine:
@@ -1262,15 +1341,16 @@ class NumbaCpuEngine:
         self.last_sync: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def pixels_per_second(self, spec: LandscapeSpec) -> float:
+        rate = _PIXELS_PER_SECOND_N20_T100
         if spec.dtype != "float32":
-            return NumpyReferenceEngine().pixels_per_second(spec)
+            rate = _GROUPS_PIXELS_PER_SECOND_N20_T100
         work = spec.n_points**2 * max(spec.steps, 1)
-        return _PIXELS_PER_SECOND_N20_T100 * (20**2 * 100) / work
+        return rate * (20**2 * 100) / work
 
     def compute(self, job: Job, tile: Tile) -> Fields:
         spec = job.spec
         if spec.dtype != "float32":
-            return NumpyReferenceEngine().compute(job, tile)
+            return self._compute_on_groups(job, tile)
         height, width = tile.shape
         xv = np.ascontiguousarray(spec.x_values()[tile.col0 : tile.col1])
         yv = np.ascontiguousarray(spec.y_values()[tile.row0 : tile.row1])
@@ -1306,6 +1386,39 @@ class NumbaCpuEngine:
             self.pairs and spec.steps < _MAX_PAIR_STEPS, self.block_steps, out, t0s, clusters,
             stats,
         )  # fmt: skip
+        return self._fields(out, t0s, clusters, stats, tile, spec.tol)
+
+    def _compute_on_groups(self, job: Job, tile: Tile) -> Fields:
+        """The float64 path: every pixel on the group path alone, from the job's own points."""
+        spec = job.spec
+        dtype = spec.np_dtype
+        height, width = tile.shape
+        n = spec.n_points
+        xv = np.ascontiguousarray(spec.x_values()[tile.col0 : tile.col1], dtype=dtype)
+        yv = np.ascontiguousarray(spec.y_values()[tile.row0 : tile.row1], dtype=dtype)
+        base = np.concatenate(
+            [spec.matrix(name).ravel() for name in ("wq", "wk", "wv")] + [[spec.beta]]
+        ).astype(dtype)
+        rows, cols = tile.pixel_coordinates()
+        # The reference's points, bit for bit (numpy's float64 cos and sin may differ from
+        # libm's in the last bit, so they are not recomputed in the kernel).
+        x0 = np.ascontiguousarray(job.initial_points(rows, cols), dtype=dtype)
+        lanes = self.threads or numba.get_num_threads()
+        out = np.empty((3, height * width), dtype)
+        t0s = np.empty(height * width, np.int64)
+        clusters = np.empty(height * width, np.uint16)
+        stats = np.zeros((lanes, 4), np.int64)
+        _tile_kernel_groups(
+            height, width, xv, yv, base, PARAMETER_NAMES.index(spec.x_param),
+            PARAMETER_NAMES.index(spec.y_param), n, spec.steps, dtype.type(spec.eps),
+            dtype.type(spec.tol), x0.reshape(height, width, n, 2), lanes, out, t0s, clusters,
+            stats,
+        )  # fmt: skip
+        return self._fields(out, t0s, clusters, stats, tile, spec.tol)
+
+    def _fields(self, out, t0s, clusters, stats, tile: Tile, tol: float) -> Fields:
+        """Fields from a kernel's outputs; also sets last_stats and last_sync."""
+        height, width = tile.shape
         self.last_stats = stats.sum(axis=0)
         self.last_sync = (t0s.reshape(height, width), *out[1:].reshape(2, height, width))
         shape = (height, width)
@@ -1315,5 +1428,5 @@ class NumbaCpuEngine:
             out[1].reshape(shape),
             out[2].reshape(shape),
             clusters.reshape(shape),
-            spec.tol,
+            tol,
         )

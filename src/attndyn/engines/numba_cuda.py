@@ -607,7 +607,8 @@ _GLOBAL_WORK_BYTES = 1 << 30  # the work arrays of the any-n kernel
 
 
 class NumbaCudaEngine:
-    """The fused CUDA kernel (see the module docstring); float64 specs go to the CPU engine.
+    """The fused CUDA kernel (see the module docstring); float64 specs go to the numba CPU
+    engine's float64 path.
 
     ``threads_per_block`` and ``merge_from`` (the first step after which equal points are
     merged; 0 = from the start) tune the kernel without changing what it computes beyond
