@@ -16,6 +16,7 @@ __all__ = [
     "period_two_job",
     "random_unit_points",
     "whole",
+    "wide_window_spec",
 ]
 
 
@@ -61,3 +62,19 @@ def whole(spec: LandscapeSpec) -> Tile:
 def differing(reference, ours) -> int:
     """How many pixels' labels differ between two Fields."""
     return int((reference.labels != ours.labels).sum())
+
+
+def wide_window_spec(width: int, height: int, **overrides) -> LandscapeSpec:
+    """Large matrices over a window thousands wide: scores far beyond the max-free bound of
+    the fast engines (|S| <= 32), so every pixel takes the max-subtracted (safe) step."""
+    values = dict(
+        wq=(30.0, -2.0, 5.0, 41.0),
+        wv=(-300.0, 20.0, 7.0, 100.0),
+        x_range=(-2000.0, 1500.0),
+        y_range=(-900.0, 3000.0),
+        width=width,
+        height=height,
+        steps=30,
+    )
+    values.update(overrides)
+    return LandscapeSpec(**values)

@@ -114,6 +114,26 @@ def smoothed_sync_step(
     return step.astype(np.float32)
 
 
+def fields_from_chunks(
+    delta: np.ndarray,
+    sync_step: np.ndarray,
+    clusters: np.ndarray,
+    shape: tuple[int, int],
+    tol: float,
+) -> Fields:
+    """Fields from the flat per-pixel arrays a chunked engine fills (numpy, torch).
+
+    Labels come from delta in the working precision, before delta is rounded to float32.
+    """
+    delta = np.asarray(delta).reshape(shape)
+    return Fields(
+        delta=delta.astype(np.float32),
+        labels=labels_from_delta(delta, tol),
+        sync_step=np.asarray(sync_step, dtype=np.float32).reshape(shape),
+        clusters=np.asarray(clusters, dtype=np.uint16).reshape(shape),
+    )
+
+
 def fields_from_tracker(
     delta: np.ndarray,
     t0: np.ndarray,

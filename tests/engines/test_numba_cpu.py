@@ -19,7 +19,14 @@ from attndyn.params import PARAMETER_NAMES
 from attndyn.rng import seed_key
 from attndyn.tiles import Tile, row_bands
 
-from helpers import appendix_b, differing, period_two_job, random_unit_points, whole
+from helpers import (
+    appendix_b,
+    differing,
+    period_two_job,
+    random_unit_points,
+    whole,
+    wide_window_spec,
+)
 
 FIELDS = ("delta", "labels", "sync_step", "clusters")
 
@@ -162,15 +169,7 @@ def test_points_from_a_file_shared_and_per_pixel():
 
 
 def test_wide_windows_and_large_matrices_take_the_safe_path():
-    spec = LandscapeSpec(
-        wq=(30.0, -2.0, 5.0, 41.0),
-        wv=(-300.0, 20.0, 7.0, 100.0),
-        x_range=(-2000.0, 1500.0),
-        y_range=(-900.0, 3000.0),
-        width=12,
-        height=10,
-        steps=30,
-    )
+    spec = wide_window_spec(12, 10)
     job = Job(spec)
     engine = NumbaCpuEngine()
     ours = engine.compute(job, whole(spec))
@@ -237,10 +236,7 @@ def test_float64_deep_zoom_safe_path_and_files_agree_with_the_reference():
         1679700, width=9, height=7, dtype="float64", x_range=(-3.0, -3.0 + 1e-9),
         y_range=(-1.8, -1.8 + 1e-9),
     )  # fmt: skip
-    wide = LandscapeSpec(
-        wq=(30.0, -2.0, 5.0, 41.0), wv=(-300.0, 20.0, 7.0, 100.0), x_range=(-2000.0, 1500.0),
-        y_range=(-900.0, 3000.0), width=8, height=6, steps=30, dtype="float64",
-    )  # fmt: skip
+    wide = wide_window_spec(8, 6, dtype="float64")
     per_pixel = Job.with_x0(
         appendix_b(6549664, steps=50, dtype="float64"), random_unit_points((5, 7, 9), 3)
     )

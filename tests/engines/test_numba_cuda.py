@@ -12,7 +12,7 @@ from attndyn import Job, LandscapeSpec, render_landscape
 from attndyn.engines import get_engine
 from attndyn.engines.numpy_ref import NumpyReferenceEngine
 
-from helpers import appendix_b, differing, random_unit_points, whole
+from helpers import appendix_b, differing, random_unit_points, whole, wide_window_spec
 
 numba_cuda = pytest.importorskip("attndyn.engines.numba_cuda")
 pytestmark = pytest.mark.skipif(
@@ -81,15 +81,7 @@ def test_points_from_a_file_shared_and_per_pixel():
 
 
 def test_wide_windows_and_large_matrices_take_the_safe_path():
-    spec = LandscapeSpec(
-        wq=(30.0, -2.0, 5.0, 41.0),
-        wv=(-300.0, 20.0, 7.0, 100.0),
-        x_range=(-2000.0, 1500.0),
-        y_range=(-900.0, 3000.0),
-        width=6,
-        height=5,
-        steps=30,
-    )
+    spec = wide_window_spec(6, 5)
     reference, ours = both(spec)
     assert differing(reference, ours) <= 1
 

@@ -26,7 +26,7 @@ import numpy as np
 from attndyn.fields import (
     Fields,
     cluster_counts,
-    labels_from_delta,
+    fields_from_chunks,
     sync_step_from_gaps,
     synchronisation_gap,
 )
@@ -101,11 +101,4 @@ class NumpyReferenceEngine:
                 delta[start:stop] = gaps[:, -1]
                 sync_step[start:stop] = sync_step_from_gaps(gaps, spec.tol)
                 clusters[start:stop] = cluster_counts(X)
-        delta = delta.reshape(tile.shape)
-        labels = labels_from_delta(delta, spec.tol)  # before rounding delta to float32
-        return Fields(
-            delta=delta.astype(np.float32),
-            labels=labels,
-            sync_step=sync_step.reshape(tile.shape),
-            clusters=clusters.reshape(tile.shape),
-        )
+        return fields_from_chunks(delta, sync_step, clusters, tile.shape, spec.tol)

@@ -65,7 +65,7 @@ from attndyn.errors import UserError
 from attndyn.fields import (
     Fields,
     cluster_counts,
-    labels_from_delta,
+    fields_from_chunks,
     sync_step_from_gaps,
 )
 from attndyn.job import Job
@@ -228,11 +228,4 @@ class TorchEngine:
                 delta[start:stop] = gaps_np[:, -1]
                 sync_step[start:stop] = sync_step_from_gaps(gaps_np, spec.tol)
                 clusters[start:stop] = cluster_counts(X.cpu().numpy())
-        delta = delta.reshape(tile.shape)
-        labels = labels_from_delta(delta, spec.tol)  # before rounding delta to float32
-        return Fields(
-            delta=delta.astype(np.float32),
-            labels=labels,
-            sync_step=sync_step.reshape(tile.shape),
-            clusters=clusters.reshape(tile.shape),
-        )
+        return fields_from_chunks(delta, sync_step, clusters, tile.shape, spec.tol)
