@@ -1054,9 +1054,14 @@ def _sin_cos(theta):
     c = c * z + _COS_C[1]
     c = c * z + _COS_C[0]
     cr = 1.0 + z * c
+    # Quadrant q: (sin, cos) = (sr, cr), (cr, -sr), (-sr, -cr), (-cr, sr) for q = 0..3, as
+    # one-level selects (nested ones keep LLVM from vectorising the loop).
     quadrant = np.int64(k) & 3
-    sin = sr if quadrant == 0 else (cr if quadrant == 1 else (-sr if quadrant == 2 else -cr))
-    cos = cr if quadrant == 0 else (-sr if quadrant == 1 else (-cr if quadrant == 2 else sr))
+    swap = (quadrant & 1) == 1
+    s0 = cr if swap else sr
+    c0 = sr if swap else cr
+    sin = -s0 if (quadrant & 2) == 2 else s0
+    cos = -c0 if ((quadrant + 1) & 2) == 2 else c0
     return sin, cos
 
 
@@ -1067,7 +1072,7 @@ def _rounds_safely(y):
 
 
 @njit(inline="always", cache=True, error_model="numpy")
-def _block_pixel_points(count, n, rows, cols, k0, k1, stream, theta, st):
+def _block_pixel_points(count, n, rows, cols, k0, k1, stream, ctr, theta, st):
     """initial.pixel_points for ``count`` pixels side by side, bit for bit, into st.
 
     Every one of the _BLOCK lanes is computed (rows and cols hold _BLOCK entries; lanes past
@@ -1081,30 +1086,34 @@ def _block_pixel_points(count, n, rows, cols, k0, k1, stream, theta, st):
     """
     b = _BLOCK
     s = _U64(stream)
+    # The Philox state of every lane lives in ctr (rows c0..c3), the rounds loop outside the
+    # lanes loop, so that the lanes loop is innermost and vectorises; the key schedule is the
+    # same for every lane.
     for block in range((n + 3) // 4):
         first = 4 * block
         for q in range(_BLOCK):
-            c0 = _U64(block)
-            c1 = _U64(cols[q])
-            c2 = _U64(rows[q])
-            c3 = s
-            kk0 = k0
-            kk1 = k1
-            for _ in range(10):
-                p0 = _M0 * c0
-                p1 = _M1 * c2
-                c0, c1, c2, c3 = (
-                    (p1 >> _SHIFT32) ^ c1 ^ kk0,
-                    p1 & _MASK32,
-                    (p0 >> _SHIFT32) ^ c3 ^ kk1,
-                    p0 & _MASK32,
-                )
-                kk0 = (kk0 + _W0) & _MASK32
-                kk1 = (kk1 + _W1) & _MASK32
-            theta[first * b + q] = _TWO_PI * ((np.float64(c0) + 0.5) / _TWO_POW_32)
-            theta[(first + 1) * b + q] = _TWO_PI * ((np.float64(c1) + 0.5) / _TWO_POW_32)
-            theta[(first + 2) * b + q] = _TWO_PI * ((np.float64(c2) + 0.5) / _TWO_POW_32)
-            theta[(first + 3) * b + q] = _TWO_PI * ((np.float64(c3) + 0.5) / _TWO_POW_32)
+            ctr[q] = _U64(block)
+            ctr[b + q] = _U64(cols[q])
+            ctr[2 * b + q] = _U64(rows[q])
+            ctr[3 * b + q] = s
+        kk0 = k0
+        kk1 = k1
+        for _ in range(10):
+            for q in range(_BLOCK):
+                p0 = _M0 * ctr[q]
+                p1 = _M1 * ctr[2 * b + q]
+                c1 = ctr[b + q]
+                c3 = ctr[3 * b + q]
+                ctr[q] = (p1 >> _SHIFT32) ^ c1 ^ kk0
+                ctr[b + q] = p1 & _MASK32
+                ctr[2 * b + q] = (p0 >> _SHIFT32) ^ c3 ^ kk1
+                ctr[3 * b + q] = p0 & _MASK32
+            kk0 = (kk0 + _W0) & _MASK32
+            kk1 = (kk1 + _W1) & _MASK32
+        for word in range(4):
+            for q in range(_BLOCK):
+                w = np.float64(ctr[word * b + q])
+                theta[(first + word) * b + q] = _TWO_PI * ((w + 0.5) / _TWO_POW_32)
     hard = 0
     for i in range(n):
         for q in range(_BLOCK):
@@ -1125,6 +1134,7 @@ def _block_pixel_points(count, n, rows, cols, k0, k1, stream, theta, st):
 def _block_points_kernel(rows, cols, n, k0, k1, stream, out):
     """_block_pixel_points over many pixels, into out (P, n, 2) (for tests)."""
     theta = np.empty(((n + 3) // 4 * 4) * _BLOCK, np.float64)
+    ctr = np.empty(4 * _BLOCK, np.uint64)
     st = np.empty(2 * n * _BLOCK, np.float32)
     block_rows = np.zeros(_BLOCK, np.int64)
     block_cols = np.zeros(_BLOCK, np.int64)
@@ -1132,7 +1142,7 @@ def _block_points_kernel(rows, cols, n, k0, k1, stream, out):
         count = min(_BLOCK, rows.size - start)
         block_rows[:count] = rows[start : start + count]
         block_cols[:count] = cols[start : start + count]
-        _block_pixel_points(count, n, block_rows, block_cols, k0, k1, stream, theta, st)
+        _block_pixel_points(count, n, block_rows, block_cols, k0, k1, stream, ctr, theta, st)
         for q in range(count):
             for i in range(n):
                 out[start + q, i, 0] = st[i * _BLOCK + q]
@@ -1157,7 +1167,7 @@ def _initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, 
 def _run_chunk(
     first, last, row0, col0, width, xv, yv, prm, xi, yi, n, steps, eps, tol, mode, k0, k1,
     stream, x0_shared, x0_pixels, pairs, head, out, t0s, clusters, work, st, der, acc, nxt,
-    trk, parent, flags, ln, pair_pix, group_stats, pair_stats, theta, rows, cols,
+    trk, parent, flags, ln, pair_pix, group_stats, pair_stats, theta, ctr, rows, cols,
 ):  # fmt: skip
     """Pixels [first, last) of a tile: the block steps, the group steps, then the pair lanes.
 
@@ -1189,7 +1199,7 @@ def _run_chunk(
             rows[q] = row0 + r
             cols[q] = col0 + p - r * width
         if mode == _MODE_INDEPENDENT:
-            _block_pixel_points(stop - start, n, rows, cols, k0, k1, stream, theta, st)
+            _block_pixel_points(stop - start, n, rows, cols, k0, k1, stream, ctr, theta, st)
         for p in range(start, stop):
             q = p - start
             r = p // width
@@ -1296,6 +1306,7 @@ def _tile_kernel(
         ln = np.zeros(_L_ROWS * _CHUNK, np.float32)
         pair_pix = np.zeros(_CHUNK, np.int64)
         theta = np.zeros(((n + 3) // 4 * 4) * _BLOCK, np.float64)
+        ctr = np.zeros(4 * _BLOCK, np.uint64)
         rows = np.zeros(_BLOCK, np.int64)
         cols = np.zeros(_BLOCK, np.int64)
         group_stats = np.zeros(3, np.int64)
@@ -1306,7 +1317,7 @@ def _tile_kernel(
                 first, min(pixels, first + _CHUNK), row0, col0, width, xv, yv, prm, xi, yi, n,
                 steps, eps, tol, mode, k0, k1, stream, x0_shared, x0_pixels, pairs, head, out,
                 t0s, clusters, work, st, der, acc, nxt, trk, parent, flags, ln, pair_pix,
-                group_stats, pair_stats, theta, rows, cols,
+                group_stats, pair_stats, theta, ctr, rows, cols,
             )  # fmt: skip
         stats[lane, 0] = group_stats[0]
         stats[lane, 1] = pair_stats[0]
