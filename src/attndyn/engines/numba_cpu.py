@@ -126,7 +126,11 @@ benchmarks/bench_engines.py, best of 3 at 1500 x 1500): 0.91M, 1.21M, 1.18M and 
 one run, 0.86M, 1.23M, 1.18M and 1.64M in another; the first case ranged over 0.76M-1.08M in
 repeated runs within the hour. Micro-benchmarks (one thread): the 6 block steps of a pixel take
 0.87 us (2.8 G exp/s), a pair-lane step 2.9 ns, the block points ~0.36 us; so the block steps
-are about half the time of the hardest picture.
+are about half the time of the hardest picture. The block points were then found scalar
+(the Philox rounds loop innermost, and nested selects in _sin_cos): with the lanes loop
+innermost and one-level selects they vectorise, and benchmarks/bench_engines.py gave 1.42M,
+1.62M, 1.79M and 1.64M px/s (best of 3 at 1500 x 1500; two more runs: 1.11M-1.12M for the
+first case, 1.20M-2.05M for the others).
 
 Agreement with the reference at 512 x 512 (labels, after those changes): seed 1679700
 independent 12 of 262144 pixels differ (99.9954%), shared 7 (99.9973%); seed 5227590: 0 and 0
