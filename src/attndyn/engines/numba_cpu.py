@@ -1352,7 +1352,7 @@ def _tile_kernel_groups(
             for i in range(n):
                 work[0, i] = x0_pixels[r, c, i, 0]
                 work[1, i] = x0_pixels[r, c, i, 1]
-            gap = abs(work[0, 0] - work[0, 0])  # Δ_0 (the initial points are finite)
+            gap = work[0, 0] - work[0, 0]  # 0 in the working precision; then Δ_0
             for i in range(n):
                 gap = max(gap, abs(work[0, i] - work[0, 0]))
             fast, _ = _paths(n, work[0], work[1], prm)
@@ -1378,13 +1378,51 @@ def _tile_kernel_groups(
 # estimate that scales like the reference (n^2 T), which the group shortcuts beat.
 _PIXELS_PER_SECOND_N20_T100 = 400_000.0
 _BLOCK_STEPS = 8
-# The float64 group path, measured at ~40-60k px/s on the gallery maps (see the module
+# The float64 group path: the README's 512 x 512 deep zoom ran at ~40k px/s (see the module
 # docstring); a conservative estimate.
 _GROUPS_PIXELS_PER_SECOND_N20_T100 = 20_000.0
 
 
+def swept_parameters(
+    spec: LandscapeSpec, tile: Tile, dtype: np.dtype | type
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """What the kernels sweep over a tile: (xv, yv, base, xi, yi).
+
+    xv and yv are the swept values of the tile's columns and rows, base the 12 matrix entries
+    in PARAMETER_NAMES order then beta, and xi, yi the slots of base that xv and yv replace;
+    arrays in ``dtype``.
+    """
+    xv = np.ascontiguousarray(spec.x_values()[tile.col0 : tile.col1], dtype=dtype)
+    yv = np.ascontiguousarray(spec.y_values()[tile.row0 : tile.row1], dtype=dtype)
+    base = np.concatenate(
+        [spec.matrix(name).ravel() for name in ("wq", "wk", "wv")] + [[spec.beta]]
+    ).astype(dtype)
+    return xv, yv, base, PARAMETER_NAMES.index(spec.x_param), PARAMETER_NAMES.index(spec.y_param)
+
+
+def point_source(job: Job, tile: Tile) -> tuple[int, np.ndarray, np.ndarray]:
+    """Where a float32 kernel takes a tile's initial points: (mode, x0_shared, x0_pixels).
+
+    _MODE_INDEPENDENT: generated in the kernel (the arrays are placeholders); _MODE_SHARED:
+    the one configuration x0_shared (n, 2); _MODE_PER_PIXEL: the tile's slice of the job's
+    per-pixel file, x0_pixels (h, w, n, 2).
+    """
+    spec = job.spec
+    x0_shared = np.zeros((1, 2), np.float32)
+    x0_pixels = np.zeros((1, 1, 1, 2), np.float32)
+    if spec.init == "independent":
+        return _MODE_INDEPENDENT, x0_shared, x0_pixels
+    if spec.init == "shared" or not spec.x0_per_pixel:
+        # A writable copy: a read-only array (initial_points broadcasts) is another type
+        # to numba, and would compile the kernel a second time.
+        x0_shared = np.array(job.initial_points(np.zeros(1), np.zeros(1))[0], np.float32)
+        return _MODE_SHARED, x0_shared, x0_pixels
+    assert job.x0 is not None
+    return _MODE_PER_PIXEL, x0_shared, np.ascontiguousarray(job.x0[tile.slices], np.float32)
+
+
 class NumbaCpuEngine:
-    """The fast CPU engine (see the module docstring); float64 specs go to the reference.
+    """The fast CPU engine (see the module docstring); float64 specs take the group path.
 
     ``threads`` sets how many lanes of work a tile is split into (default: numba's thread
     count); results do not depend on it. ``pairs=False`` turns off the SIMD pair lanes (the
@@ -1420,28 +1458,10 @@ class NumbaCpuEngine:
         if spec.dtype != "float32":
             return self._compute_on_groups(job, tile)
         height, width = tile.shape
-        xv = np.ascontiguousarray(spec.x_values()[tile.col0 : tile.col1])
-        yv = np.ascontiguousarray(spec.y_values()[tile.row0 : tile.row1])
-        base = np.concatenate(
-            [spec.matrix(name).ravel() for name in ("wq", "wk", "wv")] + [[spec.beta]]
-        ).astype(np.float32)
-        xi = PARAMETER_NAMES.index(spec.x_param)
-        yi = PARAMETER_NAMES.index(spec.y_param)
+        xv, yv, base, xi, yi = swept_parameters(spec, tile, np.float32)
         n = spec.n_points
-        x0_shared = np.zeros((1, 2), np.float32)
-        x0_pixels = np.zeros((1, 1, 1, 2), np.float32)
+        mode, x0_shared, x0_pixels = point_source(job, tile)
         k0, k1 = seed_key(spec.seed)
-        if spec.init == "independent":
-            mode = _MODE_INDEPENDENT
-        elif spec.init == "shared" or not spec.x0_per_pixel:
-            mode = _MODE_SHARED
-            # A writable copy: a read-only array (initial_points broadcasts) is another type
-            # to numba, and would compile the kernel a second time.
-            x0_shared = np.array(job.initial_points(np.zeros(1), np.zeros(1))[0], np.float32)
-        else:
-            mode = _MODE_PER_PIXEL
-            assert job.x0 is not None
-            x0_pixels = np.ascontiguousarray(job.x0[tile.slices], dtype=np.float32)
         lanes = self.threads or numba.get_num_threads()
         out = np.empty((3, height * width), np.float32)  # delta, Δ_{t0-1}, Δ_{t0}
         t0s = np.empty(height * width, np.int64)
@@ -1462,11 +1482,7 @@ class NumbaCpuEngine:
         dtype = spec.np_dtype
         height, width = tile.shape
         n = spec.n_points
-        xv = np.ascontiguousarray(spec.x_values()[tile.col0 : tile.col1], dtype=dtype)
-        yv = np.ascontiguousarray(spec.y_values()[tile.row0 : tile.row1], dtype=dtype)
-        base = np.concatenate(
-            [spec.matrix(name).ravel() for name in ("wq", "wk", "wv")] + [[spec.beta]]
-        ).astype(dtype)
+        xv, yv, base, xi, yi = swept_parameters(spec, tile, dtype)
         rows, cols = tile.pixel_coordinates()
         # The reference's points, bit for bit (numpy's float64 cos and sin may differ from
         # libm's in the last bit, so they are not recomputed in the kernel).
@@ -1477,8 +1493,7 @@ class NumbaCpuEngine:
         clusters = np.empty(height * width, np.uint16)
         stats = np.zeros((lanes, 4), np.int64)
         _tile_kernel_groups(
-            height, width, xv, yv, base, PARAMETER_NAMES.index(spec.x_param),
-            PARAMETER_NAMES.index(spec.y_param), n, spec.steps, dtype.type(spec.eps),
+            height, width, xv, yv, base, xi, yi, n, spec.steps, dtype.type(spec.eps),
             dtype.type(spec.tol), x0.reshape(height, width, n, 2), lanes, out, t0s, clusters,
             stats,
         )  # fmt: skip

@@ -58,11 +58,16 @@ import numpy as np
 from numba import cuda
 from numba.core import config
 
-from attndyn.engines.numba_cpu import NumbaCpuEngine
+from attndyn.engines.numba_cpu import (
+    _MODE_INDEPENDENT,
+    _MODE_SHARED,
+    NumbaCpuEngine,
+    point_source,
+    swept_parameters,
+)
 from attndyn.fields import CLUSTER_DISTANCE, Fields, fields_from_tracker
 from attndyn.initial import STREAM_PIXEL_POINTS, _stream_word
 from attndyn.job import Job
-from attndyn.params import PARAMETER_NAMES
 from attndyn.rng import seed_key
 from attndyn.spec import LandscapeSpec
 from attndyn.tiles import Tile
@@ -94,9 +99,6 @@ _N_PARAMS = 13  # the 12 matrix entries in PARAMETER_NAMES order, then beta
 _LOCAL_POINTS = 32  # pixels with at most this many points keep them in thread-local arrays
 _WORK_ARRAYS = 11  # gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx, vy
 
-_MODE_INDEPENDENT = 0
-_MODE_SHARED = 1
-_MODE_PER_PIXEL = 2
 
 # -- exp --------------------------------------------------------------------------------------
 
@@ -645,22 +647,8 @@ class NumbaCudaEngine:
         height, width = tile.shape
         pixels = height * width
         n = spec.n_points
-        xv = np.ascontiguousarray(spec.x_values()[tile.col0 : tile.col1], dtype=np.float32)
-        yv = np.ascontiguousarray(spec.y_values()[tile.row0 : tile.row1], dtype=np.float32)
-        base = np.concatenate(
-            [spec.matrix(name).ravel() for name in ("wq", "wk", "wv")] + [[spec.beta]]
-        ).astype(np.float32)
-        x0_shared = np.zeros((1, 2), np.float32)
-        x0_pixels = np.zeros((1, 1, 1, 2), np.float32)
-        if spec.init == "independent":
-            mode = _MODE_INDEPENDENT
-        elif spec.init == "shared" or not spec.x0_per_pixel:
-            mode = _MODE_SHARED
-            x0_shared = np.array(job.initial_points(np.zeros(1), np.zeros(1))[0], np.float32)
-        else:
-            mode = _MODE_PER_PIXEL
-            assert job.x0 is not None
-            x0_pixels = np.ascontiguousarray(job.x0[tile.slices], dtype=np.float32)
+        xv, yv, base, xi, yi = swept_parameters(spec, tile, np.float32)
+        mode, x0_shared, x0_pixels = point_source(job, tile)
         k0, k1 = seed_key(spec.seed)
         stream = _U64(_stream_word(STREAM_PIXEL_POINTS, job.sample))
         arrays = [cuda.to_device(a) for a in (xv, yv, base, x0_shared, x0_pixels)]
@@ -668,8 +656,7 @@ class NumbaCudaEngine:
         t0s = cuda.device_array(pixels, np.int32)
         clusters = cuda.device_array(pixels, np.uint16)
         common = (
-            tile.row0, tile.col0, height, width, arrays[0], arrays[1], arrays[2],
-            PARAMETER_NAMES.index(spec.x_param), PARAMETER_NAMES.index(spec.y_param), n,
+            tile.row0, tile.col0, height, width, arrays[0], arrays[1], arrays[2], xi, yi, n,
             spec.steps, np.float32(spec.eps), np.float32(spec.tol), self.merge_from, mode,
             _U64(k0), _U64(k1), stream, arrays[3], arrays[4], out, t0s, clusters,
         )  # fmt: skip
