@@ -172,8 +172,8 @@ def add_execution_arguments(group: argparse._ArgumentGroup) -> None:
         "--device",
         default="auto",
         choices=DEVICES,
-        help="where the engine runs (default auto: CUDA when available and the engine can "
-        "use it, else the CPU)",
+        help="where the engine runs: cuda (with --engine auto: the fused cuda kernel) or cpu; "
+        "default auto: torch on CUDA when torch sees a GPU, every other engine on the CPU",
     )
     group.add_argument(
         "--force", action="store_true", help="run even when the estimated time or memory is huge"
