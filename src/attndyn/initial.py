@@ -29,14 +29,15 @@ STREAM_SHARED_POINTS = 2
 _SAMPLE_STRIDE = 16
 
 
-def _stream_word(stream: int, sample: int) -> int:
+def stream_word(stream: int, sample: int) -> int:
+    """Counter word c3 of ``stream``'s draws for ``sample``: stream + 16 * sample."""
     if sample < 0 or sample >= 2**28:
         raise ValueError(f"sample index {sample} is outside [0, 2**28)")
     return stream + _SAMPLE_STRIDE * sample
 
 
 def _words_for_configurations(
-    seed: int, rows: np.ndarray, cols: np.ndarray, n_words: int, stream_word: int
+    seed: int, rows: np.ndarray, cols: np.ndarray, n_words: int, stream_counter: int
 ) -> np.ndarray:
     """Return uint32 words of shape ``(P, n_words)`` for P (row, col) coordinates."""
     rows = np.asarray(rows, dtype=np.uint64).ravel()
@@ -48,7 +49,7 @@ def _words_for_configurations(
     counter[0] = blocks[None, :]
     counter[1] = cols[:, None]
     counter[2] = rows[:, None]
-    counter[3] = stream_word
+    counter[3] = stream_counter
     out = philox4x32(counter, seed_key(seed))  # (4, P, n_blocks)
     words = np.moveaxis(out, 0, -1).reshape(rows.size, n_blocks * 4)
     return words[:, :n_words]
@@ -74,7 +75,7 @@ def pixel_points(
     ``sample`` selects one of many independent configurations of the same pixel.
     """
     words = _words_for_configurations(
-        seed, rows, cols, n_points, _stream_word(STREAM_PIXEL_POINTS, sample)
+        seed, rows, cols, n_points, stream_word(STREAM_PIXEL_POINTS, sample)
     )
     return _angles_to_points(words, np.dtype(dtype))
 
@@ -84,7 +85,7 @@ def shared_points(
 ) -> np.ndarray:
     """One configuration of ``n_points`` unit vectors, shape ``(n_points, 2)``, for all pixels."""
     words = _words_for_configurations(
-        seed, np.zeros(1), np.zeros(1), n_points, _stream_word(STREAM_SHARED_POINTS, sample)
+        seed, np.zeros(1), np.zeros(1), n_points, stream_word(STREAM_SHARED_POINTS, sample)
     )
     return _angles_to_points(words, np.dtype(dtype))[0]
 
@@ -92,7 +93,7 @@ def shared_points(
 def seeded_matrices(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Standard-normal ``(W_Q, W_V)``, each 2x2 float32, drawn from ``seed``."""
     words = _words_for_configurations(
-        seed, np.zeros(1), np.zeros(1), 8, _stream_word(STREAM_MATRICES, 0)
+        seed, np.zeros(1), np.zeros(1), 8, stream_word(STREAM_MATRICES, 0)
     )[0]
     u = open_unit_interval(words)
     radius = np.sqrt(-2.0 * np.log(u[0::2]))

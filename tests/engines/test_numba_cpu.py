@@ -14,7 +14,7 @@ from attndyn.engines import engine_names, get_engine
 from attndyn.engines import numba_cpu as nc
 from attndyn.engines.numba_cpu import NumbaCpuEngine
 from attndyn.engines.numpy_ref import NumpyReferenceEngine
-from attndyn.initial import STREAM_PIXEL_POINTS, _stream_word, pixel_points
+from attndyn.initial import STREAM_PIXEL_POINTS, pixel_points, stream_word
 from attndyn.params import PARAMETER_NAMES
 from attndyn.rng import seed_key
 from attndyn.tiles import Tile, row_bands
@@ -82,7 +82,7 @@ def test_philox_points_are_bitwise_those_of_initial(seed, sample):
     n = 23
     out = np.empty((rows.size, n, 2), np.float32)
     k0, k1 = seed_key(seed)
-    stream = np.uint64(_stream_word(STREAM_PIXEL_POINTS, sample))
+    stream = np.uint64(stream_word(STREAM_PIXEL_POINTS, sample))
     expected = pixel_points(seed, rows, cols, n, sample=sample)
     # The scalar path (libm sin and cos) and the vectorised one (own sin and cos, with libm
     # where a value is within 2^-48 of a float32 rounding boundary) both match bit for bit.

@@ -13,10 +13,13 @@ from attndyn.engines.numpy_ref import NumpyReferenceEngine  # noqa: E402
 from attndyn.engines.torch_engine import (  # noqa: E402
     TorchEngine,
     torch_attention_step,
+    torch_cluster_counts,
     torch_gap,
+    torch_pixel_weights,
 )
 from attndyn.errors import UserError  # noqa: E402
-from attndyn.fields import synchronisation_gap  # noqa: E402
+from attndyn.fields import CLUSTER_DISTANCE, cluster_counts, synchronisation_gap  # noqa: E402
+from attndyn.params import parse_parameter, pixel_matrices  # noqa: E402
 
 from helpers import appendix_b, random_unit_points, whole  # noqa: E402
 
@@ -175,6 +178,74 @@ def test_explicit_points_are_used_bit_for_bit():
     fields = TorchEngine("cpu", chunk_pixels=5).compute(job, whole(job.spec))
     np.testing.assert_array_equal(fields.delta, synchronisation_gap(x0.astype(np.float32)))
     assert fields.delta.dtype == np.float32 and fields.clusters.dtype == np.uint16
+
+
+# -- the per-pixel pieces built on the device ------------------------------------------------
+
+
+def angles(*thetas):
+    return np.stack([np.cos(thetas), np.sin(thetas)], axis=-1)
+
+
+def test_clusters_of_hand_made_configurations():
+    step = 0.9 * CLUSTER_DISTANCE  # a chain of links, each shorter than the distance
+    chain = angles(*(np.arange(6) * step))  # one cluster of 6, linked end to end only
+    apart = angles(0.0, 0.0, 1.0, 2.0, 2.0 + step, 3.0)  # {0,1}, {2}, {3,4}, {5}
+    interleaved = angles(2.0, 0.0, 2.0, 0.0, 1.0, 0.0)  # {0,2}, {1,3,5}, {4}
+    broken = chain.copy()
+    broken[3, 1] = np.nan
+    points = torch.tensor(np.stack([chain, apart, interleaved, broken]))
+    assert torch_cluster_counts(points).tolist() == [1, 4, 3, 0]
+    assert torch_cluster_counts(points[:, :1]).tolist() == [1, 1, 1, 1]  # n = 1
+    assert torch_cluster_counts(points[:, :2]).tolist() == [1, 1, 2, 1]  # n = 2
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_clusters_equal_the_reference_on_random_clumped_configurations(device):
+    # Points scattered around a few centres at about the link distance, so clusters merge
+    # through chains of several links, the case where relabelling needs many rounds.
+    rng = np.random.default_rng(5)
+    centres = rng.uniform(0, 2 * np.pi, size=(3000, 20)) // 0.5 * 0.5
+    scatter = rng.normal(scale=1.5 * CLUSTER_DISTANCE, size=(3000, 20))
+    for dtype in (np.float32, np.float64):
+        points = angles(*(centres + scatter).T).transpose(1, 0, 2).astype(dtype)
+        expected = cluster_counts(points)
+        assert len(np.unique(expected)) > 5
+        ours = torch_cluster_counts(torch.from_numpy(points).to(device)).cpu().numpy()
+        np.testing.assert_array_equal(ours, expected)
+
+
+@pytest.mark.parametrize("x_param", ["wk11", "wq01", "beta"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_pixel_weights_equal_pixel_matrices(x_param, dtype):
+    spec = appendix_b(1679700, width=7, height=5, x_param=x_param, y_param="wv10", dtype=dtype)
+    rows, cols = whole(spec).pixel_coordinates()
+    W_T, beta = torch_pixel_weights(
+        spec, torch.from_numpy(rows), torch.from_numpy(cols), getattr(torch, dtype)
+    )
+    base = {name: spec.matrix(name) for name in ("wq", "wk", "wv")}
+    sweeps = [
+        (parse_parameter(spec.x_param), spec.x_values()[cols]),
+        (parse_parameter(spec.y_param), spec.y_values()[rows]),
+    ]
+    WQ, WK, WV, expected_beta = pixel_matrices(base, spec.beta, sweeps, spec.np_dtype)
+    expected = np.concatenate([m.transpose(0, 2, 1) for m in (WQ, WK, WV)], axis=2)
+    np.testing.assert_array_equal(W_T.numpy(), expected)
+    np.testing.assert_array_equal(beta.numpy().ravel(), expected_beta)
+
+
+@pytest.mark.parametrize("init", ["independent", "shared"])
+def test_points_drawn_on_the_device_give_the_same_fields(init, monkeypatch):
+    # The CUDA default, run on the CPU: the points are NumPy's bit for bit, so every field is.
+    spec = appendix_b(1679700, init=init, width=12, height=10, steps=50)
+    job, tile = Job(spec), whole(spec)
+    copied = TorchEngine("cpu", chunk_pixels=33, device_points=False).compute(job, tile)
+    if init == "independent":  # drawn on the device, never by NumPy
+        monkeypatch.setattr(Job, "initial_points", None)
+    drawn = TorchEngine("cpu", chunk_pixels=33, device_points=True).compute(job, tile)
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(drawn, name), getattr(copied, name), err_msg=name)
+    assert TorchEngine("cpu").device_points is False
 
 
 # -- devices, errors and estimates -------------------------------------------------------------

@@ -152,7 +152,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic, overload
 
 from attndyn.fields import CLUSTER_DISTANCE, Fields, fields_from_tracker
-from attndyn.initial import STREAM_PIXEL_POINTS, _stream_word
+from attndyn.initial import STREAM_PIXEL_POINTS, stream_word
 from attndyn.job import Job
 from attndyn.params import PARAMETER_NAMES
 from attndyn.rng import seed_key
@@ -1470,7 +1470,7 @@ class NumbaCpuEngine:
         _tile_kernel(
             tile.row0, tile.col0, height, width, xv, yv, base, xi, yi, n, spec.steps,
             np.float32(spec.eps), np.float32(spec.tol), mode, _U64(k0), _U64(k1),
-            _U64(_stream_word(STREAM_PIXEL_POINTS, job.sample)), x0_shared, x0_pixels, lanes,
+            _U64(stream_word(STREAM_PIXEL_POINTS, job.sample)), x0_shared, x0_pixels, lanes,
             self.pairs and spec.steps < _MAX_PAIR_STEPS, self.block_steps, out, t0s, clusters,
             stats,
         )  # fmt: skip

@@ -66,7 +66,7 @@ from attndyn.engines.numba_cpu import (
     swept_parameters,
 )
 from attndyn.fields import CLUSTER_DISTANCE, Fields, fields_from_tracker
-from attndyn.initial import STREAM_PIXEL_POINTS, _stream_word
+from attndyn.initial import STREAM_PIXEL_POINTS, stream_word
 from attndyn.job import Job
 from attndyn.rng import seed_key
 from attndyn.spec import LandscapeSpec
@@ -650,7 +650,7 @@ class NumbaCudaEngine:
         xv, yv, base, xi, yi = swept_parameters(spec, tile, np.float32)
         mode, x0_shared, x0_pixels = point_source(job, tile)
         k0, k1 = seed_key(spec.seed)
-        stream = _U64(_stream_word(STREAM_PIXEL_POINTS, job.sample))
+        stream = _U64(stream_word(STREAM_PIXEL_POINTS, job.sample))
         arrays = [cuda.to_device(a) for a in (xv, yv, base, x0_shared, x0_pixels)]
         out = cuda.device_array((3, pixels), np.float32)
         t0s = cuda.device_array(pixels, np.int32)

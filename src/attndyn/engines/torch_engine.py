@@ -14,15 +14,20 @@ precision (float32 or float64):
 
 repeated ``steps`` times (Q, K and V come from one product with [W_Q^T | W_K^T | W_V^T],
 and the row norm is sqrt(x_0^2 + x_1^2) written out: see :func:`torch_attention_step`),
-recording the gap Δ_t = max_i |x_i0 - x_00| of every state (t = 0..steps) on the device.
-The fields are then built exactly as the reference builds them, in NumPy: ``delta`` = Δ_T,
-``labels`` from delta before rounding it to float32, ``sync_step`` by
-:func:`~attndyn.fields.sync_step_from_gaps` and ``clusters`` by
-:func:`~attndyn.fields.cluster_counts` on the final points. The initial points are
-``job.initial_points`` (NumPy), copied to the device chunk by chunk, so they are the
-reference's bit for bit. The seed held the scores of the whole grid at once (3.6 GB at
-1500^2); here a chunk holds P n^2 scores (about 4 MB on the CPU, 1 GB on CUDA by default)
-and P (steps + 1) gaps.
+with the gap Δ_t = max_i |x_i0 - x_00| of every state (t = 0..steps) folded into the sync
+tracker (t0, Δ_{t0-1}, Δ_{t0}) as it goes. Everything per pixel happens on the device: the
+per-pixel weights (:func:`torch_pixel_weights`), the steps, the tracker and the cluster
+counts (:func:`torch_cluster_counts`); five numbers per pixel come back, and the fields are
+built from them as the fast engines build theirs (:func:`~attndyn.fields.fields_from_tracker`:
+``delta`` = Δ_T, ``labels`` from delta before rounding it to float32, ``sync_step`` the
+reference's definition). The initial points are the reference's bit for bit: NumPy's
+(``job.initial_points``), copied to the device, or, for independent float32 points on CUDA,
+drawn there by the same counter-based formula (:mod:`attndyn.engines.torch_rng`; equal to
+NumPy's on every value tested). On a GPU this leaves the CPU nothing to do per pixel: in
+NumPy the cluster counts alone take 10-35 s per million pixels and the points about 3 s
+(measured on the 2-core development machine). The seed held the scores of the whole grid
+at once (3.6 GB at 1500^2); here a chunk holds P n^2 scores (about 4 MB on the CPU, 1 GB on
+CUDA by default).
 
 Agreement with the numpy engine. The formulation is the same, but torch's exp, softmax and
 small matrix products round differently from NumPy's (by a few ulps), and chaotic pixels
@@ -61,15 +66,11 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
+from attndyn.engines.torch_rng import torch_pixel_points
 from attndyn.errors import UserError
-from attndyn.fields import (
-    Fields,
-    cluster_counts,
-    fields_from_chunks,
-    sync_step_from_gaps,
-)
+from attndyn.fields import CLUSTER_DISTANCE, Fields, fields_from_tracker
 from attndyn.job import Job
-from attndyn.params import parse_parameter, pixel_matrices
+from attndyn.params import parse_parameter
 from attndyn.spec import LandscapeSpec
 from attndyn.tiles import Tile
 
@@ -148,21 +149,83 @@ def torch_gap(X: torch.Tensor) -> torch.Tensor:
     return (first - first[..., :1]).abs().amax(dim=-1)
 
 
+def torch_cluster_counts(points: torch.Tensor) -> torch.Tensor:
+    """:func:`attndyn.fields.cluster_counts` of configurations (P, n, 2), on their device (int64).
+
+    The link graph is the reference's: points i and j are linked when
+    ``dx*dx + dy*dy <= CLUSTER_DISTANCE**2`` in float64, each operation its own kernel, so
+    rounded after each as in NumPy. The count is the number of its connected components,
+    found without a data-dependent loop: with R_1 = the links (the diagonal included),
+    R_{2k} = [R_k R_k > 0] joins paths of up to 2k links, so ceil(log2(n - 1)) squarings give
+    the reachability R; a component's smallest index i is the one with no j < i in R[i], and
+    those are counted. (The reference relabels by minima until nothing changes; the number of
+    components does not depend on how they are found.) The products are of 0/1 matrices in
+    float32: their entries are path counts of at most n, exact. A configuration with a
+    non-finite coordinate has 0 clusters.
+    """
+    n = points.shape[-2]
+    coords = points.to(torch.float64)
+    dx = coords[:, :, None, 0] - coords[:, None, :, 0]
+    dy = coords[:, :, None, 1] - coords[:, None, :, 1]
+    reach = ((dx * dx + dy * dy) <= CLUSTER_DISTANCE**2).to(torch.float32)
+    del dx, dy
+    for _ in range(max(n - 2, 0).bit_length()):  # = ceil(log2(n - 1)) for n >= 2
+        reach = (torch.bmm(reach, reach) > 0).to(torch.float32)
+    earlier = torch.ones(n, n, dtype=torch.bool, device=points.device).tril(diagonal=-1)
+    smallest = ~((reach > 0) & earlier).any(dim=-1)
+    finite = torch.isfinite(points).all(dim=-1).all(dim=-1)
+    return torch.where(finite, smallest.sum(dim=-1), 0)
+
+
+def torch_pixel_weights(
+    spec: LandscapeSpec, rows: torch.Tensor, cols: torch.Tensor, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-pixel ``W_T = [W_Q^T | W_K^T | W_V^T]`` (P, 2, 6) and beta (P, 1, 1) on rows' device.
+
+    :func:`attndyn.params.pixel_matrices`, built on the device: the spec's matrices, with the
+    swept entry of pixel (r, c) set to x_values[c] (x) and y_values[r] (y), each rounded from
+    float64 to the working precision. Entry (i, j) of matrix m sits at W_T[:, j, 2 m + i].
+    """
+    device = rows.device
+    base = [spec.matrix(name).astype(np.float64).T for name in ("wq", "wk", "wv")]
+    weights = torch.from_numpy(np.concatenate(base, axis=1)).to(device=device, dtype=dtype)
+    weights = weights.expand(rows.shape[0], 2, 6).clone()
+    beta = torch.full((rows.shape[0],), spec.beta, dtype=dtype, device=device)
+    sweeps = [(spec.x_param, spec.x_values(), cols), (spec.y_param, spec.y_values(), rows)]
+    for name, values, index in sweeps:
+        values = torch.from_numpy(values).to(device)[index].to(dtype)
+        parameter = parse_parameter(name)
+        if parameter.matrix == "beta":
+            beta = values
+        else:
+            matrix = ("wq", "wk", "wv").index(parameter.matrix)
+            weights[:, parameter.col, 2 * matrix + parameter.row] = values
+    return weights, beta.reshape(-1, 1, 1)
+
+
 class TorchEngine:
     """The seed's batched torch formulation, in chunks of ``chunk_pixels`` pixels.
 
     ``device`` is "cpu", "cuda" (or "cuda:N"), or None for CUDA when torch sees a GPU and the
     CPU otherwise. ``chunk_pixels`` defaults to the pixels whose scores take about 4 MB on
-    the CPU and 1 GB on CUDA, for the spec's n and precision.
+    the CPU and 1 GB on CUDA, for the spec's n and precision. ``device_points`` draws the
+    independent float32 initial points on the device (:mod:`attndyn.engines.torch_rng`)
+    instead of taking NumPy's; None means on CUDA only.
     """
 
     name = "torch"
 
-    def __init__(self, device: str | None = None, chunk_pixels: int | None = None) -> None:
+    def __init__(
+        self,
+        device: str | None = None,
+        chunk_pixels: int | None = None,
+        device_points: bool | None = None,
+    ) -> None:
         if chunk_pixels is not None and chunk_pixels < 1:
             raise ValueError(f"chunk_pixels {chunk_pixels} must be >= 1")
         self.device = resolve_device(device)
         self.chunk_pixels = chunk_pixels
+        self.device_points = self.device.type == "cuda" if device_points is None else device_points
         # Tiles as large as a default chunk on CUDA (for n = 20, float32), so that a
         # launch is not wasted on a small tile; on the CPU the renderer's usual tiles.
         self.tile_pixels = (
@@ -189,43 +252,72 @@ class TorchEngine:
         work = spec.n_points**2 * max(spec.steps, 1)
         return rate * (20**2 * 100) / work
 
-    def compute(self, job: Job, tile: Tile) -> Fields:
+    def _initial_points(
+        self, job: Job, rows: np.ndarray, cols: np.ndarray, dtype: torch.dtype
+    ) -> torch.Tensor:
+        """The chunk's initial points (P, n, 2) on the device."""
         spec = job.spec
-        dtype = spec.np_dtype
-        torch_dtype = torch.float64 if np.dtype(dtype) == np.float64 else torch.float32
+        if self.device_points and spec.init == "independent" and dtype == torch.float32:
+            to_device = {"device": self.device, "dtype": torch.int64}
+            return torch_pixel_points(
+                spec.seed,
+                torch.from_numpy(rows).to(**to_device),
+                torch.from_numpy(cols).to(**to_device),
+                spec.n_points,
+                sample=job.sample,
+                dtype=dtype,
+            )
+        points = job.initial_points(rows, cols)
+        if points.strides[0] == 0:  # one configuration broadcast to every pixel
+            one = torch.from_numpy(np.array(points[0])).to(self.device)
+            return one.expand(len(rows), *one.shape).contiguous()
+        return torch.from_numpy(np.ascontiguousarray(points)).to(self.device)
+
+    def compute(self, job: Job, tile: Tile) -> Fields:
+        """Fields of ``tile``: the map run in chunks, with the sync tracker kept per step.
+
+        Per chunk, everything stays on the device: the weights, the points (see
+        ``device_points``), the T steps, the tracker (t0, Δ_{t0-1}, Δ_{t0}) with t0 = 1 + the
+        last t with Δ_t >= tol (the fast engines' form of the reference's gap record, which
+        :func:`~attndyn.fields.fields_from_tracker` turns into sync_step) and the cluster
+        counts; five numbers per pixel come back.
+        """
+        spec = job.spec
+        torch_dtype = torch.float64 if np.dtype(spec.np_dtype) == np.float64 else torch.float32
         device = self.device
         rows, cols = tile.pixel_coordinates()
-        x_values, y_values = spec.x_values(), spec.y_values()
-        base = {name: spec.matrix(name) for name in ("wq", "wk", "wv")}
-        x_param, y_param = parse_parameter(spec.x_param), parse_parameter(spec.y_param)
         chunk = self.chunk_for(spec)
         eps = torch.tensor(spec.eps, dtype=torch_dtype, device=device)
-        delta = np.empty(tile.size, dtype=dtype)
-        sync_step = np.empty(tile.size, dtype=np.float32)
-        clusters = np.empty(tile.size, dtype=np.uint16)
-
-        def on_device(array: np.ndarray) -> torch.Tensor:
-            # A fresh, writable, contiguous copy (initial points may be a read-only broadcast).
-            return torch.from_numpy(np.array(array, dtype=dtype, order="C")).to(device)
+        tol = torch.tensor(spec.tol, dtype=torch_dtype, device=device)
+        parts: list[tuple[torch.Tensor, ...]] = []
 
         with torch.inference_mode(), _highest_matmul_precision():
             for start in range(0, tile.size, chunk):
-                stop = min(start + chunk, tile.size)
-                r, c = rows[start:stop], cols[start:stop]
-                WQ, WK, WV, beta = pixel_matrices(
-                    base, spec.beta, [(x_param, x_values[c]), (y_param, y_values[r])], dtype
+                r, c = rows[start : start + chunk], cols[start : start + chunk]
+                to_device = {"device": device, "dtype": torch.int64}
+                W_T, beta = torch_pixel_weights(
+                    spec,
+                    torch.from_numpy(r).to(**to_device),
+                    torch.from_numpy(c).to(**to_device),
+                    torch_dtype,
                 )
-                transposed = [m.transpose(0, 2, 1) for m in (WQ, WK, WV)]
-                W_T = on_device(np.concatenate(transposed, axis=2))
-                beta_t = on_device(beta).reshape(-1, 1, 1)
-                X = on_device(job.initial_points(r, c))
-                gaps = torch.empty((stop - start, spec.steps + 1), dtype=torch_dtype, device=device)
-                gaps[:, 0] = torch_gap(X)
+                X = self._initial_points(job, r, c, torch_dtype)
+                previous = torch_gap(X)
+                t0 = torch.zeros(len(r), dtype=torch.int32, device=device)
+                before = torch.zeros_like(previous)
+                after = torch.zeros_like(previous)
                 for t in range(1, spec.steps + 1):
-                    X = torch_attention_step(X, W_T, beta_t, eps)
-                    gaps[:, t] = torch_gap(X)
-                gaps_np = gaps.cpu().numpy()
-                delta[start:stop] = gaps_np[:, -1]
-                sync_step[start:stop] = sync_step_from_gaps(gaps_np, spec.tol)
-                clusters[start:stop] = cluster_counts(X.cpu().numpy())
-        return fields_from_chunks(delta, sync_step, clusters, tile.shape, spec.tol)
+                    X = torch_attention_step(X, W_T, beta, eps)
+                    gap = torch_gap(X)
+                    above = previous >= tol
+                    t0 = torch.where(above, t, t0)
+                    before = torch.where(above, previous, before)
+                    after = torch.where(above, gap, after)
+                    previous = gap
+                clusters = torch_cluster_counts(X)
+                parts.append((previous, t0, before, after, clusters))
+            columns = zip(*parts, strict=True)
+            delta, t0, before, after, clusters = (
+                torch.cat(column).cpu().numpy().reshape(tile.shape) for column in columns
+            )
+        return fields_from_tracker(delta, t0, before, after, clusters, spec.tol)
