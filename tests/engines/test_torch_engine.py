@@ -211,8 +211,8 @@ def test_clusters_equal_the_reference_on_random_clumped_configurations(device):
         points = angles(*(centres + scatter).T).transpose(1, 0, 2).astype(dtype)
         expected = cluster_counts(points)
         assert len(np.unique(expected)) > 5
-        ours = torch_cluster_counts(torch.from_numpy(points).to(device)).cpu().numpy()
-        np.testing.assert_array_equal(ours, expected)
+        ours = torch_cluster_counts(torch.from_numpy(points).to(device), max_pixels=1000)
+        np.testing.assert_array_equal(ours.cpu().numpy(), expected)
 
 
 @pytest.mark.parametrize("x_param", ["wk11", "wq01", "beta"])

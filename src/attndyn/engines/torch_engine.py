@@ -149,7 +149,7 @@ def torch_gap(X: torch.Tensor) -> torch.Tensor:
     return (first - first[..., :1]).abs().amax(dim=-1)
 
 
-def torch_cluster_counts(points: torch.Tensor) -> torch.Tensor:
+def torch_cluster_counts(points: torch.Tensor, max_pixels: int = 1 << 16) -> torch.Tensor:
     """:func:`attndyn.fields.cluster_counts` of configurations (P, n, 2), on their device (int64).
 
     The link graph is the reference's: points i and j are linked when
@@ -161,20 +161,24 @@ def torch_cluster_counts(points: torch.Tensor) -> torch.Tensor:
     those are counted. (The reference relabels by minima until nothing changes; the number of
     components does not depend on how they are found.) The products are of 0/1 matrices in
     float32: their entries are path counts of at most n, exact. A configuration with a
-    non-finite coordinate has 0 clusters.
+    non-finite coordinate has 0 clusters. Configurations go ``max_pixels`` at a time, so the
+    float64 differences (8 n^2 bytes each per pixel) stay a few hundred MB.
     """
     n = points.shape[-2]
-    coords = points.to(torch.float64)
-    dx = coords[:, :, None, 0] - coords[:, None, :, 0]
-    dy = coords[:, :, None, 1] - coords[:, None, :, 1]
-    reach = ((dx * dx + dy * dy) <= CLUSTER_DISTANCE**2).to(torch.float32)
-    del dx, dy
-    for _ in range(max(n - 2, 0).bit_length()):  # = ceil(log2(n - 1)) for n >= 2
-        reach = (torch.bmm(reach, reach) > 0).to(torch.float32)
     earlier = torch.ones(n, n, dtype=torch.bool, device=points.device).tril(diagonal=-1)
-    smallest = ~((reach > 0) & earlier).any(dim=-1)
-    finite = torch.isfinite(points).all(dim=-1).all(dim=-1)
-    return torch.where(finite, smallest.sum(dim=-1), 0)
+    counts = []
+    for part in torch.split(points, max_pixels):
+        coords = part.to(torch.float64)
+        dx = coords[:, :, None, 0] - coords[:, None, :, 0]
+        dy = coords[:, :, None, 1] - coords[:, None, :, 1]
+        reach = ((dx * dx + dy * dy) <= CLUSTER_DISTANCE**2).to(torch.float32)
+        del coords, dx, dy
+        for _ in range(max(n - 2, 0).bit_length()):  # = ceil(log2(n - 1)) for n >= 2
+            reach = (torch.bmm(reach, reach) > 0).to(torch.float32)
+        smallest = ~((reach > 0) & earlier).any(dim=-1)
+        finite = torch.isfinite(part).all(dim=-1).all(dim=-1)
+        counts.append(torch.where(finite, smallest.sum(dim=-1), 0))
+    return torch.cat(counts) if counts else torch.zeros(0, dtype=torch.int64, device=points.device)
 
 
 def torch_pixel_weights(
