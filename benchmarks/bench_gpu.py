@@ -10,7 +10,8 @@ matrices of the chosen seeds in both init modes:
     to the seed's "under one minute" on a T4 (60 s / kernel time);
   * the torch engine on the same GPU at --torch-size^2 (pixels/s is flat in the grid size),
     and the fused kernel's ratio to it (end-to-end times of both);
-  * label agreement of the kernel with the numpy reference at --agreement-size^2;
+  * label agreement of the kernel (``agree %``) and of the torch engine (``torch %``) with
+    the numpy reference at --agreement-size^2;
   * one --big-size^2 render (default 8000), its time and the GPU memory it took;
   * with --sweep, the kernel time over threads per block and ``merge_from`` (the kernel's
     tuning knobs) on the first seed.
@@ -139,7 +140,7 @@ def main() -> int:
 
     header = (
         f"{'seed':>8} {'init':<12} {'kernel ms':>10} {'total ms':>9} {'Mpx/s':>8} "
-        f"{'x T4 seed':>10} {'torch Mpx/s':>12} {'x torch':>8} {'agree %':>8}"
+        f"{'x T4 seed':>10} {'torch Mpx/s':>12} {'x torch':>8} {'agree %':>8} {'torch %':>8}"
     )
     print(header)
     print("-" * len(header))
@@ -166,10 +167,14 @@ def main() -> int:
             ours = render_landscape(small, engine, progress=False).labels
             reference = render_landscape(small, "numpy", progress=False).labels
             agree = 100.0 * float((ours == reference).mean())
+            torch_agree = float("nan")
+            if torch_engine is not None:
+                theirs = render_landscape(small, torch_engine, progress=False).labels
+                torch_agree = 100.0 * float((theirs == reference).mean())
             print(
                 f"{seed:>8} {init:<12} {best * 1e3:>10.2f} {min(total) * 1e3:>9.1f} "
                 f"{rate / 1e6:>8.2f} {SEED_T4_SECONDS / best:>10.0f} {torch_rate / 1e6:>12.3f} "
-                f"{ratio:>8.1f} {agree:>8.3f}",
+                f"{ratio:>8.1f} {agree:>8.3f} {torch_agree:>8.3f}",
                 flush=True,
             )
 
