@@ -1,9 +1,10 @@
 """Compile the fused CUDA kernels to PTX (and, with ptxas, to machine code) without a GPU.
 
 The CUDA simulator checks the kernels' logic but not that NVVM accepts them. This script
-compiles both kernels of :mod:`attndyn.engines.numba_cuda` for a compute capability (default
-9.0, the H100) with NVIDIA's numba-cuda and NVVM, then runs ``ptxas -v`` on the PTX when it
-can find ptxas, which prints the registers, stack (thread-local arrays) and spills. It needs
+compiles the four kernels of :mod:`attndyn.engines.numba_cuda` (n <= 32 and any n, float32
+and float64) for a compute capability (default 9.0, the H100) with NVIDIA's numba-cuda and
+NVVM, then runs ``ptxas -v`` on the PTX when it can find ptxas, which prints the registers,
+stack (thread-local arrays) and spills. It needs
 the ``gpu`` extra (numba-cuda with its CUDA wheels), not a GPU:
 
     python -m venv /tmp/cudavenv && /tmp/cudavenv/bin/pip install 'numba-cuda[cu12]' -e .
@@ -23,6 +24,8 @@ import sys
 import tempfile
 import types as pytypes
 from pathlib import Path
+
+import numpy as np
 
 
 def _ptxas() -> str | None:
@@ -57,23 +60,24 @@ def main() -> int:
     dispatcher.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=cc)
     from attndyn.engines import numba_cuda as kernels
 
-    f32, i64, u64 = types.float32, types.int64, types.uint64
+    i64, u64 = types.int64, types.uint64
 
     def array(dtype, ndim):
         return types.Array(dtype, ndim, "C")
 
-    common = (
-        i64, i64, i64, i64, array(f32, 1), array(f32, 1), array(f32, 1), i64, i64, i64, i64,
-        f32, f32, i64, i64, u64, u64, u64, array(f32, 2), array(f32, 4), array(f32, 2),
-        array(types.int32, 1), array(types.uint16, 1),
-    )  # fmt: skip
-    builds = {
-        "local": (kernels._tile_kernel_local, common),
-        "global": (
-            kernels._tile_kernel_global,
-            (*common, i64, array(f32, 3), array(types.int32, 2)),
-        ),
-    }
+    builds = {}
+    for name, real in (("float32", types.float32), ("float64", types.float64)):
+        common = (
+            i64, i64, i64, i64, array(real, 1), array(real, 1), array(real, 1), i64, i64, i64,
+            i64, real, real, i64, i64, u64, u64, u64, array(real, 2), array(real, 4),
+            array(real, 2), array(types.int32, 1), array(types.uint16, 1),
+        )  # fmt: skip
+        pair = kernels._KERNELS[np.dtype(name)]
+        builds[f"{name} local"] = (pair["local"], common)
+        builds[f"{name} global"] = (
+            pair["global"],
+            (*common, i64, array(real, 3), array(types.int32, 2)),
+        )
     ptxas = _ptxas()
     arch = f"sm_{cc[0]}{cc[1]}"
     with tempfile.TemporaryDirectory() as folder:
@@ -83,7 +87,7 @@ def main() -> int:
             print(f"{name} kernel: {len(ptx.splitlines())} lines of PTX for {arch}, {exps} ex2")
             if ptxas is None:
                 continue
-            path = Path(folder) / f"{name}.ptx"
+            path = Path(folder) / f"{name.replace(' ', '_')}.ptx"
             path.write_text(ptx)
             done = subprocess.run(
                 [ptxas, f"-arch={arch}", "-v", str(path), "-o", str(path.with_suffix(".cubin"))],

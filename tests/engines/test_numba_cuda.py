@@ -110,10 +110,34 @@ def test_tiles_do_not_change_results():
         )
 
 
-def test_float64_goes_to_the_cpu():
-    spec = appendix_b(1679700, width=4, height=3, steps=10, dtype="float64")
-    reference, ours = both(spec)
-    np.testing.assert_array_equal(ours.delta, reference.delta)
+@pytest.mark.parametrize(
+    ("seed", "init", "n_points"),
+    [(1679700, "independent", 20), (5227590, "shared", 20), (1679700, "independent", 34)],
+)
+def test_float64_fields_equal_the_reference(seed, init, n_points):
+    # In float64 the kernel starts from the reference's own points and every rounding
+    # difference is about 1e-16: labels and clusters are the reference's on every pixel, and
+    # delta and sync_step are equal to float64 rounding. n = 34 runs the any-n kernel.
+    spec = appendix_b(seed, init=init, width=10, height=8, n_points=n_points, dtype="float64")
+    job, tile = Job(spec), whole(spec)
+    engine = numba_cuda.NumbaCudaEngine()
+    ours = engine.compute(job, tile)
+    assert engine.last_timing["kernel"] > 0  # the kernel ran: no CPU fallback
+    reference = NumpyReferenceEngine().compute(job, tile)
+    np.testing.assert_array_equal(ours.labels, reference.labels)
+    np.testing.assert_array_equal(ours.clusters, reference.clusters)
+    np.testing.assert_allclose(ours.delta, reference.delta, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(ours.sync_step, reference.sync_step, rtol=1e-4, atol=1e-4)
+    assert 0 < ours.labels.mean() < 1
+
+
+def test_float64_per_pixel_points_and_the_safe_path():
+    x0 = random_unit_points((5, 6, 7), seed=4)
+    spec = wide_window_spec(6, 5, n_points=7, steps=40, dtype="float64")
+    reference, ours = both(Job.with_x0(spec, x0))
+    np.testing.assert_array_equal(ours.labels, reference.labels)
+    np.testing.assert_array_equal(ours.clusters, reference.clusters)
+    np.testing.assert_allclose(ours.delta, reference.delta, rtol=1e-6, atol=1e-12)
 
 
 def test_registered_as_cuda():

@@ -1,6 +1,7 @@
 """The fused GPU kernel: one CUDA thread per pixel, every step in the thread, nothing stored.
 
-What it computes is :mod:`attndyn.engines.numpy_ref`'s map in float32, per pixel: points
+What it computes is :mod:`attndyn.engines.numpy_ref`'s map, per pixel, in the spec's precision
+(float32 or float64; one pair of kernels is compiled for each): points
 x_1..x_n, q_i = W_Q x_i, k_j = W_K x_j, v_j = W_V x_j, S_ij = beta q_i . k_j, A = softmax by
 rows, y_i = sum_j A_ij v_j, x_i <- y_i / (|y_i| + eps), ``steps`` times; then Δ_T, the sync
 tracker and the clusters, from which :func:`attndyn.fields.fields_from_tracker` makes the
@@ -23,9 +24,10 @@ argues each one), per thread:
 
 Softmax. While |S_ij| <= 32 is guaranteed (from |S_ij| <= |beta| |W_Q|_F |W_K|_F |x_i||x_j|
 with |x| <= 1 after a step, as in the CPU engine) the row max is skipped; otherwise the row
-max is subtracted as in the reference. exp is the hardware's: ``__nv_fast_expf`` (ex2.approx
-of x log2 e, a couple of ulps near 0 and a relative error growing like 2^-22 |x| for large
-|x|); divisions and square roots are IEEE (only n of each per step). Because the shortcuts are
+max is subtracted as in the reference. In float32 exp is the hardware's: ``__nv_fast_expf``
+(ex2.approx of x log2 e, a couple of ulps near 0 and a relative error growing like 2^-22 |x|
+for large |x|); in float64 it is libdevice's ``__nv_exp`` (within 1 ulp). Divisions and
+square roots are IEEE (only n of each per step). Because the shortcuts are
 exact properties of the map being iterated, the only differences from the reference come from
 rounding: exp, fused multiply-adds and the order of sums. As for the CPU engine, they show up
 as a handful of chaotic pixels (see the README for the figures measured on a GPU).
@@ -35,18 +37,22 @@ counter formula as :func:`attndyn.initial.pixel_points` (bit-identical words and
 angles); cos and sin are CUDA's float64 libdevice functions (<= 2 ulp in float64), rounded
 to float32, which equals numpy's float32 point unless the float64 value lies within a few
 2^-53 of a float32 rounding boundary, about once in 10^8 coordinates. "shared" and "file"
-points are transferred.
+points are transferred. In float64 every pixel's points are the reference's own, made on the
+host (about 3 s per million pixels of 20 points on the 2-core development machine) and
+transferred (one configuration for "shared"), since CUDA's float64 cos and sin may differ from
+NumPy's in the last bit.
 
 Kernels. n <= 32: one kernel keeps every per-point array in thread-local memory (compiled
-for sm_90 by numba-cuda 0.30 / CUDA 12.9: 72 registers, 1648 bytes of stack, no spills;
-``benchmarks/check_cuda_build.py`` prints these without a GPU). Larger n: a second kernel
+for sm_90 by numba-cuda 0.30 / CUDA 12.9, in float32: 72 registers, 1648 bytes of stack, no
+spills; ``benchmarks/check_cuda_build.py`` prints these, and the float64 figures, without a
+GPU). Larger n: a second kernel
 keeps them in global memory, laid out so that adjacent threads touch adjacent addresses, in
 launches of at most 1 GiB of such arrays. Both are compiled once and cached on disk.
 
 Testing without a GPU. With ``NUMBA_ENABLE_CUDASIM=1`` numba runs this kernel in its CUDA
 simulator, thread by thread in Python, on the CPU; the tests do that on tiny grids (exp is
-then libm's, in float64, rounded to float32). On a machine with an NVIDIA GPU the same tests
-run on the device.
+then libm's, in float64, rounded to float32 in the float32 kernels). On a machine with an
+NVIDIA GPU the same tests run on the device.
 """
 
 from __future__ import annotations
@@ -60,8 +66,8 @@ from numba.core import config
 
 from attndyn.engines.numba_cpu import (
     _MODE_INDEPENDENT,
+    _MODE_PER_PIXEL,
     _MODE_SHARED,
-    NumbaCpuEngine,
     point_source,
     swept_parameters,
 )
@@ -102,24 +108,42 @@ _WORK_ARRAYS = 11  # gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx, vy
 
 # -- exp --------------------------------------------------------------------------------------
 
+
+def _exp(x):
+    """exp in x's own precision: the hardware's exp2 for float32 (``__nv_fast_expf``),
+    libdevice's ``__nv_exp`` (within 1 ulp) for float64. Bound per type below."""
+    raise NotImplementedError("only for kernels")
+
+
 if SIMULATED:
 
     @cuda.jit(device=True)
     def _exp(x):
-        """exp of a float32 (the simulator: libm in float64, rounded to float32)."""
+        """exp in x's precision (the simulator: libm in float64, rounded to float32 for a
+        float32 argument)."""
         if x != x:
             return x
-        if x > 88.0:
-            return _F32(np.inf)
-        return _F32(math.exp(x))
+        if isinstance(x, np.float32):
+            if x > 88.0:
+                return _F32(np.inf)
+            return _F32(math.exp(x))
+        with np.errstate(over="ignore"):
+            return np.exp(np.float64(x))
 
 else:
+    from numba.core import types
     from numba.cuda import libdevice
 
-    @cuda.jit(device=True, inline=True)
-    def _exp(x):
-        """exp of a float32 through the hardware's exp2 (__nv_fast_expf)."""
-        return libdevice.fast_expf(x)
+    try:
+        from numba.cuda.extending import overload
+    except ImportError:  # numba's own CUDA target, before NVIDIA's numba-cuda
+        from numba.core.extending import overload
+
+    @overload(_exp, target="cuda")
+    def _exp_by_precision(x):
+        if x == types.float32:
+            return lambda x: libdevice.fast_expf(x)
+        return lambda x: libdevice.exp(x)
 
 
 # -- Philox4x32-10 and the initial points -----------------------------------------------------
@@ -549,54 +573,64 @@ def _pixel_into(
     clusters[p] = k
 
 
-@cuda.jit(cache=True)
-def _tile_kernel_local(
-    row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode, k0,
-    k1, stream, x0_shared, x0_pixels, out, t0s, clusters,
-):  # fmt: skip
-    """One thread per pixel, n <= 32: the points and sums live in thread-local arrays."""
-    p = cuda.grid(1)
-    if p >= height * width:
-        return
-    gx = cuda.local.array(_LOCAL_POINTS, np.float32)
-    gy = cuda.local.array(_LOCAL_POINTS, np.float32)
-    cnt = cuda.local.array(_LOCAL_POINTS, np.float32)
-    nx = cuda.local.array(_LOCAL_POINTS, np.float32)
-    ny = cuda.local.array(_LOCAL_POINTS, np.float32)
-    sx = cuda.local.array(_LOCAL_POINTS, np.float32)
-    sy = cuda.local.array(_LOCAL_POINTS, np.float32)
-    kx = cuda.local.array(_LOCAL_POINTS, np.float32)
-    ky = cuda.local.array(_LOCAL_POINTS, np.float32)
-    vx = cuda.local.array(_LOCAL_POINTS, np.float32)
-    vy = cuda.local.array(_LOCAL_POINTS, np.float32)
-    parent = cuda.local.array(_LOCAL_POINTS, np.int32)
-    prm = cuda.local.array(_N_PARAMS, np.float32)
-    _pixel_into(
-        p, row0, col0, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode, k0, k1,
-        stream, x0_shared, x0_pixels, out, t0s, clusters, gx, gy, cnt, nx, ny, sx, sy, kx, ky,
-        vx, vy, parent, prm,
-    )  # fmt: skip
+def _tile_kernels(dtype):
+    """The two tile kernels with per-pixel arrays of ``dtype`` (float32 or float64).
+
+    ``local`` (n <= 32) keeps the points and sums in thread-local arrays; ``global`` (any n)
+    takes them as columns of ``work`` (11, n, Q) and ``links`` (n, Q) in global memory, for
+    pixels first, first + 1, ... of the tile, adjacent threads on adjacent addresses. Every
+    device function they call is compiled for the arrays' precision.
+    """
+
+    def local(
+        row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode,
+        k0, k1, stream, x0_shared, x0_pixels, out, t0s, clusters,
+    ):  # fmt: skip
+        p = cuda.grid(1)
+        if p >= height * width:
+            return
+        gx = cuda.local.array(_LOCAL_POINTS, dtype)
+        gy = cuda.local.array(_LOCAL_POINTS, dtype)
+        cnt = cuda.local.array(_LOCAL_POINTS, dtype)
+        nx = cuda.local.array(_LOCAL_POINTS, dtype)
+        ny = cuda.local.array(_LOCAL_POINTS, dtype)
+        sx = cuda.local.array(_LOCAL_POINTS, dtype)
+        sy = cuda.local.array(_LOCAL_POINTS, dtype)
+        kx = cuda.local.array(_LOCAL_POINTS, dtype)
+        ky = cuda.local.array(_LOCAL_POINTS, dtype)
+        vx = cuda.local.array(_LOCAL_POINTS, dtype)
+        vy = cuda.local.array(_LOCAL_POINTS, dtype)
+        parent = cuda.local.array(_LOCAL_POINTS, np.int32)
+        prm = cuda.local.array(_N_PARAMS, dtype)
+        _pixel_into(
+            p, row0, col0, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode,
+            k0, k1, stream, x0_shared, x0_pixels, out, t0s, clusters, gx, gy, cnt, nx, ny, sx,
+            sy, kx, ky, vx, vy, parent, prm,
+        )  # fmt: skip
+
+    def global_(
+        row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode,
+        k0, k1, stream, x0_shared, x0_pixels, out, t0s, clusters, first, work, links,
+    ):  # fmt: skip
+        q = cuda.grid(1)
+        p = first + q
+        if q >= work.shape[2] or p >= height * width:
+            return
+        prm = cuda.local.array(_N_PARAMS, dtype)
+        _pixel_into(
+            p, row0, col0, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode,
+            k0, k1, stream, x0_shared, x0_pixels, out, t0s, clusters, work[0, :, q],
+            work[1, :, q], work[2, :, q], work[3, :, q], work[4, :, q], work[5, :, q],
+            work[6, :, q], work[7, :, q], work[8, :, q], work[9, :, q], work[10, :, q],
+            links[:, q], prm,
+        )  # fmt: skip
+
+    # Closures cache on disk like plain functions: the index key hashes the captured dtype.
+    return {"local": cuda.jit(cache=True)(local), "global": cuda.jit(cache=True)(global_)}
 
 
-@cuda.jit(cache=True)
-def _tile_kernel_global(
-    row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode, k0,
-    k1, stream, x0_shared, x0_pixels, out, t0s, clusters, first, work, links,
-):  # fmt: skip
-    """One thread per pixel, any n, for pixels first, first + 1, ... of the tile: the
-    per-point arrays are columns of ``work`` (11, n, Q) and ``links`` (n, Q) in global memory,
-    adjacent threads on adjacent addresses."""
-    q = cuda.grid(1)
-    p = first + q
-    if q >= work.shape[2] or p >= height * width:
-        return
-    prm = cuda.local.array(_N_PARAMS, np.float32)
-    _pixel_into(
-        p, row0, col0, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode, k0, k1,
-        stream, x0_shared, x0_pixels, out, t0s, clusters, work[0, :, q], work[1, :, q],
-        work[2, :, q], work[3, :, q], work[4, :, q], work[5, :, q], work[6, :, q], work[7, :, q],
-        work[8, :, q], work[9, :, q], work[10, :, q], links[:, q], prm,
-    )  # fmt: skip
+_KERNELS = {np.dtype(np.float32): _tile_kernels(np.float32)}
+_KERNELS[np.dtype(np.float64)] = _tile_kernels(np.float64)
 
 
 # -- the engine -------------------------------------------------------------------------------
@@ -609,8 +643,7 @@ _GLOBAL_WORK_BYTES = 1 << 30  # the work arrays of the any-n kernel
 
 
 class NumbaCudaEngine:
-    """The fused CUDA kernel (see the module docstring); float64 specs go to the numba CPU
-    engine's float64 path.
+    """The fused CUDA kernel (see the module docstring), in the spec's precision.
 
     ``threads_per_block`` and ``merge_from`` (the first step after which equal points are
     merged; 0 = from the start) tune the kernel without changing what it computes beyond
@@ -620,7 +653,8 @@ class NumbaCudaEngine:
     """
 
     name = "cuda"
-    # 1500 x 1500 fits in one tile; 8000 x 8000 takes 16, with ~80 MB of device memory each.
+    # 1500 x 1500 fits in one tile; 8000 x 8000 takes 16, with ~80 MB of device memory each
+    # (in float64 also the tile's points: 1.3 GB for n = 20).
     tile_pixels = 1 << 22
 
     def __init__(self, threads_per_block: int = _THREADS_PER_BLOCK, merge_from: int = 0) -> None:
@@ -634,46 +668,48 @@ class NumbaCudaEngine:
         self.last_timing: dict[str, float] = {}
 
     def pixels_per_second(self, spec: LandscapeSpec) -> float:
-        if spec.dtype != "float32":
-            return NumbaCpuEngine().pixels_per_second(spec)
         work = spec.n_points**2 * max(spec.steps, 1)
-        return _PIXELS_PER_SECOND_N20_T100 * (20**2 * 100) / work
+        rate = _PIXELS_PER_SECOND_N20_T100 * (20**2 * 100) / work
+        # float64: a quarter, and the reference's points, made on the host (measured there:
+        # about 3 s per million pixels of 20 points on the 2-core development machine).
+        return rate / 4 if spec.dtype == "float64" else rate
 
     def compute(self, job: Job, tile: Tile) -> Fields:
         spec = job.spec
-        if spec.dtype != "float32":
-            return NumbaCpuEngine().compute(job, tile)
         started = time.perf_counter()
+        dtype = np.dtype(spec.np_dtype)
         height, width = tile.shape
         pixels = height * width
         n = spec.n_points
-        xv, yv, base, xi, yi = swept_parameters(spec, tile, np.float32)
-        mode, x0_shared, x0_pixels = point_source(job, tile)
+        xv, yv, base, xi, yi = swept_parameters(spec, tile, dtype)
+        mode, x0_shared, x0_pixels = _device_point_source(job, tile, dtype)
         k0, k1 = seed_key(spec.seed)
         stream = _U64(stream_word(STREAM_PIXEL_POINTS, job.sample))
         arrays = [cuda.to_device(a) for a in (xv, yv, base, x0_shared, x0_pixels)]
-        out = cuda.device_array((3, pixels), np.float32)
+        out = cuda.device_array((3, pixels), dtype)
         t0s = cuda.device_array(pixels, np.int32)
         clusters = cuda.device_array(pixels, np.uint16)
         common = (
             tile.row0, tile.col0, height, width, arrays[0], arrays[1], arrays[2], xi, yi, n,
-            spec.steps, np.float32(spec.eps), np.float32(spec.tol), self.merge_from, mode,
+            spec.steps, dtype.type(spec.eps), dtype.type(spec.tol), self.merge_from, mode,
             _U64(k0), _U64(k1), stream, arrays[3], arrays[4], out, t0s, clusters,
         )  # fmt: skip
+        kernels = _KERNELS[dtype]
         threads = self.threads_per_block
         if n <= _LOCAL_POINTS:
             blocks = max(1, -(-pixels // threads))
-            kernel_seconds = _timed(_tile_kernel_local[blocks, threads], common)
+            kernel_seconds = _timed(kernels["local"][blocks, threads], common)
         else:
             # Launches of at most `chunk` pixels, so that the work arrays stay bounded.
-            chunk = min(pixels, max(threads, _GLOBAL_WORK_BYTES // (4 * (_WORK_ARRAYS + 1) * n)))
-            work = cuda.device_array((_WORK_ARRAYS, n, chunk), np.float32)
+            per_pixel = dtype.itemsize * _WORK_ARRAYS * n + 4 * n
+            chunk = min(pixels, max(threads, _GLOBAL_WORK_BYTES // per_pixel))
+            work = cuda.device_array((_WORK_ARRAYS, n, chunk), dtype)
             links = cuda.device_array((n, chunk), np.int32)
             blocks = max(1, -(-chunk // threads))
             kernel_seconds = 0.0
             for first in range(0, pixels, chunk):
                 kernel_seconds += _timed(
-                    _tile_kernel_global[blocks, threads], (*common, first, work, links)
+                    kernels["global"][blocks, threads], (*common, first, work, links)
                 )
         host = out.copy_to_host()
         fields = fields_from_tracker(
@@ -687,6 +723,29 @@ class NumbaCudaEngine:
         total = time.perf_counter() - started
         self.last_timing = {"kernel": kernel_seconds, "transfer": total - kernel_seconds}
         return fields
+
+
+def _device_point_source(
+    job: Job, tile: Tile, dtype: np.dtype
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """(mode, x0_shared, x0_pixels) for the kernel of ``dtype``.
+
+    float32: :func:`~attndyn.engines.numba_cpu.point_source` (independent points are drawn
+    in the kernel). float64: the reference's own points, made on the host, since CUDA's
+    float64 cos and sin may differ from NumPy's in the last bit: one shared configuration,
+    or per pixel for independent and per-pixel points.
+    """
+    if dtype == np.float32:
+        return point_source(job, tile)
+    spec = job.spec
+    x0_shared = np.zeros((1, 2), dtype)
+    x0_pixels = np.zeros((1, 1, 1, 2), dtype)
+    if spec.init == "shared" or (spec.init != "independent" and not spec.x0_per_pixel):
+        x0_shared = np.array(job.initial_points(np.zeros(1), np.zeros(1))[0], dtype)
+        return _MODE_SHARED, x0_shared, x0_pixels
+    rows, cols = tile.pixel_coordinates()
+    points = np.ascontiguousarray(job.initial_points(rows, cols), dtype)
+    return _MODE_PER_PIXEL, x0_shared, points.reshape(*tile.shape, spec.n_points, 2)
 
 
 def _timed(launch, args) -> float:
