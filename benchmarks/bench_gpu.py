@@ -12,6 +12,8 @@ matrices of the chosen seeds in both init modes:
     and the fused kernel's ratio to it (end-to-end times of both);
   * label agreement of the kernel (``agree %``) and of the torch engine (``torch %``) with
     the numpy reference at --agreement-size^2;
+  * float64: the README's deep zoom at --size^2 (kernel and end-to-end time, both inits)
+    and its labels against the reference at (--agreement-size / 2)^2;
   * one --big-size^2 render (default 8000), its time and the GPU memory it took;
   * with --sweep, the kernel time over threads per block and ``merge_from`` (the kernel's
     tuning knobs) on the first seed.
@@ -40,11 +42,24 @@ from appendix_a import APPENDIX_B  # noqa: E402
 SEED_T4_SECONDS = 60.0  # the seed: 1500 x 1500 "in under one minute" on a T4
 
 
-def _spec(seed: int, init: str, size: int):
+# The README's float64 deep zoom: art1679700 around (-3.06819, -1.82531), 2e-6 wide.
+ZOOM_CENTRE = (-3.06819, -1.82531)
+ZOOM_WIDTH = 2e-6
+
+
+def _spec(seed: int, init: str, size: int, **overrides):
     from attndyn import LandscapeSpec
 
     wq, wv = APPENDIX_B[seed]
-    return LandscapeSpec(wq=wq, wv=wv, width=size, height=size, init=init, seed=seed)
+    values = dict(wq=wq, wv=wv, width=size, height=size, init=init, seed=seed)
+    return LandscapeSpec(**{**values, **overrides})
+
+
+def _zoom_spec(init: str, size: int):
+    """The README's deep zoom in float64 (any init; the README's picture is shared)."""
+    (cx, cy), half = ZOOM_CENTRE, ZOOM_WIDTH / 2
+    window = {"x_range": (cx - half, cx + half), "y_range": (cy - half, cy + half)}
+    return _spec(1679700, init, size, dtype="float64", **window)
 
 
 def _gpu_name() -> str:
@@ -177,6 +192,29 @@ def main() -> int:
                 f"{ratio:>8.1f} {agree:>8.3f} {torch_agree:>8.3f}",
                 flush=True,
             )
+
+    print(
+        f"float64, the README's deep zoom (2e-6 wide): kernel ms and total ms at {args.size}^2 "
+        f"(best of {args.repeat}; the points of independent pixels are made on the host), "
+        f"labels against the reference at {args.agreement_size // 2}^2"
+    )
+    for init in ("shared", "independent"):
+        job = Job(_zoom_spec(init, args.size))
+        kernel, total = [], []
+        for _ in range(args.repeat):
+            begin = time.perf_counter()
+            render_landscape(job, engine, progress=False)
+            total.append(time.perf_counter() - begin)
+            kernel.append(engine.last_timing["kernel"])
+        small = Job(_zoom_spec(init, args.agreement_size // 2))
+        ours = render_landscape(small, engine, progress=False).labels
+        reference = render_landscape(small, "numpy", progress=False).labels
+        print(
+            f"  {init:<12} kernel {min(kernel) * 1e3:.2f} ms, total {min(total) * 1e3:.1f} ms, "
+            f"{args.size**2 / min(total) / 1e6:.3f} Mpx/s end to end, "
+            f"{int((ours != reference).sum())} of {ours.size} labels differ",
+            flush=True,
+        )
 
     if args.sweep:
         _sweep(int(args.seeds.split(",")[0]), args.size, args.repeat)

@@ -30,6 +30,9 @@ def test_bench_gpu_prints_every_section():
     out = done.stdout
     for fragment in ("device:", "time to first picture:", "1679700 independent", "sweep,", "6x6:"):
         assert fragment in out, out
+    for init in ("shared", "independent"):  # float64: the deep zoom, equal to the reference
+        line = next(line for line in out.splitlines() if line.strip().startswith(init))
+        assert "0 of 4 labels differ" in line, out
     sweep = out[out.index("sweep,") :].splitlines()[2:11]
     assert len(sweep) == 9 and all(float(line.split()[-1]) > 0 for line in sweep)
     row = out[out.index("1679700 independent") :].splitlines()[0].split()
