@@ -1400,25 +1400,33 @@ def swept_parameters(
     return xv, yv, base, PARAMETER_NAMES.index(spec.x_param), PARAMETER_NAMES.index(spec.y_param)
 
 
-def point_source(job: Job, tile: Tile) -> tuple[int, np.ndarray, np.ndarray]:
-    """Where a float32 kernel takes a tile's initial points: (mode, x0_shared, x0_pixels).
+def point_source(
+    job: Job, tile: Tile, dtype: np.dtype | type = np.float32
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Where a kernel of ``dtype`` takes a tile's initial points: (mode, x0_shared, x0_pixels).
 
     _MODE_INDEPENDENT: generated in the kernel (the arrays are placeholders); _MODE_SHARED:
-    the one configuration x0_shared (n, 2); _MODE_PER_PIXEL: the tile's slice of the job's
-    per-pixel file, x0_pixels (h, w, n, 2).
+    the one configuration x0_shared (n, 2); _MODE_PER_PIXEL: per-pixel points x0_pixels
+    (h, w, n, 2), the tile's slice of the job's per-pixel file. Kernels draw independent points
+    themselves only in float32: in float64 a kernel's cos and sin may differ from NumPy's in
+    the last bit, so independent points are the reference's own, made here, per pixel.
     """
     spec = job.spec
-    x0_shared = np.zeros((1, 2), np.float32)
-    x0_pixels = np.zeros((1, 1, 1, 2), np.float32)
+    x0_shared = np.zeros((1, 2), dtype)
+    x0_pixels = np.zeros((1, 1, 1, 2), dtype)
     if spec.init == "independent":
-        return _MODE_INDEPENDENT, x0_shared, x0_pixels
+        if np.dtype(dtype) == np.float32:
+            return _MODE_INDEPENDENT, x0_shared, x0_pixels
+        rows, cols = tile.pixel_coordinates()
+        points = np.ascontiguousarray(job.initial_points(rows, cols), dtype)
+        return _MODE_PER_PIXEL, x0_shared, points.reshape(*tile.shape, spec.n_points, 2)
     if spec.init == "shared" or not spec.x0_per_pixel:
         # A writable copy: a read-only array (initial_points broadcasts) is another type
         # to numba, and would compile the kernel a second time.
-        x0_shared = np.array(job.initial_points(np.zeros(1), np.zeros(1))[0], np.float32)
+        x0_shared = np.array(job.initial_points(np.zeros(1), np.zeros(1))[0], dtype)
         return _MODE_SHARED, x0_shared, x0_pixels
     assert job.x0 is not None
-    return _MODE_PER_PIXEL, x0_shared, np.ascontiguousarray(job.x0[tile.slices], np.float32)
+    return _MODE_PER_PIXEL, x0_shared, np.ascontiguousarray(job.x0[tile.slices], dtype)
 
 
 class NumbaCpuEngine:

@@ -66,7 +66,6 @@ from numba.core import config
 
 from attndyn.engines.numba_cpu import (
     _MODE_INDEPENDENT,
-    _MODE_PER_PIXEL,
     _MODE_SHARED,
     point_source,
     swept_parameters,
@@ -682,7 +681,7 @@ class NumbaCudaEngine:
         pixels = height * width
         n = spec.n_points
         xv, yv, base, xi, yi = swept_parameters(spec, tile, dtype)
-        mode, x0_shared, x0_pixels = _device_point_source(job, tile, dtype)
+        mode, x0_shared, x0_pixels = point_source(job, tile, dtype)
         k0, k1 = seed_key(spec.seed)
         stream = _U64(stream_word(STREAM_PIXEL_POINTS, job.sample))
         arrays = [cuda.to_device(a) for a in (xv, yv, base, x0_shared, x0_pixels)]
@@ -723,29 +722,6 @@ class NumbaCudaEngine:
         total = time.perf_counter() - started
         self.last_timing = {"kernel": kernel_seconds, "transfer": total - kernel_seconds}
         return fields
-
-
-def _device_point_source(
-    job: Job, tile: Tile, dtype: np.dtype
-) -> tuple[int, np.ndarray, np.ndarray]:
-    """(mode, x0_shared, x0_pixels) for the kernel of ``dtype``.
-
-    float32: :func:`~attndyn.engines.numba_cpu.point_source` (independent points are drawn
-    in the kernel). float64: the reference's own points, made on the host, since CUDA's
-    float64 cos and sin may differ from NumPy's in the last bit: one shared configuration,
-    or per pixel for independent and per-pixel points.
-    """
-    if dtype == np.float32:
-        return point_source(job, tile)
-    spec = job.spec
-    x0_shared = np.zeros((1, 2), dtype)
-    x0_pixels = np.zeros((1, 1, 1, 2), dtype)
-    if spec.init == "shared" or (spec.init != "independent" and not spec.x0_per_pixel):
-        x0_shared = np.array(job.initial_points(np.zeros(1), np.zeros(1))[0], dtype)
-        return _MODE_SHARED, x0_shared, x0_pixels
-    rows, cols = tile.pixel_coordinates()
-    points = np.ascontiguousarray(job.initial_points(rows, cols), dtype)
-    return _MODE_PER_PIXEL, x0_shared, points.reshape(*tile.shape, spec.n_points, 2)
 
 
 def _timed(launch, args) -> float:
