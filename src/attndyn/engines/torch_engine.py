@@ -24,7 +24,7 @@ reference's definition). The initial points are the reference's bit for bit: Num
 (``job.initial_points``), copied to the device, or, for independent float32 points on CUDA,
 drawn there by the same counter-based formula (:mod:`attndyn.engines.torch_rng`; equal to
 NumPy's on every value tested). On a GPU this leaves the CPU nothing to do per pixel: in
-NumPy the cluster counts alone take 10-35 s per million pixels and the points about 3 s
+NumPy the cluster counts alone take 11-37 s per million pixels and the points about 3 s
 (measured on the 2-core development machine). The seed held the scores of the whole grid
 at once (3.6 GB at 1500^2); here a chunk holds P n^2 scores (about 4 MB on the CPU, 1 GB on
 CUDA by default).
@@ -178,7 +178,7 @@ def torch_cluster_counts(points: torch.Tensor, max_pixels: int = 1 << 16) -> tor
         smallest = ~((reach > 0) & earlier).any(dim=-1)
         finite = torch.isfinite(part).all(dim=-1).all(dim=-1)
         counts.append(torch.where(finite, smallest.sum(dim=-1), 0))
-    return torch.cat(counts) if counts else torch.zeros(0, dtype=torch.int64, device=points.device)
+    return torch.cat(counts)
 
 
 def torch_pixel_weights(
@@ -257,19 +257,20 @@ class TorchEngine:
         return rate * (20**2 * 100) / work
 
     def _initial_points(
-        self, job: Job, rows: np.ndarray, cols: np.ndarray, dtype: torch.dtype
+        self,
+        job: Job,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        device_rows: torch.Tensor,
+        device_cols: torch.Tensor,
+        dtype: torch.dtype,
     ) -> torch.Tensor:
-        """The chunk's initial points (P, n, 2) on the device."""
+        """The chunk's initial points (P, n, 2) on the device, for pixels (rows, cols), which
+        ``device_rows`` and ``device_cols`` hold on the device."""
         spec = job.spec
         if self.device_points and spec.init == "independent" and dtype == torch.float32:
-            to_device = {"device": self.device, "dtype": torch.int64}
             return torch_pixel_points(
-                spec.seed,
-                torch.from_numpy(rows).to(**to_device),
-                torch.from_numpy(cols).to(**to_device),
-                spec.n_points,
-                sample=job.sample,
-                dtype=dtype,
+                spec.seed, device_rows, device_cols, spec.n_points, sample=job.sample, dtype=dtype
             )
         points = job.initial_points(rows, cols)
         if points.strides[0] == 0:  # one configuration broadcast to every pixel
@@ -290,6 +291,9 @@ class TorchEngine:
         torch_dtype = torch.float64 if np.dtype(spec.np_dtype) == np.float64 else torch.float32
         device = self.device
         rows, cols = tile.pixel_coordinates()
+        device_rows, device_cols = (
+            torch.from_numpy(index).to(device=device, dtype=torch.int64) for index in (rows, cols)
+        )
         chunk = self.chunk_for(spec)
         eps = torch.tensor(spec.eps, dtype=torch_dtype, device=device)
         tol = torch.tensor(spec.tol, dtype=torch_dtype, device=device)
@@ -297,15 +301,11 @@ class TorchEngine:
 
         with torch.inference_mode(), _highest_matmul_precision():
             for start in range(0, tile.size, chunk):
-                r, c = rows[start : start + chunk], cols[start : start + chunk]
-                to_device = {"device": device, "dtype": torch.int64}
-                W_T, beta = torch_pixel_weights(
-                    spec,
-                    torch.from_numpy(r).to(**to_device),
-                    torch.from_numpy(c).to(**to_device),
-                    torch_dtype,
-                )
-                X = self._initial_points(job, r, c, torch_dtype)
+                part = slice(start, start + chunk)
+                r, c = rows[part], cols[part]
+                device_r, device_c = device_rows[part], device_cols[part]
+                W_T, beta = torch_pixel_weights(spec, device_r, device_c, torch_dtype)
+                X = self._initial_points(job, r, c, device_r, device_c, torch_dtype)
                 previous = torch_gap(X)
                 t0 = torch.zeros(len(r), dtype=torch.int32, device=device)
                 before = torch.zeros_like(previous)
