@@ -93,9 +93,22 @@ def _torch_cuda() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def _best_times(job, engine, repeat: int) -> tuple[float, float]:
+    """The best kernel seconds and the best end-to-end seconds of ``repeat`` renders of job."""
+    from attndyn import render_landscape
+
+    kernel, total = [], []
+    for _ in range(repeat):
+        begin = time.perf_counter()
+        render_landscape(job, engine, progress=False)
+        total.append(time.perf_counter() - begin)
+        kernel.append(engine.last_timing["kernel"])
+    return min(kernel), min(total)
+
+
 def _sweep(seed: int, size: int, repeat: int) -> None:
     """Best kernel time for each (threads per block, merge_from): the kernel's tuning knobs."""
-    from attndyn import Job, render_landscape
+    from attndyn import Job
     from attndyn.engines.numba_cuda import NumbaCudaEngine
 
     job = Job(_spec(seed, "independent", size))
@@ -104,10 +117,7 @@ def _sweep(seed: int, size: int, repeat: int) -> None:
     for threads in (64, 128, 256):
         for merge_from in (0, 4, 8):
             engine = NumbaCudaEngine(threads_per_block=threads, merge_from=merge_from)
-            best = float("inf")
-            for _ in range(repeat):
-                render_landscape(job, engine, progress=False)
-                best = min(best, engine.last_timing["kernel"])
+            best, _ = _best_times(job, engine, repeat)
             print(f"{threads:>8} {merge_from:>11} {best * 1e3:>10.2f}", flush=True)
 
 
@@ -161,14 +171,7 @@ def main() -> int:
     print("-" * len(header))
     for seed in (int(s) for s in args.seeds.split(",")):
         for init in args.inits.split(","):
-            job = Job(_spec(seed, init, args.size))
-            kernel, total = [], []
-            for _ in range(args.repeat):
-                begin = time.perf_counter()
-                render_landscape(job, engine, progress=False)
-                total.append(time.perf_counter() - begin)
-                kernel.append(engine.last_timing["kernel"])
-            best = min(kernel)
+            best, total = _best_times(Job(_spec(seed, init, args.size)), engine, args.repeat)
             rate = args.size**2 / best
             torch_rate = ratio = float("nan")
             if torch_engine is not None:
@@ -176,7 +179,7 @@ def main() -> int:
                 begin = time.perf_counter()
                 render_landscape(small, torch_engine, progress=False)
                 torch_rate = args.torch_size**2 / (time.perf_counter() - begin)
-                ratio = args.size**2 / min(total) / torch_rate  # end to end, both
+                ratio = args.size**2 / total / torch_rate  # end to end, both
             side = args.agreement_size
             small = Job(_spec(seed, init, side))
             ours = render_landscape(small, engine, progress=False).labels
@@ -187,7 +190,7 @@ def main() -> int:
                 theirs = render_landscape(small, torch_engine, progress=False).labels
                 torch_agree = 100.0 * float((theirs == reference).mean())
             print(
-                f"{seed:>8} {init:<12} {best * 1e3:>10.2f} {min(total) * 1e3:>9.1f} "
+                f"{seed:>8} {init:<12} {best * 1e3:>10.2f} {total * 1e3:>9.1f} "
                 f"{rate / 1e6:>8.2f} {SEED_T4_SECONDS / best:>10.0f} {torch_rate / 1e6:>12.3f} "
                 f"{ratio:>8.1f} {agree:>8.3f} {torch_agree:>8.3f}",
                 flush=True,
@@ -199,19 +202,13 @@ def main() -> int:
         f"labels against the reference at {args.agreement_size // 2}^2"
     )
     for init in ("shared", "independent"):
-        job = Job(_zoom_spec(init, args.size))
-        kernel, total = [], []
-        for _ in range(args.repeat):
-            begin = time.perf_counter()
-            render_landscape(job, engine, progress=False)
-            total.append(time.perf_counter() - begin)
-            kernel.append(engine.last_timing["kernel"])
+        kernel, total = _best_times(Job(_zoom_spec(init, args.size)), engine, args.repeat)
         small = Job(_zoom_spec(init, args.agreement_size // 2))
         ours = render_landscape(small, engine, progress=False).labels
         reference = render_landscape(small, "numpy", progress=False).labels
         print(
-            f"  {init:<12} kernel {min(kernel) * 1e3:.2f} ms, total {min(total) * 1e3:.1f} ms, "
-            f"{args.size**2 / min(total) / 1e6:.3f} Mpx/s end to end, "
+            f"  {init:<12} kernel {kernel * 1e3:.2f} ms, total {total * 1e3:.1f} ms, "
+            f"{args.size**2 / total / 1e6:.3f} Mpx/s end to end, "
             f"{int((ours != reference).sum())} of {ours.size} labels differ",
             flush=True,
         )
