@@ -2,9 +2,7 @@ import numpy as np
 
 from attndyn.rng import open_unit_interval, philox4x32, seed_key
 
-from helpers import PHILOX_KNOWN_ANSWERS
-
-KAT = PHILOX_KNOWN_ANSWERS
+from helpers import PHILOX_KNOWN_ANSWERS as KAT
 
 
 def test_philox_known_answers():
