@@ -12,8 +12,8 @@ the per-pixel logic below is scalar code with data-dependent loops, which is wha
 threads run well and what Triton's block programs express badly, and it needs neither torch
 nor a C++ toolchain.
 
-The exact shortcuts of the CPU engine (:mod:`attndyn.engines.numba_cpu`, whose docstring
-argues each one), per thread:
+The exact shortcuts of the CPU engine (:mod:`attndyn.engines.kernels`, whose modules argue
+each one), per thread:
   * groups: a pixel is kept as m distinct points g_k with multiplicities c_k (equal points
     stay equal for ever: the same operations in the same order on the same row), so a step
     costs m^2 exponentials instead of n^2; points are merged after every step, into the
@@ -21,6 +21,13 @@ argues each one), per thread:
   * two groups run in registers (the "pair step", the safe step for m = 2 in closed form);
   * exits: one group (Δ = 0 for ever), a fixed point, period 2, and nan (the reference then
     gives nan everywhere), each applied to the sync tracker as in the CPU engine.
+
+One source with the CPU engine. What must agree bit for bit with the CPU engine is not
+copied here: the sync tracker, the period-2 tail and the gap
+(:mod:`attndyn.engines.kernels.tracker`) and the cluster link and count
+(:mod:`attndyn.engines.kernels.clusters`) are the CPU kernels' own Python source, compiled
+here as device functions. The merge of equal points differs (the CPU's scans for an equal
+pair with SIMD first); a test runs both on the same inputs and finds the same groups.
 
 Softmax. While |S_ij| <= 32 is guaranteed (from |S_ij| <= |beta| |W_Q|_F |W_K|_F |x_i||x_j|
 with |x| <= 1 after a step, as in the CPU engine) the row max is skipped; otherwise the row
@@ -64,13 +71,18 @@ import numpy as np
 from numba import cuda
 from numba.core import config
 
-from attndyn.engines.numba_cpu import (
-    _MODE_INDEPENDENT,
-    _MODE_SHARED,
+from attndyn.engines.contract import EngineDiagnostics
+from attndyn.engines.inputs import (
+    MODE_INDEPENDENT,
+    MODE_SHARED,
+    N_PARAMETERS,
     point_source,
     swept_parameters,
 )
-from attndyn.fields import CLUSTER_DISTANCE, Fields, fields_from_tracker
+from attndyn.engines.kernels.clusters import compile_clusters
+from attndyn.engines.kernels.targets import Target
+from attndyn.engines.kernels.tracker import compile_tracker
+from attndyn.fields import Fields, fields_from_tracker
 from attndyn.initial import STREAM_PIXEL_POINTS, stream_word
 from attndyn.job import Job
 from attndyn.rng import seed_key
@@ -99,8 +111,6 @@ _ONE = _F32(1.0)
 _NAN = _F32(np.nan)
 _FAST_BOUND = 32.0
 _PAIR_BOUND = 1e30
-_LINK2 = CLUSTER_DISTANCE**2
-_N_PARAMS = 13  # the 12 matrix entries in PARAMETER_NAMES order, then beta
 _LOCAL_POINTS = 32  # pixels with at most this many points keep them in thread-local arrays
 _WORK_ARRAYS = 11  # gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx, vy
 
@@ -205,7 +215,10 @@ def _pixel_points(row, col, n, k0, k1, stream, gx, gy):
 
 @cuda.jit(device=True)
 def _merge(m, gx, gy, cnt):
-    """Merge equal points into the first group holding them; returns the new group count."""
+    """Merge equal points into the first group holding them; returns the new group count.
+
+    The CPU engine's merge (attndyn.engines.kernels.groups.merge) gives the same groups,
+    counts and order (tested), after a SIMD scan for an equal pair that this one skips."""
     out = 0
     for i in range(m):
         x = gx[i]
@@ -225,56 +238,11 @@ def _merge(m, gx, gy, cnt):
     return out
 
 
-@cuda.jit(device=True)
-def _gap(m, gx):
-    """Δ = max_k |g_k0 - g_00| over the groups (nan if any is nan)."""
-    first = gx[0]
-    gap = _ZERO
-    for k in range(m):
-        d = abs(gx[k] - first)
-        if d > gap or d != d:
-            gap = d
-    return gap
-
-
-@cuda.jit(device=True)
-def _linked(ax, ay, bx, by):
-    """fields.linked in float64: |a - b| <= CLUSTER_DISTANCE."""
-    dx = np.float64(ax) - np.float64(bx)
-    dy = np.float64(ay) - np.float64(by)
-    return dx * dx + dy * dy <= _LINK2
-
-
-@cuda.jit(device=True)
-def _finite(x):
-    return x == x and abs(x) != np.inf
-
-
-@cuda.jit(device=True)
-def _root(parent, a):
-    while parent[a] != a:
-        a = parent[a]
-    return a
-
-
-@cuda.jit(device=True)
-def _count_clusters(m, gx, gy, parent):
-    """Single-linkage clusters of the m groups (0 if any coordinate is non-finite)."""
-    for k in range(m):
-        if not (_finite(gx[k]) and _finite(gy[k])):
-            return 0
-    clusters = m
-    for k in range(m):
-        parent[k] = k
-    for i in range(1, m):
-        for j in range(i):
-            if _linked(gx[i], gy[i], gx[j], gy[j]):
-                a = _root(parent, i)
-                b = _root(parent, j)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-                    clusters -= 1
-    return clusters
+# The logic the CPU engine must agree with bit for bit, from the CPU kernels' own source
+# (attndyn.engines.kernels.tracker and .clusters), compiled here as device functions.
+_DEVICE = Target(inline=cuda.jit(device=True), call=cuda.jit(device=True))
+_track, _period_two_tail, _gap = compile_tracker(_DEVICE)
+_, _count_clusters, _pair_clusters = compile_clusters(_DEVICE)
 
 
 # -- steps ------------------------------------------------------------------------------------
@@ -384,33 +352,6 @@ def _pair_step(ax, ay, bx, by, ca, cb, prm, eps):
     return nax, nay, nbx, nby
 
 
-# -- the sync tracker (see attndyn.engines.numba_cpu._track) ----------------------------------
-
-
-@cuda.jit(device=True)
-def _track(t, gap, tol, last, before, after):
-    """Fold Δ_t into (last, before, after) = (t0 so far, Δ_{t0-1}, Δ_{t0})."""
-    if last == t:
-        after = gap
-    if gap >= tol:
-        last = t + 1
-        before = gap
-    return last, before, after
-
-
-@cuda.jit(device=True)
-def _period_two_tail(t, steps, tol, final, other, last, before, after):
-    """The tracker after steps t+1..steps of a period-2 orbit: Δ_{steps-1} is ``other`` and
-    Δ_steps is ``final``; only those two can still move it."""
-    if steps > t and other >= tol:
-        last = steps
-        before = other
-        after = final
-    if final >= tol:
-        last = steps + 1
-    return last, before, after
-
-
 # -- one pixel --------------------------------------------------------------------------------
 
 
@@ -476,7 +417,7 @@ def _run_pixel(
         if not finite:  # nan spreads to every point at the next step: delta is nan
             return _NAN, last, before, after, 0
         gap = _gap(m, nx)
-        last, before, after = _track(t, gap, tol, last, before, after)
+        last, before, after = _track(t, t + 1, gap, tol, last, before, after)
         if same1:  # a fixed point: every later state equals this one
             if gap >= tol:
                 last = steps + 1
@@ -515,28 +456,28 @@ def _run_pixel(
         if nax != nax or nay != nay or nbx != nbx or nby != nby:
             return _NAN, last, before, after, 0
         gap = abs(nbx - nax)
-        last, before, after = _track(t, gap, tol, last, before, after)
+        last, before, after = _track(t, t + 1, gap, tol, last, before, after)
         if nax == nbx and nay == nby:  # merged: one point for ever
             return _ZERO, last, before, after, 1
         if nax == ax and nay == ay and nbx == bx and nby == by:  # a fixed point
             if gap >= tol:
                 last = steps + 1
-            return gap, last, before, after, 1 if _linked(ax, ay, bx, by) else 2
+            return gap, last, before, after, _pair_clusters(ax, ay, bx, by)
         if history >= 1 and nax == px and nay == py and nbx == qx and nby == qy:  # period 2
             previous = abs(bx - ax)
             if (steps - t) % 2 == 0:
                 last, before, after = _period_two_tail(
                     t, steps, tol, gap, previous, last, before, after
                 )
-                return gap, last, before, after, 1 if _linked(nax, nay, nbx, nby) else 2
+                return gap, last, before, after, _pair_clusters(nax, nay, nbx, nby)
             last, before, after = _period_two_tail(
                 t, steps, tol, previous, gap, last, before, after
             )
-            return previous, last, before, after, 1 if _linked(ax, ay, bx, by) else 2
+            return previous, last, before, after, _pair_clusters(ax, ay, bx, by)
         px, py, qx, qy = ax, ay, bx, by
         ax, ay, bx, by = nax, nay, nbx, nby
         history += 1
-    return abs(bx - ax), last, before, after, 1 if _linked(ax, ay, bx, by) else 2
+    return abs(bx - ax), last, before, after, _pair_clusters(ax, ay, bx, by)
 
 
 @cuda.jit(device=True)
@@ -548,13 +489,13 @@ def _pixel_into(
     """Pixel p (row-major in the tile): its parameters, initial points and results."""
     r = p // width
     c = p - r * width
-    for e in range(_N_PARAMS):
+    for e in range(N_PARAMETERS):
         prm[e] = base[e]
     prm[xi] = xv[c]
     prm[yi] = yv[r]
-    if mode == _MODE_INDEPENDENT:
+    if mode == MODE_INDEPENDENT:
         _pixel_points(row0 + r, col0 + c, n, k0, k1, stream, gx, gy)
-    elif mode == _MODE_SHARED:
+    elif mode == MODE_SHARED:
         for i in range(n):
             gx[i] = x0_shared[i, 0]
             gy[i] = x0_shared[i, 1]
@@ -600,7 +541,7 @@ def _tile_kernels(dtype):
         vx = cuda.local.array(_LOCAL_POINTS, dtype)
         vy = cuda.local.array(_LOCAL_POINTS, dtype)
         parent = cuda.local.array(_LOCAL_POINTS, np.int32)
-        prm = cuda.local.array(_N_PARAMS, dtype)
+        prm = cuda.local.array(N_PARAMETERS, dtype)
         _pixel_into(
             p, row0, col0, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode,
             k0, k1, stream, x0_shared, x0_pixels, out, t0s, clusters, gx, gy, cnt, nx, ny, sx,
@@ -615,7 +556,7 @@ def _tile_kernels(dtype):
         p = first + q
         if q >= work.shape[2] or p >= height * width:
             return
-        prm = cuda.local.array(_N_PARAMS, dtype)
+        prm = cuda.local.array(N_PARAMETERS, dtype)
         _pixel_into(
             p, row0, col0, width, xv, yv, base, xi, yi, n, steps, eps, tol, merge_from, mode,
             k0, k1, stream, x0_shared, x0_pixels, out, t0s, clusters, work[0, :, q],
@@ -647,14 +588,16 @@ class NumbaCudaEngine:
     ``threads_per_block`` and ``merge_from`` (the first step after which equal points are
     merged; 0 = from the start) tune the kernel without changing what it computes beyond
     rounding; ``benchmarks/bench_gpu.py --sweep`` times them. After each compute,
-    ``last_timing`` holds the seconds spent in the kernel (``kernel``, measured with CUDA
-    events) and in transfers and set-up (``transfer``).
+    ``last_diagnostics`` holds the seconds spent in the kernel (``kernel_seconds``, measured
+    with CUDA events) and in transfers and set-up (``transfer_seconds``), and the per-pixel
+    sync tracker.
     """
 
     name = "cuda"
     # 1500 x 1500 fits in one tile; 8000 x 8000 takes 16, with ~80 MB of device memory each
     # (in float64 also the tile's points: 1.3 GB for n = 20).
     tile_pixels = 1 << 22
+    supports_float64 = True
 
     def __init__(self, threads_per_block: int = _THREADS_PER_BLOCK, merge_from: int = 0) -> None:
         if threads_per_block < 1 or merge_from < 0:
@@ -664,7 +607,7 @@ class NumbaCudaEngine:
             )
         self.threads_per_block = threads_per_block
         self.merge_from = merge_from
-        self.last_timing: dict[str, float] = {}
+        self.last_diagnostics: EngineDiagnostics | None = None
 
     def pixels_per_second(self, spec: LandscapeSpec) -> float:
         work = spec.n_points**2 * max(spec.steps, 1)
@@ -711,16 +654,25 @@ class NumbaCudaEngine:
                     kernels["global"][blocks, threads], (*common, first, work, links)
                 )
         host = out.copy_to_host()
-        fields = fields_from_tracker(
-            host[0].reshape(height, width),
+        tracker = (
             t0s.copy_to_host().reshape(height, width),
             host[1].reshape(height, width),
             host[2].reshape(height, width),
+        )
+        fields = fields_from_tracker(
+            host[0].reshape(height, width),
+            *tracker,
             clusters.copy_to_host().reshape(height, width),
             spec.tol,
         )
         total = time.perf_counter() - started
-        self.last_timing = {"kernel": kernel_seconds, "transfer": total - kernel_seconds}
+        self.last_diagnostics = EngineDiagnostics(
+            pixels=pixels,
+            seconds=total,
+            kernel_seconds=kernel_seconds,
+            transfer_seconds=total - kernel_seconds,
+            sync_tracker=tracker,
+        )
         return fields
 
 
