@@ -1,4 +1,4 @@
-"""The numba kernels of the CPU engine, one idea per module; some are shared with the GPU.
+"""The numba kernels of the CPU and CUDA engines, one idea per module.
 
     layout    how the buffers are laid out (BLOCK pixels side by side, CHUNK, PAD)
     targets   one source compiled for the CPU and for CUDA (the flags of each)
@@ -11,10 +11,12 @@
     blocks    the first steps of BLOCK pixels side by side, on all points
     lanes     pixels with two groups, one per SIMD lane
     tile      a tile: blocks, then groups, then lanes (float32); groups alone (float64)
+    fused_cuda  the CUDA kernel: one thread per pixel (imports numba.cuda)
     caching   the disk cache, stamped with all of these modules
 
-The engine around them is :mod:`attndyn.engines.numba_cpu`; what they are given is made by
-:mod:`attndyn.engines.inputs`. Importing this package imports numba.
+The engines around them are :mod:`attndyn.engines.numba_cpu` and
+:mod:`attndyn.engines.numba_cuda`; what they are given is made by :mod:`attndyn.engines.inputs`.
+Importing this package imports numba (not numba.cuda).
 """
 
 from attndyn.engines.kernels import caching
