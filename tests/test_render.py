@@ -3,7 +3,9 @@ import pytest
 
 from attndyn import Job, LandscapeSpec, render_landscape
 from attndyn.engines.numpy_ref import NumpyReferenceEngine
-from attndyn.render import RenderInterrupted
+from attndyn.render import RenderInterrupted, render_into
+from attndyn.store import NpzStore
+from attndyn.tiles import Tiling
 
 SPEC = LandscapeSpec(
     wq=(1.1646, -0.0278, -0.8054, -0.9405),
@@ -96,6 +98,15 @@ def test_a_render_resumes_its_missing_2d_tiles_only(tmp_path, samples):
     for name, array in expected.fields.arrays().items():
         np.testing.assert_array_equal(getattr(result.fields, name), array)
     assert not checkpoint.exists()
+
+
+def test_render_into_fills_a_store_in_the_store_tiling():
+    tiling = Tiling(SPEC.shape, (3, 4))
+    store = NpzStore(SPEC, tiling)
+    engine = InterruptingEngine(allowed=None)
+    render_into(Job(SPEC), engine, store)
+    assert engine.tiles == list(tiling) and store.done().all()
+    np.testing.assert_array_equal(store.read().delta, render_landscape(SPEC, "numpy").delta)
 
 
 def test_a_checkpoint_of_another_spec_is_ignored(tmp_path):
