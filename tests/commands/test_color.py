@@ -4,8 +4,8 @@ from PIL import Image
 
 from attndyn.cli import main
 from attndyn.coloring import ColorOptions, picture
-from attndyn.commands.color import load_landscape
 from attndyn.images import read_png_text
+from attndyn.store import load_landscape
 
 
 def run(*argv):

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-
-import numpy as np
 
 from attndyn.coloring import picture
 from attndyn.commands.render import add_color_arguments, color_options_from_args, picture_size
-from attndyn.errors import UserError
-from attndyn.fields import Fields
 from attndyn.images import write_png
 from attndyn.outputs import check_writable
-from attndyn.render import Landscape
-from attndyn.spec import LandscapeSpec
+from attndyn.store import load_landscape
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,31 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_color_arguments(color)
     color.add_argument("--quiet", "-q", action="store_true", help="no summary")
     color.set_defaults(run=run)
-
-
-def load_landscape(path: str | Path) -> Landscape:
-    """A landscape saved by ``render --save``: its spec and every field it holds."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except FileNotFoundError:
-        raise UserError(f"fields file {str(path)!r} does not exist") from None
-    except (OSError, ValueError) as error:
-        raise UserError(f"fields file {str(path)!r} is not a readable .npz: {error}") from None
-    missing = [name for name in ("spec", "labels", "delta") if name not in arrays]
-    if missing:
-        raise UserError(
-            f"fields file {str(path)!r} lacks {missing}; was it made by 'render --save'?"
-        )
-    spec = LandscapeSpec.from_json(str(arrays.pop("spec")))
-    known = {"delta", "labels", "sync_step", "clusters", "probability"}
-    fields = Fields(**{name: array for name, array in arrays.items() if name in known})
-    if fields.labels.shape != spec.shape:
-        raise UserError(
-            f"fields file {str(path)!r} holds arrays of shape {fields.labels.shape}, "
-            f"not {spec.shape}"
-        )
-    return Landscape(spec=spec, fields=fields)
 
 
 def run(args: argparse.Namespace) -> int:
