@@ -249,7 +249,7 @@ def test_other_settings_do_not_reuse_frames_and_clean_frames_removes_them(tmp_pa
     render_movie(
         specs, ColorOptions("log-delta"), [tmp_path / "a.gif"], engine=other, clean_frames=True
     )
-    assert len(other.specs) == 3  # another colouring: other frame names
+    assert len(other.specs) == 3  # another coloring: other frame names
     assert len(list((tmp_path / "a.frames").iterdir())) == 3  # only the binary ones are left
     render_movie(specs, ColorOptions(), [tmp_path / "b.gif"], engine="numpy", clean_frames=True)
     assert not (tmp_path / "b.frames").exists()
