@@ -94,3 +94,16 @@ def test_supersamples_are_averaged_by_hand():
 def test_resize_gives_the_requested_size():
     image = picture(fields(), SPEC, ColorOptions("binary"), size=(6, 4))
     assert image.size == (6, 4)
+
+
+def test_color_options_from_strings_over_a_base():
+    assert ColorOptions.from_strings({}) == ColorOptions()
+    given = {"coloring": "log-delta", "cmap": "magma", "invert": "true", "equalize": None}
+    assert ColorOptions.from_strings(given) == ColorOptions("log-delta", "magma", True, False)
+    stored = ColorOptions("sync-step", "twilight", False, True)
+    # explicit values replace the stored ones; a switch that is off keeps the stored one
+    assert ColorOptions.from_strings(
+        {"cmap": "viridis", "invert": True, "equalize": False, "coloring": None}, base=stored
+    ) == ColorOptions("sync-step", "viridis", True, True)
+    with pytest.raises(UserError, match="option 'colour' is unknown; known color options are"):
+        ColorOptions.from_strings({"colour": "red"})

@@ -116,9 +116,7 @@ class RenderOptions:
         ``normalize-x0``), as a server must. Raises :class:`~attndyn.errors.FieldError`
         naming the option for an unknown key or a value that does not parse.
         """
-        allowed = (
-            OPTION_FIELDS if files else tuple(f for f in OPTION_FIELDS if f not in FILE_FIELDS)
-        )
+        allowed = OPTION_FIELDS if files else _SPEC_OPTION_FIELDS
         parsed: dict[str, Any] = {}
         for key, value in values.items():
             field = _FIELD_OF_OPTION.get(key, key)
@@ -371,7 +369,7 @@ def _window(
         raise FieldError(lambda n: f"{n('center')} and {n('width')} go together; give both")
     if options.center is not None:
         assert options.width is not None
-        if options.range or options.x_range or options.y_range:
+        if not (options.range is options.x_range is options.y_range is None):
             raise FieldError(
                 lambda n: (
                     f"{n('center')}/{n('width')} and {n('range')}/{n('x_range')}/"

@@ -17,7 +17,7 @@ x = b = W_K[1, 1] and y = a = W_K[0, 0], as in the seed's Appendix A picture.
 
 Supersampling by k computes a grid k times finer in each direction: output pixel c covers the
 k sample columns ``x_c + (j - (k - 1) / 2) * step / k``, j = 0..k-1, with ``step`` the output
-pixel spacing, and its picture is the average of their colours. Fields are then arrays of the
+pixel spacing, and its picture is the average of their colors. Fields are then arrays of the
 grid's shape, ``(k * height, k * width)``. ``samples`` K > 1 renders K independent initial
 configurations per pixel (seeded init only) and adds the field ``probability``.
 """

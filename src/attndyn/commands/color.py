@@ -1,4 +1,4 @@
-"""``attndyn color``: re-colour a saved fields file without recomputing anything."""
+"""``attndyn color``: re-color a saved fields file without recomputing anything."""
 
 from __future__ import annotations
 

@@ -129,7 +129,7 @@ def add_presets_argument(group: argparse._ActionsContainer) -> None:
 
 def add_color_arguments(parser: argparse.ArgumentParser) -> None:
     """The options that turn fields into a picture (render, color, gallery, movie)."""
-    color = parser.add_argument_group("colouring")
+    color = parser.add_argument_group("colouring")  # user-facing text keeps its spelling
     color.add_argument(
         "--coloring",
         "--colouring",
