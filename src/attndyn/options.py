@@ -369,7 +369,7 @@ def _window(
         raise FieldError(lambda n: f"{n('center')} and {n('width')} go together; give both")
     if options.center is not None:
         assert options.width is not None
-        if not (options.range is options.x_range is options.y_range is None):
+        if any(r is not None for r in (options.range, options.x_range, options.y_range)):
             raise FieldError(
                 lambda n: (
                     f"{n('center')}/{n('width')} and {n('range')}/{n('x_range')}/"
