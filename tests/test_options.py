@@ -235,6 +235,7 @@ BAD = [
     ({"center": "1,2", "width": "0"}, "--width 0.0 must be a finite number > 0"),
     ({"center": "nan,2", "width": "1"}, "--center nan,2.0 is not finite"),
     ({"center": "1,2", "width": "1", "range": "0,1"}, "both set the window; give one"),
+    ({"center": "3,3", "width": "1e-20"}, "--width 1e-20 is too narrow to make a window around"),
     ({"preset": "nope"}, "preset 'nope' is unknown; choose one of seed1-identity"),
     ({"normalize-x0": "true"}, "--normalize-x0 needs --x0"),
     ({"normalize-x0": "maybe"}, "--normalize-x0 'maybe' is not a switch"),

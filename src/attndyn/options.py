@@ -263,7 +263,15 @@ def window_around(
     if not (width > 0 and math.isfinite(width)):
         raise FieldError(lambda n: f"{n('width')} {width} must be a finite number > 0")
     height = width * size[1] / size[0]
-    return (cx - width / 2, cx + width / 2), (cy - height / 2, cy + height / 2)
+    x_range, y_range = (cx - width / 2, cx + width / 2), (cy - height / 2, cy + height / 2)
+    if not (x_range[0] < x_range[1] and y_range[0] < y_range[1]):
+        raise FieldError(
+            lambda n: (
+                f"{n('width')} {width} is too narrow to make a window around {n('center')} "
+                f"{cx},{cy} in float64; widen it"
+            )
+        )
+    return x_range, y_range
 
 
 @contextmanager
