@@ -249,8 +249,24 @@ def test_other_settings_do_not_reuse_frames_and_clean_frames_removes_them(tmp_pa
     render_movie(
         specs, ColorOptions("log-delta"), [tmp_path / "a.gif"], engine=other, clean_frames=True
     )
-    assert len(other.specs) == 3  # another colouring: other frame names
+    assert len(other.specs) == 3  # another coloring: other frame names
     assert len(list((tmp_path / "a.frames").iterdir())) == 3  # only the binary ones are left
     render_movie(specs, ColorOptions(), [tmp_path / "b.gif"], engine="numpy", clean_frames=True)
     assert not (tmp_path / "b.frames").exists()
     assert (tmp_path / "b.gif").exists()
+
+
+def test_the_cost_of_a_movie_counts_only_the_frames_not_in_the_cache(tmp_path):
+    from attndyn.estimate import estimate_cost
+    from attndyn.job import Job
+    from attndyn.movies import estimate_movie_cost, frame_name
+
+    engine = get_engine("numpy")
+    options = ColorOptions()
+    jobs = [Job(spec) for spec in zoom_specs(small_spec(), (0.0, 0.0), 16.0, 1.0, 3)]
+    jobs[2] = Job(replace(jobs[2].spec, width=32))  # the most memory: 32 x 16 pixels
+    (tmp_path / frame_name(0, jobs[0].spec, options)).write_bytes(b"cached")
+    cost = estimate_movie_cost(jobs, options, engine, frames_dir=tmp_path)
+    one, two = (estimate_cost(job.spec, engine) for job in jobs[1:])
+    assert cost.seconds == pytest.approx(one.seconds + two.seconds)
+    assert cost.bytes == max(one.bytes, two.bytes)

@@ -29,7 +29,7 @@ def binary_picture(labels: np.ndarray) -> Image.Image:
 def write_png(
     path: str | Path, picture: Image.Image, spec_json: str, *, coloring_json: str | None = None
 ) -> None:
-    """Write ``picture`` to ``path`` atomically, with the spec (and colouring) in text chunks."""
+    """Write ``picture`` to ``path`` atomically, with the spec (and coloring) in text chunks."""
     info = PngImagePlugin.PngInfo()
     info.add_itxt(SPEC_CHUNK, spec_json)
     if coloring_json is not None:

@@ -12,7 +12,7 @@ def run(*argv):
     return main([str(a) for a in argv])
 
 
-def test_recolouring_a_saved_file_needs_no_engine(tmp_path):
+def test_recoloring_a_saved_file_needs_no_engine(tmp_path):
     assert (
         run(
             "render",

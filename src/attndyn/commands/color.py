@@ -1,14 +1,13 @@
-"""``attndyn color``: re-colour a saved fields file without recomputing anything."""
+"""``attndyn color``: re-color a saved fields file without recomputing anything."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from attndyn.coloring import picture
-from attndyn.commands.render import add_color_arguments, color_options_from_args, picture_size
-from attndyn.images import write_png
+from attndyn.commands.common import add_color_arguments, color_options, picture_size
 from attndyn.outputs import check_writable
+from attndyn.pictures import write_landscape
 from attndyn.store import load_landscape
 
 
@@ -35,11 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     landscape = load_landscape(args.fields)
-    options = color_options_from_args(args)
+    options = color_options(args)
     size = picture_size(args)
     output = check_writable(args.output, suffix=".png", what="picture")
-    image = picture(landscape.fields, landscape.spec, options, size=size)
-    write_png(output, image, landscape.spec.to_json(), coloring_json=options.to_json())
+    image = write_landscape(landscape, options, png=output, npz=None, size=size)
+    assert image is not None
     if not args.quiet:
         print(
             f"wrote {output}: {image.size[0]}x{image.size[1]}, {options.coloring}", file=sys.stderr
