@@ -61,7 +61,7 @@ def test_a_file_in_the_older_layout_still_loads(tmp_path):
     ("setup", "fragment"),
     [
         ("missing", "does not exist"),
-        ("text", "is not a readable .npz"),
+        ("text", "is not a fields file saved by 'render --save'"),
         ("truncated", "is not a readable .npz"),
         ("foreign", "lacks ['labels', 'delta']"),
         ("shape", "holds arrays of shape (2, 2)"),

@@ -34,6 +34,8 @@ from attndyn.store.base import FIELD_NAMES, Landscape, OnForeign
 from attndyn.tiles import Tile, Tiling
 
 _UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_ZIP_SIGNATURE = b"PK\x03\x04"  # every .npz is a zip archive
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
@@ -54,9 +56,24 @@ def load_landscape(path: str | Path) -> Landscape:
     resume file.
     """
     try:
-        arrays = _read_npz(Path(path))
+        with open(path, "rb") as file:
+            head = file.read(len(_PNG_SIGNATURE))
     except FileNotFoundError:
         raise UserError(f"fields file {str(path)!r} does not exist") from None
+    except OSError as error:
+        raise UserError(f"fields file {str(path)!r} cannot be read: {error}") from None
+    if head == _PNG_SIGNATURE:
+        raise UserError(
+            f"{str(path)!r} is a picture, not a fields file saved by 'render --save'; to "
+            f"re-render a picture made by attndyn use 'attndyn render --from {path}'"
+        )
+    if not head.startswith(_ZIP_SIGNATURE):
+        raise UserError(
+            f"{str(path)!r} is not a fields file saved by 'render --save' (an .npz archive); "
+            "for a picture made by attndyn use 'attndyn render --from PICTURE.png'"
+        )
+    try:
+        arrays = _read_npz(Path(path))
     except _UNREADABLE as error:
         raise UserError(f"fields file {str(path)!r} is not a readable .npz: {error}") from None
     missing = [name for name in ("spec", "labels", "delta") if name not in arrays]
