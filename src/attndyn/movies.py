@@ -342,7 +342,7 @@ def render_movie(
     fps: float = DEFAULT_FPS,
     size: tuple[int, int] | None = None,
     progress: bool = False,
-    clean_frames: bool = False,
+    keep_frames: bool = False,
     on_frame: Callable[[int], None] | None = None,
 ) -> MovieResult:
     """Render every frame (reusing cached ones), then write each output video atomically.
@@ -362,9 +362,11 @@ def render_movie(
         Resize every picture to (width, height), as ``--resize`` does.
     progress
         A progress bar over frames, on stderr.
-    clean_frames
-        Remove this movie's frame files (and the directory, if then empty) after the videos
-        are written.
+    keep_frames
+        Keep this movie's frame files after the videos are written. By default they are
+        removed (and the directory, if then empty) once every output is written; they are
+        always kept when there is no output (the frames are then the product) and when the
+        movie is interrupted (so that a rerun resumes from them).
     on_frame
         Called with the index of each frame after it is computed and saved.
 
@@ -435,7 +437,7 @@ def render_movie(
                 write_gif(frame_paths, path, fps=fps)
     except KeyboardInterrupt:
         raise MovieInterrupted(done, total, frames_dir) from None
-    if clean_frames:
+    if paths and not keep_frames:
         for path in frame_paths:
             path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):

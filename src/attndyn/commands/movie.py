@@ -3,7 +3,7 @@
 The math, the frame cache and the encoders are in :mod:`attndyn.movies`. Frames too narrow
 for the working precision are refused up front (pass ``--precision float64``); mp4 needs even
 frame sizes (refused otherwise, no padding); the frame cache ``OUT.frames/`` is kept after
-success unless ``--clean-frames`` is given, and makes an interrupted movie resume.
+success only with ``--keep-frames``, and is always kept by an interrupted movie, to resume.
 """
 
 from __future__ import annotations
@@ -68,10 +68,13 @@ def _add_movie_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
         "(default OUT.frames beside the first output)",
     )
     movie.add_argument(
-        "--clean-frames",
+        "--keep-frames",
         action="store_true",
-        help="delete this movie's frame PNGs after the movie is written (default: keep them)",
+        help="keep this movie's frame PNGs after the movie is written (default: they are "
+        "deleted then; an interrupted movie always keeps them, to resume)",
     )
+    # Deleting the frames after a finished movie is the default now; the old flag still works.
+    movie.add_argument("--clean-frames", action="store_true", help=argparse.SUPPRESS)
     add_execution_arguments(parser.add_argument_group("execution"))
 
 
@@ -185,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
             fps=args.fps,
             size=size,
             progress=not args.quiet,
-            clean_frames=args.clean_frames,
+            keep_frames=args.keep_frames,
         )
     except MovieInterrupted as stop:
         print(
@@ -197,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         elapsed = time.perf_counter() - started
         reused = len(jobs) - len(result.computed)
-        where = "" if args.clean_frames else f", frames in {frames_dir}"
+        where = f", frames in {frames_dir}" if args.keep_frames else ""
         print(
             f"wrote {', '.join(str(p) for p in result.outputs)}: {len(jobs)} frames "
             f"{frame_pixels[0]}x{frame_pixels[1]} at {args.fps:g} fps ({len(result.computed)} "
