@@ -61,3 +61,13 @@ def read_png_spec(path: str | Path) -> str:
     text = read_png_text(path, "spec")
     assert text is not None
     return text
+
+
+def read_picture(path: str | Path) -> Image.Image:
+    """A picture file, fully loaded (the file is closed again); one-line error if unreadable."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.copy()
+    except (OSError, ValueError) as error:
+        raise UserError(f"cannot read picture {str(path)!r}: {error}") from None

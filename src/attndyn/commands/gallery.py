@@ -16,11 +16,13 @@ from attndyn.commands.common import (
 from attndyn.engines import get_engine
 from attndyn.errors import EXIT_INTERRUPTED
 from attndyn.estimate import estimate_cost, format_seconds, refuse_if_huge
+from attndyn.images import read_picture
 from attndyn.outputs import check_writable, ensure_directory
 from attndyn.parsing import parse_size
 from attndyn.pictures import carries_spec, write_landscape
 from attndyn.presets import GALLERY_INITS, gallery_pictures, load_presets
 from attndyn.render import RenderInterrupted, render_landscape
+from attndyn.sheet import SheetItem, contact_sheet, write_sheet
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,6 +51,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gallery.add_argument(
         "--save-fields", action="store_true", help="also save each picture's fields as .npz"
     )
+    gallery.add_argument(
+        "--sheet",
+        metavar="FILE.png",
+        help="also lay the pictures out on one sheet, three to a row, each with its preset's "
+        "name, init and caption (the seed's Figure 1 is such a sheet)",
+    )
     add_color_arguments(gallery)
     add_execution_arguments(gallery.add_argument_group("execution"))
     gallery.set_defaults(run=run)
@@ -64,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     options = color_options(args)
     size = picture_size(args)
     out = ensure_directory(args.output, what="--output")
+    sheet = check_writable(args.sheet, suffix=".png", what="sheet") if args.sheet else None
     engine = get_engine(args.engine, args.device)
     for item in pictures:
         refuse_if_huge(estimate_cost(item.spec, engine), force=args.force)
@@ -90,6 +99,14 @@ def run(args: argparse.Namespace) -> int:
         write_landscape(landscape, options, png=png, npz=npz, size=size)
         if not args.quiet:
             print(f"wrote {png} ({item.preset.caption})", file=sys.stderr)
+    if sheet is not None:
+        items = [
+            SheetItem(read_picture(out / f"{item.name}.png"), item.name, item.preset.caption)
+            for item in pictures
+        ]
+        write_sheet(sheet, contact_sheet(items))
+        if not args.quiet:
+            print(f"wrote {sheet}", file=sys.stderr)
     if not args.quiet:
         print(
             f"gallery of {len(pictures)} pictures in {out} after "
