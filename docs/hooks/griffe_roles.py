@@ -45,13 +45,17 @@ def rewrite_roles(text: str, lookup: Lookup) -> str:
         title = target.rsplit(".", 1)[-1] if short else target
         code = f"<code>{html.escape(title)}</code>"
         identifier, exists = lookup(target)
-        if identifier is not None and exists:
-            return f'<autoref identifier="{html.escape(identifier)}" optional>{code}</autoref>'
-        if identifier is not None and (identifier == PACKAGE or identifier.startswith(PACKAGE + ".")):
-            return f'<autoref identifier="{html.escape(identifier)}">{code}</autoref>'
-        return code
+        if identifier is None or not in_package(identifier):
+            return code
+        optional = " optional" if exists else ""
+        return f'<autoref identifier="{html.escape(identifier)}"{optional}>{code}</autoref>'
 
     return definition_lists(LITERAL_MARKER.sub(":", ROLE.sub(replace, text)))
+
+
+def in_package(path: str) -> bool:
+    """Whether a dotted path names the package or something inside it."""
+    return path == PACKAGE or path.startswith(PACKAGE + ".")
 
 
 def definition_lists(text: str) -> str:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import html
 import re
 
-from mkdocs.exceptions import PluginError
-
 MATH = re.compile(
     r'<(?P<tag>span|div) class="arithmatex">(?P<body>.*?)</(?P=tag)>',
     re.DOTALL,
@@ -37,7 +35,11 @@ def to_mathml(page_html: str, convert) -> str:
 
     def replace(match: re.Match[str]) -> str:
         display = match["tag"] == "div"
-        mathml = convert(strip_delimiters(match["tag"], match["body"]), display)
+        latex = strip_delimiters(match["tag"], match["body"])
+        try:
+            mathml = convert(latex, display)
+        except Exception as error:
+            raise ValueError(f"{latex!r}: {error}") from None
         return f'<div class="math">{mathml}</div>' if display else mathml
 
     return MATH.sub(replace, page_html)
@@ -56,7 +58,9 @@ def _convert(latex: str, display: bool) -> str:
 
 
 def on_page_content(html_text: str, page, config, files) -> str:
+    from mkdocs.exceptions import PluginError
+
     try:
         return to_mathml(html_text, _convert)
-    except Exception as error:  # math_core.LatexError carries the position
+    except Exception as error:  # math_core.LatexError says what and where
         raise PluginError(f"{page.file.src_uri}: maths that does not convert: {error}") from None
