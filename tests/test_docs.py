@@ -68,6 +68,36 @@ def test_outside_or_unresolved_targets_become_code():
     )
 
 
+def test_roles_in_code_blocks_become_their_bare_titles():
+    text = (
+        "Engines:\n"
+        "\n"
+        "    numpy   the reference (:mod:`~attndyn.fields.linked`)\n"
+        "            more (:func:`linked`)\n"
+        "\n"
+        "Back to :func:`linked`.\n"
+        "\n"
+        "term\n"
+        "    a definition with :func:`np.exp`\n"
+        "\n"
+        "        code in it, :class:`Job`\n"
+    )
+    link = '<autoref identifier="attndyn.fields.linked" optional><code>linked</code></autoref>'
+    assert roles.rewrite_roles(text, fake_lookup) == (
+        "Engines:\n"
+        "\n"
+        "    numpy   the reference (linked)\n"
+        "            more (linked)\n"
+        "\n"
+        f"Back to {link}.\n"
+        "\n"
+        "term\n"
+        ":   a definition with <code>np.exp</code>\n"
+        "\n"
+        "        code in it, Job\n"
+    )
+
+
 def test_rest_literal_marker_keeps_one_colon():
     assert roles.rewrite_roles("the map is::\n\n    x <- y\n", fake_lookup) == (
         "the map is:\n\n    x <- y\n"

@@ -36,13 +36,14 @@ Lookup = Callable[[str], tuple[str | None, bool]]
 
 
 def rewrite_roles(text: str, lookup: Lookup) -> str:
-    """``text`` with every role replaced by an autoref or a code span (see the module doc)."""
+    """``text`` with every role replaced by an autoref or a code span (see the module doc).
 
-    def replace(match: re.Match[str]) -> str:
-        target = match["target"].strip()
-        short = target.startswith("~")
-        target = target.lstrip("~")
-        title = target.rsplit(".", 1)[-1] if short else target
+    Inside a code block (an indented block after a blank line; eight spaces deep inside a
+    definition) a role becomes its bare title, since HTML would show there as text.
+    """
+
+    def link(match: re.Match[str]) -> str:
+        target, title = _target_and_title(match)
         code = f"<code>{html.escape(title)}</code>"
         identifier, exists = lookup(target)
         if identifier is None or not in_package(identifier):
@@ -50,7 +51,31 @@ def rewrite_roles(text: str, lookup: Lookup) -> str:
         optional = " optional" if exists else ""
         return f'<autoref identifier="{html.escape(identifier)}"{optional}>{code}</autoref>'
 
-    return definition_lists(LITERAL_MARKER.sub(":", ROLE.sub(replace, text)))
+    def bare(match: re.Match[str]) -> str:
+        return _target_and_title(match)[1]
+
+    lines = []
+    in_code = in_definition = False
+    previous_blank = True
+    for line in definition_lists(LITERAL_MARKER.sub(":", text)).split("\n"):
+        indent = len(line) - len(line.lstrip())
+        if line.startswith(":   "):
+            in_definition = True
+        elif line.strip() and indent == 0:
+            in_definition = False
+        code_indent = 8 if in_definition else 4
+        if line.strip() and not (in_code and indent >= code_indent):
+            in_code = previous_blank and indent >= code_indent
+        lines.append(ROLE.sub(bare if in_code else link, line))
+        previous_blank = not line.strip()
+    return "\n".join(lines)
+
+
+def _target_and_title(match: re.Match[str]) -> tuple[str, str]:
+    target = match["target"].strip()
+    short = target.startswith("~")
+    target = target.lstrip("~")
+    return target, target.rsplit(".", 1)[-1] if short else target
 
 
 def in_package(path: str) -> bool:
