@@ -36,6 +36,8 @@ PYTHON
 
 # The gallery at the seed's resolution, as 240-pixel previews (bicubic, antialiased).
 $A gallery -o docs/gallery --size 1500 --resize 240 -q
+# The README's strip: the shared versions on one contact sheet (reuses the pictures just made).
+$A gallery -o docs/gallery --size 1500 --resize 240 --inits shared --sheet docs/gallery-sheet.png -q
 
 # Colourings of one map.
 P="--preset art5227590 --init shared --size 512"
@@ -54,7 +56,7 @@ $A render $Z --center=-3.06819,-1.82531 --width 2e-6 --precision float64 -q -o d
 # A short movie.
 $A movie zoom --preset art1679700 --init shared --size 160 --target=-3.06819,-1.82531 \
     --end-width 0.002 --frames 40 --fps 12 --coloring sync-step --cmap twilight_shifted \
-    --equalize --clean-frames -q -o docs/zoom/zoom.gif
+    --equalize -q -o docs/zoom/zoom.gif
 
 # The research experiments at full size (Research); their CSVs and movies stay in $WORK.
 for name in fig1 fig2 fig3 fig4 fig5 fig6 fig7 animations; do
