@@ -1,15 +1,43 @@
 #!/usr/bin/env bash
-# Regenerates every picture in the README, with the commands the README shows.
-# Run from the repository root after `make run` (or any install into .venv).
+# Regenerates every picture the documentation shows (the README and docs/*.md), with the
+# commands the pages show. Run from the repository root after `make run` (or any install into
+# .venv). About 10 minutes on a 2-core machine, most of it the research experiments.
 set -euo pipefail
 A=.venv/bin/attndyn
-mkdir -p docs/gallery docs/colorings docs/zoom
+PY=.venv/bin/python
+mkdir -p docs/gallery docs/colorings docs/zoom docs/research
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
 
-# The picture `make run` draws.
-$A render --size 768 --preset art1679700 --init shared -q -o docs/landscape.png
+# The picture `make run` draws, and the same fields drawn with their axes (Getting started).
+$A render --size 768 --preset art1679700 --init shared -q -o docs/landscape.png --save "$WORK/landscape.npz"
+$PY - "$WORK/landscape.npz" docs/landscape-axes.png <<'PYTHON'
+import json
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+fields = np.load(sys.argv[1])
+spec = json.loads(str(fields["spec"]))
+(x_lo, x_hi), (y_lo, y_hi) = spec["x_range"], spec["y_range"]
+fig, ax = plt.subplots(figsize=(5.2, 5.0), dpi=120)
+ax.imshow(fields["labels"], origin="lower", extent=[x_lo, x_hi, y_lo, y_hi], cmap="gray",
+          interpolation="nearest")
+ax.set_xlabel("b = W_K[1, 1]   (columns: col 0 at the left)")
+ax.set_ylabel("a = W_K[0, 0]   (rows: row 0 at the bottom)")
+ax.set_title("labels[row, col]: white = synchronised (Δ < tol)", fontsize=10)
+fig.tight_layout()
+fig.savefig(sys.argv[2])
+PYTHON
 
 # The gallery at the seed's resolution, as 240-pixel previews (bicubic, antialiased).
 $A gallery -o docs/gallery --size 1500 --resize 240 -q
+# The README's strip: the shared versions on one contact sheet (reuses the pictures just made).
+$A gallery -o docs/gallery --size 1500 --resize 240 --inits shared --sheet docs/gallery-sheet.png -q
 
 # Colourings of one map.
 P="--preset art5227590 --init shared --size 512"
@@ -28,4 +56,10 @@ $A render $Z --center=-3.06819,-1.82531 --width 2e-6 --precision float64 -q -o d
 # A short movie.
 $A movie zoom --preset art1679700 --init shared --size 160 --target=-3.06819,-1.82531 \
     --end-width 0.002 --frames 40 --fps 12 --coloring sync-step --cmap twilight_shifted \
-    --equalize --clean-frames -q -o docs/zoom/zoom.gif
+    --equalize -q -o docs/zoom/zoom.gif
+
+# The research experiments at full size (Research); their CSVs and movies stay in $WORK.
+for name in fig1 fig2 fig3 fig4 fig5 fig6 fig7 animations; do
+    $A experiment "$name" --out "$WORK/results" -q
+    cp "$WORK/results/$name.png" docs/research/
+done

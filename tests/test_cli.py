@@ -115,7 +115,7 @@ def test_agrees_with_a_transcription_of_appendix_a(tmp_path):
         ours = data["labels"]
     agreement = (ours == labels_grid.T).mean()
     assert agreement >= 0.999, agreement
-    assert 0.05 < ours.mean() < 0.95  # a picture with both colours, not a trivial one
+    assert 0.05 < ours.mean() < 0.95  # a picture with both colors, not a trivial one
 
 
 def test_the_installed_command_exits_2_with_one_line(tmp_path):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from attndyn import LandscapeSpec, UserError
-from attndyn.coloring import ColorOptions, average_blocks, colour_array, normalise, picture
+from attndyn.coloring import ColorOptions, average_blocks, color_array, normalise, picture
 from attndyn.fields import Fields
 
 SPEC = LandscapeSpec(wq=(1, 0, 0, 1), wv=(1, 0, 0, 1), width=3, height=2)
@@ -21,24 +21,24 @@ def fields(**overrides):
 
 
 def test_binary_is_white_where_synchronised_with_the_lowest_row_at_the_bottom():
-    rgb = colour_array(fields(), SPEC, ColorOptions("binary"))
+    rgb = color_array(fields(), SPEC, ColorOptions("binary"))
     expected = np.flipud(fields().labels) * 255
     for channel in range(3):
         np.testing.assert_array_equal(rgb[..., channel], expected)
 
 
-def test_log_delta_is_monotone_and_nan_is_the_bad_colour():
+def test_log_delta_is_monotone_and_nan_is_the_bad_color():
     unit = normalise(np.log10(np.float64([1e-8, 1e-3, 2.0])), "log-delta", equalize=False)
     np.testing.assert_allclose(unit, [0.0, (5) / (8 + np.log10(2)), 1.0])
-    rgb = colour_array(fields(), SPEC, ColorOptions("log-delta", cmap="viridis"))
+    rgb = color_array(fields(), SPEC, ColorOptions("log-delta", cmap="viridis"))
     viridis = matplotlib.colormaps["viridis"]
     assert tuple(rgb[1, 0]) == tuple(viridis(0.0, bytes=True)[:3])  # delta 1e-8, bottom left
     assert tuple(rgb[1, 2]) == tuple(viridis(1.0, bytes=True)[:3])  # delta 2, bottom right
     assert tuple(rgb[0, 0]) == (0, 0, 0)  # delta nan, top left
 
 
-def test_sync_step_colours_only_synchronised_pixels():
-    rgb = colour_array(fields(), SPEC, ColorOptions("sync-step", cmap="viridis"))
+def test_sync_step_colors_only_synchronised_pixels():
+    rgb = color_array(fields(), SPEC, ColorOptions("sync-step", cmap="viridis"))
     viridis = matplotlib.colormaps["viridis"]
     assert tuple(rgb[1, 0]) == tuple(viridis(0.0, bytes=True)[:3])  # step 3.5: the lowest
     assert tuple(rgb[0, 1]) == tuple(viridis(1.0, bytes=True)[:3])  # step 10: the highest
@@ -47,12 +47,12 @@ def test_sync_step_colours_only_synchronised_pixels():
 
 def test_clusters_and_probability_need_their_fields():
     with pytest.raises(UserError, match=r"needs the field 'probability'.*--samples"):
-        colour_array(fields(), SPEC, ColorOptions("probability"))
+        color_array(fields(), SPEC, ColorOptions("probability"))
     with pytest.raises(UserError, match="needs the field 'clusters'"):
-        colour_array(fields(clusters=None), SPEC, ColorOptions("clusters"))
-    rgb = colour_array(fields(), SPEC, ColorOptions("clusters", cmap="tab10"))
+        color_array(fields(clusters=None), SPEC, ColorOptions("clusters"))
+    rgb = color_array(fields(), SPEC, ColorOptions("clusters", cmap="tab10"))
     tab10 = matplotlib.colormaps["tab10"]
-    assert tuple(rgb[1, 0]) == tuple(tab10(0.0, bytes=True)[:3])  # 1 cluster: first colour
+    assert tuple(rgb[1, 0]) == tuple(tab10(0.0, bytes=True)[:3])  # 1 cluster: first color
     assert tuple(rgb[0, 0]) == (0, 0, 0)  # 0 clusters: a non-finite state
 
 
@@ -64,10 +64,10 @@ def test_probability_maps_linearly_to_grey():
 
 
 def test_invert_reverses_and_equalize_spreads_evenly():
-    plain = colour_array(fields(), SPEC, ColorOptions("log-delta", cmap="viridis"))
-    inverted = colour_array(fields(), SPEC, ColorOptions("log-delta", cmap="viridis_r"))
+    plain = color_array(fields(), SPEC, ColorOptions("log-delta", cmap="viridis"))
+    inverted = color_array(fields(), SPEC, ColorOptions("log-delta", cmap="viridis_r"))
     np.testing.assert_array_equal(
-        colour_array(fields(), SPEC, ColorOptions("log-delta", cmap="viridis", invert=True)),
+        color_array(fields(), SPEC, ColorOptions("log-delta", cmap="viridis", invert=True)),
         inverted,
     )
     assert not np.array_equal(plain, inverted)
@@ -94,3 +94,16 @@ def test_supersamples_are_averaged_by_hand():
 def test_resize_gives_the_requested_size():
     image = picture(fields(), SPEC, ColorOptions("binary"), size=(6, 4))
     assert image.size == (6, 4)
+
+
+def test_color_options_from_strings_over_a_base():
+    assert ColorOptions.from_strings({}) == ColorOptions()
+    given = {"coloring": "log-delta", "cmap": "magma", "invert": "true", "equalize": None}
+    assert ColorOptions.from_strings(given) == ColorOptions("log-delta", "magma", True, False)
+    stored = ColorOptions("sync-step", "twilight", False, True)
+    # explicit values replace the stored ones; a switch that is off keeps the stored one
+    assert ColorOptions.from_strings(
+        {"cmap": "viridis", "invert": True, "equalize": False, "coloring": None}, base=stored
+    ) == ColorOptions("sync-step", "viridis", True, True)
+    with pytest.raises(UserError, match="option 'colour' is unknown; known color options are"):
+        ColorOptions.from_strings({"colour": "red"})

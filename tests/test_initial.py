@@ -62,3 +62,57 @@ def test_seeded_matrices_are_reproducible_standard_normals():
     assert abs(samples.mean()) < 0.03  # 24000 samples: standard error 0.0065
     assert abs(samples.std() - 1.0) < 0.03
     assert abs((np.abs(samples) < 1).mean() - 0.6827) < 0.015
+
+
+# -- one pixel's points, derived by hand from Philox4x32-10 ---------------------------------
+
+_MASK = 0xFFFFFFFF
+
+
+def _philox4x32_10(counter, key):
+    """Random123's Philox4x32-10 for one counter, in plain Python integers: ten rounds of
+    (hi0, lo0) = 0xD2511F53 * c0, (hi1, lo1) = 0xCD9E8D57 * c2,
+    c <- (hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0), then the key bumped by the Weyl constants."""
+    c0, c1, c2, c3 = counter
+    k0, k1 = key
+    for _ in range(10):
+        p0, p1 = 0xD2511F53 * c0, 0xCD9E8D57 * c2
+        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & _MASK, (p0 >> 32) ^ c3 ^ k1, p0 & _MASK
+        k0, k1 = (k0 + 0x9E3779B9) & _MASK, (k1 + 0xBB67AE85) & _MASK
+    return c0, c1, c2, c3
+
+
+def test_the_hand_transcription_reproduces_the_random123_known_answers():
+    from helpers import PHILOX_KNOWN_ANSWERS
+
+    for counter, key, expected in PHILOX_KNOWN_ANSWERS:
+        assert _philox4x32_10(counter, key) == expected
+
+
+# Pixel (row 2, column 5) of seed 0x1_0000_0007 (key words k0 = 7, k1 = 1), 6 points: words
+# of blocks 0 and 1 of the counters (block, column, row, 16 * sample), from the transcription.
+PINNED_WORDS = {
+    0: (0x0489D92A, 0xDCD4F263, 0x6D69E8F7, 0xF53E4A2B, 0x5514D07B, 0xFABBC1DC),
+    1: (0x5125B0F4, 0x09B37EE0, 0x6B527F3D, 0x01580C00, 0x4D158D0B, 0x0D904EE4),
+}
+
+
+def test_one_pixel_is_pinned_to_its_philox_words():
+    # initial.py: point i takes word i mod 4 of block i // 4 of the counter
+    # (block, col, row, stream + 16 * sample), key = (seed low, seed high), angle
+    # 2 pi (w + 1/2) / 2**32. A row/column swap in the counter gives other points.
+    seed, row, col = 0x1_0000_0007, 2, 5
+    for sample, pinned in PINNED_WORDS.items():
+        blocks = [_philox4x32_10((b, col, row, 16 * sample), (7, 1)) for b in (0, 1)]
+        words = (*blocks[0], *blocks[1])[:6]
+        assert words == pinned, [hex(w) for w in words]
+        theta = 2 * np.pi * (np.array(words, dtype=np.float64) + 0.5) / 2**32
+        expected = np.stack([np.cos(theta), np.sin(theta)], axis=-1)
+        got = pixel_points(
+            seed, np.array([row]), np.array([col]), 6, sample=sample, dtype=np.float64
+        )
+        np.testing.assert_array_equal(got[0], expected)
+        np.testing.assert_array_equal(
+            pixel_points(seed, np.array([row]), np.array([col]), 6, sample=sample)[0],
+            expected.astype(np.float32),
+        )

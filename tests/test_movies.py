@@ -153,7 +153,7 @@ def test_sweep_refuses_axis_and_unknown_parameters(param):
 
 def test_sweep_frames_equal_direct_renders(tmp_path):
     specs = sweep_specs(small_spec(init="independent"), "wv01", -2.0, 2.0, 3)
-    result = render_movie(specs, outputs=[tmp_path / "s.gif"], engine="numpy")
+    result = render_movie(specs, outputs=[tmp_path / "s.gif"], engine="numpy", keep_frames=True)
     for spec, path in zip(specs, result.frame_paths, strict=True):
         assert LandscapeSpec.from_json(read_png_spec(path)) == spec
         labels = render_landscape(spec, "numpy").labels
@@ -169,7 +169,7 @@ def test_gif_and_mp4_hold_every_frame_at_the_frame_size(tmp_path):
     specs = zoom_specs(spec, (-3.0682, -1.8253), 16.0, 0.5, 6)  # a boundary point
     options = ColorOptions("log-delta")
     outputs = [tmp_path / "z.mp4", tmp_path / "z.gif"]
-    result = render_movie(specs, options, outputs, engine="numpy", fps=10)
+    result = render_movie(specs, options, outputs, engine="numpy", fps=10, keep_frames=True)
     frames = [np.asarray(Image.open(p).convert("RGB")) for p in result.frame_paths]
     assert all(f.shape == (12, 16, 3) for f in frames)
     assert all((a != b).any() for a, b in itertools.pairwise(frames))  # all distinct
@@ -211,7 +211,9 @@ def test_an_interrupted_movie_resumes_and_equals_an_uninterrupted_one(tmp_path):
 
     whole = tmp_path / "whole"
     whole.mkdir()
-    render_movie(specs, options, [whole / "m.gif", whole / "m.mp4"], engine="numpy")
+    render_movie(
+        specs, options, [whole / "m.gif", whole / "m.mp4"], engine="numpy", keep_frames=True
+    )
 
     parts = tmp_path / "parts"
     parts.mkdir()
@@ -224,7 +226,7 @@ def test_an_interrupted_movie_resumes_and_equals_an_uninterrupted_one(tmp_path):
     assert not outputs[0].exists() and not outputs[1].exists()
 
     second = CountingEngine()
-    result = render_movie(specs, options, outputs, engine=second)
+    result = render_movie(specs, options, outputs, engine=second, keep_frames=True)
     assert result.computed == [2, 3, 4]
     assert second.specs == specs[2:]
     assert (parts / "m.gif").read_bytes() == (whole / "m.gif").read_bytes()
@@ -240,17 +242,40 @@ def test_an_interrupted_movie_resumes_and_equals_an_uninterrupted_one(tmp_path):
     assert third.specs == []
 
 
-def test_other_settings_do_not_reuse_frames_and_clean_frames_removes_them(tmp_path):
+def test_other_settings_do_not_reuse_frames_and_a_finished_movie_removes_its_frames(tmp_path):
     specs = sweep_specs(small_spec(), "beta", 0.5, 1.5, 3)
     engine = CountingEngine()
-    render_movie(specs, ColorOptions("binary"), [tmp_path / "a.gif"], engine=engine)
+    render_movie(
+        specs, ColorOptions("binary"), [tmp_path / "a.gif"], engine=engine, keep_frames=True
+    )
     assert len(engine.specs) == 3
     other = CountingEngine()
-    render_movie(
-        specs, ColorOptions("log-delta"), [tmp_path / "a.gif"], engine=other, clean_frames=True
-    )
-    assert len(other.specs) == 3  # another colouring: other frame names
+    render_movie(specs, ColorOptions("log-delta"), [tmp_path / "a.gif"], engine=other)
+    assert len(other.specs) == 3  # another coloring: other frame names
     assert len(list((tmp_path / "a.frames").iterdir())) == 3  # only the binary ones are left
-    render_movie(specs, ColorOptions(), [tmp_path / "b.gif"], engine="numpy", clean_frames=True)
+    render_movie(specs, ColorOptions(), [tmp_path / "b.gif"], engine="numpy")
     assert not (tmp_path / "b.frames").exists()
     assert (tmp_path / "b.gif").exists()
+
+
+def test_a_movie_without_outputs_keeps_its_frames(tmp_path):
+    # The frames are then the product: nothing else would be left of the work.
+    specs = sweep_specs(small_spec(), "beta", 0.5, 1.5, 2)
+    result = render_movie(specs, frames_dir=tmp_path / "f", engine="numpy")
+    assert all(path.is_file() for path in result.frame_paths)
+
+
+def test_the_cost_of_a_movie_counts_only_the_frames_not_in_the_cache(tmp_path):
+    from attndyn.estimate import estimate_cost
+    from attndyn.job import Job
+    from attndyn.movies import estimate_movie_cost, frame_name
+
+    engine = get_engine("numpy")
+    options = ColorOptions()
+    jobs = [Job(spec) for spec in zoom_specs(small_spec(), (0.0, 0.0), 16.0, 1.0, 3)]
+    jobs[2] = Job(replace(jobs[2].spec, width=32))  # the most memory: 32 x 16 pixels
+    (tmp_path / frame_name(0, jobs[0].spec, options)).write_bytes(b"cached")
+    cost = estimate_movie_cost(jobs, options, engine, frames_dir=tmp_path)
+    one, two = (estimate_cost(job.spec, engine) for job in jobs[1:])
+    assert cost.seconds == pytest.approx(one.seconds + two.seconds)
+    assert cost.bytes == max(one.bytes, two.bytes)

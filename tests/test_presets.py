@@ -44,3 +44,29 @@ def test_bad_presets_are_named(tmp_path):
         load_presets([tmp_path / "none.toml"])
     with pytest.raises(UserError, match="preset 'nope' is unknown; choose one of seed1-identity"):
         get_preset("nope", builtin_presets())
+
+
+def test_the_gallery_is_every_preset_in_every_init_at_one_size(tmp_path):
+    from attndyn.errors import FieldError
+    from attndyn.presets import gallery_pictures
+
+    presets = builtin_presets()
+    pictures = gallery_pictures(presets, (30, 20))
+    assert [p.name for p in pictures[:2]] == ["seed1-identity-independent", "seed1-identity-shared"]
+    assert len(pictures) == 2 * len(presets)
+    one = pictures[3]
+    assert one.spec == presets[one.preset.name].spec(width=30, height=20, init=one.init)
+    chosen = gallery_pictures(presets, (8, 8), only=["art1679700"], inits=["shared"])
+    assert [p.name for p in chosen] == ["art1679700-shared"]
+    with pytest.raises(FieldError) as error:
+        gallery_pictures(presets, (8, 8), inits=["both"])
+    assert error.value.spelled(lambda n: "--" + n) == (
+        "--inits holds 'both'; choose from independent, shared"
+    )
+
+
+def test_a_bad_value_in_a_presets_file_names_the_preset(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[x]\nwq = [1, 0, 0, 1]\nwv = [1, 0, 0, 1]\nn_points = 0\n")
+    with pytest.raises(UserError, match=r"^preset 'x' in '.*bad.toml': n_points 0 is too small"):
+        load_presets([bad])

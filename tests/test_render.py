@@ -3,7 +3,9 @@ import pytest
 
 from attndyn import Job, LandscapeSpec, render_landscape
 from attndyn.engines.numpy_ref import NumpyReferenceEngine
-from attndyn.render import RenderInterrupted
+from attndyn.render import RenderInterrupted, render_into
+from attndyn.store import NpzStore
+from attndyn.tiles import Tiling
 
 SPEC = LandscapeSpec(
     wq=(1.1646, -0.0278, -0.8054, -0.9405),
@@ -61,6 +63,7 @@ def test_an_interrupted_render_resumes_where_it_stopped(tmp_path):
     first = InterruptingEngine(allowed=4)
     with pytest.raises(RenderInterrupted) as stop:
         render_landscape(SPEC, first, pixels_per_tile=11, checkpoint=checkpoint)
+    assert (stop.value.tiles_done, stop.value.tiles_total) == (4, 9)
     assert stop.value.rows_done == 4 and checkpoint.exists()
     second = InterruptingEngine(allowed=None)
     result = render_landscape(SPEC, second, pixels_per_tile=11, checkpoint=checkpoint)
@@ -68,6 +71,42 @@ def test_an_interrupted_render_resumes_where_it_stopped(tmp_path):
     np.testing.assert_array_equal(result.delta, expected.delta)
     np.testing.assert_array_equal(result.labels, expected.labels)
     assert not checkpoint.exists()
+
+
+@pytest.mark.parametrize("samples", [1, 2])
+def test_a_render_resumes_its_missing_2d_tiles_only(tmp_path, samples):
+    # 4 pixels per tile and rows of 11: 2 x 2 tiles, 5 x 6 of them (the last ones clipped).
+    spec = LandscapeSpec(**{**SPEC.__dict__, "samples": samples})
+    checkpoint = tmp_path / "out.partial.npz"
+    expected = render_landscape(spec, "numpy")
+    first = InterruptingEngine(allowed=7 * samples)
+    with pytest.raises(RenderInterrupted) as stop:
+        render_landscape(spec, first, pixels_per_tile=4 * samples, checkpoint=checkpoint)
+    assert (stop.value.tiles_done, stop.value.tiles_total) == (7, 30)
+    assert (stop.value.rows_done, stop.value.rows_total) == (2, 9)  # tile row 0 is complete
+    assert all(tile.shape in ((2, 2), (2, 1), (1, 2), (1, 1)) for tile in first.tiles)
+    second = InterruptingEngine(allowed=None)
+    # Another tile size now: the resume file's 2 x 2 tiling wins.
+    result = render_landscape(spec, second, pixels_per_tile=10**6, checkpoint=checkpoint)
+    first_tiles, second_tiles = set(first.tiles), set(second.tiles)
+    assert len(second.tiles) == 23 * samples and len(second_tiles) == 23
+    assert not first_tiles & second_tiles
+    cover = np.zeros(spec.shape, dtype=int)
+    for tile in first_tiles | second_tiles:
+        cover[tile.slices] += 1
+    assert (cover == 1).all()
+    for name, array in expected.fields.arrays().items():
+        np.testing.assert_array_equal(getattr(result.fields, name), array)
+    assert not checkpoint.exists()
+
+
+def test_render_into_fills_a_store_in_the_store_tiling():
+    tiling = Tiling(SPEC.shape, (3, 4))
+    store = NpzStore(SPEC, tiling)
+    engine = InterruptingEngine(allowed=None)
+    render_into(Job(SPEC), engine, store)
+    assert engine.tiles == list(tiling) and store.done().all()
+    np.testing.assert_array_equal(store.read().delta, render_landscape(SPEC, "numpy").delta)
 
 
 def test_a_checkpoint_of_another_spec_is_ignored(tmp_path):

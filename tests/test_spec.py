@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from attndyn.errors import UserError
+from attndyn.errors import FieldError, UserError
 from attndyn.spec import LandscapeSpec
 
 IDENTITY = (1.0, 0.0, 0.0, 1.0)
@@ -49,13 +49,19 @@ def test_axis_values_run_low_to_high():
         ({"width": 0}, "width 0"),
         ({"height": -4}, "height -4"),
         ({"steps": -1}, "steps -1"),
-        ({"tol": 0.0}, "tol 0.0 must be > 0"),
+        ({"tol": 0.0}, "tol 0.0 must be a finite number > 0"),
+        ({"eps": -1.0}, "eps -1.0 must be a finite number >= 0"),
+        ({"beta": float("nan")}, "beta nan is not finite"),
+        ({"n_points": 0}, "n_points 0 is too small; it must be >= 1"),
+        ({"supersample": 0}, "supersample 0 is too small; it must be >= 1"),
+        ({"samples": 2.5}, "samples 2.5 is not an integer"),
         ({"tol": float("inf")}, "not finite"),
         ({"x_range": (3, 3)}, "lo must be less than hi"),
         ({"x_param": "wk22"}, "unknown parameter 'wk22'"),
         ({"x_param": "wk00"}, "both 'wk00'"),
         ({"init": "random"}, "init 'random' is unknown"),
-        ({"seed": -1}, "seed -1"),
+        ({"seed": -1}, "seed -1 is outside [0, 2**64)"),
+        ({"seed": 2**64}, "seed 18446744073709551616 is outside [0, 2**64)"),
         ({"dtype": "float16"}, "dtype 'float16'"),
     ],
 )
@@ -64,6 +70,13 @@ def test_bad_values_are_named(overrides, fragment):
         make(**overrides)
     assert fragment in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_errors_name_the_field_so_a_front_end_can_spell_it():
+    with pytest.raises(FieldError) as error:
+        make(x_param="wk00", y_param="wk00")
+    spelled = error.value.spelled(lambda name: f"<{name}>")
+    assert spelled == "<x_param> and <y_param> are both 'wk00'; they must differ"
 
 
 def test_unknown_json_keys_are_refused():

@@ -1,7 +1,9 @@
 """The ``attndyn`` command.
 
 Every user mistake ends in one line, ``attndyn: error: <what is wrong and what is allowed>``,
-and exit code 2, before any output file is touched.
+and exit code 2, before any output file is touched. The library names the options in its
+errors by their field names (:class:`~attndyn.errors.FieldError`); here they are written as
+the command line's options (``x_param`` -> ``--x-param``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import NoReturn
 
 from attndyn import __version__
 from attndyn.commands import COMMANDS
-from attndyn.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
+from attndyn.commands.common import option_flag
+from attndyn.errors import EXIT_INTERRUPTED, EXIT_USAGE, FieldError, UserError
 
 _NUMBER_LIST = re.compile(r"^-[\d.]")
 
@@ -80,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except UserError as error:
-        print(f"attndyn: error: {error}", file=sys.stderr)
+        message = error.spelled(option_flag) if isinstance(error, FieldError) else str(error)
+        print(f"attndyn: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("attndyn: interrupted", file=sys.stderr)

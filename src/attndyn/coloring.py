@@ -1,39 +1,43 @@
-"""Colourings: computed fields in, colours out. Re-colouring never recomputes.
+"""Colorings: computed fields in, colors out. Re-coloring never recomputes.
 
-A colouring maps one field to numbers in [0, 1], then through a matplotlib colormap:
+A coloring maps one field to numbers in [0, 1], then through a matplotlib colormap:
 
 ``binary``
     the label: 1 (synchronised) is white, 0 black, as in the seed's pictures.
 ``log-delta``
     log10 of the final gap Δ, clipped below at 1e-12; its range is the picture's own; a
-    non-finite state takes the "bad" colour (black).
+    non-finite state takes the "bad" color (black).
 ``sync-step``
     the smoothed step at which the points synchronised for good (escape-time style); pixels
-    that never synchronised take the colormap's "bad" colour (black).
+    that never synchronised take the colormap's "bad" color (black).
 ``probability``
     the fraction of K independent initial configurations per pixel that synchronised
     (``--samples K``): the clean version of the seed's noisy independent-init pictures.
 ``clusters``
-    the number of clusters of the points after the last step; 1 is the colormap's first colour.
+    the number of clusters of the points after the last step; 1 is the colormap's first color.
 
 Options: any matplotlib colormap, ``invert`` (the reversed colormap), and ``equalize``
 (histogram equalisation: each value is replaced by the fraction of pixels below it, so every
-colour covers about the same area). Supersampled fields (k x k samples per output pixel) are
-coloured per sample and averaged; a picture larger than wanted is resized with a bicubic
+color covers about the same area). Supersampled fields (k x k samples per output pixel) are
+colored per sample and averaged; a picture larger than wanted is resized with a bicubic
 filter, which is what gives the seed's matplotlib pictures their look.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from attndyn.errors import UserError
+from attndyn.errors import FieldError, UserError
 from attndyn.fields import Fields
-from attndyn.images import binary_picture
+from attndyn.images import binary_picture, read_png_text
+from attndyn.parsing import parse_flag
 from attndyn.spec import LandscapeSpec
 
 DEFAULT_CMAPS = {
@@ -44,13 +48,14 @@ DEFAULT_CMAPS = {
     "clusters": "tab10",
 }
 COLORINGS = tuple(DEFAULT_CMAPS)
-BAD_COLOUR = (0, 0, 0)
+COLOR_OPTION_NAMES = ("coloring", "cmap", "invert", "equalize")
+BAD_COLOR = (0, 0, 0)
 LOG_DELTA_FLOOR = 1e-12
 
 
 @dataclass(frozen=True)
 class ColorOptions:
-    """How to colour fields; ``cmap`` None means the colouring's default colormap."""
+    """How to color fields; ``cmap`` None means the coloring's default colormap."""
 
     coloring: str = "binary"
     cmap: str | None = None
@@ -75,6 +80,41 @@ class ColorOptions:
         except (TypeError, ValueError) as error:
             raise UserError(f"coloring JSON is not valid: {error}") from None
 
+    @classmethod
+    def from_picture(cls, path: str | Path) -> ColorOptions:
+        """The options a PNG made by attndyn was colored with (the default if it has none)."""
+        stored = read_png_text(path, "coloring", required=False)
+        return cls.from_json(stored) if stored else cls()
+
+    @classmethod
+    def from_strings(
+        cls, values: Mapping[str, Any], *, base: ColorOptions | None = None
+    ) -> ColorOptions:
+        """Options from text (command line or URL query) over ``base`` (default: the defaults).
+
+        Keys are :data:`COLOR_OPTION_NAMES`; None means not given. ``coloring`` and ``cmap``
+        given replace base's; ``invert`` and ``equalize`` (bools or true/false) turn base's
+        switch on when true and keep it when false, so a picture's stored coloring (``render
+        --from``) keeps its switches.
+        """
+        options = base or cls()
+        changes: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in COLOR_OPTION_NAMES:
+                raise FieldError(
+                    lambda n, key=key: (
+                        f"option {key!r} is unknown; known color options are "
+                        f"{', '.join(COLOR_OPTION_NAMES)}"
+                    )
+                )
+            if value is None:
+                continue
+            if key in ("invert", "equalize"):
+                changes[key] = parse_flag(key, value) or getattr(options, key)
+            elif value != "":
+                changes[key] = str(value)
+        return replace(options, **changes)
+
 
 def colormap(name: str):
     """The matplotlib colormap ``name``; an unknown name lists the valid ones."""
@@ -88,7 +128,7 @@ def colormap(name: str):
 
 
 def field_values(fields: Fields, spec: LandscapeSpec, coloring: str) -> np.ndarray:
-    """The field behind ``coloring`` as float64, nan where the colouring has no value."""
+    """The field behind ``coloring`` as float64, nan where the coloring has no value."""
     if coloring == "binary":
         return fields.labels.astype(np.float64)
     if coloring == "log-delta":
@@ -121,14 +161,14 @@ def normalise(values: np.ndarray, coloring: str, *, equalize: bool) -> np.ndarra
         out[finite] = data
         return out
     if coloring == "clusters":
-        out[finite] = (data - 1) / 9.0 % 1.0  # qualitative maps: 1 -> first colour, cycling
+        out[finite] = (data - 1) / 9.0 % 1.0  # qualitative maps: 1 -> first color, cycling
         return out
     lo, hi = float(data.min()), float(data.max())
     out[finite] = (data - lo) / (hi - lo) if hi > lo else 0.5
     return out
 
 
-def colour_array(fields: Fields, spec: LandscapeSpec, options: ColorOptions) -> np.ndarray:
+def color_array(fields: Fields, spec: LandscapeSpec, options: ColorOptions) -> np.ndarray:
     """RGB uint8 of the grid's shape, in picture orientation (top row = highest y)."""
     cmap = colormap(options.cmap or DEFAULT_CMAPS[options.coloring])
     if options.invert:
@@ -138,7 +178,7 @@ def colour_array(fields: Fields, spec: LandscapeSpec, options: ColorOptions) -> 
     )
     rgba = cmap(np.nan_to_num(unit, nan=0.0), bytes=True)
     rgb = rgba[..., :3]
-    rgb[np.isnan(unit)] = BAD_COLOUR
+    rgb[np.isnan(unit)] = BAD_COLOR
     return np.ascontiguousarray(np.flipud(rgb))
 
 
@@ -158,7 +198,7 @@ def picture(
     *,
     size: tuple[int, int] | None = None,
 ) -> Image.Image:
-    """The picture of ``fields``: coloured, supersamples averaged, optionally resized.
+    """The picture of ``fields``: colored, supersamples averaged, optionally resized.
 
     ``size`` (width, height) resizes with a bicubic filter (antialiased when shrinking).
     A binary picture that needs no averaging or resizing is returned as a 1-bit image.
@@ -166,7 +206,7 @@ def picture(
     plain_binary = options == ColorOptions("binary", None, False, False) and spec.supersample == 1
     if plain_binary and (size is None or size == (spec.width, spec.height)):
         return binary_picture(fields.labels)
-    image = Image.fromarray(average_blocks(colour_array(fields, spec, options), spec.supersample))
+    image = Image.fromarray(average_blocks(color_array(fields, spec, options), spec.supersample))
     if options.coloring in ("binary", "probability") and options.cmap is None:
         image = image.convert("L")
     if size is not None and size != image.size:

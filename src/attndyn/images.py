@@ -29,7 +29,7 @@ def binary_picture(labels: np.ndarray) -> Image.Image:
 def write_png(
     path: str | Path, picture: Image.Image, spec_json: str, *, coloring_json: str | None = None
 ) -> None:
-    """Write ``picture`` to ``path`` atomically, with the spec (and colouring) in text chunks."""
+    """Write ``picture`` to ``path`` atomically, with the spec (and coloring) in text chunks."""
     info = PngImagePlugin.PngInfo()
     info.add_itxt(SPEC_CHUNK, spec_json)
     if coloring_json is not None:
@@ -61,3 +61,13 @@ def read_png_spec(path: str | Path) -> str:
     text = read_png_text(path, "spec")
     assert text is not None
     return text
+
+
+def read_picture(path: str | Path) -> Image.Image:
+    """A picture file, fully loaded (the file is closed again); one-line error if unreadable."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.copy()
+    except (OSError, ValueError) as error:
+        raise UserError(f"cannot read picture {str(path)!r}: {error}") from None

@@ -1,7 +1,7 @@
 """Movies of convergence landscapes: an exponential zoom, or one parameter swept over time.
 
 A movie is a list of frame specs (ordinary :class:`~attndyn.spec.LandscapeSpec` values), each
-rendered and coloured exactly like ``attndyn render`` would, then encoded as MP4 and/or GIF.
+rendered and colored exactly like ``attndyn render`` would, then encoded as MP4 and/or GIF.
 
 Zoom (:func:`zoom_specs`)
     N >= 2 frames centred on the target (cx, cy), in (x_param, y_param) coordinates. Frame i,
@@ -30,7 +30,7 @@ Sweep (:func:`sweep_specs`)
 Frame cache and resume (:func:`render_movie`)
     Each finished frame is written (atomically) to ``frames_dir/NNNNN-HASH.png``: NNNNN is the
     frame index and HASH the first 16 hex digits of sha256 of the frame's spec JSON, the
-    colouring JSON and the picture size. The PNG carries its spec, so
+    coloring JSON and the picture size. The PNG carries its spec, so
     ``attndyn render --from frames_dir/00012-....png`` reproduces that frame. A rerun reuses
     every frame whose file exists under its name and computes only the others, so an
     interrupted movie resumes where it stopped, and a movie with other settings never picks
@@ -64,7 +64,8 @@ from PIL import Image
 from attndyn import video
 from attndyn.coloring import ColorOptions, picture
 from attndyn.engines import Engine, get_engine
-from attndyn.errors import UserError
+from attndyn.errors import FieldError, UserError
+from attndyn.estimate import CostEstimate, estimate_cost
 from attndyn.images import write_png
 from attndyn.job import Job
 from attndyn.outputs import check_writable
@@ -81,7 +82,9 @@ __all__ = [
     "MovieInterrupted",
     "MovieResult",
     "check_outputs",
+    "estimate_movie_cost",
     "frame_name",
+    "frame_size",
     "render_movie",
     "sweep_specs",
     "sweep_values",
@@ -95,24 +98,35 @@ __all__ = [
 
 def _check_frames(frames: int) -> int:
     if isinstance(frames, bool) or not isinstance(frames, int | np.integer):
-        raise UserError(f"frames {frames!r} is not an integer; give an integer >= 2")
+        raise FieldError(
+            lambda n: f"{n('frames')} {frames!r} is not an integer; give an integer >= 2"
+        )
     if frames < 2:
-        raise UserError(f"frames {frames} is too few; a movie needs at least 2 frames")
+        raise FieldError(
+            lambda n: f"{n('frames')} {frames} is too few; a movie needs at least 2 frames"
+        )
     return int(frames)
 
 
 def _positive(name: str, value: float) -> float:
     value = float(value)
     if not (math.isfinite(value) and value > 0):
-        raise UserError(f"{name} {value!r} must be a finite number > 0")
+        raise FieldError(lambda n: f"{n(name)} {value!r} must be a finite number > 0")
+    return value
+
+
+def _finite(name: str, value: float) -> float:
+    value = float(value)
+    if not math.isfinite(value):
+        raise FieldError(lambda n: f"{n(name)} {value!r} is not finite")
     return value
 
 
 def zoom_widths(start_width: float, end_width: float, frames: int) -> list[float]:
     """Window widths w_i = w0 * (w1 / w0) ** (i / (N - 1)), i = 0..N-1, ends exact."""
     frames = _check_frames(frames)
-    w0 = _positive("start width", start_width)
-    w1 = _positive("end width", end_width)
+    w0 = _positive("start_width", start_width)
+    w1 = _positive("end_width", end_width)
     ratio = w1 / w0
     widths = [w0 * ratio ** (i / (frames - 1)) for i in range(frames)]
     widths[0], widths[-1] = w0, w1
@@ -133,7 +147,7 @@ def zoom_specs(
     """
     cx, cy = (float(v) for v in target)
     if not (math.isfinite(cx) and math.isfinite(cy)):
-        raise UserError(f"target {cx!r},{cy!r} is not finite")
+        raise FieldError(lambda n: f"{n('target')} {cx!r},{cy!r} is not finite")
     if start_width is None:
         start_width = spec.x_range[1] - spec.x_range[0]
     widths = zoom_widths(start_width, end_width, frames)
@@ -158,11 +172,12 @@ def zoom_specs(
 
 
 def sweep_values(a: float, b: float, frames: int) -> list[float]:
-    """p_k = (1 - t) a + t b with t = k / (N - 1): a + (b - a) k / (N - 1), ends exact."""
+    """p_k = (1 - t) a + t b with t = k / (N - 1): a + (b - a) k / (N - 1), ends exact.
+
+    ``a`` and ``b`` are named ``from_value`` and ``to_value`` in errors (the movie options).
+    """
     frames = _check_frames(frames)
-    a, b = float(a), float(b)
-    if not (math.isfinite(a) and math.isfinite(b)):
-        raise UserError(f"sweep values {a!r} and {b!r} must both be finite")
+    a, b = _finite("from_value", a), _finite("to_value", b)
     return [(1 - k / (frames - 1)) * a + (k / (frames - 1)) * b for k in range(frames)]
 
 
@@ -181,14 +196,18 @@ def sweep_specs(
     """Frame specs with ``param`` (a matrix entry such as ``wv01``, or ``beta``) going from
     ``a`` to ``b`` linearly (see the module docstring); the axis parameters are refused."""
     if param not in PARAMETER_NAMES:
-        raise UserError(
-            f"parameter {param!r} is unknown; choose one of {', '.join(_sweepable(spec))}"
+        raise FieldError(
+            lambda n: (
+                f"{n('param')} {param!r} is unknown; choose one of {', '.join(_sweepable(spec))}"
+            )
         )
     if param in (spec.x_param, spec.y_param):
         axis = "horizontal" if param == spec.x_param else "vertical"
-        raise UserError(
-            f"parameter {param!r} is the {axis} axis of the picture, so a frame cannot set it; "
-            f"choose one of {', '.join(_sweepable(spec))}"
+        raise FieldError(
+            lambda n: (
+                f"{n('param')} {param!r} is the {axis} axis of the picture, so a frame "
+                f"cannot set it; choose one of {', '.join(_sweepable(spec))}"
+            )
         )
     return [_with_parameter(spec, param, value) for value in sweep_values(a, b, frames)]
 
@@ -253,7 +272,7 @@ def _check_frames_dir(frames_dir: Path) -> None:
 
 
 def frame_key(spec: LandscapeSpec, options: ColorOptions, size: tuple[int, int] | None) -> str:
-    """sha256 (hex) of what a frame's picture depends on: spec, colouring and picture size."""
+    """sha256 (hex) of what a frame's picture depends on: spec, coloring and picture size."""
     digest = hashlib.sha256()
     for part in (spec.to_json(), options.to_json(), repr(size)):
         digest.update(part.encode())
@@ -268,8 +287,29 @@ def frame_name(
     return f"{index:05d}-{frame_key(spec, options, size)[:_HASH_DIGITS]}.png"
 
 
-def _frame_size(spec: LandscapeSpec, size: tuple[int, int] | None) -> tuple[int, int]:
+def frame_size(spec: LandscapeSpec, size: tuple[int, int] | None) -> tuple[int, int]:
+    """(width, height) of the movie's frames: ``size`` (a resize) if given, else the spec's."""
     return size if size is not None else (spec.width, spec.height)
+
+
+def estimate_movie_cost(
+    frames: Sequence[Job],
+    options: ColorOptions,
+    engine: Engine,
+    *,
+    frames_dir: Path,
+    size: tuple[int, int] | None = None,
+) -> CostEstimate:
+    """What rendering the frames not yet in the cache costs: the sum of their times and the
+    largest of their memory needs (frames are rendered one after another)."""
+    costs = [
+        estimate_cost(job.spec, engine)
+        for i, job in enumerate(frames)
+        if not (frames_dir / frame_name(i, job.spec, options, size)).is_file()
+    ]
+    return CostEstimate(
+        seconds=sum(c.seconds for c in costs), bytes=max((c.bytes for c in costs), default=0)
+    )
 
 
 class MovieInterrupted(Exception):
@@ -302,7 +342,7 @@ def render_movie(
     fps: float = DEFAULT_FPS,
     size: tuple[int, int] | None = None,
     progress: bool = False,
-    clean_frames: bool = False,
+    keep_frames: bool = False,
     on_frame: Callable[[int], None] | None = None,
 ) -> MovieResult:
     """Render every frame (reusing cached ones), then write each output video atomically.
@@ -313,7 +353,7 @@ def render_movie(
         Frame specs (e.g. from :func:`zoom_specs` or :func:`sweep_specs`), or jobs when the
         frames start from an explicit initial-point array. All must give the same picture size.
     options
-        Colouring of every frame (default: binary).
+        Coloring of every frame (default: binary).
     outputs
         ``.mp4`` and/or ``.gif`` paths; may be empty to only fill the frame cache.
     frames_dir
@@ -322,9 +362,11 @@ def render_movie(
         Resize every picture to (width, height), as ``--resize`` does.
     progress
         A progress bar over frames, on stderr.
-    clean_frames
-        Remove this movie's frame files (and the directory, if then empty) after the videos
-        are written.
+    keep_frames
+        Keep this movie's frame files after the videos are written. By default they are
+        removed (and the directory, if then empty) once every output is written; they are
+        always kept when there is no output (the frames are then the product) and when the
+        movie is interrupted (so that a rerun resumes from them).
     on_frame
         Called with the index of each frame after it is computed and saved.
 
@@ -339,11 +381,11 @@ def render_movie(
     jobs = [frame if isinstance(frame, Job) else Job(frame) for frame in frames]
     if not jobs:
         raise UserError("a movie needs at least one frame")
-    sizes = {_frame_size(job.spec, size) for job in jobs}
+    sizes = {frame_size(job.spec, size) for job in jobs}
     if len(sizes) != 1:
         raise UserError(f"frames have different picture sizes {sorted(sizes)}; give one size")
-    (frame_size,) = sizes
-    paths = check_outputs(outputs, frame_size) if outputs else []
+    (pixels,) = sizes
+    paths = check_outputs(outputs, pixels) if outputs else []
     fps = _positive("fps", fps)
     if frames_dir is None:
         if not paths:
@@ -395,7 +437,7 @@ def render_movie(
                 write_gif(frame_paths, path, fps=fps)
     except KeyboardInterrupt:
         raise MovieInterrupted(done, total, frames_dir) from None
-    if clean_frames:
+    if paths and not keep_frames:
         for path in frame_paths:
             path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):

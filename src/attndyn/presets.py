@@ -8,16 +8,18 @@ override the preset's values; everything else takes the spec's defaults.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from attndyn.errors import UserError
+from attndyn.errors import FieldError, UserError
 from attndyn.spec import LandscapeSpec
 
 _SPEC_FIELDS = {f.name for f in fields(LandscapeSpec)}
 _NOT_IN_PRESETS = {"init", "x0_sha256", "x0_per_pixel"}
+GALLERY_INITS = ("independent", "shared")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,10 @@ def _parse(text: str, source: str) -> dict[str, Preset]:
                 f"preset {name!r} in {source} has unknown keys {unknown}; allowed: {allowed}"
             )
         preset = Preset(name, caption, values)
-        preset.spec()  # validate now, with the preset's name in the message
+        try:
+            preset.spec()  # validate now, with the preset's name in the message
+        except UserError as error:
+            raise UserError(f"preset {name!r} in {source}: {error}") from None
         presets[name] = preset
     return presets
 
@@ -80,3 +85,42 @@ def get_preset(name: str, presets: dict[str, Preset]) -> Preset:
     if name not in presets:
         raise UserError(f"preset {name!r} is unknown; choose one of {', '.join(presets)}")
     return presets[name]
+
+
+@dataclass(frozen=True)
+class GalleryPicture:
+    """One picture of the gallery: a preset in one init version, at the gallery's size."""
+
+    preset: Preset
+    init: str
+    spec: LandscapeSpec
+
+    @property
+    def name(self) -> str:
+        """``PRESET-INIT``, the picture's file name without its suffix."""
+        return f"{self.preset.name}-{self.init}"
+
+
+def gallery_pictures(
+    presets: Mapping[str, Preset],
+    size: tuple[int, int],
+    *,
+    only: Sequence[str] | None = None,
+    inits: Sequence[str] = GALLERY_INITS,
+) -> list[GalleryPicture]:
+    """The gallery: every preset (or those named in ``only``) in every init version of
+    ``inits``, at ``size`` = (width, height) pixels; preset by preset, init by init."""
+    chosen = [get_preset(name, presets) for name in only] if only else list(presets.values())
+    for init in inits:
+        if init not in GALLERY_INITS:
+            raise FieldError(
+                lambda n, init=init: (
+                    f"{n('inits')} holds {init!r}; choose from {', '.join(GALLERY_INITS)}"
+                )
+            )
+    width, height = size
+    return [
+        GalleryPicture(preset, init, preset.spec(width=width, height=height, init=init))
+        for preset in chosen
+        for init in inits
+    ]

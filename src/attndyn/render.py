@@ -1,40 +1,29 @@
-"""Rendering a whole landscape: tiles through an engine, with progress and resume."""
+"""Rendering a whole landscape: tiles through an engine into a store, with progress and resume."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from attndyn.checkpoint import Checkpoint
 from attndyn.engines import Engine, get_engine
 from attndyn.fields import Fields
 from attndyn.job import Job
 from attndyn.spec import LandscapeSpec
-from attndyn.tiles import Tile, row_bands
+from attndyn.store import Landscape, LandscapeStore, NpzStore
+from attndyn.tiles import Tile, Tiling
+
+__all__ = [
+    "DEFAULT_PIXELS_PER_TILE",
+    "Landscape",
+    "RenderInterrupted",
+    "compute_tile",
+    "render_into",
+    "render_landscape",
+]
 
 DEFAULT_PIXELS_PER_TILE = 32_768
-
-
-@dataclass
-class Landscape:
-    """A rendered landscape: its spec and its fields, indexed [row, col] (row 0 = lowest y).
-
-    The arrays have the grid's shape, ``spec.shape`` (the picture's, times ``supersample``).
-    """
-
-    spec: LandscapeSpec
-    fields: Fields
-
-    @property
-    def labels(self) -> np.ndarray:
-        return self.fields.labels
-
-    @property
-    def delta(self) -> np.ndarray:
-        return self.fields.delta
 
 
 def compute_tile(job: Job, engine: Engine, tile: Tile) -> Fields:
@@ -50,13 +39,66 @@ def compute_tile(job: Job, engine: Engine, tile: Tile) -> Fields:
 
 
 class RenderInterrupted(Exception):
-    """Raised when a render is interrupted; finished rows are in the checkpoint, if any."""
+    """Raised when a render is interrupted; finished tiles are in the store's file, if any.
 
-    def __init__(self, rows_done: int, rows_total: int, checkpoint: Path | None) -> None:
-        super().__init__(f"interrupted after {rows_done} of {rows_total} rows")
+    ``tiles_done`` of ``tiles_total`` tiles are done; ``rows_done`` counts the grid rows
+    all of whose tiles are done, of ``rows_total``; ``checkpoint`` is the store's path.
+    """
+
+    def __init__(
+        self,
+        tiles_done: int,
+        tiles_total: int,
+        rows_done: int,
+        rows_total: int,
+        checkpoint: Path | None,
+    ) -> None:
+        super().__init__(f"interrupted after {tiles_done} of {tiles_total} tiles")
+        self.tiles_done = tiles_done
+        self.tiles_total = tiles_total
         self.rows_done = rows_done
         self.rows_total = rows_total
         self.checkpoint = checkpoint
+
+
+def _interrupted(store: LandscapeStore) -> RenderInterrupted:
+    done, tiling = store.done(), store.tiling
+    full_rows = sum(tiling.tile(i, 0).shape[0] for i in range(done.shape[0]) if done[i].all())
+    return RenderInterrupted(int(done.sum()), done.size, full_rows, tiling.shape[0], store.path)
+
+
+def render_into(job: Job, engine: Engine, store: LandscapeStore, *, progress: bool = False) -> None:
+    """Compute every tile of ``store.tiling`` that the store has not marked done.
+
+    Each tile is written, then marked done. On Ctrl-C the store is flushed and
+    :class:`RenderInterrupted` raised, so running this again on the reopened store computes
+    only the missing tiles.
+    """
+    spec = job.spec
+    done = store.done()
+    tiles = [tile for tile in store.tiling if not done[store.tiling.index(tile)]]
+    rows, cols = spec.shape
+    remaining = sum(tile.size for tile in tiles)
+    bar = tqdm(
+        total=rows * cols,
+        initial=rows * cols - remaining,
+        unit="px",
+        unit_scale=True,
+        disable=not progress,
+        delay=1.0,
+        leave=False,
+        desc="render",
+    )
+    try:
+        for tile in tiles:
+            store.write_tile(tile, compute_tile(job, engine, tile))
+            store.mark_done(tile)
+            bar.update(tile.size)
+    except KeyboardInterrupt:
+        store.flush()
+        raise _interrupted(store) from None
+    finally:
+        bar.close()
 
 
 def render_landscape(
@@ -76,13 +118,16 @@ def render_landscape(
     engine
         An engine name ("auto", "numpy") or an engine object.
     pixels_per_tile
-        Work unit: full-width bands of about this many pixels (default: the engine's
-        ``tile_pixels``, else 32768). Results do not depend on it.
+        Work unit: tiles of about this many pixels, full-width bands while a row fits
+        (default: the engine's ``tile_pixels``, else 32768; see
+        :meth:`attndyn.tiles.Tiling.for_pixels`). Results do not depend on it.
     progress
         Show a progress bar (on stderr) when the render takes more than a second.
     checkpoint
-        Path of a resume file: finished rows are saved there while rendering and on
-        interruption, picked up by the next render of the same spec, and deleted at the end.
+        Path of a resume file (:class:`attndyn.store.NpzStore`): finished tiles are saved there
+        while rendering and on interruption, picked up by the next render of the same spec
+        (in that file's tiling), and the file is deleted at the end. A file of another spec is
+        ignored and replaced.
 
     Examples
     --------
@@ -98,32 +143,8 @@ def render_landscape(
     spec = job.spec
     if pixels_per_tile is None:
         pixels_per_tile = getattr(engine, "tile_pixels", DEFAULT_PIXELS_PER_TILE)
-    state = Checkpoint(spec, checkpoint)
-    rows, cols = spec.shape
-    tiles = [
-        tile
-        for tile in row_bands(rows, cols, max(1, pixels_per_tile // spec.samples))
-        if not state.rows_done[tile.row0 : tile.row1].all()
-    ]
-    remaining = sum(tile.size for tile in tiles)
-    bar = tqdm(
-        total=rows * cols,
-        initial=rows * cols - remaining,
-        unit="px",
-        unit_scale=True,
-        disable=not progress,
-        delay=1.0,
-        leave=False,
-        desc="render",
-    )
-    try:
-        for tile in tiles:
-            state.record(*tile.slices, compute_tile(job, engine, tile))
-            bar.update(tile.size)
-    except KeyboardInterrupt:
-        state.save()
-        raise RenderInterrupted(int(state.rows_done.sum()), rows, state.path) from None
-    finally:
-        bar.close()
-    state.remove()
-    return Landscape(spec=spec, fields=state.fields)
+    tiling = Tiling.for_pixels(spec.shape, max(1, pixels_per_tile // spec.samples))
+    store = NpzStore.open(checkpoint, spec, tiling)
+    render_into(job, engine, store, progress=progress)
+    store.finalize()
+    return Landscape(spec=spec, fields=store.read())

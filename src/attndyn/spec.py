@@ -17,7 +17,7 @@ x = b = W_K[1, 1] and y = a = W_K[0, 0], as in the seed's Appendix A picture.
 
 Supersampling by k computes a grid k times finer in each direction: output pixel c covers the
 k sample columns ``x_c + (j - (k - 1) / 2) * step / k``, j = 0..k-1, with ``step`` the output
-pixel spacing, and its picture is the average of their colours. Fields are then arrays of the
+pixel spacing, and its picture is the average of their colors. Fields are then arrays of the
 grid's shape, ``(k * height, k * width)``. ``samples`` K > 1 renders K independent initial
 configurations per pixel (seeded init only) and adds the field ``probability``.
 """
@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 
 from attndyn import __version__
-from attndyn.errors import UserError
-from attndyn.params import parse_parameter
+from attndyn.errors import FieldError, UserError
+from attndyn.params import PARAMETER_NAMES
 
 Matrix2 = tuple[float, float, float, float]
 INIT_MODES = ("independent", "shared", "file")
@@ -45,11 +45,17 @@ def _matrix(name: str, value: Any) -> Matrix2:
     try:
         entries = tuple(float(v) for v in np.asarray(value, dtype=object).ravel())
     except (TypeError, ValueError):
-        raise UserError(f"{name} {value!r} is not a list of numbers; give 4 numbers") from None
+        raise FieldError(
+            lambda n: f"{n(name)} {value!r} is not a list of numbers; give 4 numbers"
+        ) from None
     if len(entries) != 4:
-        raise UserError(f"{name} has {len(entries)} entries; give 4 numbers (row-major 2x2)")
+        raise FieldError(
+            lambda n: f"{n(name)} has {len(entries)} entries; give 4 numbers (row-major 2x2)"
+        )
     if not all(math.isfinite(v) for v in entries):
-        raise UserError(f"{name} {list(entries)} holds a non-finite value; all must be finite")
+        raise FieldError(
+            lambda n: f"{n(name)} {list(entries)} holds a non-finite value; all must be finite"
+        )
     return entries  # type: ignore[return-value]
 
 
@@ -57,34 +63,71 @@ def _range(name: str, value: Any) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in value)
     except (TypeError, ValueError):
-        raise UserError(f"{name} {value!r} is not two numbers lo,hi") from None
+        raise FieldError(lambda n: f"{n(name)} {value!r} is not two numbers lo,hi") from None
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise UserError(f"{name} {lo},{hi} is not finite; give two finite numbers lo,hi")
+        raise FieldError(
+            lambda n: f"{n(name)} {lo},{hi} is not finite; give two finite numbers lo,hi"
+        )
     if not lo < hi:
-        raise UserError(f"{name} {lo},{hi} is empty; lo must be less than hi")
+        raise FieldError(lambda n: f"{n(name)} {lo},{hi} is empty; lo must be less than hi")
     return lo, hi
 
 
-def _int_at_least(name: str, value: Any, minimum: int) -> int:
+def _integer(name: str, value: Any, allowed: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise UserError(f"{name} {value!r} is not an integer; give an integer >= {minimum}")
-    if value < minimum:
-        raise UserError(f"{name} {value} is too small; it must be >= {minimum}")
+        raise FieldError(
+            lambda n: f"{n(name)} {value!r} is not an integer; give an integer {allowed}"
+        )
     return int(value)
+
+
+def _int_at_least(name: str, value: Any, minimum: int) -> int:
+    number = _integer(name, value, f">= {minimum}")
+    if number < 0 and minimum == 0:
+        raise FieldError(lambda n: f"{n(name)} {number} is negative; give an integer >= 0")
+    if number < minimum:
+        raise FieldError(lambda n: f"{n(name)} {number} is too small; it must be >= {minimum}")
+    return number
+
+
+def checked_seed(value: Any) -> int:
+    """The seed as an int, or a :class:`FieldError` naming ``seed`` unless 0 <= seed < 2**64."""
+    seed = _integer("seed", value, "in [0, 2**64)")
+    if not 0 <= seed < 2**64:
+        raise FieldError(lambda n: f"{n('seed')} {seed} is outside [0, 2**64)")
+    return seed
 
 
 def _finite(name: str, value: Any, *, positive: bool = False, nonnegative: bool = False) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise UserError(f"{name} {value!r} is not a number") from None
+        raise FieldError(lambda n: f"{n(name)} {value!r} is not a number") from None
+    bound = " > 0" if positive else " >= 0" if nonnegative else ""
     if not math.isfinite(number):
-        raise UserError(f"{name} {number} is not finite")
-    if positive and number <= 0:
-        raise UserError(f"{name} {number} must be > 0")
-    if nonnegative and number < 0:
-        raise UserError(f"{name} {number} must be >= 0")
+        raise FieldError(lambda n: f"{n(name)} {number} is not finite; give a finite number{bound}")
+    if (positive and number <= 0) or (nonnegative and number < 0):
+        raise FieldError(lambda n: f"{n(name)} {number} must be a finite number{bound}")
     return number
+
+
+def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise FieldError(
+            lambda n: f"{n(name)} {value!r} is unknown; choose one of {', '.join(allowed)}"
+        )
+    return value
+
+
+def _parameter(name: str, value: Any) -> str:
+    if value not in PARAMETER_NAMES:
+        raise FieldError(
+            lambda n: (
+                f"{n(name)} names an unknown parameter {value!r}; choose one of "
+                f"{', '.join(PARAMETER_NAMES)}"
+            )
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -122,33 +165,43 @@ class LandscapeSpec:
         for name in ("wq", "wv", "wk"):
             put(self, name, _matrix(name, getattr(self, name)))
         put(self, "beta", _finite("beta", self.beta))
-        parse_parameter(self.x_param)
-        parse_parameter(self.y_param)
+        _parameter("x_param", self.x_param)
+        _parameter("y_param", self.y_param)
         if self.x_param == self.y_param:
-            raise UserError(f"x and y parameters are both {self.x_param!r}; they must differ")
-        put(self, "x_range", _range("x range", self.x_range))
-        put(self, "y_range", _range("y range", self.y_range))
+            raise FieldError(
+                lambda n: (
+                    f"{n('x_param')} and {n('y_param')} are both {self.x_param!r}; they must differ"
+                )
+            )
+        put(self, "x_range", _range("x_range", self.x_range))
+        put(self, "y_range", _range("y_range", self.y_range))
         put(self, "width", _int_at_least("width", self.width, 1))
         put(self, "height", _int_at_least("height", self.height, 1))
-        put(self, "n_points", _int_at_least("points", self.n_points, 1))
+        put(self, "n_points", _int_at_least("n_points", self.n_points, 1))
         put(self, "steps", _int_at_least("steps", self.steps, 0))
         put(self, "tol", _finite("tol", self.tol, positive=True))
         put(self, "eps", _finite("eps", self.eps, nonnegative=True))
-        if self.init not in INIT_MODES:
-            raise UserError(f"init {self.init!r} is unknown; choose one of {', '.join(INIT_MODES)}")
-        seed = _int_at_least("seed", self.seed, 0)
-        if seed >= 2**64:
-            raise UserError(f"seed {seed} is too large; it must be < 2**64")
-        put(self, "seed", seed)
+        _choice("init", self.init, INIT_MODES)
+        put(self, "seed", checked_seed(self.seed))
         if self.init == "file" and not self.x0_sha256:
-            raise UserError("init 'file' needs the sha256 of the initial points")
+            raise FieldError(
+                lambda n: (
+                    f"{n('init')} 'file' needs {n('x0_sha256')}, the sha256 of the initial points"
+                )
+            )
         if self.init != "file" and (self.x0_sha256 or self.x0_per_pixel):
-            raise UserError(f"init {self.init!r} takes no initial-point file")
-        if self.dtype not in DTYPES:
-            raise UserError(f"dtype {self.dtype!r} is unknown; choose one of {', '.join(DTYPES)}")
+            raise FieldError(
+                lambda n: (
+                    f"{n('init')} {self.init!r} takes no initial-point file "
+                    f"({n('x0_sha256')}); use init 'file'"
+                )
+            )
+        _choice("dtype", self.dtype, DTYPES)
         put(self, "samples", _int_at_least("samples", self.samples, 1))
         if self.samples > 1 and self.init == "file":
-            raise UserError(f"samples {self.samples} needs seeded initial points, not a file")
+            raise FieldError(
+                lambda n: f"{n('samples')} {self.samples} needs seeded initial points, not a file"
+            )
         put(self, "supersample", _int_at_least("supersample", self.supersample, 1))
         self._check_resolution("x", self.x_range, self.shape[1])
         self._check_resolution("y", self.y_range, self.shape[0])

@@ -4,15 +4,15 @@ from PIL import Image
 
 from attndyn.cli import main
 from attndyn.coloring import ColorOptions, picture
-from attndyn.commands.color import load_landscape
 from attndyn.images import read_png_text
+from attndyn.store import load_landscape
 
 
 def run(*argv):
     return main([str(a) for a in argv])
 
 
-def test_recolouring_a_saved_file_needs_no_engine(tmp_path):
+def test_recoloring_a_saved_file_needs_no_engine(tmp_path):
     assert (
         run(
             "render",
@@ -54,16 +54,25 @@ def test_recolouring_a_saved_file_needs_no_engine(tmp_path):
     ("setup", "fragment"),
     [
         ("missing", "does not exist"),
-        ("text", "is not a readable .npz"),
+        ("text", "is not a fields file saved by 'render --save'"),
         ("foreign", "lacks ['labels', 'delta']"),
+        ("picture", "is a picture, not a fields file saved by 'render --save'"),
     ],
 )
 def test_bad_fields_files(tmp_path, capsys, setup, fragment):
     path = tmp_path / "f.npz"
     if setup == "text":
         path.write_text("hello")
+    elif setup == "picture":
+        # A PNG that attndyn itself wrote: the user means 'render --from', and is told so.
+        path = tmp_path / "p.png"
+        assert run("render", "--size", "4", "--steps", "1", "-q", "-o", path) == 0
     elif setup == "foreign":
         np.savez(path, spec=np.array("{}"))
     assert run("color", path, "-o", tmp_path / "c.png") == 2
-    assert fragment in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert len(err.strip().splitlines()) == 1
+    if setup in ("text", "picture"):
+        assert "render --from" in err
     assert not (tmp_path / "c.png").exists()

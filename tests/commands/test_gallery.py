@@ -45,3 +45,28 @@ def test_gallery_errors(tmp_path, capsys):
     assert "--inits holds 'both'" in capsys.readouterr().err
     assert run("gallery", "-o", tmp_path, "--only", "nope") == 2
     assert "preset 'nope' is unknown" in capsys.readouterr().err
+
+
+def test_gallery_sheet_holds_every_picture(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    out = tmp_path / "g"
+    argv = ["gallery", "-o", out, "--size", "16", "--inits", "independent", "-q"]
+    assert run(*argv, "--sheet", tmp_path / "sheet.png") == 0
+    names = [f"{name}-independent" for name in builtin_presets()]
+    sheet = np.asarray(Image.open(tmp_path / "sheet.png").convert("RGB"))
+    margin, cell = 4, 16 + 8
+    assert sheet.shape[1] == 3 * cell  # six presets, three to a row, like the seed's Figure 1
+    # The first row's pictures, pixel for pixel, where the layout puts them.
+    for c, name in enumerate(names[:3]):
+        picture = np.asarray(Image.open(out / f"{name}.png").convert("RGB"))
+        left = c * cell + margin
+        np.testing.assert_array_equal(sheet[margin : margin + 16, left : left + 16], picture)
+
+
+def test_gallery_sheet_path_is_checked_first(tmp_path, capsys):
+    argv = ["gallery", "-o", tmp_path / "g", "--size", "8", "--only", "art1679700", "-q"]
+    assert run(*argv, "--sheet", tmp_path / "sheet.jpg") == 2
+    assert "sheet" in capsys.readouterr().err
+    assert not (tmp_path / "g").exists() or not list((tmp_path / "g").iterdir())

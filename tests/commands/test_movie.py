@@ -26,6 +26,7 @@ def files(directory):
 def test_zoom_writes_mp4_and_gif_with_every_frame(tmp_path, capsys):
     argv = ["movie", "zoom", *SMALL, "--engine", "numpy", TARGET, "--end-width", "0.5"]
     out = ["-o", tmp_path / "z.mp4", "-o", tmp_path / "z.gif", "--frames", "5", "--fps", "8"]
+    out.append("--keep-frames")
     assert run(*argv, *out) == 0
     err = capsys.readouterr().err
     assert "wrote" in err and "5 frames 16x16" in err and "5 computed" in err
@@ -44,7 +45,8 @@ def test_zoom_writes_mp4_and_gif_with_every_frame(tmp_path, capsys):
 
 def test_a_frame_is_reproduced_by_render_from(tmp_path):
     argv = ["movie", "sweep", *FAST, "--param", "wv01", "--from-value", "-2", "--to-value", "1"]
-    assert run(*argv, "--frames", "3", "-o", tmp_path / "s.gif", "--coloring", "log-delta") == 0
+    out = ["--frames", "3", "-o", tmp_path / "s.gif", "--coloring", "log-delta", "--keep-frames"]
+    assert run(*argv, *out) == 0
     frame = sorted((tmp_path / "s.frames").iterdir())[1]
     assert LandscapeSpec.from_json(read_png_spec(frame)).wv[1] == pytest.approx(-0.5)
     assert run("render", "--from", frame, "--engine", "numpy", "-q", "-o", tmp_path / "r.png") == 0
@@ -53,9 +55,11 @@ def test_a_frame_is_reproduced_by_render_from(tmp_path):
     )
 
 
-def test_clean_frames_leaves_only_the_movie(tmp_path):
+@pytest.mark.parametrize("flag", [[], ["--clean-frames"]])
+def test_a_finished_movie_leaves_only_the_movie(tmp_path, flag):
+    # --clean-frames, once needed for this, is the default now and still accepted.
     argv = ["movie", "sweep", *FAST, "--param", "beta", "--from-value", "0.5", "--to-value", "2"]
-    assert run(*argv, "--frames", "2", "-o", tmp_path / "b.gif", "--clean-frames") == 0
+    assert run(*argv, "--frames", "2", "-o", tmp_path / "b.gif", *flag) == 0
     assert files(tmp_path) == ["b.gif"]
 
 

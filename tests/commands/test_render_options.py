@@ -189,16 +189,21 @@ def test_probability_is_the_share_of_samples_that_synchronise(tmp_path):
     rows, cols = np.meshgrid(np.arange(10), np.arange(12), indexing="ij")
     from attndyn import render_landscape
 
-    total = np.zeros((10, 12))
+    per_sample = []
     for sample in range(4):  # each sample's points, given explicitly as a per-pixel file
         x0 = pixel_points(spec.seed, rows.ravel(), cols.ravel(), 20, sample=sample).reshape(
             10, 12, 20, 2
         )
         plain = LandscapeSpec(**{**spec.__dict__, "samples": 1})
-        total += render_landscape(Job.with_x0(plain, x0.astype(np.float64)), "numpy").labels
+        job = Job.with_x0(plain, x0.astype(np.float64))
+        per_sample.append(render_landscape(job, "numpy").labels)
+    total = np.sum(per_sample, axis=0, dtype=np.float64)
+    # The README: `probability` is the mean of the K labels, the other fields are sample 0's.
     np.testing.assert_allclose(fields["probability"], total / 4)
-    np.testing.assert_array_equal(fields["labels"], (total >= 0) * fields["labels"])
+    np.testing.assert_array_equal(fields["labels"], per_sample[0])
     assert 0 < fields["probability"].mean() < 1
+    # The picture can tell sample 0 from a vote over the samples (majority or any tie rule).
+    assert (per_sample[0] != (total > 2)).any() and (per_sample[0] != (total >= 2)).any()
 
 
 def test_preset_values_yield_to_explicit_options(tmp_path):

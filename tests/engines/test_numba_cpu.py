@@ -85,10 +85,15 @@ def test_appendix_b_fields_agree_with_the_reference(seed, init):
     # t0, the step from which Δ stays below tol, agrees (chaotic pixels aside). The smoothed
     # part follows log Δ near the crossing, where float32 rounding of the gaps differs by a
     # few percent between summation orders (see the module docstring of numba_cpu).
+    # Measured (48 x 48, synchronised pixels): t0 differs on 1 of 448 (1679700 independent),
+    # 1 of 395 (1679700 shared), 0 of 980 and 0 of 884 (5227590); the smoothed step differs by
+    # more than 0.3 on 1 of 448 and 0 elsewhere. Bound: 1% of the pixels (4 of 395), room for
+    # about 4x the worst measured rate; a wrong tracker moves most pixels, not a few.
     gap = np.abs(ours.sync_step - reference.sync_step)[synced]
     t0_ours = np.ceil(ours.sync_step[synced])
-    assert (t0_ours == np.ceil(reference.sync_step[synced])).mean() >= 0.995
-    assert (gap <= 0.3).mean() >= 0.995
+    allowed = 0.01 * synced.sum()
+    assert (t0_ours != np.ceil(reference.sync_step[synced])).sum() <= allowed
+    assert (gap > 0.3).sum() <= allowed
 
 
 @pytest.mark.parametrize("parameter", ["wq01", "wk10", "wv11", "beta"])

@@ -11,7 +11,8 @@ from attndyn.fields import count_clusters
 from attndyn.params import parse_parameter, pixel_matrices
 from attndyn.tiles import Tile
 
-from helpers import APPENDIX_B
+from appendix_a import appendix_a_numpy, to_seed_order
+from helpers import APPENDIX_B, random_unit_points
 
 I2 = np.eye(2)
 
@@ -198,3 +199,50 @@ def test_count_clusters_by_hand():
     broken[1, 0] = np.nan
     assert count_clusters(broken) == 0  # a non-finite state has no clusters
     assert count_clusters(at(0.0, 0.5).astype(np.float32)).dtype == np.uint16
+
+
+# -- non-symmetric W_Q and W_V through the whole engine -------------------------------------
+
+
+def test_one_step_with_a_rotation_query_and_a_shear_value_by_hand():
+    # Points e1, e2; W_Q = [[0, -1], [1, 0]] (turns by +90°), W_K = diag(a, b), W_V = [[1, s],
+    # [0, 1]], beta = 1, eps = 0. Queries W_Q e1 = e2 and W_Q e2 = -e1, keys (a, 0) and (0, b):
+    # scores [[0, b], [-a, 0]]. Values W_V e1 = (1, 0), W_V e2 = (s, 1). So
+    #   x1 ∝ (1, 0) + e^b (s, 1) = (1 + s e^b, e^b),   x2 ∝ e^-a (1, 0) + (s, 1) = (e^-a + s, 1),
+    # and delta = |x2[0] - x1[0]| after normalising. With X W_Q (W_Q transposed) the scores
+    # would be [[0, -b], [a, 0]], with X W_V the values (1, s) and (0, 1).
+    s = 0.5
+    spec = LandscapeSpec(
+        wq=(0, -1, 1, 0), wv=(1, s, 0, 1), eps=0.0, steps=1, dtype="float64",
+        x_range=(-2.0, 1.5), y_range=(-1.0, 2.0), width=6, height=5,
+    )  # fmt: skip
+    landscape = render_landscape(Job.with_x0(spec, np.eye(2)), "numpy")
+    b = np.linspace(-2.0, 1.5, 6)[None, :]  # columns sweep wk11
+    a = np.linspace(-1.0, 2.0, 5)[:, None]  # rows sweep wk00
+    first = (1 + s * np.exp(b)) / np.hypot(1 + s * np.exp(b), np.exp(b))
+    second = (np.exp(-a) + s) / np.hypot(np.exp(-a) + s, 1.0)
+    np.testing.assert_allclose(landscape.delta, np.abs(second - first), rtol=1e-6)
+    assert landscape.delta.min() > 0.01  # no gap near 0, where rtol would mean little
+    transposed_q = np.abs(
+        (np.exp(a) + s) / np.hypot(np.exp(a) + s, 1.0)
+        - (1 + s * np.exp(-b)) / np.hypot(1 + s * np.exp(-b), np.exp(-b))
+    )
+    assert (np.abs(transposed_q - landscape.delta) > 1e-3).mean() > 0.9  # the test can tell
+
+
+@pytest.mark.parametrize("seed", [1679700, 6306593])
+def test_numpy_engine_agrees_with_the_appendix_a_transcription(seed):
+    # benchmarks/appendix_a.py is the seed's batched loop, written apart from the engines; the
+    # same float32 operations give the same numbers (measured: every label and every delta of
+    # the five Appendix B maps at 48 x 48 identical).
+    size = 48
+    wq, wv = APPENDIX_B[seed]
+    x0 = random_unit_points((size, size, 20), seed=2024).astype(np.float32)
+    spec = LandscapeSpec(wq=wq, wv=wv, width=size, height=size)
+    ours = render_landscape(Job.with_x0(spec, x0), "numpy")
+    labels_grid, diff_grid = appendix_a_numpy(
+        np.reshape(wq, (2, 2)), np.reshape(wv, (2, 2)), to_seed_order(x0), size
+    )
+    np.testing.assert_array_equal(ours.labels, labels_grid.T)
+    np.testing.assert_array_equal(ours.delta, diff_grid.T)
+    assert 0.05 < ours.labels.mean() < 0.95  # both colours: not a trivial picture

@@ -55,3 +55,33 @@ def test_pairwise_and_minimal_inner_products():
     assert np.isclose(min_abs_inner_product(np.eye(3)), 0.0)
     batch = np.stack([antipodal, np.eye(3)])
     assert np.allclose(min_abs_inner_product(batch), [1.0, 0.0])
+
+
+# -- the merging threshold, pinned by points placed around it -------------------------------
+
+THRESHOLD = 0.1  # the source package's separation, documented in count_clusters
+
+
+def _two_sites(gap):
+    """Two copies each of (1, 0) and (1, gap): the k-means centres are those two points
+    exactly, and their distance is exactly ``gap`` in float64."""
+    return np.array([[1.0, 0.0], [1.0, 0.0], [1.0, gap], [1.0, gap]])
+
+
+def test_centres_merge_only_when_closer_than_the_threshold():
+    rng = np.random.default_rng(3)
+    assert count_clusters(_two_sites(0.99 * THRESHOLD), rng).count == 1  # just inside
+    assert count_clusters(_two_sites(THRESHOLD), rng).count == 2  # at: not closer, kept apart
+    assert count_clusters(_two_sites(1.01 * THRESHOLD), rng).count == 2  # just outside
+
+
+def test_two_blobs_0_15_apart_are_two_clusters():
+    rng = np.random.default_rng(4)
+    angle = 2 * np.arcsin(0.15 / 2)  # chord 0.15 between the blob centres
+    first = _blob(np.array([1.0, 0.0]), 20, 2e-3, rng)
+    second = _blob(np.array([np.cos(angle), np.sin(angle)]), 20, 2e-3, rng)
+    clusters = count_clusters(np.concatenate([first, second]), rng)
+    assert clusters.count == 2
+    np.testing.assert_array_equal(clusters.masses, [0.5, 0.5])
+    distance = np.linalg.norm(clusters.centres[0] - clusters.centres[1])
+    assert abs(distance - 0.15) < 5e-3

@@ -102,3 +102,45 @@ def test_riemannian_gradient_is_tangent():
     x = random_points(8, 3, np.random.default_rng(6))
     g = riemannian_gradient(x, MATRICES["nonsymmetric"], 1.0)
     assert np.allclose(np.sum(g * x, axis=-1), 0.0, atol=1e-12)
+
+
+# -- the Riemannian gradient's value, along tangent directions ------------------------------
+
+
+def _plain_weighted_energy(w, x, D, beta):
+    """Σ_ij w_i w_j exp(β <x_i, D x_j>), transcribed with plain loops."""
+    n = len(x)
+    return sum(w[i] * w[j] * np.exp(beta * (x[i] @ D @ x[j])) for i in range(n) for j in range(n))
+
+
+def _tangent_basis(u):
+    """Two orthonormal vectors orthogonal to the unit vector u in R³."""
+    helper = np.eye(3)[np.argmin(np.abs(u))]
+    first = np.cross(u, helper)
+    first /= np.linalg.norm(first)
+    return first, np.cross(u, first)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("beta", [0.5, 1.0, 3.0])
+def test_riemannian_gradient_matches_derivatives_along_geodesics(beta, weighted):
+    # Move one particle along the great circle cos(t) x_i + sin(t) v (v tangent at x_i); the
+    # derivative of E at t = 0 is <grad_i, v>. The gradient is tangent, so the derivatives
+    # along a tangent basis give it whole. D is not symmetric, so D and Dᵀ differ.
+    D, h = MATRICES["nonsymmetric"], 1e-5
+    rng = np.random.default_rng(7)
+    x = random_points(5, 3, rng)
+    w = rng.random(5) if weighted else np.full(5, 0.2)
+    w /= w.sum()
+    expected = np.zeros_like(x)
+    for i in range(len(x)):
+        for v in _tangent_basis(x[i]):
+            moved = []
+            for t in (h, -h):
+                y = x.copy()
+                y[i] = np.cos(t) * x[i] + np.sin(t) * v
+                moved.append(_plain_weighted_energy(w, y, D, beta))
+            expected[i] += (moved[0] - moved[1]) / (2 * h) * v
+    got = riemannian_gradient(x, D, beta, w if weighted else None)
+    np.testing.assert_allclose(got, expected, atol=1e-8 * np.abs(expected).max())
+    assert np.abs(expected).max() > 0.05  # a gradient well away from zero

@@ -1,7 +1,6 @@
 """Every experiment runs in quick mode and writes its files; the registry contract."""
 
 import csv
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +24,14 @@ def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
-    """Run every experiment once in quick mode; keep the files and timings."""
+    """Run every experiment once in quick mode; keep the files.
+
+    How long the quick runs take is measured by benchmarks/bench_experiments.py, not here."""
     results = {}
     for name, experiment in EXPERIMENTS.items():
         out = tmp_path_factory.mktemp(name)
-        start = time.perf_counter()
         files = experiment.run(out, quick=True, seed=0, progress=False)
-        results[name] = (out, files, time.perf_counter() - start)
+        results[name] = (out, files)
     return results
 
 
@@ -67,7 +67,7 @@ def test_resolve_unknown_name_lists_valid_names():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_quick_run_writes_csv_and_png(outputs, name):
-    out, files, seconds = outputs[name]
+    out, files = outputs[name]
     paths = [Path(f) for f in files]
     assert out / f"{name}.csv" in paths and out / f"{name}.png" in paths
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
@@ -78,17 +78,16 @@ def test_quick_run_writes_csv_and_png(outputs, name):
         assert image.size[0] > 200 and image.size[1] > 200
     # atomic writes leave no temporary files behind, and nothing unlisted
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths)
-    assert seconds < 20.0  # target: < 10 s on an idle machine
 
 
 def test_quick_run_is_reproducible(tmp_path, outputs):
-    out, _, _ = outputs["fig2"]
+    out, _ = outputs["fig2"]
     EXPERIMENTS["fig2"].run(tmp_path, quick=True, seed=0, progress=False)
     assert (tmp_path / "fig2.csv").read_bytes() == (out / "fig2.csv").read_bytes()
 
 
 def test_animations_write_readable_movies(outputs):
-    out, _, _ = outputs["animations"]
+    out, _ = outputs["animations"]
     for movie in ("MinA", "MinB", "MinC", "MinD"):
         with Image.open(out / f"{movie}.gif") as gif:
             assert gif.n_frames == 4
@@ -102,7 +101,7 @@ def test_animations_write_readable_movies(outputs):
 
 
 def test_fig7_energies_are_the_closed_forms(outputs):
-    out, _, _ = outputs["fig7"]
+    out, _ = outputs["fig7"]
     _, rows = _read_csv(out / "fig7.csv")
     for row in rows:
         d = float(row["d"])
@@ -113,7 +112,7 @@ def test_fig7_energies_are_the_closed_forms(outputs):
 
 
 def test_fig4_stationary_ratio_and_large_step_failure(outputs):
-    out, _, _ = outputs["fig4"]
+    out, _ = outputs["fig4"]
     _, rows = _read_csv(out / "fig4.csv")
     small = {float(r["d"]): float(r["ratio_mean"]) for r in rows if float(r["tau"]) == 0.002}
     large = {float(r["d"]): float(r["ratio_mean"]) for r in rows if float(r["tau"]) == 0.01}
@@ -132,7 +131,7 @@ def test_tanh_ratio_of_the_analytic_stationary_state():
 
 
 def test_fig5_first_order_fit(outputs):
-    out, _, _ = outputs["fig5"]
+    out, _ = outputs["fig5"]
     _, rows = _read_csv(out / "fig5.csv")
     for row in rows:
         eps = float(row["eps"])

@@ -1,21 +1,14 @@
-"""``attndyn color``: re-colour a saved fields file without recomputing anything."""
+"""``attndyn color``: re-color a saved fields file without recomputing anything."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-import numpy as np
-
-from attndyn.coloring import picture
-from attndyn.commands.render import add_color_arguments, color_options_from_args, picture_size
-from attndyn.errors import UserError
-from attndyn.fields import Fields
-from attndyn.images import write_png
+from attndyn.commands.common import add_color_arguments, color_options, picture_size
 from attndyn.outputs import check_writable
-from attndyn.render import Landscape
-from attndyn.spec import LandscapeSpec
+from attndyn.pictures import write_landscape
+from attndyn.store import load_landscape
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,38 +32,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     color.set_defaults(run=run)
 
 
-def load_landscape(path: str | Path) -> Landscape:
-    """A landscape saved by ``render --save``: its spec and every field it holds."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except FileNotFoundError:
-        raise UserError(f"fields file {str(path)!r} does not exist") from None
-    except (OSError, ValueError) as error:
-        raise UserError(f"fields file {str(path)!r} is not a readable .npz: {error}") from None
-    missing = [name for name in ("spec", "labels", "delta") if name not in arrays]
-    if missing:
-        raise UserError(
-            f"fields file {str(path)!r} lacks {missing}; was it made by 'render --save'?"
-        )
-    spec = LandscapeSpec.from_json(str(arrays.pop("spec")))
-    known = {"delta", "labels", "sync_step", "clusters", "probability"}
-    fields = Fields(**{name: array for name, array in arrays.items() if name in known})
-    if fields.labels.shape != spec.shape:
-        raise UserError(
-            f"fields file {str(path)!r} holds arrays of shape {fields.labels.shape}, "
-            f"not {spec.shape}"
-        )
-    return Landscape(spec=spec, fields=fields)
-
-
 def run(args: argparse.Namespace) -> int:
     landscape = load_landscape(args.fields)
-    options = color_options_from_args(args)
+    options = color_options(args)
     size = picture_size(args)
     output = check_writable(args.output, suffix=".png", what="picture")
-    image = picture(landscape.fields, landscape.spec, options, size=size)
-    write_png(output, image, landscape.spec.to_json(), coloring_json=options.to_json())
+    image = write_landscape(landscape, options, png=output, npz=None, size=size)
+    assert image is not None
     if not args.quiet:
         print(
             f"wrote {output}: {image.size[0]}x{image.size[1]}, {options.coloring}", file=sys.stderr

@@ -1,33 +1,182 @@
-"""Pieces shared by the subcommands: number parsing and the options that define a spec."""
+"""The option groups that several subcommands share, and how the command line names options.
+
+Options are read as text and parsed by the library (:mod:`attndyn.options`,
+:class:`~attndyn.coloring.ColorOptions`), exactly as the explorer parses its URL query; the
+spec validates the values. Errors name options by their field names; :func:`option_flag`
+writes them as the command line's ``--options``.
+"""
 
 from __future__ import annotations
 
-import math
-import re
+import argparse
 
-from attndyn.errors import UserError
-
-
-def parse_numbers(option: str, text: str, count: int) -> tuple[float, ...]:
-    parts = [part.strip() for part in text.split(",")]
-    try:
-        values = tuple(float(part) for part in parts)
-    except ValueError:
-        raise UserError(f"{option} {text!r} is not {count} comma-separated numbers") from None
-    if len(values) != count:
-        raise UserError(f"{option} {text!r} has {len(values)} numbers; give {count}")
-    if not all(math.isfinite(v) for v in values):
-        raise UserError(f"{option} {text!r} holds a non-finite value; all must be finite")
-    return values
+from attndyn.coloring import COLOR_OPTION_NAMES, COLORINGS, ColorOptions
+from attndyn.engines import DEVICES, engine_names
+from attndyn.options import OPTION_FIELDS, RenderOptions, option_name
+from attndyn.params import PARAMETER_NAMES
+from attndyn.parsing import parse_size
+from attndyn.spec import DTYPES, INIT_MODES
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """``R`` for R x R, or ``WxH``; returns (width, height)."""
-    match = re.fullmatch(r"\s*(-?\d+)\s*(?:[xX]\s*(-?\d+)\s*)?", text)
-    if not match:
-        raise UserError(f"--size {text!r} is not R or WxH with whole numbers, e.g. 512 or 800x600")
-    width = int(match.group(1))
-    height = int(match.group(2)) if match.group(2) is not None else width
-    if width < 1 or height < 1:
-        raise UserError(f"--size {text!r} must be at least 1 pixel in each direction")
-    return width, height
+def option_flag(name: str) -> str:
+    """The command line's spelling of an option named in an error: ``x_param`` -> ``--x-param``."""
+    return "--" + option_name(name)
+
+
+def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that define a spec (render and movie); dests are RenderOptions' fields."""
+    source = parser.add_argument_group("starting points")
+    source.add_argument(
+        "--preset", metavar="NAME", help="start from a named picture (see 'attndyn presets')"
+    )
+    add_presets_argument(source)
+    source.add_argument(
+        "--from",
+        dest="from_picture",
+        metavar="PICTURE.png",
+        help="re-render a PNG made by attndyn, exactly, from the spec it carries",
+    )
+
+    model = parser.add_argument_group("the map")
+    model.add_argument(
+        "--wq", metavar="Q00,Q01,Q10,Q11", help="W_Q row-major (default: drawn from --seed)"
+    )
+    model.add_argument(
+        "--wv", metavar="V00,V01,V10,V11", help="W_V row-major (default: drawn from --seed)"
+    )
+    model.add_argument(
+        "--wk",
+        metavar="K00,K01,K10,K11",
+        help="W_K row-major; the swept entries are overwritten per pixel (default 0,0,0,0)",
+    )
+    model.add_argument("--beta", help="inverse temperature multiplying the scores (default 1)")
+    model.add_argument(
+        "--seed",
+        help="seed of attndyn's own generator: W_Q/W_V when not given, and the initial "
+        "points (default 1)",
+    )
+    model.add_argument("--points", "-n", help="number of points n (default 20)")
+    model.add_argument("--steps", "-T", help="number of steps T (default 100)")
+    model.add_argument("--tol", help="synchronised when delta < tol (default 1e-5)")
+    model.add_argument("--eps", help="epsilon of the row normalisation (default 1e-8)")
+    model.add_argument(
+        "--precision",
+        "--dtype",
+        dest="precision",
+        choices=DTYPES,
+        help="working precision (default float32; float64 for deep zooms)",
+    )
+
+    grid = parser.add_argument_group("the grid")
+    grid.add_argument("--size", "-s", help="resolution: R for RxR, or WxH (default 512)")
+    grid.add_argument(
+        "--range", dest="range", metavar="LO,HI", help="window on both axes (default -8,8)"
+    )
+    grid.add_argument("--x-range", metavar="LO,HI", help="window of the horizontal axis")
+    grid.add_argument("--y-range", metavar="LO,HI", help="window of the vertical axis")
+    grid.add_argument("--center", metavar="CX,CY", help="window centre (with --width)")
+    grid.add_argument(
+        "--width", metavar="W", help="window width; the height follows the picture's aspect ratio"
+    )
+    grid.add_argument(
+        "--x-param",
+        metavar="NAME",
+        help="parameter along the horizontal axis (default wk11 = b); one of "
+        + ", ".join(PARAMETER_NAMES),
+    )
+    grid.add_argument(
+        "--y-param", metavar="NAME", help="parameter along the vertical axis (default wk00 = a)"
+    )
+    grid.add_argument(
+        "--supersample", metavar="K", help="average K x K samples per output pixel (anti-aliasing)"
+    )
+
+    start = parser.add_argument_group("initial points")
+    start.add_argument(
+        "--init",
+        choices=INIT_MODES[:2],
+        help="independent: fresh points for every pixel, as the seed's code does (default); "
+        "shared: one configuration for all pixels, as the seed's text says",
+    )
+    start.add_argument(
+        "--samples",
+        metavar="K",
+        help="K independent initial configurations per pixel; adds the field 'probability' "
+        "(default 1)",
+    )
+    start.add_argument(
+        "--x0",
+        metavar="FILE.npy",
+        help="explicit points: shape (n, 2), or (H, W, n, 2) per pixel with row 0 = lowest a",
+    )
+    start.add_argument(
+        "--normalize-x0",
+        action="store_true",
+        help="normalise --x0 rows to unit norm instead of refusing rows that are not",
+    )
+
+
+def add_presets_argument(group: argparse._ActionsContainer) -> None:
+    """--presets FILE.toml, repeatable (render, movie, gallery and presets)."""
+    group.add_argument(
+        "--presets",
+        metavar="FILE.toml",
+        action="append",
+        default=[],
+        help="extra presets file (repeatable)",
+    )
+
+
+def add_color_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that turn fields into a picture (render, color, gallery, movie)."""
+    color = parser.add_argument_group("colouring")  # user-facing text keeps its spelling
+    color.add_argument(
+        "--coloring",
+        "--colouring",
+        choices=COLORINGS,
+        help="what the colours show (default binary)",
+    )
+    color.add_argument("--cmap", help="any matplotlib colormap (default depends on --coloring)")
+    color.add_argument("--invert", action="store_true", help="reverse the colormap")
+    color.add_argument("--equalize", action="store_true", help="histogram-equalise the colours")
+    color.add_argument(
+        "--resize", metavar="R|WxH", help="resample the picture to this size (bicubic, antialiased)"
+    )
+
+
+def add_execution_arguments(group: argparse._ArgumentGroup) -> None:
+    """--engine, --device, --force and --quiet (render, gallery and movie)."""
+    group.add_argument(
+        "--engine",
+        default="auto",
+        choices=engine_names(),
+        help="compute engine (default auto: the fastest available)",
+    )
+    group.add_argument(
+        "--device",
+        default="auto",
+        choices=DEVICES,
+        help="where the engine runs: cuda (with --engine auto: the fused cuda kernel) or cpu; "
+        "default auto: torch on CUDA when torch sees a GPU, every other engine on the CPU",
+    )
+    group.add_argument(
+        "--force", action="store_true", help="run even when the estimated time or memory is huge"
+    )
+    group.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+
+
+def render_options(args: argparse.Namespace) -> RenderOptions:
+    """The spec options of :func:`add_spec_arguments`, parsed."""
+    return RenderOptions.from_strings({field: getattr(args, field) for field in OPTION_FIELDS})
+
+
+def color_options(args: argparse.Namespace, base: ColorOptions | None = None) -> ColorOptions:
+    """The options of :func:`add_color_arguments` over ``base`` (a picture's stored ones)."""
+    return ColorOptions.from_strings(
+        {name: getattr(args, name) for name in COLOR_OPTION_NAMES}, base=base
+    )
+
+
+def picture_size(args: argparse.Namespace) -> tuple[int, int] | None:
+    """--resize, parsed: (width, height), or None for the grid's own size."""
+    return parse_size("resize", args.resize) if args.resize else None

@@ -9,6 +9,7 @@ import time
 from attndyn.errors import UserError
 from attndyn.estimate import format_seconds
 from attndyn.outputs import check_writable, ensure_directory
+from attndyn.parsing import parse_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,13 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     experiment.add_argument("--list", action="store_true", help="list the experiments")
     experiment.add_argument("--out", default="results", help="output directory (default results)")
     experiment.add_argument("--quick", action="store_true", help="a small, fast version (seconds)")
-    experiment.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    experiment.add_argument("--seed", default="0", help="random seed (default 0)")
     experiment.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     experiment.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from attndyn.particles.experiments import EXPERIMENTS, resolve
+    from attndyn.particles.experiments import EXPERIMENTS, checked_seed, resolve
 
     if args.list:
         for item in EXPERIMENTS.values():
@@ -42,12 +43,11 @@ def run(args: argparse.Namespace) -> int:
         names = ", ".join(EXPERIMENTS)
         raise UserError(f"experiment needs a name; choose one of {names}, or pass --list")
     item = resolve(args.name)
-    if args.seed < 0:
-        raise UserError(f"--seed {args.seed} is negative; give an integer >= 0")
+    seed = checked_seed(parse_int("seed", args.seed))  # before --out is created
     out = ensure_directory(args.out, what="--out")
     check_writable(out / f"{item.name}.csv", what="--out")
     started = time.perf_counter()
-    written = item.run(out, quick=args.quick, seed=args.seed, progress=not args.quiet)
+    written = item.run(out, quick=args.quick, seed=seed, progress=not args.quiet)
     if not args.quiet:
         elapsed = format_seconds(time.perf_counter() - started)
         print(

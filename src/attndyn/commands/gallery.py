@@ -5,25 +5,24 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-from attndyn.commands.common import parse_size
-from attndyn.commands.render import (
+from attndyn.commands.common import (
     add_color_arguments,
     add_execution_arguments,
-    color_options_from_args,
+    add_presets_argument,
+    color_options,
     picture_size,
-    write_landscape,
 )
 from attndyn.engines import get_engine
-from attndyn.errors import EXIT_INTERRUPTED, UserError
+from attndyn.errors import EXIT_INTERRUPTED
 from attndyn.estimate import estimate_cost, format_seconds, refuse_if_huge
-from attndyn.images import read_png_text
+from attndyn.images import read_picture
 from attndyn.outputs import check_writable, ensure_directory
-from attndyn.presets import get_preset, load_presets
+from attndyn.parsing import parse_size
+from attndyn.pictures import carries_spec, write_landscape
+from attndyn.presets import GALLERY_INITS, gallery_pictures, load_presets
 from attndyn.render import RenderInterrupted, render_landscape
-
-INITS = ("independent", "shared")
+from attndyn.sheet import SheetItem, contact_sheet, write_sheet
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,18 +44,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     gallery.add_argument(
         "--inits",
-        default=",".join(INITS),
+        default=",".join(GALLERY_INITS),
         help="init versions, comma-separated (default independent,shared)",
     )
-    gallery.add_argument(
-        "--presets",
-        metavar="FILE.toml",
-        action="append",
-        default=[],
-        help="extra presets file (repeatable)",
-    )
+    add_presets_argument(gallery)
     gallery.add_argument(
         "--save-fields", action="store_true", help="also save each picture's fields as .npz"
+    )
+    gallery.add_argument(
+        "--sheet",
+        metavar="FILE.png",
+        help="also lay the pictures out on one sheet, three to a row, each with its preset's "
+        "name, init and caption (the seed's Figure 1 is such a sheet)",
     )
     add_color_arguments(gallery)
     add_execution_arguments(gallery.add_argument_group("execution"))
@@ -64,33 +63,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    presets = load_presets(args.presets)
-    chosen = (
-        [get_preset(name, presets) for name in args.only] if args.only else list(presets.values())
+    pictures = gallery_pictures(
+        load_presets(args.presets),
+        parse_size("size", args.size),
+        only=args.only,
+        inits=[init.strip() for init in args.inits.split(",")],
     )
-    inits = [init.strip() for init in args.inits.split(",")]
-    for init in inits:
-        if init not in INITS:
-            raise UserError(f"--inits holds {init!r}; choose from {', '.join(INITS)}")
-    width, height = parse_size(args.size)
-    options = color_options_from_args(args)
+    options = color_options(args)
     size = picture_size(args)
     out = ensure_directory(args.output, what="--output")
+    sheet = check_writable(args.sheet, suffix=".png", what="sheet") if args.sheet else None
     engine = get_engine(args.engine, args.device)
-    jobs = [
-        (p, init, p.spec(width=width, height=height, init=init)) for p in chosen for init in inits
-    ]
-    for _, _, spec in jobs:
-        refuse_if_huge(estimate_cost(spec, engine), force=args.force)
+    for item in pictures:
+        refuse_if_huge(estimate_cost(item.spec, engine), force=args.force)
     started = time.perf_counter()
-    for preset, init, spec in jobs:
-        png = check_writable(out / f"{preset.name}-{init}.png", suffix=".png", what="picture")
-        npz = out / f"{preset.name}-{init}.npz" if args.save_fields else None
-        if _already_there(png, spec.to_json()) and (npz is None or npz.exists()):
+    for item in pictures:
+        png = check_writable(out / f"{item.name}.png", suffix=".png", what="picture")
+        npz = out / f"{item.name}.npz" if args.save_fields else None
+        if carries_spec(png, item.spec.to_json()) and (npz is None or npz.exists()):
             continue
         try:
             landscape = render_landscape(
-                spec,
+                item.spec,
                 engine,
                 progress=not args.quiet,
                 checkpoint=png.with_name(png.name + ".partial.npz"),
@@ -104,20 +98,19 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
         write_landscape(landscape, options, png=png, npz=npz, size=size)
         if not args.quiet:
-            print(f"wrote {png} ({preset.caption})", file=sys.stderr)
+            print(f"wrote {png} ({item.preset.caption})", file=sys.stderr)
+    if sheet is not None:
+        items = [
+            SheetItem(read_picture(out / f"{item.name}.png"), item.name, item.preset.caption)
+            for item in pictures
+        ]
+        write_sheet(sheet, contact_sheet(items))
+        if not args.quiet:
+            print(f"wrote {sheet}", file=sys.stderr)
     if not args.quiet:
         print(
-            f"gallery of {len(jobs)} pictures in {out} after "
+            f"gallery of {len(pictures)} pictures in {out} after "
             f"{format_seconds(time.perf_counter() - started)}",
             file=sys.stderr,
         )
     return 0
-
-
-def _already_there(png: Path, spec_json: str) -> bool:
-    if not png.exists():
-        return False
-    try:
-        return read_png_text(png, "spec", required=False) == spec_json
-    except UserError:
-        return False

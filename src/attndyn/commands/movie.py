@@ -3,42 +3,43 @@
 The math, the frame cache and the encoders are in :mod:`attndyn.movies`. Frames too narrow
 for the working precision are refused up front (pass ``--precision float64``); mp4 needs even
 frame sizes (refused otherwise, no padding); the frame cache ``OUT.frames/`` is kept after
-success unless ``--clean-frames`` is given, and makes an interrupted movie resume.
+success only with ``--keep-frames``, and is always kept by an interrupted movie, to resume.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
 
-from attndyn.commands.common import parse_numbers
-from attndyn.commands.render import (
+from attndyn.coloring import ColorOptions
+from attndyn.commands.common import (
     add_color_arguments,
     add_execution_arguments,
     add_spec_arguments,
-    color_options_from_args,
-    job_from_args,
+    color_options,
     picture_size,
+    render_options,
 )
 from attndyn.engines import get_engine
 from attndyn.errors import EXIT_INTERRUPTED, UserError
-from attndyn.estimate import CostEstimate, estimate_cost, format_seconds, refuse_if_huge
-from attndyn.images import read_png_text
+from attndyn.estimate import format_seconds, refuse_if_huge
 from attndyn.job import Job
 from attndyn.movies import (
     DEFAULT_FPS,
     MovieInterrupted,
     check_outputs,
     default_frames_dir,
-    frame_name,
+    estimate_movie_cost,
+    frame_size,
     render_movie,
     sweep_specs,
     zoom_specs,
 )
+from attndyn.options import build_job
 from attndyn.params import PARAMETER_NAMES
+from attndyn.parsing import parse_numbers
 
 
 def _add_movie_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
@@ -67,10 +68,13 @@ def _add_movie_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
         "(default OUT.frames beside the first output)",
     )
     movie.add_argument(
-        "--clean-frames",
+        "--keep-frames",
         action="store_true",
-        help="delete this movie's frame PNGs after the movie is written (default: keep them)",
+        help="keep this movie's frame PNGs after the movie is written (default: they are "
+        "deleted then; an interrupted movie always keeps them, to resume)",
     )
+    # Deleting the frames after a finished movie is the default now; the old flag still works.
+    movie.add_argument("--clean-frames", action="store_true", help=argparse.SUPPRESS)
     add_execution_arguments(parser.add_argument_group("execution"))
 
 
@@ -154,59 +158,37 @@ def _run_without_kind(args: argparse.Namespace) -> int:
 
 
 def _frame_specs(args: argparse.Namespace, job: Job) -> list:
-    if args.frames < 2:
-        raise UserError(f"--frames {args.frames} is too few; a movie needs at least 2 frames")
     if args.movie_kind == "zoom":
-        target = parse_numbers("--target", args.target, 2)
-        for option, value in (("--start-width", args.start_width), ("--end-width", args.end_width)):
-            if value is not None and not (math.isfinite(value) and value > 0):
-                raise UserError(f"{option} {value} must be a finite number > 0")
+        target = parse_numbers("target", args.target, 2)
         return zoom_specs(job.spec, target, args.start_width, args.end_width, args.frames)
-    for option, value in (("--from-value", args.from_value), ("--to-value", args.to_value)):
-        if not math.isfinite(value):
-            raise UserError(f"{option} {value} is not finite")
     return sweep_specs(job.spec, args.param, args.from_value, args.to_value, args.frames)
 
 
 def run(args: argparse.Namespace) -> int:
-    if not (math.isfinite(args.fps) and args.fps > 0):
-        raise UserError(f"--fps {args.fps} must be a finite number > 0")
-    base = job_from_args(args)
-    stored = (
-        read_png_text(args.from_picture, "coloring", required=False) if args.from_picture else None
-    )
-    options = color_options_from_args(args, stored)
+    options = render_options(args)
+    base = build_job(options)
+    stored = ColorOptions.from_picture(options.from_picture) if options.from_picture else None
+    colors = color_options(args, stored)
     size = picture_size(args)
-    frame_size = size or (base.spec.width, base.spec.height)
-    outputs = check_outputs(args.output or [f"{args.movie_kind}.mp4"], frame_size)
+    frame_pixels = frame_size(base.spec, size)
+    outputs = check_outputs(args.output or [f"{args.movie_kind}.mp4"], frame_pixels)
     frames_dir = Path(args.frames_dir) if args.frames_dir else default_frames_dir(outputs[0])
     jobs = [Job(spec, base.x0) for spec in _frame_specs(args, base)]
     engine = get_engine(args.engine, args.device)
-
-    cached = {
-        i
-        for i, job in enumerate(jobs)
-        if (frames_dir / frame_name(i, job.spec, options, size)).is_file()
-    }
-    costs = [estimate_cost(job.spec, engine) for i, job in enumerate(jobs) if i not in cached]
-    refuse_if_huge(
-        CostEstimate(
-            seconds=sum(c.seconds for c in costs), bytes=max((c.bytes for c in costs), default=0)
-        ),
-        force=args.force,
-    )
+    cost = estimate_movie_cost(jobs, colors, engine, frames_dir=frames_dir, size=size)
+    refuse_if_huge(cost, force=args.force)
     started = time.perf_counter()
     try:
         result = render_movie(
             jobs,
-            options,
+            colors,
             outputs,
             frames_dir=frames_dir,
             engine=engine,
             fps=args.fps,
             size=size,
             progress=not args.quiet,
-            clean_frames=args.clean_frames,
+            keep_frames=args.keep_frames,
         )
     except MovieInterrupted as stop:
         print(
@@ -218,10 +200,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         elapsed = time.perf_counter() - started
         reused = len(jobs) - len(result.computed)
-        where = "" if args.clean_frames else f", frames in {frames_dir}"
+        where = f", frames in {frames_dir}" if args.keep_frames else ""
         print(
             f"wrote {', '.join(str(p) for p in result.outputs)}: {len(jobs)} frames "
-            f"{frame_size[0]}x{frame_size[1]} at {args.fps:g} fps ({len(result.computed)} "
+            f"{frame_pixels[0]}x{frame_pixels[1]} at {args.fps:g} fps ({len(result.computed)} "
             f"computed, {reused} reused{where}), {format_seconds(elapsed)} with the "
             f"{engine.name} engine",
             file=sys.stderr,

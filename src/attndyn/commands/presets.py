@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from attndyn.commands.common import add_presets_argument
 from attndyn.presets import load_presets
 
 
@@ -17,13 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "'attndyn render --preset NAME [--init shared]'."
         ),
     )
-    presets.add_argument(
-        "--presets",
-        metavar="FILE.toml",
-        action="append",
-        default=[],
-        help="extra presets file (repeatable)",
-    )
+    add_presets_argument(presets)
     presets.set_defaults(run=run)
 
 

@@ -62,7 +62,7 @@ def render_frames(
 
 
 def write_gif(frames: Sequence[np.ndarray], path: Path, *, fps: float = 12.0) -> Path:
-    """Write RGB frames as a looping GIF (adaptive palette of 128 colours), atomically."""
+    """Write RGB frames as a looping GIF (adaptive palette of 128 colors), atomically."""
     return video.write_gif(frames, path, fps=fps, colors=128)
 
 

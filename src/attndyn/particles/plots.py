@@ -1,7 +1,7 @@
 """Figures of particle configurations and densities (matplotlib, Agg backend).
 
-* :func:`plot_circle`: points on S¹ over a ring coloured by the quadratic form ``<x, D x>``.
-* :func:`plot_sphere`: points on S² over the sphere coloured by ``<x, D x>``, with a colorbar;
+* :func:`plot_circle`: points on S¹ over a ring colored by the quadratic form ``<x, D x>``.
+* :func:`plot_sphere`: points on S² over the sphere colored by ``<x, D x>``, with a colorbar;
   points on the far side (seen from the camera) are drawn faintly.
 * :func:`plot_density_profiles`: a family of densities on the circle as 3D profiles, one per
   parameter value, each filled down to zero.
@@ -57,7 +57,7 @@ def quadratic_form(x: np.ndarray, D: np.ndarray) -> np.ndarray:
 def _norm(values: np.ndarray, vmin: float | None, vmax: float | None) -> Normalize:
     lo = float(np.min(values)) if vmin is None else vmin
     hi = float(np.max(values)) if vmax is None else vmax
-    if hi - lo < 1e-9:  # constant form (D = c I): centre the single colour
+    if hi - lo < 1e-9:  # constant form (D = c I): centre the single color
         lo, hi = lo - 1.0, hi + 1.0
     return Normalize(lo, hi)
 
@@ -76,7 +76,7 @@ def plot_circle(
     colorbar: bool = False,
     title: str | None = None,
 ):
-    """Draw the unit circle coloured by ``<x, D x>`` and the ``points`` (n, 2) on it.
+    """Draw the unit circle colored by ``<x, D x>`` and the ``points`` (n, 2) on it.
 
     The ring is an annulus of width ``ring_width / 100`` (in data units) around the circle.
     """
@@ -139,12 +139,12 @@ def plot_sphere(
     back_alpha: float = 0.08,
     title: str | None = None,
 ):
-    """Draw S² coloured by ``<x, D x>`` (with a colorbar) and the ``points`` (n, 3) on it."""
+    """Draw S² colored by ``<x, D x>`` (with a colorbar) and the ``points`` (n, 3) on it."""
     D = np.asarray(D, dtype=float)
     X, Y, Z = sphere_grid(resolution)
     values = quadratic_form(np.stack([X, Y, Z], axis=-1), D)
     norm = _norm(values, None, None)
-    colours = matplotlib.colormaps[cmap](norm(values))
+    colors = matplotlib.colormaps[cmap](norm(values))
     # mplot3d sorts whole collections by depth, which hides points in front of the surface;
     # draw in a fixed order instead: far-side points, the surface, near-side points.
     ax.computed_zorder = False
@@ -152,7 +152,7 @@ def plot_sphere(
         X,
         Y,
         Z,
-        facecolors=colours,
+        facecolors=colors,
         rstride=1,
         cstride=1,
         linewidth=0,
@@ -209,7 +209,7 @@ def plot_density_profiles(
 
     Each profile is drawn as a line and filled down to zero (a translucent polygon).
     """
-    colours = matplotlib.colormaps[cmap](np.linspace(0.1, 0.9, len(parameters)))
+    colors = matplotlib.colormaps[cmap](np.linspace(0.1, 0.9, len(parameters)))
     top = float(np.max(densities)) * 1.05
     for k in range(len(parameters) - 1, -1, -1):
         y = np.full_like(theta, parameters[k])
@@ -219,9 +219,9 @@ def plot_density_profiles(
             (theta[-1], parameters[k], 0.0),
             (theta[0], parameters[k], 0.0),
         ]
-        poly = Poly3DCollection([outline], facecolor=colours[k], alpha=0.35, edgecolor="none")
+        poly = Poly3DCollection([outline], facecolor=colors[k], alpha=0.35, edgecolor="none")
         ax.add_collection3d(poly)
-        ax.plot(theta, y, rho, color=colours[k], linewidth=1.2)
+        ax.plot(theta, y, rho, color=colors[k], linewidth=1.2)
     ax.set_xlim(float(theta[0]), float(theta[-1]))
     ax.set_ylim(float(np.min(parameters)), float(np.max(parameters)))
     ax.set_zlim(0.0, top)

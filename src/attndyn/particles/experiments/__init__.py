@@ -22,9 +22,9 @@ from attndyn.particles.experiments import (
     fig6,
     fig7,
 )
-from attndyn.particles.experiments.common import Experiment
+from attndyn.particles.experiments.common import Experiment, checked_seed
 
-__all__ = ["EXPERIMENTS", "Experiment", "resolve"]
+__all__ = ["EXPERIMENTS", "Experiment", "checked_seed", "resolve"]
 
 _ALL = (
     Experiment(

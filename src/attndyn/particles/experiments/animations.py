@@ -3,7 +3,7 @@
 The four animations of the source package's README, one per matrix of Figure 3:
 MinA ``D = I``, MinB ``D = diag(1, 0.25, 1)``, MinC ``D = diag(1, 0, 1)``, MinD
 ``D = diag(0, 0, 1)``.  Each shows the particles of the descent
-``x_i ← Π(x_i − (τ/n) Σ_j exp(β <x_i, D x_j>) D x_j)`` on the sphere coloured by ``<x, D x>``.
+``x_i ← Π(x_i − (τ/n) Σ_j exp(β <x_i, D x_j>) D x_j)`` on the sphere colored by ``<x, D x>``.
 
 Parameters: as Figure 3 (``n = 400``, ``β = 1``, 20000 steps, ``τ = 0.1, 0.5, 0.75, 0.75``, one
 shared random start), with 48 frames at geometrically spaced steps (the early motion is fast

@@ -12,11 +12,22 @@ from typing import Any
 
 import numpy as np
 
+from attndyn.errors import FieldError
 from attndyn.outputs import atomic_file
 
-__all__ = ["Experiment", "bar", "format_matrix", "write_csv"]
+__all__ = ["Experiment", "bar", "checked_seed", "format_matrix", "write_csv"]
 
 Runner = Callable[..., list[Path]]
+
+
+def checked_seed(seed: Any) -> int:
+    """The seed as an int >= 0 (numpy's generators refuse negative seeds); a FieldError
+    naming ``seed`` otherwise."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise FieldError(lambda n: f"{n('seed')} {seed!r} is not an integer; give one >= 0")
+    if seed < 0:
+        raise FieldError(lambda n: f"{n('seed')} {seed} is negative; give an integer >= 0")
+    return int(seed)
 
 
 @dataclass(frozen=True)
@@ -36,9 +47,10 @@ class Experiment:
         self, out_dir: Path, *, quick: bool = False, seed: int = 0, progress: bool = False
     ) -> list[Path]:
         """Run the experiment, writing ``NAME.csv``, ``NAME.png`` (and extras) into ``out_dir``."""
+        seed = checked_seed(seed)
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        return list(self.runner(out_dir, quick=quick, seed=int(seed), progress=progress))
+        return list(self.runner(out_dir, quick=quick, seed=seed, progress=progress))
 
     @property
     def description(self) -> str:

@@ -13,7 +13,7 @@ Parameters: ``D = I`` and ``D = diag(1, 3, 4)``; ``β = 1``; ``τ = 0.1``; 500 s
 30 repetitions per matrix.  Quick mode: 6 repetitions, 60 steps.
 
 Outputs: ``fig1.csv`` (one row per repetition: final point, ``<x, D x>``, its energy and the
-maximal energy ``exp(β λ_max)``) and ``fig1.png`` (the final points on spheres coloured by
+maximal energy ``exp(β λ_max)``) and ``fig1.png`` (the final points on spheres colored by
 ``<x, D x>``).
 """
 

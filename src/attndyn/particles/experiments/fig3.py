@@ -15,7 +15,7 @@ Parameters (as the source): ``n = 400``; ``β = 1``; 20000 steps; no noise; step
 ``diag(0, 0, 1)``.  Quick mode: ``n = 60``, 200 steps.
 
 Outputs: ``fig3.csv`` (every final particle with ``<x, D x>`` and the case's final energy) and
-``fig3.png`` (four spheres coloured by ``<x, D x>``).
+``fig3.png`` (four spheres colored by ``<x, D x>``).
 """
 
 from __future__ import annotations

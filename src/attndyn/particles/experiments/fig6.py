@@ -20,7 +20,7 @@ Quick mode: 3 repetitions per case, ``n = 30``, 100 steps.
 
 Outputs: ``fig6.csv`` (one row per cluster of each repetition: centre, mass, number of
 clusters, final energy and the maximal energy ``cosh(β |λ|_max)``) and ``fig6.png`` (cluster
-centres on spheres coloured by ``<x, D x>``, antipodal partners joined).
+centres on spheres colored by ``<x, D x>``, antipodal partners joined).
 """
 
 from __future__ import annotations

@@ -88,15 +88,15 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
     ax.set_ylabel("energy")
     ax.legend(fontsize=8)
     D_picture = np.diag([-1.0, 1.0])
-    colours = ("C0", "C1", "C2")  # the colours of the energy curves
+    colors = ("C0", "C1", "C2")  # the colors of the energy curves
     specs = (grid[0, 1], grid[0, 2], grid[1, 1])
-    for (label, x), colour, spec in zip(STATES, colours, specs, strict=True):
+    for (label, x), color, spec in zip(STATES, colors, specs, strict=True):
         plot_circle(
             fig.add_subplot(spec),
             D_picture,
             x,
             point_size=120,
-            point_color=colour,
+            point_color=color,
             title=f"{label}, d = 1",
         )
     fig.tight_layout()
