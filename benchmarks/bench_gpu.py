@@ -102,7 +102,7 @@ def _best_times(job, engine, repeat: int) -> tuple[float, float]:
         begin = time.perf_counter()
         render_landscape(job, engine, progress=False)
         total.append(time.perf_counter() - begin)
-        kernel.append(engine.last_timing["kernel"])
+        kernel.append(engine.last_diagnostics.kernel_seconds)
     return min(kernel), min(total)
 
 
@@ -152,7 +152,7 @@ def main() -> int:
     print(
         f"time to first picture: {first - started:.2f} s imports, {compile_seconds:.2f} s "
         f"first 4x4 render (JIT compile or cache load, and transfers "
-        f"{engine.last_timing['transfer'] * 1e3:.1f} ms)"
+        f"{engine.last_diagnostics.transfer_seconds * 1e3:.1f} ms)"
     )
     torch_engine = None
     if _torch_cuda():

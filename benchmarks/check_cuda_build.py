@@ -1,7 +1,7 @@
 """Compile the fused CUDA kernels to PTX (and, with ptxas, to machine code) without a GPU.
 
 The CUDA simulator checks the kernels' logic but not that NVVM accepts them. This script
-compiles the four kernels of :mod:`attndyn.engines.numba_cuda` (n <= 32 and any n, float32
+compiles the four kernels of :mod:`attndyn.engines.kernels.fused_cuda` (n <= 32 and any n, float32
 and float64) for a compute capability (default 9.0, the H100) with NVIDIA's numba-cuda and
 NVVM, then runs ``ptxas -v`` on the PTX when it can find ptxas, which prints the registers,
 stack (thread-local arrays) and spills. It needs
@@ -58,7 +58,7 @@ def main() -> int:
     from numba.cuda import dispatcher
 
     dispatcher.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=cc)
-    from attndyn.engines import numba_cuda as kernels
+    from attndyn.engines.kernels import fused_cuda
 
     i64, u64 = types.int64, types.uint64
 
@@ -72,7 +72,7 @@ def main() -> int:
             i64, real, real, i64, i64, u64, u64, u64, array(real, 2), array(real, 4),
             array(real, 2), array(types.int32, 1), array(types.uint16, 1),
         )  # fmt: skip
-        pair = kernels._KERNELS[np.dtype(name)]
+        pair = fused_cuda.KERNELS[np.dtype(name)]
         builds[f"{name} local"] = (pair["local"], common)
         builds[f"{name} global"] = (
             pair["global"],

@@ -15,6 +15,7 @@ __all__ = [
     "differing",
     "period_two_job",
     "random_unit_points",
+    "standalone",
     "whole",
     "wide_window_spec",
 ]
@@ -91,3 +92,17 @@ PHILOX_KNOWN_ANSWERS = [
         (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
     ),
 ]
+
+
+def standalone(kernel, **flags):
+    """A separate compile of a numba kernel's Python source, with ``error_model="numpy"`` and
+    ``flags``, for calling it directly in a test.
+
+    numba compiles a function once per signature, with the fastmath flags of its first caller
+    when it has none of its own, and caches that; a test calling the engine's own dispatcher
+    could make the unfused version the one the engine links (see
+    attndyn.engines.kernels.targets). A copy has its own compiles and no disk cache.
+    """
+    from numba import njit
+
+    return njit(error_model="numpy", **flags)(kernel.py_func)

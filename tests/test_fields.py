@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from attndyn import Job, LandscapeSpec, render_landscape
-from attndyn.fields import cluster_counts
+from attndyn.fields import count_clusters
 
 DISTANCE = 1e-3  # the documented link length, written out here on purpose
 
@@ -28,8 +28,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("points", "expected"), CASES)
-def test_cluster_counts_around_the_link_distance(points, expected):
-    assert cluster_counts(np.array(points)) == expected
+def test_count_clusters_around_the_link_distance(points, expected):
+    assert count_clusters(np.array(points)) == expected
 
 
 @pytest.mark.parametrize("engine", ["numpy", "numba"])

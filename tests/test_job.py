@@ -66,3 +66,50 @@ def test_shared_init_gives_every_pixel_the_same_points():
     job = Job(LandscapeSpec(**{**SPEC.__dict__, "init": "shared"}))
     points = job.initial_points(np.array([0, 2]), np.array([3, 1]))
     np.testing.assert_array_equal(points[0], points[1])
+
+
+def test_x0_is_checked_and_hashed_once(monkeypatch):
+    # load_x0 (or check_x0) checks; Job.with_x0 and the jobs of other samples reuse that
+    # check and hash the array once.
+    import attndyn.job as job_module
+
+    x0 = unit((3, 4, 5))
+    checked = check_x0(x0, normalize=False)
+    assert checked is not x0 and not checked.flags.writeable  # read-only: stays checked
+    assert check_x0(checked, normalize=False) is checked
+    hashes = []
+    real = job_module.hashlib.sha256
+    monkeypatch.setattr(job_module.hashlib, "sha256", lambda data: hashes.append(1) or real(data))
+    job = Job.with_x0(SPEC, checked)
+    for sample in (1, 2, 3):
+        assert job.for_sample(sample).x0 is checked
+    assert len(hashes) == 1
+    assert job.spec.x0_sha256 == x0_digest(x0)  # an unchecked copy is hashed anew
+    assert len(hashes) == 2
+
+
+def test_normalizing_a_checked_array_normalizes_it():
+    x0 = unit((5,))
+    x0[1] *= 1 + 5e-6  # within the tolerance: accepted as it is
+    checked = check_x0(x0, normalize=False)
+    assert checked[1, 0] == x0[1, 0]
+    normalized = check_x0(checked, normalize=True)
+    np.testing.assert_allclose(np.linalg.norm(normalized, axis=-1), 1.0, rtol=1e-15)
+
+
+def test_a_job_names_where_its_points_come_from():
+    from attndyn.job import PointMode
+
+    shared = Job(LandscapeSpec(**{**SPEC.__dict__, "init": "shared"})).for_sample(2)
+    assert shared.point_mode is PointMode.SHARED
+    np.testing.assert_array_equal(
+        shared.shared_configuration(), shared.initial_points(np.array([1]), np.array([2]))[0]
+    )
+    assert Job(SPEC).point_mode is PointMode.INDEPENDENT
+    with pytest.raises(ValueError, match="independent has no shared points"):
+        Job(SPEC).shared_configuration()
+    one = unit((5,))
+    from_file = Job.with_x0(SPEC, one)
+    assert from_file.point_mode is PointMode.SHARED
+    np.testing.assert_array_equal(from_file.shared_configuration(), one.astype(np.float32))
+    assert Job.with_x0(SPEC, unit((3, 4, 5))).point_mode is PointMode.PER_PIXEL

@@ -197,7 +197,7 @@ def linked(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
         return dx * dx + dy * dy <= CLUSTER_DISTANCE**2
 
 
-def cluster_counts(points: np.ndarray) -> np.ndarray:
+def count_clusters(points: np.ndarray) -> np.ndarray:
     """``clusters`` of configurations of shape (..., n, 2): single-linkage clusters (uint16).
 
     Points i and j are linked when :func:`linked`; each point repeatedly takes the smallest

@@ -1,13 +1,22 @@
 """A job: a spec plus the data it refers to (an explicit initial-point array, if any).
 
-Engines compute jobs. :meth:`Job.initial_points` is the single place that says which
-configuration a pixel starts from, so every engine starts every pixel from the same points.
+Engines compute jobs. The job is the single place that says which configuration a pixel
+starts from: :attr:`Job.point_mode` names the rule (independent seeded points per pixel,
+one shared configuration, or a per-pixel file) and :meth:`Job.initial_points` gives the
+points, so every engine starts every pixel from the same points.
+
+An explicit x0 is checked and hashed once: :func:`check_x0` returns a read-only float64
+array that it remembers, so checking it again (``Job.with_x0`` after ``load_x0``) costs
+nothing, and :func:`x0_digest` remembers the digest of such an array, so the jobs made from
+it (one per sample) do not hash it again.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, replace
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +28,54 @@ from attndyn.spec import LandscapeSpec
 UNIT_NORM_TOLERANCE = 1e-5
 
 
+class PointMode(Enum):
+    """Where the pixels of a job take their initial points from."""
+
+    INDEPENDENT = "independent"  # seeded, one configuration per pixel (initial.pixel_points)
+    SHARED = "shared"  # one configuration for every pixel: seeded, or a file of shape (n, 2)
+    PER_PIXEL = "per_pixel"  # a file of shape (H, W, n, 2): pixel (r, c) starts from x0[r, c]
+
+
+@dataclass
+class _Checked:
+    """An array that check_x0 returned (held weakly) and its digest, once computed."""
+
+    array: weakref.ref
+    digest: str | None = None
+
+
+# By id of the array; an entry goes when its array does. The arrays are read-only, so what
+# was checked stays true.
+_checked: dict[int, _Checked] = {}
+
+
+def _remember(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    key = id(array)
+    _checked[key] = _Checked(weakref.ref(array))
+    weakref.finalize(array, _checked.pop, key, None)
+    return array
+
+
+def _checked_entry(array: object) -> _Checked | None:
+    """What is known of ``array`` if check_x0 returned it, else None."""
+    entry = _checked.get(id(array))
+    return entry if entry is not None and entry.array() is array else None
+
+
 def x0_digest(x0: np.ndarray) -> str:
-    """sha256 of an initial-point array: its shape, then its values as little-endian float64."""
+    """sha256 of an initial-point array: its shape, then its values as little-endian float64.
+
+    Computed once for an array that :func:`check_x0` returned.
+    """
+    entry = _checked_entry(x0)
+    if entry is not None and entry.digest is not None:
+        return entry.digest
     canonical = np.ascontiguousarray(x0, dtype="<f8")
     digest = hashlib.sha256(repr(canonical.shape).encode())
     digest.update(canonical.tobytes())
+    if entry is not None:
+        entry.digest = digest.hexdigest()
     return digest.hexdigest()
 
 
@@ -32,8 +84,11 @@ def check_x0(x0: np.ndarray, *, normalize: bool, source: str = "x0") -> np.ndarr
 
     Rows must be finite and non-zero. Rows whose norm differs from 1 by more than
     ``UNIT_NORM_TOLERANCE`` are refused, unless ``normalize`` is set, when every row is divided
-    by its norm.
+    by its norm. The result is a new read-only array; given such a result again with
+    ``normalize`` unset, it is returned as it is, without a second check.
     """
+    if not normalize and _checked_entry(x0) is not None:
+        return x0
     array = np.asarray(x0)
     if array.dtype.kind not in "fiu":
         raise UserError(f"{source} has dtype {array.dtype}; it must hold real numbers")
@@ -49,7 +104,7 @@ def check_x0(x0: np.ndarray, *, normalize: bool, source: str = "x0") -> np.ndarr
         index = tuple(int(i) for i in np.argwhere(norms == 0)[0])
         raise UserError(f"{source} row {index} is zero; every point must be a non-zero vector")
     if normalize:
-        return array / norms[..., None]
+        return _remember(array / norms[..., None])
     error = np.abs(norms - 1.0)
     if error.max() > UNIT_NORM_TOLERANCE:
         index = tuple(int(i) for i in np.unravel_index(np.argmax(error), error.shape))
@@ -57,7 +112,7 @@ def check_x0(x0: np.ndarray, *, normalize: bool, source: str = "x0") -> np.ndarr
             f"{source} row {index} has norm {norms[index]:.6g}, not 1 (tolerance "
             f"{UNIT_NORM_TOLERANCE:g}); pass --normalize-x0 to normalise every row"
         )
-    return array
+    return _remember(array)
 
 
 def load_x0(path: str | Path, *, normalize: bool) -> np.ndarray:
@@ -76,7 +131,11 @@ def load_x0(path: str | Path, *, normalize: bool) -> np.ndarray:
 @dataclass(frozen=True)
 class Job:
     """A spec, its explicit initial points (``x0``; only when ``spec.init == 'file'``), and which
-    of the ``spec.samples`` independent initial configurations per pixel to start from."""
+    of the ``spec.samples`` independent initial configurations per pixel to start from.
+
+    ``x0`` is checked (:func:`check_x0`) and matched against the spec's digest and shape when
+    the job is made; the jobs of other samples share the checked array.
+    """
 
     spec: LandscapeSpec
     x0: np.ndarray | None = None
@@ -90,7 +149,7 @@ class Job:
             return
         if self.x0 is None:
             raise UserError("init 'file' needs an x0 array")
-        x0 = np.asarray(self.x0, dtype=np.float64)
+        x0 = check_x0(self.x0, normalize=False)
         if x0_digest(x0) != spec.x0_sha256:
             raise UserError("x0 array does not match the sha256 recorded in the spec")
         expected = (*spec.shape, spec.n_points, 2) if spec.x0_per_pixel else (spec.n_points, 2)
@@ -101,8 +160,6 @@ class Job:
     @classmethod
     def with_x0(cls, spec: LandscapeSpec, x0: np.ndarray) -> Job:
         """A job starting from explicit points: ``spec`` is updated to init 'file'."""
-        from dataclasses import replace
-
         x0 = check_x0(x0, normalize=False)
         per_pixel = x0.ndim == 4
         spec = replace(
@@ -121,20 +178,45 @@ class Job:
         """The same job started from initial configuration number ``sample``."""
         return Job(self.spec, self.x0, sample)
 
-    def initial_points(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Initial configurations for pixels ``(rows[k], cols[k])``: shape (P, n, 2)."""
+    @property
+    def point_mode(self) -> PointMode:
+        """Which rule gives the pixels their initial points (the spec's init and x0's shape)."""
         spec = self.spec
-        sample = self.sample
+        if spec.init == "independent":
+            return PointMode.INDEPENDENT
+        if spec.init == "shared" or not spec.x0_per_pixel:
+            return PointMode.SHARED
+        return PointMode.PER_PIXEL
+
+    def shared_configuration(self) -> np.ndarray:
+        """The one configuration (n, 2) every pixel starts from, in the spec's precision.
+
+        Only for :attr:`PointMode.SHARED`: the seeded shared points of this sample, or x0.
+        """
+        spec = self.spec
+        if self.point_mode is not PointMode.SHARED:
+            raise ValueError(f"a job with point mode {self.point_mode.value} has no shared points")
+        if spec.init == "shared":
+            return shared_points(spec.seed, spec.n_points, sample=self.sample, dtype=spec.np_dtype)
+        assert self.x0 is not None
+        return self.x0.astype(spec.np_dtype)
+
+    def initial_points(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Initial configurations for pixels ``(rows[k], cols[k])``: shape (P, n, 2).
+
+        For :attr:`PointMode.SHARED` every pixel's configuration is one array, broadcast (a
+        read-only view).
+        """
+        spec = self.spec
         rows = np.asarray(rows).ravel()
         cols = np.asarray(cols).ravel()
-        if spec.init == "independent":
+        mode = self.point_mode
+        if mode is PointMode.INDEPENDENT:
             return pixel_points(
-                spec.seed, rows, cols, spec.n_points, sample=sample, dtype=spec.np_dtype
+                spec.seed, rows, cols, spec.n_points, sample=self.sample, dtype=spec.np_dtype
             )
-        if spec.init == "shared":
-            one = shared_points(spec.seed, spec.n_points, sample=sample, dtype=spec.np_dtype)
+        if mode is PointMode.SHARED:
+            one = self.shared_configuration()
             return np.broadcast_to(one, (rows.size, *one.shape))
         assert self.x0 is not None
-        if spec.x0_per_pixel:
-            return self.x0[rows, cols].astype(spec.np_dtype)
-        return np.broadcast_to(self.x0.astype(spec.np_dtype), (rows.size, *self.x0.shape))
+        return self.x0[rows, cols].astype(spec.np_dtype)

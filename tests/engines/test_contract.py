@@ -7,6 +7,9 @@ import numpy as np
 import pytest
 
 from attndyn import Job, LandscapeSpec, render_landscape
+from attndyn.engines import EngineDiagnostics, get_engine
+from attndyn.fields import smoothed_sync_step
+from attndyn.tiles import Tile
 
 from helpers import period_two_job
 
@@ -186,3 +189,27 @@ def test_supersampling_is_a_finer_grid(engine):
     for name in ours:
         assert ours[name].shape == (6, 10)
         np.testing.assert_array_equal(ours[name], theirs[name], err_msg=name)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_engine_declares_the_contract_and_reports_its_diagnostics(engine):
+    chosen = get_engine(engine)
+    assert chosen.name == engine
+    assert isinstance(chosen.tile_pixels, int) and chosen.tile_pixels > 0
+    assert isinstance(chosen.supports_float64, bool)
+    assert chosen.last_diagnostics is None  # nothing computed yet
+    spec = spec_with(steps=12, tol=0.05)
+    tile = Tile(1, 4, 2, 6)
+    fields = chosen.compute(Job(spec), tile)
+    diagnostics = chosen.last_diagnostics
+    assert isinstance(diagnostics, EngineDiagnostics)
+    assert diagnostics.pixels == tile.size == 12 and diagnostics.seconds > 0
+    if diagnostics.kernel_seconds is not None:
+        assert 0 < diagnostics.kernel_seconds <= diagnostics.seconds
+    if diagnostics.sync_tracker is not None:  # sync_step is made of it, where labels are 1
+        t0, before, after = diagnostics.sync_tracker
+        assert t0.shape == before.shape == after.shape == (3, 4)
+        white = fields.labels == 1
+        assert white.any()
+        expected = smoothed_sync_step(t0[white], before[white], after[white], spec.tol)
+        np.testing.assert_array_equal(fields.sync_step[white], expected)

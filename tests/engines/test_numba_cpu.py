@@ -1,23 +1,20 @@
-"""The numba engine against the reference engine, and its own exactness claims."""
+"""The numba engine against the reference engine, and its own exactness claims.
 
-import math
+The kernels' own claims (exp, points, the tracker, clusters, groups, block steps, pair lanes,
+independence of the tiling) are tested beside them, in tests/engines/kernels/.
+"""
+
 import subprocess
 import sys
 from dataclasses import replace
 
-import numba
 import numpy as np
 import pytest
 
-from attndyn import Job, LandscapeSpec, render_landscape
-from attndyn.engines import engine_names, get_engine
-from attndyn.engines import numba_cpu as nc
+from attndyn import Job, LandscapeSpec
+from attndyn.engines import EngineDiagnostics, engine_names, get_engine
 from attndyn.engines.numba_cpu import NumbaCpuEngine
 from attndyn.engines.numpy_ref import NumpyReferenceEngine
-from attndyn.initial import STREAM_PIXEL_POINTS, pixel_points, stream_word
-from attndyn.params import PARAMETER_NAMES
-from attndyn.rng import seed_key
-from attndyn.tiles import Tile, row_bands
 
 from helpers import (
     appendix_b,
@@ -44,52 +41,7 @@ def both(job):
     return NumpyReferenceEngine().compute(job, tile), NumbaCpuEngine().compute(job, tile)
 
 
-# -- building blocks ------------------------------------------------------------------------
-
-
-def test_float32_exp_is_within_one_ulp():
-    x = np.linspace(-87.0, 88.0, 2_000_001, dtype=np.float32)
-    out = np.empty_like(x)
-    nc._fexp_array(x, out)
-    exact = np.exp(x.astype(np.float64))
-    ulps = np.abs(out - exact) / np.spacing(exact.astype(np.float32)).astype(np.float64)
-    assert ulps.max() <= 1.0
-
-
-def test_float64_exp_is_within_one_ulp_of_libm():
-    # math.exp is libm's (within 1 ulp of exp); the polynomial must be as close to it.
-    x = np.concatenate([np.linspace(-700.0, 700.0, 100_001), np.linspace(-40.0, 40.0, 100_001)])
-    out = np.empty_like(x)
-    nc._dexp_array(x, out)
-    exact = np.array([math.exp(v) for v in x])
-    assert (np.abs(out - exact) / np.spacing(exact)).max() <= 1.0
-    assert out[x == 0.0].tolist() == [1.0, 1.0]  # exp(0) = 1 exactly
-
-
-def test_exp_below_the_normal_range_goes_to_zero_like_numpy():
-    x = np.linspace(-120.0, 0.0, 100_001, dtype=np.float32)
-    out = np.empty_like(x)
-    nc._fexp_neg_array(x, out)
-    np.testing.assert_allclose(out, np.exp(x), rtol=4e-7, atol=2e-45)  # <= 2 ulp
-    nc._fexp_neg_array(np.float32([-104.0, -200.0, -1e30]), out[:3])
-    assert out[1] == 0 and out[2] == 0
-
-
-@pytest.mark.parametrize(("seed", "sample"), [(0, 0), (1679700, 0), (2**64 - 1, 0), (5, 3)])
-def test_philox_points_are_bitwise_those_of_initial(seed, sample):
-    rows, cols = np.meshgrid(np.arange(0, 3000, 11), np.arange(5, 9000, 23), indexing="ij")
-    rows, cols = rows.ravel(), cols.ravel()
-    n = 23
-    out = np.empty((rows.size, n, 2), np.float32)
-    k0, k1 = seed_key(seed)
-    stream = np.uint64(stream_word(STREAM_PIXEL_POINTS, sample))
-    expected = pixel_points(seed, rows, cols, n, sample=sample)
-    # The scalar path (libm sin and cos) and the vectorised one (own sin and cos, with libm
-    # where a value is within 2^-48 of a float32 rounding boundary) both match bit for bit.
-    for kernel in (nc._pixel_points_kernel, nc._block_points_kernel):
-        out[:] = 0
-        kernel(rows, cols, n, np.uint64(k0), np.uint64(k1), stream, out)
-        np.testing.assert_array_equal(out, expected)
+# -- initial points -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("init", ["independent", "shared"])
@@ -178,7 +130,7 @@ def test_wide_windows_and_large_matrices_take_the_safe_path():
     job = Job(spec)
     engine = NumbaCpuEngine()
     ours = engine.compute(job, whole(spec))
-    assert engine.last_stats[3] == spec.width * spec.height  # every pixel on the safe path
+    assert engine.last_diagnostics.safe_pixels == spec.width * spec.height  # all safe
     reference = NumpyReferenceEngine().compute(job, whole(spec))
     assert differing(reference, ours) <= 1
 
@@ -208,14 +160,14 @@ def test_period_two_ends_on_the_right_phase(steps, pairs):
     reference = NumpyReferenceEngine().compute(job, whole(spec))
     engine = NumbaCpuEngine(pairs=pairs)
     ours = engine.compute(job, whole(spec))
-    assert engine.last_stats[2] > 0  # steps were skipped
+    assert engine.last_diagnostics.skipped_steps > 0
     np.testing.assert_allclose(ours.delta, reference.delta, rtol=1e-6)
     np.testing.assert_array_equal(ours.labels, reference.labels)
     assert (ours.labels == (1 if steps % 2 == 0 else 0)).all()
     np.testing.assert_allclose(ours.sync_step, reference.sync_step, rtol=1e-6)
     np.testing.assert_array_equal(ours.clusters, reference.clusters)
     if steps % 2 == 0:
-        np.testing.assert_array_equal(engine.last_sync[0], steps)  # t0 = T
+        np.testing.assert_array_equal(engine.last_diagnostics.sync_tracker[0], steps)  # t0 = T
 
 
 @pytest.mark.parametrize("init", ["independent", "shared"])
@@ -226,7 +178,9 @@ def test_float64_runs_on_groups_and_agrees_with_the_reference(seed, init):
     job = Job(spec)
     engine = NumbaCpuEngine()
     ours = engine.compute(job, whole(spec))
-    assert engine.last_stats[0] > 0 and engine.last_stats[2] > 0  # group steps, and exits
+    diagnostics = engine.last_diagnostics
+    assert diagnostics.group_steps > 0 and diagnostics.skipped_steps > 0  # steps, and exits
+    assert diagnostics.pair_steps == 0  # no pair lanes in float64
     reference = NumpyReferenceEngine().compute(job, whole(spec))
     np.testing.assert_array_equal(ours.labels, reference.labels)
     np.testing.assert_array_equal(ours.clusters, reference.clusters)
@@ -251,58 +205,24 @@ def test_float64_deep_zoom_safe_path_and_files_agree_with_the_reference():
         np.testing.assert_allclose(ours.delta, reference.delta, rtol=1e-6, atol=1e-12)
 
 
-def test_float64_does_not_depend_on_threads_or_tiles():
-    spec = appendix_b(5227590, width=13, height=9, steps=60, dtype="float64")
-    job = Job(spec)
-    reference = NumbaCpuEngine().compute(job, whole(spec))
-    for lanes in (1, 3):
-        assert_same_fields(NumbaCpuEngine(threads=lanes).compute(job, whole(spec)), reference)
-    tiled = render_landscape(job, NumbaCpuEngine(), pixels_per_tile=20)
-    assert_same_fields(tiled.fields, reference)
+# -- diagnostics ----------------------------------------------------------------------------
 
 
-# -- exactness of the shortcuts and independence of the schedule ----------------------------
-
-
-def test_pair_lanes_are_bitwise_the_generic_safe_step():
-    # Large a and b force the max-subtracted (safe) step everywhere; pixels that reach two
-    # groups then finish in the SIMD pair lanes, which must reproduce that step bit for bit.
-    spec = appendix_b(1679700, x_range=(-60, -20), y_range=(-60, -20), width=40, height=30)
-    job = Job(spec)
-    with_pairs = NumbaCpuEngine()
-    fields = with_pairs.compute(job, whole(spec))
-    without = NumbaCpuEngine(pairs=False).compute(job, whole(spec))
-    assert with_pairs.last_stats[1] > 0 and with_pairs.last_stats[3] == spec.width * spec.height
-    assert_same_fields(fields, without)
-    assert (fields.labels == 1).mean() > 0.1 and (fields.clusters == 2).any()
-
-
-def test_thread_count_and_tiles_do_not_change_results():
-    spec = appendix_b(5227590, width=70, height=23, steps=100)
-    job = Job(spec)
-    reference = NumbaCpuEngine().compute(job, whole(spec))
-    old = numba.get_num_threads()
-    try:
-        for threads in range(1, numba.config.NUMBA_NUM_THREADS + 1):
-            numba.set_num_threads(threads)
-            for lanes in (None, 1, 3):
-                fields = NumbaCpuEngine(threads=lanes).compute(job, whole(spec))
-                assert_same_fields(fields, reference)
-    finally:
-        numba.set_num_threads(old)
-    for pixels_per_tile in (1, 70 * 5 + 3, 10**6):
-        tiled = render_landscape(job, NumbaCpuEngine(), pixels_per_tile=pixels_per_tile)
-        assert_same_fields(tiled.fields, reference)
+def test_diagnostics_count_every_step_of_every_pixel():
+    # Each pixel's T steps are computed on groups (block steps included), in the pair lanes,
+    # or skipped by an exact exit; nothing is counted twice.
+    spec = appendix_b(1679700, width=20, height=15, steps=40)
     engine = NumbaCpuEngine()
-    for tile in (Tile(3, 17, 5, 61), Tile(22, 23, 69, 70), Tile(0, 23, 33, 34)):
-        part = engine.compute(job, tile)
-        for name in FIELDS:
-            expected = getattr(reference, name)[tile.slices]
-            np.testing.assert_array_equal(getattr(part, name), expected, err_msg=name)
-    pieces = [engine.compute(job, tile) for tile in row_bands(23, 70, 97)]
-    for name in FIELDS:
-        joined = np.concatenate([getattr(piece, name) for piece in pieces])
-        np.testing.assert_array_equal(joined, getattr(reference, name), err_msg=name)
+    engine.compute(Job(spec), whole(spec))
+    diagnostics = engine.last_diagnostics
+    assert isinstance(diagnostics, EngineDiagnostics) and diagnostics.pixels == 300
+    steps = diagnostics.group_steps + diagnostics.pair_steps + diagnostics.skipped_steps
+    assert steps == 300 * 40
+    assert diagnostics.pair_steps > 0 and diagnostics.skipped_steps > 0
+    assert 0 < diagnostics.kernel_seconds <= diagnostics.seconds
+    assert diagnostics.transfer_seconds is None
+    t0, before, after = diagnostics.sync_tracker
+    assert t0.shape == before.shape == after.shape == (15, 20)
 
 
 # -- registration ---------------------------------------------------------------------------
@@ -321,18 +241,7 @@ def test_registered_and_picked_by_auto():
     assert NumbaCpuEngine().pixels_per_second(f64) < NumbaCpuEngine().pixels_per_second(spec)
 
 
-def test_jit_results_are_cached_on_disk():
-    from numba.core.caching import NullCache
-
-    for kernel in (nc._tile_kernel, nc._run_chunk, nc._pixel_points_kernel):
-        assert not isinstance(kernel._cache, NullCache)
-
-
 def test_importing_attndyn_does_not_import_numba():
     code = "import sys, attndyn, attndyn.engines; print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-def test_every_parameter_name_has_a_slot():
-    assert len(PARAMETER_NAMES) == nc._N_PARAMS

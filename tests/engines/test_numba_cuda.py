@@ -122,7 +122,7 @@ def test_float64_fields_equal_the_reference(seed, init, n_points):
     job, tile = Job(spec), whole(spec)
     engine = numba_cuda.NumbaCudaEngine()
     ours = engine.compute(job, tile)
-    assert engine.last_timing["kernel"] > 0  # the kernel ran: no CPU fallback
+    assert engine.last_diagnostics.kernel_seconds > 0  # the kernel ran: no CPU fallback
     reference = NumpyReferenceEngine().compute(job, tile)
     np.testing.assert_array_equal(ours.labels, reference.labels)
     np.testing.assert_array_equal(ours.clusters, reference.clusters)
@@ -145,11 +145,17 @@ def test_registered_as_cuda():
     assert get_engine("auto", "cuda").name == "cuda"
 
 
-def test_timing_is_reported():
+def test_timing_and_the_tracker_are_reported():
     spec = appendix_b(1679700, width=3, height=2, steps=5)
     engine = numba_cuda.NumbaCudaEngine()
     engine.compute(Job(spec), whole(spec))
-    assert engine.last_timing["kernel"] > 0 and engine.last_timing["transfer"] >= 0
+    diagnostics = engine.last_diagnostics
+    assert diagnostics.kernel_seconds > 0 and diagnostics.transfer_seconds >= 0
+    assert diagnostics.seconds == pytest.approx(
+        diagnostics.kernel_seconds + diagnostics.transfer_seconds
+    )
+    assert diagnostics.pixels == 6 and diagnostics.sync_tracker[0].shape == (2, 3)
+    assert diagnostics.group_steps is None  # the kernel does not count its steps
 
 
 @pytest.mark.parametrize("merge_from", [3, 8])

@@ -7,7 +7,7 @@ import pytest
 
 from attndyn import Job, LandscapeSpec, render_landscape
 from attndyn.engines.numpy_ref import NumpyReferenceEngine, attention_step
-from attndyn.fields import cluster_counts
+from attndyn.fields import count_clusters
 from attndyn.params import parse_parameter, pixel_matrices
 from attndyn.tiles import Tile
 
@@ -178,7 +178,7 @@ def test_sync_step_and_clusters_match_a_plain_transcription(init):
     assert 0 < synchronised < 72  # both kinds of pixel are tested
 
 
-def test_cluster_counts_by_hand():
+def test_count_clusters_by_hand():
     def at(*angles):
         return np.stack([np.cos(angles), np.sin(angles)], axis=-1)
 
@@ -192,13 +192,13 @@ def test_cluster_counts_by_hand():
         (at(0.0, 1.0, 2.0, 3.0), 4),
     ]
     for points, expected in cases:
-        assert cluster_counts(points) == expected == hand_clusters(points)
+        assert count_clusters(points) == expected == hand_clusters(points)
     batch = np.stack([at(0.0, 0.5, 1.0), at(0.0, 0.0005, 1.0), at(0.0, 0.0005, 0.001)])
-    np.testing.assert_array_equal(cluster_counts(batch), [3, 2, 1])
+    np.testing.assert_array_equal(count_clusters(batch), [3, 2, 1])
     broken = at(0.0, 0.5)
     broken[1, 0] = np.nan
-    assert cluster_counts(broken) == 0  # a non-finite state has no clusters
-    assert cluster_counts(at(0.0, 0.5).astype(np.float32)).dtype == np.uint16
+    assert count_clusters(broken) == 0  # a non-finite state has no clusters
+    assert count_clusters(at(0.0, 0.5).astype(np.float32)).dtype == np.uint16
 
 
 # -- non-symmetric W_Q and W_V through the whole engine -------------------------------------

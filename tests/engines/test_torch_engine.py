@@ -1,6 +1,7 @@
 """The torch engine against the reference engine, closed forms, and its chunking claim."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,12 +14,12 @@ from attndyn.engines.numpy_ref import NumpyReferenceEngine  # noqa: E402
 from attndyn.engines.torch_engine import (  # noqa: E402
     TorchEngine,
     torch_attention_step,
-    torch_cluster_counts,
+    torch_count_clusters,
     torch_gap,
     torch_pixel_weights,
 )
 from attndyn.errors import UserError  # noqa: E402
-from attndyn.fields import CLUSTER_DISTANCE, cluster_counts, synchronisation_gap  # noqa: E402
+from attndyn.fields import CLUSTER_DISTANCE, count_clusters, synchronisation_gap  # noqa: E402
 from attndyn.params import parse_parameter, pixel_matrices  # noqa: E402
 
 from helpers import appendix_b, random_unit_points, whole  # noqa: E402
@@ -180,6 +181,21 @@ def test_explicit_points_are_used_bit_for_bit():
     assert fields.delta.dtype == np.float32 and fields.clusters.dtype == np.uint16
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_one_configuration_for_every_pixel_is_the_jobs(dtype):
+    # Shared points, seeded or from an (n, 2) file: the job's one configuration, sent to the
+    # device once and repeated there, on every pixel of every chunk.
+    x0 = random_unit_points((6,), seed=12)
+    spec = appendix_b(1679700, steps=0, width=5, height=3, dtype=dtype)
+    for job in (Job(replace(spec, init="shared")).for_sample(1), Job.with_x0(spec, x0)):
+        engine = TorchEngine("cpu", chunk_pixels=4)
+        fields = engine.compute(job, whole(job.spec))
+        gap = synchronisation_gap(job.shared_configuration()).astype(np.float32)
+        np.testing.assert_array_equal(fields.delta, np.full((3, 5), gap))
+        assert engine.last_diagnostics.pixels == 15 and engine.last_diagnostics.seconds > 0
+        assert engine.last_diagnostics.sync_tracker[0].shape == (3, 5)
+
+
 # -- the per-pixel pieces built on the device ------------------------------------------------
 
 
@@ -195,9 +211,9 @@ def test_clusters_of_hand_made_configurations():
     broken = chain.copy()
     broken[3, 1] = np.nan
     points = torch.tensor(np.stack([chain, apart, interleaved, broken]))
-    assert torch_cluster_counts(points).tolist() == [1, 4, 3, 0]
-    assert torch_cluster_counts(points[:, :1]).tolist() == [1, 1, 1, 1]  # n = 1
-    assert torch_cluster_counts(points[:, :2]).tolist() == [1, 1, 2, 1]  # n = 2
+    assert torch_count_clusters(points).tolist() == [1, 4, 3, 0]
+    assert torch_count_clusters(points[:, :1]).tolist() == [1, 1, 1, 1]  # n = 1
+    assert torch_count_clusters(points[:, :2]).tolist() == [1, 1, 2, 1]  # n = 2
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -209,9 +225,9 @@ def test_clusters_equal_the_reference_on_random_clumped_configurations(device):
     scatter = rng.normal(scale=1.5 * CLUSTER_DISTANCE, size=(3000, 20))
     for dtype in (np.float32, np.float64):
         points = angles(*(centres + scatter).T).transpose(1, 0, 2).astype(dtype)
-        expected = cluster_counts(points)
+        expected = count_clusters(points)
         assert len(np.unique(expected)) > 5
-        ours = torch_cluster_counts(torch.from_numpy(points).to(device), max_pixels=1000)
+        ours = torch_count_clusters(torch.from_numpy(points).to(device), max_pixels=1000)
         np.testing.assert_array_equal(ours.cpu().numpy(), expected)
 
 

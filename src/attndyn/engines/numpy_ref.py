@@ -13,7 +13,7 @@ For a chunk of P pixels with per-pixel matrices, in the working precision:
 repeated ``steps`` times. The gap Δ_t of every state (t = 0..steps) is recorded, which
 gives ``delta`` (Δ_T), ``labels`` and ``sync_step``; the final points give ``clusters`` (see
 :mod:`attndyn.fields` for the definitions and :func:`~attndyn.fields.sync_step_from_gaps`,
-:func:`~attndyn.fields.cluster_counts` for their transcriptions). The chunk bounds memory: a
+:func:`~attndyn.fields.count_clusters` for their transcriptions). The chunk bounds memory: a
 chunk holds P n^2 scores and P (steps + 1) gaps, never those of the whole picture.
 The swept values come from ``spec.x_values()`` / ``spec.y_values()``, the grid's (times
 ``supersample``), indexed by the tile's grid rows and columns.
@@ -21,11 +21,14 @@ The swept values come from ``spec.x_values()`` / ``spec.y_values()``, the grid's
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
+from attndyn.engines.contract import EngineDiagnostics
 from attndyn.fields import (
     Fields,
-    cluster_counts,
+    count_clusters,
     fields_from_chunks,
     sync_step_from_gaps,
     synchronisation_gap,
@@ -36,6 +39,7 @@ from attndyn.spec import LandscapeSpec
 from attndyn.tiles import Tile
 
 DEFAULT_CHUNK_PIXELS = 2048
+DEFAULT_TILE_PIXELS = 32_768
 # Measured on the 2-core development machine for n = 20, T = 100 (see benchmarks/); halved
 # so that the refusal of huge jobs errs towards asking.
 _REFERENCE_PIXELS_PER_SECOND_N20_T100 = 4_000.0
@@ -65,17 +69,21 @@ class NumpyReferenceEngine:
     """Readable, chunked NumPy engine; the definition the fast engines are checked against."""
 
     name = "numpy"
+    tile_pixels = DEFAULT_TILE_PIXELS
+    supports_float64 = True
 
     def __init__(self, chunk_pixels: int = DEFAULT_CHUNK_PIXELS) -> None:
         if chunk_pixels < 1:
             raise ValueError(f"chunk_pixels {chunk_pixels} must be >= 1")
         self.chunk_pixels = chunk_pixels
+        self.last_diagnostics: EngineDiagnostics | None = None
 
     def pixels_per_second(self, spec: LandscapeSpec) -> float:
         work = spec.n_points**2 * max(spec.steps, 1)
         return _REFERENCE_PIXELS_PER_SECOND_N20_T100 * (20**2 * 100) / work
 
     def compute(self, job: Job, tile: Tile) -> Fields:
+        started = time.perf_counter()
         spec = job.spec
         dtype = spec.np_dtype
         rows, cols = tile.pixel_coordinates()
@@ -100,5 +108,9 @@ class NumpyReferenceEngine:
                     gaps[:, t] = synchronisation_gap(X)
                 delta[start:stop] = gaps[:, -1]
                 sync_step[start:stop] = sync_step_from_gaps(gaps, spec.tol)
-                clusters[start:stop] = cluster_counts(X)
-        return fields_from_chunks(delta, sync_step, clusters, tile.shape, spec.tol)
+                clusters[start:stop] = count_clusters(X)
+        fields = fields_from_chunks(delta, sync_step, clusters, tile.shape, spec.tol)
+        self.last_diagnostics = EngineDiagnostics(
+            pixels=tile.size, seconds=time.perf_counter() - started
+        )
+        return fields

@@ -17,7 +17,7 @@ and the row norm is sqrt(x_0^2 + x_1^2) written out: see :func:`torch_attention_
 with the gap Δ_t = max_i |x_i0 - x_00| of every state (t = 0..steps) folded into the sync
 tracker (t0, Δ_{t0-1}, Δ_{t0}) as it goes. Everything per pixel happens on the device: the
 per-pixel weights (:func:`torch_pixel_weights`), the steps, the tracker and the cluster
-counts (:func:`torch_cluster_counts`); five numbers per pixel come back, and the fields are
+counts (:func:`torch_count_clusters`); five numbers per pixel come back, and the fields are
 built from them as the fast engines build theirs (:func:`~attndyn.fields.fields_from_tracker`:
 ``delta`` = Δ_T, ``labels`` from delta before rounding it to float32, ``sync_step`` the
 reference's definition). The initial points are the reference's bit for bit: NumPy's
@@ -60,16 +60,18 @@ holds about 1 GB of scores, enough pixels to keep the GPU busy.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
 import torch
 
+from attndyn.engines.contract import EngineDiagnostics
 from attndyn.engines.torch_rng import torch_pixel_points
 from attndyn.errors import UserError
 from attndyn.fields import CLUSTER_DISTANCE, Fields, fields_from_tracker
-from attndyn.job import Job
+from attndyn.job import Job, PointMode
 from attndyn.params import parse_parameter
 from attndyn.spec import LandscapeSpec
 from attndyn.tiles import Tile
@@ -149,8 +151,8 @@ def torch_gap(X: torch.Tensor) -> torch.Tensor:
     return (first - first[..., :1]).abs().amax(dim=-1)
 
 
-def torch_cluster_counts(points: torch.Tensor, max_pixels: int = 1 << 16) -> torch.Tensor:
-    """:func:`attndyn.fields.cluster_counts` of configurations (P, n, 2), on their device (int64).
+def torch_count_clusters(points: torch.Tensor, max_pixels: int = 1 << 16) -> torch.Tensor:
+    """:func:`attndyn.fields.count_clusters` of configurations (P, n, 2), on their device (int64).
 
     The link graph is the reference's: points i and j are linked when
     ``dx*dx + dy*dy <= CLUSTER_DISTANCE**2`` in float64, each operation its own kernel, so
@@ -218,6 +220,7 @@ class TorchEngine:
     """
 
     name = "torch"
+    supports_float64 = True
 
     def __init__(
         self,
@@ -230,6 +233,7 @@ class TorchEngine:
         self.device = resolve_device(device)
         self.chunk_pixels = chunk_pixels
         self.device_points = self.device.type == "cuda" if device_points is None else device_points
+        self.last_diagnostics: EngineDiagnostics | None = None
         # Tiles as large as a default chunk on CUDA (for n = 20, float32), so that a
         # launch is not wasted on a small tile; on the CPU the renderer's usual tiles.
         self.tile_pixels = (
@@ -266,16 +270,18 @@ class TorchEngine:
         dtype: torch.dtype,
     ) -> torch.Tensor:
         """The chunk's initial points (P, n, 2) on the device, for pixels (rows, cols), which
-        ``device_rows`` and ``device_cols`` hold on the device."""
+        ``device_rows`` and ``device_cols`` hold on the device: the job's, by its point mode
+        (one shared configuration goes to the device once, and is repeated there)."""
         spec = job.spec
-        if self.device_points and spec.init == "independent" and dtype == torch.float32:
+        mode = job.point_mode
+        if self.device_points and mode is PointMode.INDEPENDENT and dtype == torch.float32:
             return torch_pixel_points(
                 spec.seed, device_rows, device_cols, spec.n_points, sample=job.sample, dtype=dtype
             )
-        points = job.initial_points(rows, cols)
-        if points.strides[0] == 0:  # one configuration broadcast to every pixel
-            one = torch.from_numpy(np.array(points[0])).to(self.device)
+        if mode is PointMode.SHARED:
+            one = torch.from_numpy(job.shared_configuration()).to(self.device)
             return one.expand(len(rows), *one.shape).contiguous()
+        points = job.initial_points(rows, cols)
         return torch.from_numpy(np.ascontiguousarray(points)).to(self.device)
 
     def compute(self, job: Job, tile: Tile) -> Fields:
@@ -287,6 +293,7 @@ class TorchEngine:
         :func:`~attndyn.fields.fields_from_tracker` turns into sync_step) and the cluster
         counts; five numbers per pixel come back.
         """
+        started = time.perf_counter()
         spec = job.spec
         torch_dtype = torch.float64 if np.dtype(spec.np_dtype) == np.float64 else torch.float32
         device = self.device
@@ -318,10 +325,15 @@ class TorchEngine:
                     before = torch.where(above, previous, before)
                     after = torch.where(above, gap, after)
                     previous = gap
-                clusters = torch_cluster_counts(X)
+                clusters = torch_count_clusters(X)
                 parts.append((previous, t0, before, after, clusters))
             columns = zip(*parts, strict=True)
             delta, t0, before, after, clusters = (
                 torch.cat(column).cpu().numpy().reshape(tile.shape) for column in columns
             )
+        self.last_diagnostics = EngineDiagnostics(
+            pixels=tile.size,
+            seconds=time.perf_counter() - started,
+            sync_tracker=(t0, before, after),
+        )
         return fields_from_tracker(delta, t0, before, after, clusters, spec.tol)

@@ -1,0 +1,24 @@
+"""The numba kernels of the CPU and CUDA engines, one idea per module.
+
+    layout    how the buffers are laid out (BLOCK pixels side by side, CHUNK, PAD)
+    targets   one source compiled for the CPU and for CUDA (the flags of each)
+    exp       float32 and float64 exp that vectorise
+    sincos    float64 sin and cos that vectorise
+    points    Philox4x32-10 initial points, per pixel and BLOCK pixels side by side
+    tracker   the sync tracker and the gap (shared with the GPU)
+    clusters  the cluster link and count (shared with the GPU)
+    groups    one pixel on its groups of equal points: steps, merge, exact exits
+    blocks    the first steps of BLOCK pixels side by side, on all points
+    lanes     pixels with two groups, one per SIMD lane
+    tile      a tile: blocks, then groups, then lanes (float32); groups alone (float64)
+    fused_cuda  the CUDA kernel: one thread per pixel (imports numba.cuda)
+    caching   the disk cache, stamped with all of these modules
+
+The engines around them are :mod:`attndyn.engines.numba_cpu` and
+:mod:`attndyn.engines.numba_cuda`; what they are given is made by :mod:`attndyn.engines.inputs`.
+Importing this package imports numba (not numba.cuda).
+"""
+
+from attndyn.engines.kernels import caching
+
+caching.install()

@@ -1,0 +1,74 @@
+"""The kernels' disk cache, invalidated by a change to any module they are compiled from.
+
+numba caches a ``cache=True`` function in ``__pycache__`` under a stamp of its own source
+file only; a change to a function it calls in another file leaves the stale machine code in
+use. The kernels call each other across the modules of this package and bake in constants
+of :mod:`attndyn.engines.inputs` and :mod:`attndyn.fields`, so their cache entries are
+stamped with the contents of all of those files (:func:`source_stamp`): editing any of them
+recompiles every kernel on its next use. Where the files live and how entries are named is
+numba's usual choice; only the stamp changes. :func:`install` registers this with numba, before
+any kernel is decorated (the package's ``__init__`` does it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from numba.core import caching
+
+KERNELS = Path(__file__).resolve().parent
+SOURCES = (KERNELS.parent / "inputs.py", KERNELS.parent.parent / "fields.py")
+
+
+def source_stamp() -> str:
+    """sha256 of the kernel package's modules and the modules whose constants they use."""
+    digest = hashlib.sha256()
+    for path in (*sorted(KERNELS.glob("*.py")), *SOURCES):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class KernelCacheLocator(caching._CacheLocator):
+    """numba's own locator for a function of this package, with :func:`source_stamp`."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._py_file = inner._py_file
+
+    def ensure_cache_path(self) -> None:
+        self._inner.ensure_cache_path()
+
+    def get_cache_path(self) -> str:
+        return self._inner.get_cache_path()
+
+    def get_source_stamp(self) -> str:
+        return source_stamp()
+
+    def get_disambiguator(self) -> str:
+        return self._inner.get_disambiguator()
+
+    @classmethod
+    def from_function(cls, py_func: Any, py_file: str) -> KernelCacheLocator | None:
+        if Path(py_file).resolve().parent != KERNELS:
+            return None
+        for other in _locator_classes():
+            if other is not cls:
+                inner = other.from_function(py_func, py_file)
+                if inner is not None:
+                    return cls(inner)
+        return None
+
+
+def _locator_classes() -> list[Any]:
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # renamed in numba 0.61
+    return impl._locator_classes
+
+
+def install() -> None:
+    """Make numba use :class:`KernelCacheLocator` for this package's functions (idempotent)."""
+    classes = _locator_classes()
+    if KernelCacheLocator not in classes:
+        classes.insert(0, KernelCacheLocator)

@@ -1,0 +1,181 @@
+"""Initial points in the kernels: :func:`attndyn.initial.pixel_points`, bit for bit.
+
+"independent" points are drawn in the kernel with a numba Philox4x32-10: point i of pixel
+(row, col) takes word i % 4 of the counter (i // 4, col, row, stream) under the seed's key,
+the float64 angle theta = 2 pi (w + 1/2) / 2^32 and (cos theta, sin theta) rounded to
+float32. The Philox words and the angles are integer and float64 arithmetic done as in
+:mod:`attndyn.rng`, so they are identical.
+
+Two ways, equal bit for bit (tested against :func:`~attndyn.initial.pixel_points`):
+  * one pixel (:func:`pixel_points_into`), with libm's cos and sin, as NumPy's;
+  * BLOCK pixels side by side (:func:`block_pixel_points`), Philox and sin/cos vectorised
+    over the pixels with the lanes loop innermost. The vectorised float64 sin/cos
+    (:mod:`~attndyn.engines.kernels.sincos`) are within a few ulps of libm's, so they round
+    to the same float32 except within 2^-48 of a float32 rounding boundary, where libm's
+    value is used instead (tested on 15M values).
+
+"shared" and "file" points come from the host (:func:`attndyn.engines.inputs.point_source`);
+:func:`initial_points` is the kernel side of that choice, by its mode code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from attndyn.engines.inputs import MODE_INDEPENDENT, MODE_SHARED
+from attndyn.engines.kernels.layout import BLOCK
+from attndyn.engines.kernels.sincos import rounds_safely, sin_cos
+
+_U64 = np.uint64
+_MASK32 = _U64(0xFFFFFFFF)
+_SHIFT32 = _U64(32)
+_M0 = _U64(0xD2511F53)
+_M1 = _U64(0xCD9E8D57)
+_W0 = _U64(0x9E3779B9)
+_W1 = _U64(0xBB67AE85)
+_TWO_PI = 2.0 * np.pi
+_TWO_POW_32 = 4294967296.0
+_NAN = np.float32(np.nan)
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def pixel_points_into(row, col, n, k0, k1, stream, gx, gy):
+    """initial.pixel_points for one pixel, written into gx, gy (float32)."""
+    r = _U64(row)
+    c = _U64(col)
+    s = _U64(stream)
+    for block in range((n + 3) // 4):
+        b = _U64(block)
+        c0, c1, c2, c3 = b, c, r, s
+        kk0, kk1 = k0, k1
+        for _ in range(10):
+            p0 = _M0 * c0
+            p1 = _M1 * c2
+            c0, c1, c2, c3 = (
+                (p1 >> _SHIFT32) ^ c1 ^ kk0,
+                p1 & _MASK32,
+                (p0 >> _SHIFT32) ^ c3 ^ kk1,
+                p0 & _MASK32,
+            )
+            kk0 = (kk0 + _W0) & _MASK32
+            kk1 = (kk1 + _W1) & _MASK32
+        for word in range(4):
+            i = 4 * block + word
+            if i >= n:
+                break
+            if word == 0:
+                w = c0
+            elif word == 1:
+                w = c1
+            elif word == 2:
+                w = c2
+            else:
+                w = c3
+            theta = _TWO_PI * ((np.float64(w) + 0.5) / _TWO_POW_32)
+            gx[i] = np.float32(math.cos(theta))
+            gy[i] = np.float32(math.sin(theta))
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def pixel_points_kernel(rows, cols, n, k0, k1, stream, out):
+    """pixel_points_into over many pixels, into out (P, n, 2) (for tests)."""
+    for p in prange(rows.size):
+        pixel_points_into(rows[p], cols[p], n, k0, k1, stream, out[p, :, 0], out[p, :, 1])
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def block_pixel_points(count, n, rows, cols, k0, k1, stream, ctr, theta, st):
+    """initial.pixel_points for ``count`` pixels side by side, bit for bit, into st.
+
+    Every one of the BLOCK lanes is computed (rows and cols hold BLOCK entries; lanes past
+    ``count`` hold any valid indices and are not used): a constant trip count vectorises
+    without remainder loops.
+
+    Philox and sin/cos run vectorised over the pixels. The float64 sin/cos here are within a
+    few ulps of libm's, so their float32 roundings agree unless a value lies within 2^-48 of
+    a float32 rounding boundary; those rare values are recomputed with libm (math.cos/sin,
+    what numpy gives too).
+    """
+    b = BLOCK
+    s = _U64(stream)
+    # The Philox state of every lane lives in ctr (rows c0..c3), the rounds loop outside the
+    # lanes loop, so that the lanes loop is innermost and vectorises; the key schedule is the
+    # same for every lane.
+    for block in range((n + 3) // 4):
+        first = 4 * block
+        for q in range(BLOCK):
+            ctr[q] = _U64(block)
+            ctr[b + q] = _U64(cols[q])
+            ctr[2 * b + q] = _U64(rows[q])
+            ctr[3 * b + q] = s
+        kk0 = k0
+        kk1 = k1
+        for _ in range(10):
+            for q in range(BLOCK):
+                p0 = _M0 * ctr[q]
+                p1 = _M1 * ctr[2 * b + q]
+                c1 = ctr[b + q]
+                c3 = ctr[3 * b + q]
+                ctr[q] = (p1 >> _SHIFT32) ^ c1 ^ kk0
+                ctr[b + q] = p1 & _MASK32
+                ctr[2 * b + q] = (p0 >> _SHIFT32) ^ c3 ^ kk1
+                ctr[3 * b + q] = p0 & _MASK32
+            kk0 = (kk0 + _W0) & _MASK32
+            kk1 = (kk1 + _W1) & _MASK32
+        for word in range(4):
+            for q in range(BLOCK):
+                w = np.float64(ctr[word * b + q])
+                theta[(first + word) * b + q] = _TWO_PI * ((w + 0.5) / _TWO_POW_32)
+    hard = 0
+    for i in range(n):
+        for q in range(BLOCK):
+            sin, cos = sin_cos(theta[i * b + q])
+            ok = rounds_safely(sin) & rounds_safely(cos)
+            hard += not ok
+            st[i * b + q] = np.float32(cos) if ok else _NAN
+            st[(n + i) * b + q] = np.float32(sin)
+    if hard:
+        for i in range(n):
+            for q in range(BLOCK):
+                if st[i * b + q] != st[i * b + q]:
+                    st[i * b + q] = np.float32(math.cos(theta[i * b + q]))
+                    st[(n + i) * b + q] = np.float32(math.sin(theta[i * b + q]))
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def block_points_kernel(rows, cols, n, k0, k1, stream, out):
+    """block_pixel_points over many pixels, into out (P, n, 2) (for tests)."""
+    theta = np.empty(((n + 3) // 4 * 4) * BLOCK, np.float64)
+    ctr = np.empty(4 * BLOCK, np.uint64)
+    st = np.empty(2 * n * BLOCK, np.float32)
+    block_rows = np.zeros(BLOCK, np.int64)
+    block_cols = np.zeros(BLOCK, np.int64)
+    for start in range(0, rows.size, BLOCK):
+        count = min(BLOCK, rows.size - start)
+        block_rows[:count] = rows[start : start + count]
+        block_cols[:count] = cols[start : start + count]
+        block_pixel_points(count, n, block_rows, block_cols, k0, k1, stream, ctr, theta, st)
+        for q in range(count):
+            for i in range(n):
+                out[start + q, i, 0] = st[i * BLOCK + q]
+                out[start + q, i, 1] = st[(n + i) * BLOCK + q]
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, c, gx, gy):
+    """Pixel (row, col)'s initial points into gx, gy, by the mode code of point_source:
+    drawn here, the one shared configuration, or the pixel's (r, c in the tile) from x0_pixels.
+    """
+    if mode == MODE_INDEPENDENT:
+        pixel_points_into(row, col, n, k0, k1, stream, gx, gy)
+    elif mode == MODE_SHARED:
+        for i in range(n):
+            gx[i] = x0_shared[i, 0]
+            gy[i] = x0_shared[i, 1]
+    else:
+        for i in range(n):
+            gx[i] = x0_pixels[r, c, i, 0]
+            gy[i] = x0_pixels[r, c, i, 1]
