@@ -42,9 +42,10 @@ def run(args: argparse.Namespace) -> int:
     from attndyn.particles.experiments import EXPERIMENTS, checked_seed, resolve
 
     if args.list:
+        width = max(len(name) for name in EXPERIMENTS) + 2
         for item in EXPERIMENTS.values():
             aliases = f" ({', '.join(item.aliases)})" if item.aliases else ""
-            print(f"{item.name:<12}{item.summary}{aliases}")
+            print(f"{item.name:<{width}}{item.summary}{aliases}")
         return 0
     if args.name is None:
         names = ", ".join(EXPERIMENTS)

@@ -52,7 +52,7 @@ _ALL = (
     Experiment(
         "fig4",
         ("four-particles", "tanh-ratio"),
-        "four-particle system: tanh(D00 x1²)/tanh(D11 x2²) = d, for two step sizes",
+        "four-particle system: tanh(D00 x1²)/tanh(D11 x2²) = d, at our and the source's step sizes",
         fig4.run,
     ),
     Experiment(
