@@ -16,8 +16,8 @@ MinA ``D = I``, MinB ``D = diag(1, 0.25, 1)``, MinC ``D = diag(1, 0, 1)``, MinD
 
 Parameters: as Figure 3 (``n = 400``, ``β = 1``, 20000 steps, ``τ = 0.1, 0.5, 0.75, 0.75``, one
 shared random start); ``rotate``: 72 frames (5° apart); ``descent``: 48 frames; 12 frames per
-second, 320 × 320 pixels.  Quick mode: ``n = 60``, 200 steps, 8 frames (``rotate``) or 4
-(``descent``).
+second, 320 × 320 pixels.  Quick mode: ``n = 60``, 200 steps, 4 frames (a quarter turn
+apart for ``rotate``).
 
 Outputs: ``MinA.gif`` ... ``MinD.gif`` and the same as ``.mp4`` (H.264 via the ffmpeg of
 ``imageio-ffmpeg``), ``animations.csv`` (per animation and frame: the view, the step shown,
@@ -67,7 +67,7 @@ def run(
     rng = np.random.default_rng(seed)
     n, steps = (60, 200) if quick else (400, 20000)
     if view == "rotate":
-        frames = 8 if quick else 72
+        frames = 4 if quick else 72
         flow = minimise_cases(n, steps, rng, progress=progress, desc="animations descent")
         shown_steps = np.full(frames, steps)
         azimuths = turn_azimuths(frames)
