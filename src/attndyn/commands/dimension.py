@@ -33,15 +33,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dimension.add_argument("fields", metavar="FIELDS.npz", help="a file from 'render --save'")
     dimension.add_argument(
         "--field",
+        metavar="labels|clusters",
         default="labels",
         help="the field whose boundary is measured: labels (default) or clusters",
     )
-    dimension.add_argument("--min-box", help="smallest box size in pixels (default 2)")
+    dimension.add_argument("--min-box", metavar="S", help="smallest box size in pixels (default 2)")
     dimension.add_argument(
-        "--max-box", help="largest box size in pixels (default: the shorter side / 16)"
+        "--max-box", metavar="S", help="largest box size in pixels (default: the shorter side / 16)"
     )
     dimension.add_argument(
-        "--confidence", default="0.95", help="level of the confidence interval (default 0.95)"
+        "--confidence",
+        metavar="LEVEL",
+        default="0.95",
+        help="level of the confidence interval (default 0.95)",
     )
     dimension.add_argument(
         "-o", "--plot", metavar="OUT.png", default=DEFAULT_PLOT, help="the fit plot"

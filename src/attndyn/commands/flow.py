@@ -45,9 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument(
         "--dimension",
         "-d",
+        metavar="d",
         help="dimension d >= 2 of the ambient space (default: the matrices' size, else 3)",
     )
-    model.add_argument("--points", "-n", default="100", help="number of particles (default 100)")
+    model.add_argument(
+        "--points", "-n", metavar="n", default="100", help="number of particles (default 100)"
+    )
     model.add_argument("--beta", default="1", help="inverse temperature (default 1)")
     for name, what in (
         ("D", "interaction matrix of the USA flow"),
@@ -67,14 +70,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--method", default="euler", metavar="euler|rk4", help="time stepping (default euler)"
     )
     steps.add_argument("--dt", default="0.1", help="step size (default 0.1)")
-    steps.add_argument("--steps", "-T", default="500", help="number of steps (default 500)")
+    steps.add_argument(
+        "--steps", "-T", metavar="T", default="500", help="number of steps (default 500)"
+    )
     steps.add_argument(
         "--noise",
+        metavar="SIGMA",
         default="0",
         help="noise level sigma: sigma sqrt(dt) N(0, I) per step (default 0)",
     )
     steps.add_argument(
         "--noise-decay",
+        metavar="GAMMA",
         default="1",
         help="sigma is multiplied by this after each step, in [0, 1] (default 1)",
     )
@@ -93,15 +100,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--animation", metavar="OUT.gif|OUT.mp4", help="movie of the particles")
     out.add_argument(
         "--record-every",
+        metavar="K",
         help=f"record every K steps (default: about {MAX_RECORDED} records in all)",
     )
     out.add_argument(
         "--cluster-distance",
+        metavar="R",
         default="0.01",
         help="particles closer than this are in one cluster (default 0.01)",
     )
-    out.add_argument("--frames", default="120", help="at most this many movie frames (default 120)")
-    out.add_argument("--fps", default="12", help="movie frames per second (default 12)")
+    out.add_argument(
+        "--frames", metavar="N", default="120", help="at most this many movie frames (default 120)"
+    )
+    out.add_argument(
+        "--fps", metavar="F", default="12", help="movie frames per second (default 12)"
+    )
     out.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     flow.set_defaults(run=run)
 

@@ -52,7 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="OUT.gif|OUT.mp4",
         help=f"the n points on the circle, one frame per step (at most {MAX_MOVIE_FRAMES})",
     )
-    out.add_argument("--fps", default="10", help="animation frames per second (default 10)")
+    out.add_argument(
+        "--fps", metavar="F", default="10", help="animation frames per second (default 10)"
+    )
     out.add_argument("--quiet", "-q", action="store_true", help="no summary")
     trace.set_defaults(run=run)
 
