@@ -4,6 +4,16 @@
 exit code and raises :class:`attndyn.errors.UserError` for bad input.
 """
 
-from attndyn.commands import color, experiment, gallery, movie, presets, render
+from attndyn.commands import (
+    color,
+    dimension,
+    experiment,
+    flow,
+    gallery,
+    movie,
+    presets,
+    render,
+    trace,
+)
 
-COMMANDS = (render, color, presets, gallery, experiment, movie)
+COMMANDS = (render, color, presets, gallery, experiment, movie, flow, trace, dimension)

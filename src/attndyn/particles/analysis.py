@@ -4,6 +4,11 @@ Cluster counting follows the source package: run k-means with a few centres (mor
 number of clusters expected), then merge centres closer than a separation threshold.  On a
 converged configuration, where particles sit on a handful of points, the merged centres are the
 cluster locations and their assignment counts the cluster masses.
+
+:func:`linkage_cluster_count` counts clusters without choosing ``k``: the connected
+components of the graph that links particles closer than a distance (single linkage), for
+batches of configurations at once, as the flows and phase diagrams need at every recorded
+time.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ __all__ = [
     "Clusters",
     "count_clusters",
     "kmeans",
+    "linkage_cluster_count",
     "min_abs_inner_product",
     "pairwise_inner_products",
 ]
@@ -40,12 +46,14 @@ def pairwise_inner_products(x: np.ndarray) -> np.ndarray:
 
 
 def min_abs_inner_product(x: np.ndarray) -> np.ndarray:
-    """``min_{i,j} |<x_i, x_j>|`` over all pairs (shape ``x.shape[:-2]``).
+    """``min_{i,j} |<x_i, x_j>|`` over all pairs (shape ``x.shape[:-2]``), in ``[0, 1]``.
 
     Close to 1 when all particles sit at ``±u`` for one direction ``u`` (one cluster or two
-    antipodal clusters); small when some pair is nearly orthogonal.
+    antipodal clusters); small when some pair is nearly orthogonal.  For unit vectors the
+    value is at most 1 (Cauchy–Schwarz); the rounding of points normalised in a lower
+    precision can push a product a few ulps past 1, so the result is clipped to ``[0, 1]``.
     """
-    return np.abs(pairwise_inner_products(x)).min(axis=(-1, -2))
+    return np.clip(np.abs(pairwise_inner_products(x)).min(axis=(-1, -2)), 0.0, 1.0)
 
 
 def kmeans(
@@ -130,3 +138,28 @@ def count_clusters(
     return Clusters(
         centres=merged_centres[order], masses=masses[order], labels=inverse[merged_labels]
     )
+
+
+def linkage_cluster_count(x: np.ndarray, distance: float) -> np.ndarray:
+    """Single-linkage clusters of configurations ``x`` of shape ``(..., n, d)``.
+
+    Particles ``i`` and ``j`` are linked when ``|x_i − x_j| <= distance``; a cluster is a
+    connected component of that graph.  Each particle repeatedly takes the smallest label among
+    the particles linked to it until nothing changes (at most ``n`` rounds), so a component ends
+    up labelled by its smallest index; the count is the number of particles that keep their own
+    index.  Returns an int array of shape ``x.shape[:-2]``; a configuration with a non-finite
+    coordinate counts 0.
+    """
+    x = np.asarray(x, dtype=float)
+    n = x.shape[-2]
+    squared = np.sum((x[..., :, None, :] - x[..., None, :, :]) ** 2, axis=-1)
+    with np.errstate(invalid="ignore"):
+        link = squared <= distance * distance
+    label = np.broadcast_to(np.arange(n), x.shape[:-1]).copy()
+    while True:
+        new = np.minimum(np.where(link, label[..., None, :], n).min(axis=-1), label)
+        if np.array_equal(new, label):
+            break
+        label = new
+    count = (label == np.arange(n)).sum(axis=-1)
+    return np.where(np.isfinite(x).all(axis=(-2, -1)), count, 0)
