@@ -73,3 +73,20 @@ def test_pixel_at_and_its_errors():
         pixel_at(spec, 4.6, 0.0)
     with pytest.raises(FieldError, match="pixel 3,0 is outside the grid"):
         trace_pixel(spec, 3, 0)
+
+
+@pytest.mark.parametrize("init", ["independent", "shared"])
+def test_a_quadtree_tiles_pixel_ends_where_the_tile_says(init):
+    # The explorer's inspector traces a pixel of a tile: same grid values, same points.
+    from attndyn.render import render_tile
+    from attndyn.tiles import TileAddress
+
+    spec = appendix_b(1679700, width=6, height=4, steps=40, init=init, dtype="float64")
+    address = TileAddress(9, 130, 200)
+    fields = render_tile(spec, address, "numpy")
+    job = Job(spec).for_tile(address)
+    for row, col in [(0, 0), (3, 5), (2, 1)]:
+        trace = trace_pixel(job, row, col)
+        assert np.float32(trace.delta[-1]) == fields.delta[row, col]
+        assert trace.label == fields.labels[row, col]
+        assert trace.x_value == job.x_values()[col] != spec.x_values()[col]

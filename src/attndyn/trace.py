@@ -1,8 +1,9 @@
 """The dynamics behind one landscape pixel: its points, gap and clusters at every step.
 
 A pixel ``(row, col)`` of a spec's grid (row 0 = the lowest y value, as in ``render``) has its
-own matrices, the base ones with the swept entries set to ``spec.x_values()[col]`` and
-``spec.y_values()[row]``, and its own initial points, :meth:`Job.initial_points` of that pixel
+own matrices, the base ones with the swept entries set to ``job.x_values()[col]`` and
+``job.y_values()[row]`` (the spec's grid, or a quadtree tile's: see :mod:`attndyn.job`), and
+its own initial points, :meth:`Job.initial_points` of that pixel
 (so the very points every engine starts from). From ``X_0`` the map of the spec,
 
     Q = X W_Q^T,  K = X W_K^T,  V = X W_V^T,  A = softmax_rows(beta Q K^T),
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from attndyn.errors import FieldError
-from attndyn.fields import cluster_counts, labels_from_delta, sync_step_from_gaps
+from attndyn.fields import count_clusters, labels_from_delta, sync_step_from_gaps
 from attndyn.fields import synchronisation_gap as gap
 from attndyn.job import Job
 from attndyn.params import parse_parameter, pixel_matrices
@@ -109,12 +110,14 @@ class Trace:
         }
 
 
-def _pixel_matrices(spec: LandscapeSpec, row: int, col: int):
-    """``(W_Q, W_K, W_V, beta)`` of one pixel, each with a leading axis of length 1."""
+def _pixel_matrices(job: Job, row: int, col: int):
+    """``(W_Q, W_K, W_V, beta)`` of one pixel of the job's grid, each with a leading axis of
+    length 1."""
+    spec = job.spec
     base = {name: spec.matrix(name) for name in ("wq", "wk", "wv")}
     sweeps = [
-        (parse_parameter(spec.x_param), spec.x_values()[[col]]),
-        (parse_parameter(spec.y_param), spec.y_values()[[row]]),
+        (parse_parameter(spec.x_param), job.x_values()[[col]]),
+        (parse_parameter(spec.y_param), job.y_values()[[row]]),
     ]
     return pixel_matrices(base, spec.beta, sweeps, spec.np_dtype)
 
@@ -150,7 +153,7 @@ def trace_pixel(job: Job | LandscapeSpec, row: int, col: int) -> Trace:
                 f"(0 = the lowest {spec.y_param}) and columns 0..{cols - 1}"
             )
         )
-    WQ, WK, WV, beta = _pixel_matrices(spec, row, col)
+    WQ, WK, WV, beta = _pixel_matrices(job, row, col)
     X = np.array(job.initial_points(np.array([row]), np.array([col])), dtype=spec.np_dtype)
     points = np.empty((spec.steps + 1, *X.shape[1:]), dtype=spec.np_dtype)
     points[0] = X[0]
@@ -163,15 +166,15 @@ def trace_pixel(job: Job | LandscapeSpec, row: int, col: int) -> Trace:
         spec=spec,
         row=int(row),
         col=int(col),
-        x_value=float(spec.x_values()[col]),
-        y_value=float(spec.y_values()[row]),
+        x_value=float(job.x_values()[col]),
+        y_value=float(job.y_values()[row]),
         wq=WQ[0],
         wk=WK[0],
         wv=WV[0],
         beta=float(beta[0]),
         points=points,
         delta=delta,
-        clusters=cluster_counts(points),
+        clusters=count_clusters(points),
     )
 
 

@@ -26,7 +26,6 @@ Modules, one idea each:
 from attndyn.particles.analysis import (
     Clusters,
     count_clusters,
-    linkage_cluster_count,
     min_abs_inner_product,
 )
 from attndyn.particles.dynamics import (
@@ -79,7 +78,6 @@ __all__ = [
     "first_order_density",
     "integrate",
     "interaction_kernel",
-    "linkage_cluster_count",
     "min_abs_inner_product",
     "optimise_circle_density",
     "optimise_diracs",

@@ -5,10 +5,10 @@ number of clusters expected), then merge centres closer than a separation thresh
 converged configuration, where particles sit on a handful of points, the merged centres are the
 cluster locations and their assignment counts the cluster masses.
 
-:func:`linkage_cluster_count` counts clusters without choosing ``k``: the connected
-components of the graph that links particles closer than a distance (single linkage), for
-batches of configurations at once, as the flows and phase diagrams need at every recorded
-time.
+Clusters without choosing ``k`` (the connected components of the graph that links particles
+closer than a distance, for batches of configurations at once, as the flows and phase diagrams
+need at every recorded time) are :func:`attndyn.fields.count_clusters`, the count the
+landscape's ``clusters`` field uses too.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ __all__ = [
     "Clusters",
     "count_clusters",
     "kmeans",
-    "linkage_cluster_count",
     "min_abs_inner_product",
     "pairwise_inner_products",
 ]
@@ -138,28 +137,3 @@ def count_clusters(
     return Clusters(
         centres=merged_centres[order], masses=masses[order], labels=inverse[merged_labels]
     )
-
-
-def linkage_cluster_count(x: np.ndarray, distance: float) -> np.ndarray:
-    """Single-linkage clusters of configurations ``x`` of shape ``(..., n, d)``.
-
-    Particles ``i`` and ``j`` are linked when ``|x_i − x_j| <= distance``; a cluster is a
-    connected component of that graph.  Each particle repeatedly takes the smallest label among
-    the particles linked to it until nothing changes (at most ``n`` rounds), so a component ends
-    up labelled by its smallest index; the count is the number of particles that keep their own
-    index.  Returns an int array of shape ``x.shape[:-2]``; a configuration with a non-finite
-    coordinate counts 0.
-    """
-    x = np.asarray(x, dtype=float)
-    n = x.shape[-2]
-    squared = np.sum((x[..., :, None, :] - x[..., None, :, :]) ** 2, axis=-1)
-    with np.errstate(invalid="ignore"):
-        link = squared <= distance * distance
-    label = np.broadcast_to(np.arange(n), x.shape[:-1]).copy()
-    while True:
-        new = np.minimum(np.where(link, label[..., None, :], n).min(axis=-1), label)
-        if np.array_equal(new, label):
-            break
-        label = new
-    count = (label == np.arange(n)).sum(axis=-1)
-    return np.where(np.isfinite(x).all(axis=(-2, -1)), count, 0)

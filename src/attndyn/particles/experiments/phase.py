@@ -18,7 +18,7 @@ by every ``β``):
   ``(A + Aᵀ)/√2`` with ``A`` as in ``gaussian`` (symmetric, real spectrum).
 
 Clusters are the connected components of the graph linking particles within Euclidean
-distance 0.05 (:func:`~attndyn.particles.analysis.linkage_cluster_count`); at a finite time a
+distance 0.05 (:func:`~attndyn.fields.count_clusters`); at a finite time a
 cluster is a tight group, not yet a point.
 
 Method: the flow is integrated with projected RK4 steps (:func:`~attndyn.particles.dynamics.
@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from attndyn.particles.analysis import linkage_cluster_count
+from attndyn.fields import count_clusters
 from attndyn.particles.dynamics import rk4_step, sa_velocity
 from attndyn.particles.experiments.common import bar, write_csv
 from attndyn.particles.plots import new_figure, save_png
@@ -95,12 +95,12 @@ def cluster_history(
     x = x.reshape(draws * B, n, d)
     steps = round(float(t_max) / DT)
     every = max(1, round(float(record) / DT))
-    times, counts = [0.0], [linkage_cluster_count(x, CLUSTER_DISTANCE)]
+    times, counts = [0.0], [count_clusters(x, CLUSTER_DISTANCE)]
     for k in bar(range(1, steps + 1), progress=progress, desc=f"phase {family}"):
         x = rk4_step(lambda y: sa_velocity(y, Q, K, V, beta), x, DT)
         if k % every == 0:
             times.append(k * DT)
-            counts.append(linkage_cluster_count(x, CLUSTER_DISTANCE))
+            counts.append(count_clusters(x, CLUSTER_DISTANCE))
     return np.asarray(times), np.stack(counts).reshape(len(times), draws, B)
 
 
