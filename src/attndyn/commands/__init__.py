@@ -4,6 +4,17 @@
 exit code and raises :class:`attndyn.errors.UserError` for bad input.
 """
 
-from attndyn.commands import color, experiment, explore, gallery, movie, presets, render
+from attndyn.commands import (
+    color,
+    dimension,
+    experiment,
+    explore,
+    flow,
+    gallery,
+    movie,
+    presets,
+    render,
+    trace,
+)
 
-COMMANDS = (render, color, presets, gallery, experiment, movie, explore)
+COMMANDS = (render, color, presets, gallery, experiment, movie, flow, trace, dimension, explore)
