@@ -301,3 +301,25 @@ def test_full_queue_answers_503_with_retry_after():
         running.join(30)
         queued.join(30)
     assert answers == [200, 200]
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+def test_inspector_traces_the_tiles_pixel(client, precision):
+    """The inspector's run of a tile pixel ends at the tile's Δ (float64: the very value;
+    float32, where the fast engine sums in its own order: the same label, Δ within 1e-4)."""
+    query = {**VIEW, "precision": precision}
+    client.get(f"/tiles/3/5/3.png?{urlencode(query)}")
+    for row, col in [(0, 0), (100, 37), (255, 255)]:
+        response = client.get(f"/api/inspect?{urlencode(query)}&z=3&x=5&y=3&row={row}&col={col}")
+        assert response.status_code == 200, response.text
+        trace = response.json()
+        tile = trace["tile"]
+        assert len(trace["delta"]) == len(trace["points"]) == 31
+        assert len(trace["points"][0]) == 20
+        assert trace["precision"] == precision
+        assert (trace["x"], trace["y"]) == (tile["x"], tile["y"])
+        assert trace["label"] == tile["labels"]
+        if precision == "float64":
+            assert np.float32(trace["delta"][-1]) == np.float32(tile["delta"])
+        else:
+            assert trace["delta"][-1] == pytest.approx(tile["delta"], abs=1e-4)
