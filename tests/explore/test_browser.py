@@ -76,9 +76,9 @@ def server():
     port = free_port()
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    command = [sys.executable, "-m", "attndyn.cli", "explore", "--no-browser", "--port", str(port)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "attndyn.cli", "explore", "--no-browser", "--port", str(port)]
-        + FIRST_VIEW,
+        [*command, *FIRST_VIEW],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
