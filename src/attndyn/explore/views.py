@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from attndyn.coloring import COLOR_OPTION_NAMES, DEFAULT_CMAPS, ColorOptions
+from attndyn.coloring import COLOR_OPTION_NAMES, ColorOptions
 from attndyn.errors import FieldError, UserError
 from attndyn.job import Job
 from attndyn.options import FILE_FIELDS, OPTION_NAMES, RenderOptions, build_job, option_name
@@ -46,6 +46,7 @@ from attndyn.spec import LandscapeSpec
 from attndyn.tiles import Quadtree, TileAddress
 
 TILE_SIZE = 256
+DEFAULT_PICTURE_SIDE = 512  # a picture of the view when neither size nor the screen is known
 EXPLORER_KEYS = ("ref",)
 _FILE_NAMES = tuple(option_name(f) for f in FILE_FIELDS)
 SPEC_KEYS = tuple(name for name in OPTION_NAMES if name not in _FILE_NAMES)
@@ -218,13 +219,11 @@ class View:
     def picture_options(self, size: tuple[int, int] | None = None) -> RenderOptions:
         """The render options of a picture of the view at ``size`` (default: ``size`` or
         the spec's default)."""
-        size = size or self.options.size or (self.base_default_size, self.base_default_size)
+        size = size or self.options.size or (DEFAULT_PICTURE_SIDE, DEFAULT_PICTURE_SIDE)
         options = replace(self.options, size=size)
         if options.center is not None:
             options = replace(options, range=None, x_range=None, y_range=None)
         return options
-
-    base_default_size = 512
 
     def command(self, size: tuple[int, int] | None = None, output: str = "explore.png") -> str:
         """The equivalent ``attndyn render`` command line (precision as the export's)."""
@@ -329,7 +328,3 @@ def parse_export_size(text: Any, limits: Limits) -> tuple[int, int]:
         )
     return width, height
 
-
-def default_cmap(colors: ColorOptions) -> str:
-    """The colormap a coloring is drawn with."""
-    return colors.cmap or DEFAULT_CMAPS[colors.coloring]
