@@ -327,4 +327,3 @@ def parse_export_size(text: Any, limits: Limits) -> tuple[int, int]:
             )
         )
     return width, height
-
