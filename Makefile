@@ -2,6 +2,7 @@
 #   make run    set up .venv with what rendering needs, render the default picture to out/landscape.png
 #   make test   add the dev tools and torch to .venv, lint, and run the test suite
 #   make docs   add the documentation tools to .venv and build the site into site/ (strict)
+#   make explore  add the explorer's packages and Leaflet (npm ci), start attndyn explore
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,8 +11,13 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 DOCS_STAMP := $(VENV)/.installed-docs
+EXPLORE_STAMP := $(VENV)/.installed-explore
+# Leaflet from the npm registry (package.json, package-lock.json), copied into the package so
+# the server serves it from there: no CDN, the page works offline.
+LEAFLET := src/attndyn/explore/static/leaflet/leaflet.js
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint docs bench clean
+.PHONY: run test lint docs bench explore clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +28,26 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,explore]'
 # torch for the torch engine's tests. The pin matches the CPU build on this machine's local
 # disk (the wheels folder pip is configured with), so pip installs that; an unpinned torch
 # would pull a multi-GB CUDA build instead.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	touch $@
+
+$(EXPLORE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[explore]'
+	touch $@
+
+$(LEAFLET): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p $(dir $(LEAFLET))
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
+		node_modules/leaflet/dist/images $(dir $(LEAFLET))
+
+# The browser test drives Debian's Chromium (Playwright's own browser download fails here).
+$(CHROMIUM):
+	apt-get update && apt-get install -y chromium
 
 $(DOCS_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
@@ -43,7 +63,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks docs/hooks
 	$(BIN)/ruff format --check src tests benchmarks docs/hooks
 
-test: lint
+test: lint $(LEAFLET) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 # Strict: a broken link, a bad cross-reference or maths that does not convert fails the build.
@@ -53,5 +73,8 @@ docs: $(DOCS_STAMP)
 bench: $(RUN_STAMP)
 	$(BIN)/python benchmarks/bench_engines.py --size 256
 
+explore: $(EXPLORE_STAMP) $(LEAFLET)
+	$(BIN)/attndyn explore --preset art1679700 --init shared
+
 clean:
-	rm -rf $(VENV) out site
+	rm -rf $(VENV) out site node_modules $(dir $(LEAFLET))

@@ -146,16 +146,32 @@ def field_values(fields: Fields, spec: LandscapeSpec, coloring: str) -> np.ndarr
     return values
 
 
-def normalise(values: np.ndarray, coloring: str, *, equalize: bool) -> np.ndarray:
-    """Map finite values to [0, 1] (nan stays nan)."""
+def normalise(
+    values: np.ndarray,
+    coloring: str,
+    *,
+    equalize: bool,
+    reference: np.ndarray | None = None,
+) -> np.ndarray:
+    """Map finite values to [0, 1] (nan stays nan).
+
+    The range (``log-delta``, ``sync-step``) and the equalisation are those of the finite
+    ``reference`` values (default: ``values`` themselves), so that pictures coloured with
+    one reference join without seams (the explorer's tiles); with a reference, values
+    outside its range are clipped to [0, 1].
+    """
     finite = np.isfinite(values)
     out = np.full(values.shape, np.nan)
     if not finite.any():
         return out
     data = values[finite]
+    basis = data
+    if reference is not None and np.isfinite(reference).any():
+        basis = reference[np.isfinite(reference)]
+    clip = basis is not data
     if equalize:
-        ranks = np.searchsorted(np.sort(data), data, side="right")
-        out[finite] = ranks / data.size
+        ranks = np.searchsorted(np.sort(basis), data, side="right")
+        out[finite] = ranks / basis.size
         return out
     if coloring in ("binary", "probability"):
         out[finite] = data
@@ -163,18 +179,34 @@ def normalise(values: np.ndarray, coloring: str, *, equalize: bool) -> np.ndarra
     if coloring == "clusters":
         out[finite] = (data - 1) / 9.0 % 1.0  # qualitative maps: 1 -> first color, cycling
         return out
-    lo, hi = float(data.min()), float(data.max())
+    lo, hi = float(basis.min()), float(basis.max())
     out[finite] = (data - lo) / (hi - lo) if hi > lo else 0.5
+    if clip:
+        np.clip(out, 0.0, 1.0, out=out)
     return out
 
 
-def color_array(fields: Fields, spec: LandscapeSpec, options: ColorOptions) -> np.ndarray:
-    """RGB uint8 of the grid's shape, in picture orientation (top row = highest y)."""
+def color_array(
+    fields: Fields,
+    spec: LandscapeSpec,
+    options: ColorOptions,
+    *,
+    reference: Fields | None = None,
+) -> np.ndarray:
+    """RGB uint8 of the grid's shape, in picture orientation (top row = highest y).
+
+    ``reference``: fields whose values set the colour range and the equalisation (see
+    :func:`normalise`); default ``fields`` themselves.
+    """
     cmap = colormap(options.cmap or DEFAULT_CMAPS[options.coloring])
     if options.invert:
         cmap = cmap.reversed()
+    basis = None if reference is None else field_values(reference, spec, options.coloring)
     unit = normalise(
-        field_values(fields, spec, options.coloring), options.coloring, equalize=options.equalize
+        field_values(fields, spec, options.coloring),
+        options.coloring,
+        equalize=options.equalize,
+        reference=basis,
     )
     rgba = cmap(np.nan_to_num(unit, nan=0.0), bytes=True)
     rgb = rgba[..., :3]
@@ -197,16 +229,19 @@ def picture(
     options: ColorOptions,
     *,
     size: tuple[int, int] | None = None,
+    reference: Fields | None = None,
 ) -> Image.Image:
     """The picture of ``fields``: colored, supersamples averaged, optionally resized.
 
     ``size`` (width, height) resizes with a bicubic filter (antialiased when shrinking).
+    ``reference``: fields that set the colour range and equalisation (:func:`color_array`).
     A binary picture that needs no averaging or resizing is returned as a 1-bit image.
     """
     plain_binary = options == ColorOptions("binary", None, False, False) and spec.supersample == 1
     if plain_binary and (size is None or size == (spec.width, spec.height)):
         return binary_picture(fields.labels)
-    image = Image.fromarray(average_blocks(color_array(fields, spec, options), spec.supersample))
+    rgb = color_array(fields, spec, options, reference=reference)
+    image = Image.fromarray(average_blocks(rgb, spec.supersample))
     if options.coloring in ("binary", "probability") and options.cmap is None:
         image = image.convert("L")
     if size is not None and size != image.size:

@@ -26,10 +26,8 @@ def binary_picture(labels: np.ndarray) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(np.flipud(labels != 0)))
 
 
-def write_png(
-    path: str | Path, picture: Image.Image, spec_json: str, *, coloring_json: str | None = None
-) -> None:
-    """Write ``picture`` to ``path`` atomically, with the spec (and coloring) in text chunks."""
+def png_bytes(picture: Image.Image, spec_json: str, *, coloring_json: str | None = None) -> bytes:
+    """``picture`` as PNG file bytes, with the spec (and coloring) in text chunks."""
     info = PngImagePlugin.PngInfo()
     info.add_itxt(SPEC_CHUNK, spec_json)
     if coloring_json is not None:
@@ -37,7 +35,15 @@ def write_png(
     info.add_text("Software", f"attndyn {__version__}")
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", pnginfo=info)  # optimize=True costs seconds
-    write_atomic(path, lambda stream: stream.write(buffer.getvalue()))
+    return buffer.getvalue()
+
+
+def write_png(
+    path: str | Path, picture: Image.Image, spec_json: str, *, coloring_json: str | None = None
+) -> None:
+    """Write ``picture`` to ``path`` atomically, with the spec (and coloring) in text chunks."""
+    data = png_bytes(picture, spec_json, coloring_json=coloring_json)
+    write_atomic(path, lambda stream: stream.write(data))
 
 
 def read_png_text(path: str | Path, key: str, *, required: bool = True) -> str | None:

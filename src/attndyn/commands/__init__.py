@@ -8,6 +8,7 @@ from attndyn.commands import (
     color,
     dimension,
     experiment,
+    explore,
     flow,
     gallery,
     movie,
@@ -16,4 +17,4 @@ from attndyn.commands import (
     trace,
 )
 
-COMMANDS = (render, color, presets, gallery, experiment, movie, flow, trace, dimension)
+COMMANDS = (render, color, presets, gallery, experiment, movie, flow, trace, dimension, explore)

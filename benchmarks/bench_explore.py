@@ -1,0 +1,236 @@
+"""The explorer's targets, measured in one run and printed as a table.
+
+Starts ``attndyn explore`` on a free loopback port (and stops it by its process id), then:
+
+* cold 256² tiles of the default view (art1679700, init shared and independent): the median
+  of the server's own time (its ``Server-Timing`` header) over distinct tiles; target
+  <= 100 ms;
+* the same tiles again, from the cache; target <= 5 ms;
+* boundary tiles (the README's zoom, width 0.002, float32) and deep-zoom tiles (width 2e-6,
+  where float64 takes over), each on its own line;
+* the first full screen (1280 x 800) of the default view in Chromium, from ``goto`` until
+  every tile on screen has loaded; target <= 1.5 s (a fresh server, so every tile is cold);
+* 200 concurrent tile requests from a bounded load script (threads, one request each, 30 s
+  timeout): the answers by status, whether every 200 is a valid PNG, and the server's peak
+  RSS; only deliberate 503s (a full queue) are allowed besides 200.
+
+Usage: ``python benchmarks/bench_explore.py [--tiles 12] [--no-browser]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+README_CENTER = (-3.06819, -1.82531)
+SCREEN = (1280, 800)
+TILE_WIDTH = 16 * 256 / 255  # the pyramid's tile (0, 0, 0): [-8, 8] widened by half a pixel
+X_ORIGIN = -8 - 8 / 255
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """``attndyn explore`` in a subprocess on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        command = [sys.executable, "-m", "attndyn.cli", "explore", "--no-browser"]
+        self.process = subprocess.Popen(
+            [*command, "--port", str(self.port), "--preset", "art1679700", "--init", "shared"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{self.base}/api/health", timeout=5):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise SystemExit("the server did not start")
+
+    def tile(self, z: int, x: int, y: int, query: dict) -> tuple[int, float, bytes, str]:
+        """(status, server ms, body, precision) of one tile."""
+        url = f"{self.base}/tiles/{z}/{x}/{y}.png?{urlencode(query)}"
+        try:
+            with urllib.request.urlopen(url, timeout=120) as response:
+                timing = response.headers.get("Server-Timing", "tile;dur=nan")
+                ms = float(timing.split("dur=")[1])
+                return response.status, ms, response.read(), response.headers["X-Attndyn-Precision"]
+        except urllib.error.HTTPError as error:
+            return error.code, math.nan, error.read(), ""
+
+    def peak_rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return math.nan
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(20)
+
+
+def screen_tiles(center: tuple[float, float], width: float, count: int) -> tuple[int, list]:
+    """The zoom of a 1280-pixel-wide view of ``width`` and ``count`` tiles around its centre."""
+    zoom = round(math.log2(SCREEN[0] / 256 * TILE_WIDTH / width))
+    size = TILE_WIDTH / 2**zoom
+    cx = math.floor((center[0] - X_ORIGIN) / size)
+    cy = math.floor((center[1] - X_ORIGIN) / size)
+    spiral = [(dx, dy) for r in range(4) for dx in range(-r, r + 1) for dy in range(-r, r + 1)]
+    seen, tiles = set(), []
+    for dx, dy in spiral:
+        if (dx, dy) not in seen:
+            seen.add((dx, dy))
+            tiles.append((zoom, cx + dx, cy + dy))
+    return zoom, tiles[:count]
+
+
+def timed_tiles(server: Server, tiles: list, query: dict) -> tuple[list[float], set[str]]:
+    times, precisions = [], set()
+    for z, x, y in tiles:
+        status, ms, _, precision = server.tile(z, x, y, query)
+        if status != 200:
+            raise SystemExit(f"tile {z}/{x}/{y} answered {status}")
+        times.append(ms)
+        precisions.add(precision)
+    return times, precisions
+
+
+def first_screen_seconds() -> float:
+    from playwright.sync_api import sync_playwright
+
+    server = Server()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--no-first-run",
+                ],
+            )
+            page = browser.new_page(viewport={"width": SCREEN[0], "height": SCREEN[1]})
+            started = time.perf_counter()
+            page.goto(f"{server.base}/")
+            page.wait_for_function(
+                "window.explorer && window.explorer.ready && window.explorer.stats.loaded > 0"
+                " && window.explorer.pending() === 0",
+                timeout=120_000,
+            )
+            seconds = time.perf_counter() - started
+            browser.close()
+    finally:
+        server.stop()
+    return seconds
+
+
+def load_test(server: Server, requests: int = 200) -> dict[str, object]:
+    """``requests`` concurrent requests for distinct tiles (cold), one per thread."""
+    query = {"preset": "art1679700", "init": "independent", "seed": "99"}
+    tiles = [(5, 8 + i % 16, 8 + i // 16) for i in range(requests)]
+
+    def ask(tile):
+        return server.tile(*tile, query)
+
+    with ThreadPoolExecutor(max_workers=requests) as pool:
+        answers = list(pool.map(ask, tiles))
+    statuses: dict[int, int] = {}
+    bad_png = 0
+    for status, _, body, _ in answers:
+        statuses[status] = statuses.get(status, 0) + 1
+        if status == 200:
+            try:
+                Image.open(io.BytesIO(body)).verify()
+            except Exception:
+                bad_png += 1
+    return {"statuses": statuses, "bad_png": bad_png}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tiles", type=int, default=12, help="tiles per measured line")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium line")
+    args = parser.parse_args()
+
+    rows: list[tuple[str, str, str, str]] = []
+
+    def row(what: str, times: list[float], target: str, note: str = "") -> None:
+        median = statistics.median(times)
+        rows.append((what, f"{median:.1f} ms (n={len(times)}, max {max(times):.0f})", target, note))
+
+    server = Server()
+    try:
+        # distinct tiles of the default view's window, where its boundaries are
+        default_tiles = [(3, x, y) for y in range(2, 6) for x in range(2, 6)][: args.tiles]
+        for init in ("shared", "independent"):
+            query = {"preset": "art1679700", "init": init}
+            cold, _ = timed_tiles(server, default_tiles, query)
+            row(f"cold tile, default view, {init}", cold, "<= 100 ms")
+            warm, _ = timed_tiles(server, default_tiles, query)
+            row(f"cached tile, default view, {init}", warm, "<= 5 ms")
+        for width, label in ((0.002, "boundary"), (2e-6, "deep zoom")):
+            zoom, tiles = screen_tiles(README_CENTER, width, max(4, args.tiles // 2))
+            query = {"preset": "art1679700", "init": "shared"}
+            cold, precisions = timed_tiles(server, tiles, query)
+            row(
+                f"{label} tile, width {width:g} (zoom {zoom})",
+                cold,
+                "reported",
+                "/".join(sorted(precisions)),
+            )
+        load = load_test(server)
+        rows.append(
+            (
+                "200 concurrent tile requests",
+                json.dumps(load["statuses"]),
+                "only 200 and 503",
+                f"bad PNGs {load['bad_png']}; peak RSS {server.peak_rss_mib():.0f} MiB",
+            )
+        )
+    finally:
+        server.stop()
+    if not args.no_browser:
+        seconds = first_screen_seconds()
+        rows.append(("first full screen 1280x800, Chromium", f"{seconds:.2f} s", "<= 1.5 s", ""))
+
+    header = ("what", "measured", "target", "note")
+    widths = [max(len(r[i]) for r in [*rows, header]) for i in range(4)]
+    for r in [header, tuple("-" * w for w in widths), *rows]:
+        print(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""``attndyn explore``: start the deep-zoom explorer's server and open the page.
+
+Any ``render`` option (except the ones that name files) sets the first view; the server binds
+127.0.0.1 by default (any other host gets a warning: the server has no authentication). The
+web packages are the ``explore`` extra (``pip install 'attndyn[explore]'``) and Leaflet comes
+from npm (``make explore`` installs both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import webbrowser
+
+from attndyn.commands.common import add_color_arguments, add_spec_arguments, render_options
+from attndyn.errors import UserError
+from attndyn.options import FILE_FIELDS
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    explore = subparsers.add_parser(
+        "explore",
+        help="explore landscapes in the browser: deep zoom, share links, recolouring",
+        description=(
+            "Start a local server that computes the landscape's tiles on demand and open the "
+            "explorer in the browser. The render options given set the first view; the page's "
+            "URL then holds the whole view under the same names."
+        ),
+    )
+    add_spec_arguments(explore)
+    add_color_arguments(explore)
+    server = explore.add_argument_group("server")
+    server.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})"
+    )
+    server.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+    )
+    server.add_argument(
+        "--no-browser", action="store_true", help="do not open the page in a browser"
+    )
+    server.add_argument(
+        "--engine", default="auto", help="compute engine (default auto: the fastest available)"
+    )
+    server.add_argument(
+        "--cache-mb", type=int, default=512, help="memory for cached tile fields (default 512)"
+    )
+    explore.set_defaults(run=run)
+
+
+def first_view(args: argparse.Namespace) -> dict[str, str]:
+    """The first view's URL query, from the command line's render and colour options."""
+    options = render_options(args)
+    named = [f for f in FILE_FIELDS if getattr(options, f) not in (None, (), False)]
+    if named:
+        raise UserError(
+            f"explore takes no files (--{named[0].replace('_', '-')}); the page's URL holds "
+            "the view, so give the options themselves"
+        )
+    query: dict[str, str] = {}
+    for name, value in options.to_strings().items():
+        query[name] = value if isinstance(value, str) else ",".join(value)
+    for name in ("coloring", "cmap"):
+        if getattr(args, name):
+            query[name] = getattr(args, name)
+    for name in ("invert", "equalize"):
+        if getattr(args, name):
+            query[name] = "true"
+    if getattr(args, "resize", None):
+        raise UserError("explore takes no --resize; Save PNG on the page chooses a size")
+    return query
+
+
+def run(args: argparse.Namespace) -> int:
+    query = first_view(args)
+    try:
+        import uvicorn
+
+        from attndyn.explore.app import ExplorerConfig, create_app, leaflet_installed
+    except ImportError as error:
+        raise UserError(
+            f"explore needs the web packages ({error.name}); install them with "
+            "pip install 'attndyn[explore]' (or make explore)"
+        ) from None
+    if not leaflet_installed():
+        raise UserError(
+            "explore needs Leaflet in the package (src/attndyn/explore/static/leaflet); "
+            "run make explore (npm ci, then the copy)"
+        )
+    if args.port < 0 or args.port > 65535:
+        raise UserError(f"--port {args.port} is not a port; give 0..65535")
+    if args.cache_mb < 1:
+        raise UserError(f"--cache-mb {args.cache_mb} is too small; it must be >= 1")
+    if args.host not in LOOPBACK:
+        print(
+            f"attndyn: warning: --host {args.host} makes the explorer reachable from other "
+            "machines; it has no authentication and computes whatever it is asked (within "
+            "its caps)",
+            file=sys.stderr,
+        )
+    config = ExplorerConfig(
+        first_view=query, engine=args.engine, fields_cache_bytes=args.cache_mb * 1024**2
+    )
+    app = create_app(config)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{host}:{args.port}/"
+    print(f"attndyn explorer: {url} (Ctrl-C stops it)", file=sys.stderr)
+    if not args.no_browser:
+        threading.Timer(1.5, webbrowser.open, args=(url,)).start()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0

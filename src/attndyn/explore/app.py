@@ -1,0 +1,404 @@
+"""The explorer's HTTP API (FastAPI): the page, tiles, and JSON for the panels.
+
+Every endpoint takes the view in its query, under ``render``'s option names
+(:mod:`attndyn.explore.views`):
+
+``GET /``
+    the page (``/?QUERY`` opens that view; without a query, a redirect to the first view).
+``GET /api/health``
+    200 ``{"status": "ok"}`` once the server is ready (the engine is warmed up).
+``GET /tiles/{z}/{x}/{y}.png?QUERY``
+    tile (z, x, y) of the view's pyramid as a 256² PNG: tile (0, 0, 0) covers the spec's
+    window, x runs rightward and y *upward* (rows go upward in a, as in ``render``'s
+    pictures). The header ``X-Attndyn-Precision`` says float32 or float64, and
+    ``Server-Timing`` the server's time for the tile.
+``GET /api/view?QUERY[&screen=WxH]``
+    the view, checked: the resolved options for the panel, the pyramid's geometry, the
+    query that reopens it, and the ``attndyn render`` command of it at ``size`` (or
+    ``screen``).
+``GET /api/presets``
+    the built-in presets (the start strip).
+``GET /api/pixel?QUERY&z&x&y&row&col``
+    the fields of one pixel of a tile, if the tile is cached (the hover readout).
+``GET /api/inspect?QUERY&z&x&y&row&col``
+    the point inspector: the pixel's points, Δ(t) and cluster count at every step, from the
+    tile's own job (:func:`attndyn.trace.trace_pixel`), so its final Δ is the tile's.
+``POST /api/export?QUERY`` (``size`` = WxH), ``GET /api/export/{id}``,
+``GET /api/export/{id}/picture.png``
+    Save PNG: start a background render of the view, poll its progress, fetch the PNG
+    (it carries its spec: ``attndyn render --from`` reproduces it).
+``GET /api/stats``
+    the engine's call count, caches and queue.
+
+A bad parameter gets 422 and ``{"detail": one line}`` naming the value and what is allowed;
+a full queue gets 503 with Retry-After; nothing answers with a traceback. Static files come
+only from the package; no endpoint takes a file path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from attndyn.engines import Engine, get_engine
+from attndyn.errors import UserError
+from attndyn.explore.exports import Exports
+from attndyn.explore.pool import ComputePool, PoolFull
+from attndyn.explore.service import (
+    DEFAULT_FIELDS_CACHE_BYTES,
+    DEFAULT_PNG_CACHE_BYTES,
+    TileService,
+)
+from attndyn.explore.views import Limits, View, parse_address, parse_export_size, spelled
+from attndyn.fields import Fields
+from attndyn.job import Job
+from attndyn.parsing import parse_int, parse_size
+from attndyn.presets import builtin_presets
+from attndyn.spec import LandscapeSpec
+
+log = logging.getLogger("attndyn.explore")
+
+TILE_KEYS = ("z", "x", "y")
+PIXEL_KEYS = (*TILE_KEYS, "row", "col")
+DISCONNECT_POLL_SECONDS = 0.1
+
+
+def static_dir() -> Path:
+    """The page's files, inside the package (Leaflet is copied into ``leaflet/`` by
+    ``make explore``)."""
+    return Path(str(resources.files("attndyn.explore").joinpath("static")))
+
+
+def leaflet_installed() -> bool:
+    return (static_dir() / "leaflet" / "leaflet.js").is_file()
+
+
+@dataclass
+class ExplorerConfig:
+    """How a server is set up: the first view, the engine, the pool, caches and caps."""
+
+    first_view: dict[str, str] = field(default_factory=dict)
+    engine: str | Engine = "auto"
+    workers: int = 1
+    max_queued: int = 64
+    fields_cache_bytes: int = DEFAULT_FIELDS_CACHE_BYTES
+    png_cache_bytes: int = DEFAULT_PNG_CACHE_BYTES
+    limits: Limits = field(default_factory=Limits)
+    warm_up: bool = True
+
+
+class _ClientGone(Exception):
+    """The browser cancelled the request while it waited in the queue."""
+
+
+def create_app(config: ExplorerConfig | None = None) -> FastAPI:
+    """The explorer's FastAPI application (``uvicorn`` serves it; tests use TestClient)."""
+    config = config or ExplorerConfig()
+    engine = get_engine(config.engine) if isinstance(config.engine, str) else config.engine
+    pool = ComputePool(config.workers, config.max_queued)
+    service = TileService(
+        engine,
+        pool,
+        fields_cache_bytes=config.fields_cache_bytes,
+        png_cache_bytes=config.png_cache_bytes,
+    )
+    exports = Exports(service.engine, pool)
+    limits = config.limits
+    first_view = View.from_query(config.first_view, limits)  # a bad first view fails here
+
+    def lifespan(app: FastAPI):
+        return _Lifespan(config, service, pool)
+
+    app = FastAPI(title="attndyn explore", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.service = service
+    app.state.exports = exports
+    app.state.pool = pool
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, error: UserError) -> JSONResponse:
+        return JSONResponse({"detail": spelled(error)}, status_code=422)
+
+    @app.exception_handler(PoolFull)
+    async def pool_full(request: Request, error: PoolFull) -> JSONResponse:
+        headers = {"Retry-After": str(error.retry_after)}
+        return JSONResponse({"detail": str(error)}, status_code=503, headers=headers)
+
+    @app.exception_handler(_ClientGone)
+    async def client_gone(request: Request, error: _ClientGone) -> Response:
+        return Response(status_code=499)  # nobody reads it: the browser cancelled
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, error: Exception) -> JSONResponse:
+        log.exception("error in %s", request.url.path)
+        return JSONResponse(
+            {"detail": f"internal error ({type(error).__name__}); see the server's log"},
+            status_code=500,
+        )
+
+    def view_of(request: Request, extra: tuple[str, ...] = ()) -> View:
+        return View.from_query(_single(request.query_params), limits, extra=extra)
+
+    async def fields_of(job: Job, request: Request) -> Fields:
+        cached = service.cached_fields(job)
+        if cached is not None:
+            return cached
+        return await _wait(service.compute_ticket(job), request)
+
+    @app.get("/", include_in_schema=False)
+    async def page(request: Request) -> Response:
+        if not request.query_params:
+            return RedirectResponse("/?" + _encode(first_view.to_query()), status_code=307)
+        return FileResponse(static_dir() / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/api/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/tiles/{z}/{x}/{name}")
+    async def tile(z: str, x: str, name: str, request: Request) -> Response:
+        started = time.perf_counter()
+        if not name.endswith(".png"):
+            raise UserError(f"tile {name!r} must be Y.png")
+        view = view_of(request)
+        job = view.tile_job(parse_address(z, x, name[:-4]))
+        headers = {"X-Attndyn-Precision": job.spec.dtype, "Cache-Control": "max-age=600"}
+        data = service.png_cache.get(service.png_key(view, job))
+        if data is None:
+            fields = await fields_of(job, request)
+            reference = None
+            if view.needs_reference:
+                reference = await fields_of(view.tile_job(view.ref_address), request)
+            data = await run_in_threadpool(service.paint, view, job, fields, reference)
+        # the server's time for this tile (queue, computation, colouring), for the benchmark
+        headers["Server-Timing"] = f"tile;dur={1000 * (time.perf_counter() - started):.2f}"
+        return Response(data, media_type="image/png", headers=headers)
+
+    @app.get("/api/view")
+    async def view_info(request: Request) -> dict[str, Any]:
+        view = view_of(request, ("screen",))
+        screen = request.query_params.get("screen")
+        size = view.options.size or (parse_size("screen", screen) if screen else None)
+        return _describe(view, size, limits)
+
+    @app.get("/api/presets")
+    async def presets() -> list[dict[str, str]]:
+        return [
+            {"name": preset.name, "caption": preset.caption}
+            for preset in builtin_presets().values()
+        ]
+
+    @app.get("/api/pixel")
+    async def pixel(request: Request) -> dict[str, Any]:
+        view = view_of(request, PIXEL_KEYS)
+        job, row, col = _pixel(view, request.query_params)
+        fields = service.cached_fields(job)
+        out: dict[str, Any] = {"cached": fields is not None, "precision": job.spec.dtype}
+        out.update(_pixel_values(job, row, col, fields))
+        return out
+
+    @app.get("/api/inspect")
+    async def inspect(request: Request) -> dict[str, Any]:
+        view = view_of(request, PIXEL_KEYS)
+        job, row, col = _pixel(view, request.query_params)
+        try:
+            from attndyn.trace import trace_pixel
+        except ImportError:
+            return JSONResponse(  # type: ignore[return-value]
+                {"detail": "the point inspector needs attndyn.trace, which is not installed"},
+                status_code=501,
+            )
+        trace = await run_in_threadpool(trace_pixel, job, row, col)
+        out = trace.to_dict()
+        out["precision"] = job.spec.dtype
+        out["tile"] = _pixel_values(job, row, col, service.cached_fields(job))
+        return out
+
+    @app.post("/api/export")
+    async def export_start(request: Request) -> JSONResponse:
+        view = view_of(request)
+        if view.options.size is not None:
+            parse_export_size(f"{view.options.size[0]}x{view.options.size[1]}", limits)
+        job = view.export_job()
+        export = exports.start(job, view.colors)
+        body = export.to_dict()
+        body["command"] = view.command()
+        return JSONResponse(body, status_code=202)
+
+    @app.get("/api/export/{export_id}")
+    async def export_status(export_id: str) -> dict[str, Any]:
+        return exports.get(export_id).to_dict()
+
+    @app.get("/api/export/{export_id}/picture.png")
+    async def export_picture(export_id: str) -> Response:
+        export = exports.get(export_id)
+        if export.png is None:
+            return JSONResponse(
+                {"detail": f"export {export_id} is {export.state}, not done"}, status_code=409
+            )
+        name = f"attndyn-{export.job.spec.width}x{export.job.spec.height}.png"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(export.png, media_type="image/png", headers=headers)
+
+    @app.get("/api/stats")
+    async def stats() -> dict[str, Any]:
+        return service.stats()
+
+    return app
+
+
+class _Lifespan:
+    """Warm the engine up before the server answers, and stop the pool afterwards."""
+
+    def __init__(self, config: ExplorerConfig, service: TileService, pool: ComputePool) -> None:
+        self.config, self.service, self.pool = config, service, pool
+
+    async def __aenter__(self) -> None:
+        if self.config.warm_up:
+            await run_in_threadpool(_warm_up, self.service)
+
+    async def __aexit__(self, *exc: object) -> None:
+        await run_in_threadpool(self.pool.close)
+
+
+def _warm_up(service: TileService) -> None:
+    """Compile (or load) the engine's kernels on a tiny picture, outside any cache."""
+    spec = LandscapeSpec(wq=(1, 0, 0, 1), wv=(1, 0, 0, 1), width=4, height=4, steps=2)
+    from attndyn.render import render_landscape
+
+    render_landscape(spec, service.engine.engine)
+
+
+async def _wait(ticket, request: Request) -> Fields:
+    """The ticket's result; gives the ticket up if the browser goes away meanwhile."""
+    loop = asyncio.get_running_loop()
+    woken = loop.create_future()
+
+    def wake(_: object) -> None:
+        loop.call_soon_threadsafe(lambda: woken.done() or woken.set_result(None))
+
+    ticket.future.add_done_callback(wake)
+    try:
+        while not ticket.future.done():
+            await asyncio.wait({woken}, timeout=DISCONNECT_POLL_SECONDS)
+            if not ticket.future.done() and await request.is_disconnected():
+                raise _ClientGone()
+        if ticket.future.cancelled():
+            raise PoolFull(0)
+        return ticket.future.result()
+    finally:
+        ticket.release()
+
+
+def _single(params: Mapping[str, str]) -> dict[str, str]:
+    """The query as a plain mapping; a key given twice is refused."""
+    items = list(params.multi_items()) if hasattr(params, "multi_items") else list(params.items())
+    out: dict[str, str] = {}
+    for key, value in items:
+        if key in out:
+            raise UserError(f"option {key!r} is given twice; give it once")
+        out[key] = value
+    return out
+
+
+def _encode(query: Mapping[str, str]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(query, safe=",")
+
+
+def _pixel(view: View, params: Mapping[str, str]) -> tuple[Job, int, int]:
+    """The tile job and the grid pixel (row from the bottom, col) a query names."""
+    for key in PIXEL_KEYS:
+        if key not in params:
+            raise UserError(f"option {key!r} is missing; give z, x, y, row and col")
+    job = view.tile_job(parse_address(params["z"], params["x"], params["y"]))
+    row, col = parse_int("row", params["row"]), parse_int("col", params["col"])
+    rows, cols = job.spec.shape
+    if not (0 <= row < rows and 0 <= col < cols):
+        raise UserError(
+            f"pixel row {row}, col {col} is outside the tile; rows 0..{rows - 1} (0 = the "
+            f"lowest), columns 0..{cols - 1}"
+        )
+    return job, row, col
+
+
+def _pixel_values(job: Job, row: int, col: int, fields: Fields | None) -> dict[str, Any]:
+    """The pixel's swept values, and its fields when the tile's fields are at hand."""
+    out: dict[str, Any] = {
+        "x": float(job.x_values()[col]),
+        "y": float(job.y_values()[row]),
+        "x_param": job.spec.x_param,
+        "y_param": job.spec.y_param,
+    }
+    if fields is None:
+        return out
+    for name, array in fields.arrays().items():
+        value = array[row, col].item()
+        out[name] = value if value == value else None  # nan -> null
+    return out
+
+
+def _describe(view: View, size: tuple[int, int] | None, limits: Limits) -> dict[str, Any]:
+    """What the page needs to know of a view."""
+    spec = view.base
+    tree = view.quadtree
+    options = view.options
+    try:
+        command = view.command(size)
+    except UserError as error:
+        command = f"# {spelled(error)}"
+    return {
+        "query": view.to_query(),
+        "tile_query": view.tile_query(),
+        "command": command,
+        "spec": spec.to_dict(),
+        "options": {
+            "preset": options.preset,
+            "wq": list(spec.wq),
+            "wv": list(spec.wv),
+            "wk": list(spec.wk),
+            "init": spec.init,
+            "seed": spec.seed,
+            "steps": spec.steps,
+            "points": spec.n_points,
+            "tol": spec.tol,
+            "beta": spec.beta,
+            "x-param": spec.x_param,
+            "y-param": spec.y_param,
+            "precision": options.precision or "float32",
+            "samples": spec.samples,
+            "supersample": spec.supersample,
+            "center": list(options.center) if options.center else None,
+            "width": options.width,
+        },
+        "colors": {
+            "coloring": view.colors.coloring,
+            "cmap": view.colors.cmap,
+            "invert": view.colors.invert,
+            "equalize": view.colors.equalize,
+        },
+        "pyramid": {
+            "x_origin": float(tree.x_origin),
+            "y_origin": float(tree.y_origin),
+            "tile_width": float(tree.pixel_width * tree.columns),
+            "tile_height": float(tree.pixel_height * tree.rows),
+            "columns": tree.columns,
+            "rows": tree.rows,
+            "grid": spec.shape[0],
+        },
+        "ref": None if view.ref is None else [view.ref.zoom, view.ref.x, view.ref.y],
+        "needs_ref": view.needs_reference,
+        "limits": limits.to_dict(),
+    }

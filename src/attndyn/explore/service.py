@@ -1,0 +1,147 @@
+"""The explorer's engine room: tiles' fields computed once, coloured as often as asked.
+
+A tile is computed by the engine (through the bounded :class:`~attndyn.explore.pool.
+ComputePool`) into its :class:`~attndyn.fields.Fields`, which a byte-bounded cache keeps
+under (the tile's spec as JSON, its address). Its picture is coloured from those fields
+(:func:`attndyn.coloring.picture`, with the view's reference tile for the colour range) and
+kept in a second cache under the tile, the colour options and the reference. So changing
+the coloring, cmap, invert or equalize costs a colouring, never a computation; the engine's
+call count (:attr:`CountingEngine.calls`) shows it.
+
+Everything here is synchronous; :mod:`attndyn.explore.app` awaits the tickets.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Hashable
+
+from PIL import Image
+
+from attndyn.coloring import picture
+from attndyn.engines import Engine
+from attndyn.explore.cache import ByteCache, fields_bytes
+from attndyn.explore.pool import ComputePool, Ticket
+from attndyn.explore.views import View
+from attndyn.fields import Fields
+from attndyn.job import Job
+from attndyn.render import render_tile
+from attndyn.spec import LandscapeSpec
+from attndyn.tiles import ROOT, Tile
+
+DEFAULT_FIELDS_CACHE_BYTES = 512 * 1024**2
+DEFAULT_PNG_CACHE_BYTES = 64 * 1024**2
+TILE_PRIORITY = 0
+
+
+class CountingEngine:
+    """An engine that counts its ``compute`` calls (and otherwise is ``engine``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.name = engine.name
+        self.tile_pixels = engine.tile_pixels
+        self.supports_float64 = engine.supports_float64
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    @property
+    def last_diagnostics(self):
+        return self.engine.last_diagnostics
+
+    def compute(self, job: Job, tile: Tile) -> Fields:
+        with self._lock:
+            self.calls += 1
+        return self.engine.compute(job, tile)
+
+    def pixels_per_second(self, spec: LandscapeSpec) -> float:
+        return self.engine.pixels_per_second(spec)
+
+
+def tile_key(job: Job) -> Hashable:
+    """The cache key of a tile's fields: its spec (as JSON) and its address."""
+    return ("fields", job.spec.to_json(), job.address)
+
+
+def png_of(image: Image.Image) -> bytes:
+    """A tile picture as PNG bytes (fast compression: tiles are made on demand)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+class TileService:
+    """Fields and pictures of tiles, cached; computations go through ``pool``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        pool: ComputePool,
+        *,
+        fields_cache_bytes: int = DEFAULT_FIELDS_CACHE_BYTES,
+        png_cache_bytes: int = DEFAULT_PNG_CACHE_BYTES,
+    ) -> None:
+        self.engine = engine if isinstance(engine, CountingEngine) else CountingEngine(engine)
+        self.pool = pool
+        self.fields_cache: ByteCache[Fields] = ByteCache(fields_cache_bytes, fields_bytes)
+        self.png_cache: ByteCache[bytes] = ByteCache(png_cache_bytes, len)
+        self.tiles_computed = 0
+
+    # -- fields -----------------------------------------------------------------------------
+    def cached_fields(self, job: Job) -> Fields | None:
+        """The tile's fields if they are cached."""
+        return self.fields_cache.get(tile_key(job))
+
+    def compute_ticket(self, job: Job) -> Ticket:
+        """A ticket for the tile's fields, computed in the pool (or found in the cache by
+        the time the task runs). Raises :class:`~attndyn.explore.pool.PoolFull`."""
+        key = tile_key(job)
+
+        def run() -> Fields:
+            fields = self.fields_cache.get(key)
+            if fields is None:
+                fields = render_tile(job, job.address or ROOT, self.engine)
+                self.tiles_computed += 1
+                self.fields_cache.put(key, fields)
+            return fields
+
+        return self.pool.submit(key, run, TILE_PRIORITY)
+
+    def fields_now(self, job: Job) -> Fields:
+        """The tile's fields, computing them in the pool and waiting (for scripts and tests)."""
+        cached = self.cached_fields(job)
+        if cached is not None:
+            return cached
+        return self.compute_ticket(job).future.result()
+
+    # -- pictures ---------------------------------------------------------------------------
+    def png_key(self, view: View, job: Job) -> Hashable:
+        """The cache key of a tile's picture: the tile, the colours and the reference."""
+        reference = view.tile_job(view.ref_address) if view.needs_reference else None
+        return (
+            "png",
+            tile_key(job),
+            view.colors.to_json(),
+            None if reference is None else tile_key(reference),
+        )
+
+    def paint(self, view: View, job: Job, fields: Fields, reference: Fields | None) -> bytes:
+        """The tile's PNG, coloured by the view (cached under :meth:`png_key`)."""
+        key = self.png_key(view, job)
+        cached = self.png_cache.get(key)
+        if cached is not None:
+            return cached
+        image = picture(fields, job.spec, view.colors, reference=reference)
+        data = png_of(image)
+        self.png_cache.put(key, data)
+        return data
+
+    def stats(self) -> dict[str, object]:
+        return {
+            "engine_calls": self.engine.calls,
+            "tiles_computed": self.tiles_computed,
+            "fields_cache": self.fields_cache.stats(),
+            "png_cache": self.png_cache.stats(),
+            "pool": self.pool.stats(),
+        }

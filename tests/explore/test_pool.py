@@ -1,0 +1,90 @@
+"""The bounded compute pool: one computation per key, a bounded queue, tasks nobody wants
+are dropped before they start, lower priority first."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from attndyn.explore.pool import ComputePool, PoolFull
+
+
+def blocked_pool(max_queued: int = 4):
+    """A pool whose one worker is held by a task until the returned event is set."""
+    pool = ComputePool(workers=1, max_queued=max_queued)
+    gate, started = threading.Event(), threading.Event()
+
+    def hold() -> str:
+        started.set()
+        gate.wait(30)
+        return "held"
+
+    ticket = pool.submit("hold", hold)
+    assert started.wait(30)
+    return pool, gate, ticket
+
+
+def test_one_computation_per_key():
+    pool, gate, _ = blocked_pool()
+    runs = []
+    first = pool.submit("a", lambda: runs.append("a") or 1)
+    second = pool.submit("a", lambda: runs.append("again") or 2)
+    gate.set()
+    assert first.future.result(30) == second.future.result(30) == 1
+    assert runs == ["a"]
+    pool.close()
+
+
+def test_queue_is_bounded():
+    pool, gate, _ = blocked_pool(max_queued=2)
+    pool.submit("a", lambda: 1)
+    pool.submit("b", lambda: 2)
+    with pytest.raises(PoolFull) as full:
+        pool.submit("c", lambda: 3)
+    assert full.value.retry_after >= 1
+    pool.submit("a", lambda: 1)  # joining a queued task takes no room
+    gate.set()
+    pool.close()
+
+
+def test_a_task_nobody_wants_is_never_run():
+    pool, gate, _ = blocked_pool()
+    runs = []
+    dropped = pool.submit("dropped", lambda: runs.append("dropped"))
+    kept = pool.submit("kept", lambda: runs.append("kept"))
+    shared_one = pool.submit("shared", lambda: runs.append("shared"))
+    shared_two = pool.submit("shared", lambda: None)
+    dropped.release()
+    shared_one.release()  # one of two waiters leaves: still wanted
+    assert dropped.future.cancelled()
+    assert pool.stats()["cancelled"] == 1
+    gate.set()
+    kept.future.result(30)
+    shared_two.future.result(30)
+    pool.close()
+    assert runs == ["kept", "shared"]
+
+
+def test_lower_priority_value_runs_first():
+    pool, gate, _ = blocked_pool()
+    order = []
+    late = pool.submit("export", lambda: order.append("export"), priority=1)
+    early = pool.submit("tile", lambda: order.append("tile"), priority=0)
+    gate.set()
+    late.future.result(30)
+    early.future.result(30)
+    pool.close()
+    assert order == ["tile", "export"]
+
+
+def test_errors_reach_every_waiter():
+    pool = ComputePool()
+
+    def fail():
+        raise ValueError("boom")
+
+    ticket = pool.submit("x", fail)
+    with pytest.raises(ValueError, match="boom"):
+        ticket.future.result(30)
+    pool.close()
