@@ -47,7 +47,7 @@ $(LEAFLET): package.json package-lock.json
 
 # The browser test drives Debian's Chromium (Playwright's own browser download fails here).
 $(CHROMIUM):
-	apt-get update && apt-get install -y chromium
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 $(DOCS_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
