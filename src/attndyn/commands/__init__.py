@@ -4,6 +4,6 @@
 exit code and raises :class:`attndyn.errors.UserError` for bad input.
 """
 
-from attndyn.commands import color, experiment, gallery, movie, presets, render
+from attndyn.commands import color, experiment, export, gallery, movie, presets, render
 
-COMMANDS = (render, color, presets, gallery, experiment, movie)
+COMMANDS = (render, color, export, presets, gallery, experiment, movie)

@@ -140,8 +140,7 @@ class ZarrStore:
             raise UserError("a Zarr store needs a path")
         if tiling.shape != spec.shape:
             raise ValueError(f"tiling of {tiling.shape} for a grid of {spec.shape}")
-        path = Path(location)
-        _check_location(path)
+        path = check_store_location(location)
         if path.exists():
             info = _store_info(path)
             if info is None:
@@ -398,8 +397,9 @@ def _store_info(path: Path) -> dict | None:
     return info
 
 
-def _check_location(path: Path) -> None:
-    """Refuse a store path that cannot be written, before any work."""
+def check_store_location(location: str | Path) -> Path:
+    """The store path, refused in one line if a store cannot be made or written there."""
+    path = Path(location)
     if path.exists() and not path.is_dir():
         raise UserError(f"store path {str(path)!r} is a file; give a directory (OUT.zarr)")
     parent = path.parent if str(path.parent) else Path(".")
@@ -408,3 +408,4 @@ def _check_location(path: Path) -> None:
     target = path if path.exists() else parent
     if not os.access(target, os.W_OK | os.X_OK):
         raise UserError(f"store path {str(target)!r} is not writable")
+    return path
