@@ -1,6 +1,6 @@
 # The two commands of the README, and the documentation site:
 #   make run    set up .venv with what rendering needs, render the default picture to out/landscape.png
-#   make test   add the dev tools and torch to .venv, lint, and run the test suite
+#   make test   add the dev tools, the 'big' extra and torch to .venv, lint, and run the test suite
 #   make docs   add the documentation tools to .venv and build the site into site/ (strict)
 PYTHON ?= python3
 VENV := .venv
@@ -22,7 +22,7 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,big]'
 # torch for the torch engine's tests. The pin matches the CPU build on this machine's local
 # disk (the wheels folder pip is configured with), so pip installs that; an unpinned torch
 # would pull a multi-GB CUDA build instead.

@@ -182,8 +182,12 @@ class StoreColoring:
                 else:
                     where = np.zeros(keys.size, dtype=np.int64)
                 digits = ((keys >> shift) & np.uint64(0xFFFF)).astype(np.int64)
-                flat = np.bincount(where * (1 << RADIX_BITS) + digits, minlength=counts.size)
-                counts += flat.reshape(counts.shape)
+                slots = where * (1 << RADIX_BITS) + digits
+                if slots.size * 8 < counts.size:  # few values: count them, not every slot
+                    used, found = np.unique(slots, return_counts=True)
+                    counts.reshape(-1)[used] += found
+                else:
+                    counts += np.bincount(slots, minlength=counts.size).reshape(counts.shape)
             cumulative = np.cumsum(counts, axis=1)
             for t in range(ranks.size):
                 row = cumulative[group_of[t]]
