@@ -106,7 +106,13 @@ class StoreColoring:
                 f"coloring {options.coloring!r} needs the field {self.field!r}, which the "
                 f"store {str(store.path)!r} lacks; render with --samples K (K > 1)"
             )
-        self.mode = picture_mode(options, self.spec.supersample, depth)
+        k = self.spec.supersample
+        if any(side % k for side in store.tiling.tile_shape):
+            raise UserError(
+                f"store {str(store.path)!r} has chunks of {store.tiling.tile_shape} grid pixels, "
+                f"not whole output pixels of {k} x {k}; it cannot be coloured chunk by chunk"
+            )
+        self.mode = picture_mode(options, k, depth)
         self.cmap = options_colormap(options)
         self.count = 0
         self.lo = self.hi = 0.0
