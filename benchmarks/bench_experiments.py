@@ -1,4 +1,4 @@
-"""Time the research experiments (Figures 1-7 and the animations) of ``attndyn experiment``.
+"""Time the research experiments of ``attndyn experiment`` (Figures 1-7, animations and more).
 
 Wall-clock time belongs here, not in the test suite: tests/particles checks what the quick
 runs write, this script how long they take. Each experiment runs ``--repeat`` times (default
@@ -45,12 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = args.names or list(EXPERIMENTS)
     mode = "full" if args.full else "quick"
-    print(f"{'experiment':<12} {mode + ' run (s)':>14}")
+    width = max(12, *(len(name) for name in names))
+    print(f"{'experiment':<{width}} {mode + ' run (s)':>14}")
     over = []
     for name in names:
         seconds = time_experiment(name, quick=not args.full, repeat=args.repeat, seed=args.seed)
         flag = f"  over the {args.target:g} s target" if seconds > args.target else ""
-        print(f"{name:<12} {seconds:>14.2f}{flag}", flush=True)
+        print(f"{name:<{width}} {seconds:>14.2f}{flag}", flush=True)
         if flag:
             over.append(name)
     return 1 if over else 0

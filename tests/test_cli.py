@@ -286,7 +286,12 @@ def test_per_pixel_x0_is_row_a_then_column_b(tmp_path):
 def test_experiment_list_names_every_figure(capsys):
     assert run("experiment", "--list") == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert names == [f"fig{k}" for k in range(1, 8)] + ["animations"]
+    assert names == [f"fig{k}" for k in range(1, 8)] + [
+        "animations",
+        "maxsplit",
+        "sphere-densities",
+        "phase",
+    ]
 
 
 def test_experiment_runs_by_alias_and_writes_csv_and_png(tmp_path):
@@ -302,6 +307,8 @@ def test_experiment_runs_by_alias_and_writes_csv_and_png(tmp_path):
         (["experiment", "fig9"], "unknown experiment 'fig9'; choose one of: fig1"),
         (["experiment"], "experiment needs a name"),
         (["experiment", "fig1", "--seed", "-1"], "--seed -1 is negative"),
+        (["experiment", "fig1", "--view", "rotate"], "--view does not apply to experiment 'fig1'"),
+        (["experiment", "animations", "--view", "spin"], "--view 'spin' is unknown; choose one"),
     ],
 )
 def test_experiment_errors_are_one_line(capsys, argv, fragment):

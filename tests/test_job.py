@@ -113,3 +113,70 @@ def test_a_job_names_where_its_points_come_from():
     assert from_file.point_mode is PointMode.SHARED
     np.testing.assert_array_equal(from_file.shared_configuration(), one.astype(np.float32))
     assert Job.with_x0(SPEC, unit((3, 4, 5))).point_mode is PointMode.PER_PIXEL
+
+
+# -- the grid: the spec's own, or a tile of the quadtree over it ---------------------------
+from dataclasses import replace  # noqa: E402
+from fractions import Fraction  # noqa: E402
+
+from attndyn.initial import pixel_points  # noqa: E402
+from attndyn.tiles import ROOT, TileAddress, tile_seed  # noqa: E402
+
+
+def test_the_root_tile_is_the_specs_own_grid():
+    spec = replace(SPEC, seed=77)
+    job = Job(spec, address=ROOT)
+    assert job.address is None and job == Job(spec)
+    np.testing.assert_array_equal(job.x_values(), spec.x_values())
+    np.testing.assert_array_equal(job.y_values(), spec.y_values())
+    assert job.points_seed == 77
+
+
+def test_a_tiles_values_are_its_exact_pixel_centres():
+    # x: -8..8 over 4 pixels, so pixel width p = 16/3 and the base tile starts at -8 - p/2;
+    # y: 1..2 over 3 pixels, p = 1/2, from 3/4. Tile (2, 1, 3): columns 4..7, rows 9..11 of
+    # zoom 2, where a pixel is p / 4 wide.
+    spec = replace(SPEC, y_range=(1.0, 2.0), dtype="float64")
+    job = Job(spec, address=TileAddress(2, 1, 3))
+    px, py = Fraction(16, 3), Fraction(1, 2)
+    x = [float(-8 - px / 2 + (u + Fraction(1, 2)) * px / 4) for u in range(4, 8)]
+    y = [float(1 - py / 2 + (v + Fraction(1, 2)) * py / 4) for v in range(9, 12)]
+    np.testing.assert_array_equal(job.x_values(), x)
+    np.testing.assert_array_equal(job.y_values(), y)
+    assert job.x_values().dtype == np.float64
+    assert Job(replace(spec, dtype="float32"), address=job.address).x_values().dtype == np.float32
+
+
+def test_a_tiles_independent_points_follow_its_seed_inside_the_tile():
+    address = TileAddress(5, -3, 17)
+    job = Job(replace(SPEC, seed=12345), sample=1, address=address)
+    assert job.points_seed == tile_seed(12345, address) != 12345
+    rows, cols = np.array([0, 2, 1]), np.array([3, 0, 1])
+    expected = pixel_points(tile_seed(12345, address), rows, cols, 5, sample=1)
+    np.testing.assert_array_equal(job.initial_points(rows, cols), expected)
+    assert job.for_sample(2).address == address  # samples keep the tile
+    shared = Job(replace(SPEC, init="shared", seed=12345), address=address)
+    np.testing.assert_array_equal(  # one configuration for the whole plane
+        shared.initial_points(rows, cols), Job(shared.spec).initial_points(rows, cols)
+    )
+
+
+def test_a_tile_deeper_than_the_precision_is_refused_in_one_line():
+    # The top-right tile's pixels lie near 10.7, where a float32 ulp is 2**-20 ~ 9.5e-7: at
+    # zoom 24 pixels (16/3) / 2**24 ~ 3.2e-7 apart collide.
+    deep = TileAddress(24, 2**24 - 1, 2**24 - 1)
+    with pytest.raises(UserError, match=r"too deep for float32.*use float64") as caught:
+        Job(SPEC, address=deep)
+    assert "\n" not in str(caught.value)
+    Job(replace(SPEC, dtype="float64"), address=deep)  # float64 still resolves it
+    # float64's ulp there is 2**-49 ~ 1.8e-15; at zoom 52 pixels are ~1.2e-15 apart.
+    deeper = TileAddress(52, 2**52 - 1, 2**52 - 1)
+    with pytest.raises(UserError, match=r"too deep for float64.*float64's limit"):
+        Job(replace(SPEC, dtype="float64"), address=deeper)
+
+
+def test_per_pixel_points_cover_the_specs_grid_only():
+    x0 = unit((3, 4, 5))
+    job = Job.with_x0(SPEC, x0)
+    with pytest.raises(UserError, match="per-pixel x0 points cover the spec's own grid only"):
+        job.for_tile(TileAddress(1, 0, 0))

@@ -125,3 +125,56 @@ def test_job_with_explicit_points_runs_through_the_api():
     x0 = np.array([[1.0, 0.0], [0.0, 1.0], [-0.6, 0.8]])
     result = render_landscape(Job.with_x0(SPEC, x0))
     assert result.labels.shape == (9, 11) and result.delta.dtype == np.float32
+
+
+# -- tiles of the quadtree ---------------------------------------------------------------------
+from dataclasses import replace  # noqa: E402
+
+from attndyn import TileAddress, render_tile  # noqa: E402
+from attndyn.engines import get_engine  # noqa: E402
+from attndyn.tiles import Tile, tile_seed  # noqa: E402
+
+# 5 x 5 pixels over [-8, 8]^2: pixels 4 wide, the base tile [-10, 10]^2. At zoom 2 a pixel is
+# 1 wide, so tile (2, 1, 2) has its columns at -4.5 .. -0.5 and its rows at 0.5 .. 4.5, which
+# numpy's linspace also gives exactly.
+BASE = replace(SPEC, width=5, height=5, steps=30)
+ADDRESS = TileAddress(2, 1, 2)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize("init", ["independent", "shared"])
+def test_a_tile_is_the_picture_of_its_window(engine, init):
+    base = replace(BASE, init=init, seed=99)
+    seed = tile_seed(99, ADDRESS) if init == "independent" else 99
+    window = replace(base, x_range=(-4.5, -0.5), y_range=(0.5, 4.5), seed=seed)
+    expected = render_landscape(window, engine).fields
+    fields = render_tile(base, ADDRESS, engine)
+    for name, array in expected.arrays().items():
+        np.testing.assert_array_equal(getattr(fields, name), array, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_tile_is_the_same_whoever_computes_it(dtype):
+    base = replace(BASE, width=8, height=6, dtype=dtype)
+    address = TileAddress(7, -40, 93)
+    job = Job(base).for_tile(address)
+    numba = get_engine("numba")
+    whole = numba.compute(job, Tile(0, 6, 0, 8))
+    left, right = numba.compute(job, Tile(0, 6, 0, 3)), numba.compute(job, Tile(0, 6, 3, 8))
+    np.testing.assert_array_equal(np.hstack([left.delta, right.delta]), whole.delta)
+    reference = render_tile(base, address, "numpy")
+    np.testing.assert_array_equal(reference.labels, whole.labels)
+    np.testing.assert_array_equal(reference.clusters, whole.clusters)
+
+
+def test_a_deep_float64_tile_agrees_with_the_reference():
+    # A 16 x 16 tile 2**-36 of the base window wide near a boundary of the seed's picture.
+    base = replace(BASE, width=16, height=16, init="shared", seed=1679700, dtype="float64")
+    zoom = 36
+    quadtree = Job(base).quadtree
+    (address,) = quadtree.covering(zoom, (-1.82531, -1.82531), (-3.06819, -3.06819))
+    fields = render_tile(base, address, "numba")
+    reference = render_tile(base, address, "numpy")
+    np.testing.assert_array_equal(fields.labels, reference.labels)
+    values = Job(base, address=address).x_values()
+    assert 0 < values[1] - values[0] < 1e-10

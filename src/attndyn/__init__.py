@@ -9,7 +9,17 @@ __version__ = "0.1.0"
 
 from attndyn.errors import UserError
 from attndyn.job import Job
-from attndyn.render import Landscape, render_landscape
+from attndyn.render import Landscape, render_landscape, render_tile
 from attndyn.spec import LandscapeSpec
+from attndyn.tiles import TileAddress
 
-__all__ = ["Job", "Landscape", "LandscapeSpec", "UserError", "__version__", "render_landscape"]
+__all__ = [
+    "Job",
+    "Landscape",
+    "LandscapeSpec",
+    "TileAddress",
+    "UserError",
+    "__version__",
+    "render_landscape",
+    "render_tile",
+]

@@ -185,30 +185,37 @@ def sync_step_from_gaps(gaps: np.ndarray, tol: float) -> np.ndarray:
     return np.where(synchronised, step, np.float32(np.nan)).astype(np.float32)
 
 
-def linked(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
-    """Whether two points whose coordinates differ by (dx, dy) are within CLUSTER_DISTANCE.
+def linked(dx: np.ndarray, dy: np.ndarray, distance: float = CLUSTER_DISTANCE) -> np.ndarray:
+    """Whether two points whose coordinates differ by (dx, dy) are within ``distance``.
 
-    Computed as ``dx*dx + dy*dy <= CLUSTER_DISTANCE**2`` in float64, rounding after each
-    operation (no fused multiply-add), so every engine can reproduce it bit for bit.
+    Computed as ``dx*dx + dy*dy <= distance**2`` in float64, rounding after each operation (no
+    fused multiply-add), so every engine can reproduce it bit for bit.
     """
     dx = np.asarray(dx, dtype=np.float64)
     dy = np.asarray(dy, dtype=np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
-        return dx * dx + dy * dy <= CLUSTER_DISTANCE**2
+        return dx * dx + dy * dy <= distance**2
 
 
-def count_clusters(points: np.ndarray) -> np.ndarray:
-    """``clusters`` of configurations of shape (..., n, 2): single-linkage clusters (uint16).
+def count_clusters(points: np.ndarray, distance: float = CLUSTER_DISTANCE) -> np.ndarray:
+    """Single-linkage clusters of configurations of shape (..., n, d) (uint16): the landscape's
+    ``clusters`` field (d = 2, ``distance`` = CLUSTER_DISTANCE), and the particle flows' count.
 
-    Points i and j are linked when :func:`linked`; each point repeatedly takes the smallest
-    label among the points linked to it until nothing changes, so a cluster ends up labelled
-    by its smallest index, and the count is the number of points that keep their own index.
-    A configuration with a non-finite coordinate has 0 clusters.
+    Points i and j are linked when |x_i - x_j| <= ``distance``, computed in float64 as the sum
+    of the squared coordinate differences against ``distance**2`` (for d = 2 exactly
+    :func:`linked`); a cluster is a connected component of that graph. Each point repeatedly
+    takes the smallest label among the points linked to it until nothing changes, so a cluster
+    ends up labelled by its smallest index, and the count is the number of points that keep
+    their own index. A configuration with a non-finite coordinate has 0 clusters.
     """
     points = np.asarray(points)
     n = points.shape[-2]
     diff = points[..., :, None, :].astype(np.float64) - points[..., None, :, :]
-    link = linked(diff[..., 0], diff[..., 1])  # (..., n, n)
+    if points.shape[-1] == 2:
+        link = linked(diff[..., 0], diff[..., 1], distance)  # (..., n, n)
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):
+            link = (diff * diff).sum(axis=-1) <= distance**2
     label = np.broadcast_to(np.arange(n), points.shape[:-1]).copy()
     while True:
         new = np.where(link, label[..., None, :], n).min(axis=-1)

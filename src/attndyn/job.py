@@ -1,9 +1,19 @@
-"""A job: a spec plus the data it refers to (an explicit initial-point array, if any).
+"""A job: a spec plus the data it refers to (an explicit initial-point array, if any), and the
+grid its pixels lie on.
 
-Engines compute jobs. The job is the single place that says which configuration a pixel
-starts from: :attr:`Job.point_mode` names the rule (independent seeded points per pixel,
-one shared configuration, or a per-pixel file) and :meth:`Job.initial_points` gives the
-points, so every engine starts every pixel from the same points.
+Engines compute jobs. The grid is the spec's own (``address`` None: columns at
+``spec.x_values()``, rows at ``spec.y_values()``) or one tile of the fixed quadtree over it
+(``address`` = (zoom, x, y) of :class:`attndyn.tiles.Quadtree.for_spec`, whose tile (0, 0, 0)
+is the spec's grid): then the swept values are the tile's pixel centres, exact rationals
+rounded once (:meth:`Job.x_values`), and independent points are drawn with the tile's seed
+:func:`attndyn.tiles.tile_seed` and the pixel's row and column inside the tile
+(:attr:`Job.points_seed`), so a tile's picture depends on its address and the seed alone.
+Engines read the grid's values and the points' seed from the job, never from the spec.
+
+The job is the single place that says which configuration a pixel starts from:
+:attr:`Job.point_mode` names the rule (independent seeded points per pixel, one shared
+configuration, or a per-pixel file) and :meth:`Job.initial_points` gives the points, so every
+engine starts every pixel from the same points.
 
 An explicit x0 is checked and hashed once: :func:`check_x0` returns a read-only float64
 array that it remembers, so checking it again (``Job.with_x0`` after ``load_x0``) costs
@@ -24,6 +34,7 @@ import numpy as np
 from attndyn.errors import UserError
 from attndyn.initial import pixel_points, shared_points
 from attndyn.spec import LandscapeSpec
+from attndyn.tiles import ROOT, Quadtree, TileAddress, tile_seed
 
 UNIT_NORM_TOLERANCE = 1e-5
 
@@ -140,9 +151,14 @@ class Job:
     spec: LandscapeSpec
     x0: np.ndarray | None = None
     sample: int = 0
+    address: TileAddress | None = None
 
     def __post_init__(self) -> None:
         spec = self.spec
+        if self.address == ROOT:
+            object.__setattr__(self, "address", None)  # the spec's own grid, one spelling
+        if self.address is not None:
+            self._check_tile()
         if spec.init != "file":
             if self.x0 is not None:
                 raise UserError(f"init {spec.init!r} takes no x0 array; use init 'file'")
@@ -176,7 +192,56 @@ class Job:
 
     def for_sample(self, sample: int) -> Job:
         """The same job started from initial configuration number ``sample``."""
-        return Job(self.spec, self.x0, sample)
+        return Job(self.spec, self.x0, sample, self.address)
+
+    def for_tile(self, address: TileAddress) -> Job:
+        """The same job on tile ``address`` of the quadtree over the spec's grid."""
+        return Job(self.spec, self.x0, self.sample, address)
+
+    # -- the grid ---------------------------------------------------------------------------
+    def _check_tile(self) -> None:
+        """Refuse a tile the job cannot compute: per-pixel points (they cover the spec's grid
+        only), or pixels the working precision cannot tell apart (neighbours rounding to the
+        same swept value)."""
+        spec, address = self.spec, self.address
+        assert address is not None
+        where = f"tile (zoom {address.zoom}, x {address.x}, y {address.y})"
+        if spec.init == "file" and spec.x0_per_pixel:
+            raise UserError(f"{where}: per-pixel x0 points cover the spec's own grid only")
+        for axis, values in (("x", self.x_values()), ("y", self.y_values())):
+            if values.size > 1 and not (np.diff(values) > 0).all():
+                hint = "use float64" if spec.dtype == "float32" else "this is float64's limit"
+                raise UserError(
+                    f"{where} is too deep for {spec.dtype}: neighbouring pixels on the {axis} "
+                    f"axis round to the same value; {hint}"
+                )
+
+    @property
+    def quadtree(self) -> Quadtree:
+        """The fixed quadtree whose tile (0, 0, 0) is the spec's grid."""
+        return Quadtree.for_spec(self.spec)
+
+    def x_values(self) -> np.ndarray:
+        """Swept values of the grid's columns, lowest first, in the working precision: the
+        spec's (``spec.x_values()``) or, on a tile, its exact pixel centres rounded once to
+        float64 and then to the working precision."""
+        if self.address is None:
+            return self.spec.x_values()
+        return self.quadtree.x_values(self.address).astype(self.spec.np_dtype)
+
+    def y_values(self) -> np.ndarray:
+        """Swept values of the grid's rows, lowest first (see :meth:`x_values`)."""
+        if self.address is None:
+            return self.spec.y_values()
+        return self.quadtree.y_values(self.address).astype(self.spec.np_dtype)
+
+    @property
+    def points_seed(self) -> int:
+        """The seed of the independent initial points: the spec's, or on a tile its
+        :func:`~attndyn.tiles.tile_seed`; pixel (row, col) counts inside the grid."""
+        if self.address is None:
+            return self.spec.seed
+        return tile_seed(self.spec.seed, self.address)
 
     @property
     def point_mode(self) -> PointMode:
@@ -213,7 +278,7 @@ class Job:
         mode = self.point_mode
         if mode is PointMode.INDEPENDENT:
             return pixel_points(
-                spec.seed, rows, cols, spec.n_points, sample=self.sample, dtype=spec.np_dtype
+                self.points_seed, rows, cols, spec.n_points, sample=self.sample, dtype=spec.np_dtype
             )
         if mode is PointMode.SHARED:
             one = self.shared_configuration()

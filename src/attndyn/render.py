@@ -12,7 +12,7 @@ from attndyn.fields import Fields
 from attndyn.job import Job
 from attndyn.spec import LandscapeSpec
 from attndyn.store import Landscape, LandscapeStore, NpzStore
-from attndyn.tiles import Tile, Tiling
+from attndyn.tiles import Tile, TileAddress, Tiling
 
 __all__ = [
     "DEFAULT_PIXELS_PER_TILE",
@@ -22,6 +22,7 @@ __all__ = [
     "compute_tile",
     "render_into",
     "render_landscape",
+    "render_tile",
 ]
 
 DEFAULT_PIXELS_PER_TILE = 32_768
@@ -58,6 +59,35 @@ def compute_chunk(
                      tile.col0 + part.col1)  # fmt: skip
         fields.put(*part.slices, compute_tile(job, engine, piece))
     return fields
+
+
+def render_tile(
+    job: Job | LandscapeSpec, address: TileAddress, engine: str | Engine = "auto"
+) -> Fields:
+    """The fields of tile ``address`` = (zoom, x, y) of the fixed quadtree over the job's grid.
+
+    Tile (0, 0, 0) is the spec's own picture (``spec.shape`` pixels); every tile has that many
+    pixels, at the exact pixel centres of :class:`attndyn.tiles.Quadtree`, and with
+    ``init = independent`` its points depend only on the seed and the address
+    (:func:`attndyn.tiles.tile_seed`), so the same tile is the same picture whoever computes
+    it. This is what a deep-zoom viewer asks for: a 256 x 256 spec over the whole window, then
+    tiles on demand. Raises :class:`~attndyn.errors.UserError` for a tile the spec's precision
+    cannot resolve.
+
+    Examples
+    --------
+    >>> from attndyn import LandscapeSpec
+    >>> from attndyn.tiles import TileAddress
+    >>> spec = LandscapeSpec(wq=(1, 0, 0, 1), wv=(1, 0, 0, 1), width=8, height=8, steps=10)
+    >>> render_tile(spec, TileAddress(3, 5, 2), "numpy").labels.shape
+    (8, 8)
+    """
+    if isinstance(job, LandscapeSpec):
+        job = Job(job)
+    if isinstance(engine, str):
+        engine = get_engine(engine)
+    rows, cols = job.spec.shape
+    return compute_tile(job.for_tile(address), engine, Tile(0, rows, 0, cols))
 
 
 class RenderInterrupted(Exception):

@@ -30,7 +30,7 @@ def test_every_parameter_name_has_a_slot():
 @pytest.mark.parametrize(("x_param", "y_param"), [("wk11", "wk00"), ("beta", "wq01")])
 def test_swept_parameters_are_each_pixels_parameters(x_param, y_param):
     spec = appendix_b(1679700, width=9, height=7, x_param=x_param, y_param=y_param)
-    xv, yv, base, xi, yi = swept_parameters(spec, TILE, np.float32)
+    xv, yv, base, xi, yi = swept_parameters(Job(spec), TILE, np.float32)
     assert base.dtype == xv.dtype == yv.dtype == np.float32
     np.testing.assert_array_equal(xv, spec.x_values()[3:8].astype(np.float32))
     np.testing.assert_array_equal(yv, spec.y_values()[2:6].astype(np.float32))

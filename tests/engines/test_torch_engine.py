@@ -237,7 +237,7 @@ def test_pixel_weights_equal_pixel_matrices(x_param, dtype):
     spec = appendix_b(1679700, width=7, height=5, x_param=x_param, y_param="wv10", dtype=dtype)
     rows, cols = whole(spec).pixel_coordinates()
     W_T, beta = torch_pixel_weights(
-        spec, torch.from_numpy(rows), torch.from_numpy(cols), getattr(torch, dtype)
+        Job(spec), torch.from_numpy(rows), torch.from_numpy(cols), getattr(torch, dtype)
     )
     base = {name: spec.matrix(name) for name in ("wq", "wk", "wv")}
     sweeps = [

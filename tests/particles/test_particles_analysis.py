@@ -85,3 +85,37 @@ def test_two_blobs_0_15_apart_are_two_clusters():
     np.testing.assert_array_equal(clusters.masses, [0.5, 0.5])
     distance = np.linalg.norm(clusters.centres[0] - clusters.centres[1])
     assert abs(distance - 0.15) < 5e-3
+
+
+def test_count_clusters_at_any_distance_and_dimension_on_hand_made_configurations():
+    from attndyn.fields import count_clusters
+
+    # on a line: 0, 0.005, 0.012 chain up at distance 0.01 (links 0.005 and 0.007), 0.5 is alone
+    x = np.array([[0.0, 0.0], [0.005, 0.0], [0.012, 0.0], [0.5, 0.0]])
+    assert count_clusters(x, 0.01) == 2
+    assert count_clusters(x, 0.006) == 3  # 0.005 links, 0.007 does not
+    assert count_clusters(x, 1.0) == 1
+    # a chain whose smallest index sits in the middle: the labels must flow both ways
+    chain = np.array([[0.3, 0.0], [0.1, 0.0], [0.0, 0.0], [0.2, 0.0], [0.4, 0.0]])
+    assert count_clusters(chain, 0.11) == 1
+    # batches, and a non-finite configuration counts 0
+    broken = x.copy()
+    broken[2, 1] = np.nan
+    batch = np.stack([x, chain[:4], broken])
+    assert count_clusters(batch, 0.011).tolist() == [2, 4, 0]
+    assert count_clusters(batch, 0.11).tolist() == [2, 1, 0]
+    # in 3-D: (0.3, 0.4, 0) is 0.5 from the origin; (0, 0, 0.005) is 0.005 from it
+    space = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.005], [0.3, 0.4, 0.0]])
+    assert count_clusters(space, 0.01) == 2
+    assert count_clusters(space, 0.49) == 2
+    assert count_clusters(space, 0.51) == 1
+
+
+def test_min_abs_inner_product_is_clipped_to_one_for_rounded_points():
+    # float32-normalised points whose float64 norm exceeds 1 by rounding
+    rng = np.random.default_rng(5)
+    x = project(rng.standard_normal((2000, 3))).astype(np.float32).astype(np.float64)
+    same = np.stack([x, x], axis=1)  # pairs of equal points: |<x, x>| = |x|² may exceed 1
+    assert (np.sum(x * x, axis=-1) > 1.0).any()
+    values = min_abs_inner_product(same)
+    assert values.max() <= 1.0 and values.min() >= 0.0

@@ -4,6 +4,17 @@
 exit code and raises :class:`attndyn.errors.UserError` for bad input.
 """
 
-from attndyn.commands import color, experiment, export, gallery, movie, presets, render
+from attndyn.commands import (
+    color,
+    dimension,
+    experiment,
+    export,
+    flow,
+    gallery,
+    movie,
+    presets,
+    render,
+    trace,
+)
 
-COMMANDS = (render, color, export, presets, gallery, experiment, movie)
+COMMANDS = (render, color, export, presets, gallery, experiment, movie, flow, trace, dimension)

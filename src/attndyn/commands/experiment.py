@@ -15,7 +15,8 @@ from attndyn.parsing import parse_int
 def register(subparsers: argparse._SubParsersAction) -> None:
     experiment = subparsers.add_parser(
         "experiment",
-        help="reproduce an experiment of the Transformer Dynamics paper (fig1..fig7, animations)",
+        help="reproduce an experiment of the Transformer Dynamics paper (fig1..fig7, "
+        "animations, ...) or draw a phase diagram (phase)",
         description=(
             "Run one experiment of Burger, Kabri, Korolev, Roith and Weigand (2025) on particle "
             "flows and interaction energies on the sphere. Each writes NAME.csv (the data "
@@ -28,6 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     experiment.add_argument("--quick", action="store_true", help="a small, fast version (seconds)")
     experiment.add_argument("--seed", default="0", help="random seed (default 0)")
     experiment.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    experiment.add_argument(
+        "--view",
+        metavar="rotate|descent",
+        help="animations only: rotate (default; the camera turns around the converged "
+        "states, as the source's GIFs) or descent (the particles moving towards them)",
+    )
     experiment.set_defaults(run=run)
 
 
@@ -35,19 +42,21 @@ def run(args: argparse.Namespace) -> int:
     from attndyn.particles.experiments import EXPERIMENTS, checked_seed, resolve
 
     if args.list:
+        width = max(len(name) for name in EXPERIMENTS) + 2
         for item in EXPERIMENTS.values():
             aliases = f" ({', '.join(item.aliases)})" if item.aliases else ""
-            print(f"{item.name:<12}{item.summary}{aliases}")
+            print(f"{item.name:<{width}}{item.summary}{aliases}")
         return 0
     if args.name is None:
         names = ", ".join(EXPERIMENTS)
         raise UserError(f"experiment needs a name; choose one of {names}, or pass --list")
     item = resolve(args.name)
     seed = checked_seed(parse_int("seed", args.seed))  # before --out is created
+    options = item.options({"view": args.view})
     out = ensure_directory(args.out, what="--out")
     check_writable(out / f"{item.name}.csv", what="--out")
     started = time.perf_counter()
-    written = item.run(out, quick=args.quick, seed=seed, progress=not args.quiet)
+    written = item.run(out, quick=args.quick, seed=seed, progress=not args.quiet, **options)
     if not args.quiet:
         elapsed = format_seconds(time.perf_counter() - started)
         print(

@@ -23,7 +23,6 @@ import numpy as np
 
 from attndyn.job import Job, PointMode
 from attndyn.params import MATRIX_NAMES, PARAMETER_NAMES
-from attndyn.spec import LandscapeSpec
 from attndyn.tiles import Tile
 
 N_PARAMETERS = len(PARAMETER_NAMES)
@@ -53,10 +52,12 @@ class PointSource(NamedTuple):
     x0_pixels: np.ndarray
 
 
-def swept_parameters(spec: LandscapeSpec, tile: Tile, dtype: np.dtype | type) -> SweptParameters:
-    """What the kernels sweep over a tile (see :class:`SweptParameters`), arrays in ``dtype``."""
-    xv = np.ascontiguousarray(spec.x_values()[tile.col0 : tile.col1], dtype=dtype)
-    yv = np.ascontiguousarray(spec.y_values()[tile.row0 : tile.row1], dtype=dtype)
+def swept_parameters(job: Job, tile: Tile, dtype: np.dtype | type) -> SweptParameters:
+    """What the kernels sweep over a tile of the job's grid (see :class:`SweptParameters`),
+    arrays in ``dtype``."""
+    spec = job.spec
+    xv = np.ascontiguousarray(job.x_values()[tile.col0 : tile.col1], dtype=dtype)
+    yv = np.ascontiguousarray(job.y_values()[tile.row0 : tile.row1], dtype=dtype)
     base = np.concatenate(
         [spec.matrix(name).ravel() for name in MATRIX_NAMES] + [[spec.beta]]
     ).astype(dtype)

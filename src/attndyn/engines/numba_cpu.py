@@ -101,7 +101,7 @@ class NumbaCpuEngine:
         dtype = np.dtype(np.float32 if float32 else spec.np_dtype)
         height, width = tile.shape
         n = spec.n_points
-        xv, yv, base, xi, yi = swept_parameters(spec, tile, dtype)
+        xv, yv, base, xi, yi = swept_parameters(job, tile, dtype)
         mode, x0_shared, x0_pixels = point_source(job, tile, dtype)
         lanes = self.threads or numba.get_num_threads()
         out = np.empty((3, height * width), dtype)  # delta, Δ_{t0-1}, Δ_{t0}
@@ -110,7 +110,7 @@ class NumbaCpuEngine:
         stats = np.zeros((lanes, 4), np.int64)
         kernel_started = time.perf_counter()
         if float32:
-            k0, k1 = seed_key(spec.seed)
+            k0, k1 = seed_key(job.points_seed)
             tile_kernel(
                 tile.row0, tile.col0, height, width, xv, yv, base, xi, yi, n, spec.steps,
                 np.float32(spec.eps), np.float32(spec.tol), mode, np.uint64(k0), np.uint64(k1),

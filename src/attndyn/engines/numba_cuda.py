@@ -100,9 +100,9 @@ class NumbaCudaEngine:
         height, width = tile.shape
         pixels = height * width
         n = spec.n_points
-        xv, yv, base, xi, yi = swept_parameters(spec, tile, dtype)
+        xv, yv, base, xi, yi = swept_parameters(job, tile, dtype)
         mode, x0_shared, x0_pixels = point_source(job, tile, dtype)
-        k0, k1 = seed_key(spec.seed)
+        k0, k1 = seed_key(job.points_seed)
         stream = np.uint64(stream_word(STREAM_PIXEL_POINTS, job.sample))
         arrays = [cuda.to_device(a) for a in (xv, yv, base, x0_shared, x0_pixels)]
         out = cuda.device_array((3, pixels), dtype)

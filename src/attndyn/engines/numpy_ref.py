@@ -15,7 +15,7 @@ gives ``delta`` (Δ_T), ``labels`` and ``sync_step``; the final points give ``cl
 :mod:`attndyn.fields` for the definitions and :func:`~attndyn.fields.sync_step_from_gaps`,
 :func:`~attndyn.fields.count_clusters` for their transcriptions). The chunk bounds memory: a
 chunk holds P n^2 scores and P (steps + 1) gaps, never those of the whole picture.
-The swept values come from ``spec.x_values()`` / ``spec.y_values()``, the grid's (times
+The swept values come from ``job.x_values()`` / ``job.y_values()``, the grid's (times
 ``supersample``), indexed by the tile's grid rows and columns.
 """
 
@@ -87,7 +87,7 @@ class NumpyReferenceEngine:
         spec = job.spec
         dtype = spec.np_dtype
         rows, cols = tile.pixel_coordinates()
-        x_values, y_values = spec.x_values(), spec.y_values()
+        x_values, y_values = job.x_values(), job.y_values()
         base = {name: spec.matrix(name) for name in ("wq", "wk", "wv")}
         x_param, y_param = parse_parameter(spec.x_param), parse_parameter(spec.y_param)
         delta = np.empty(tile.size, dtype=dtype)

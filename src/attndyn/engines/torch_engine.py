@@ -184,20 +184,21 @@ def torch_count_clusters(points: torch.Tensor, max_pixels: int = 1 << 16) -> tor
 
 
 def torch_pixel_weights(
-    spec: LandscapeSpec, rows: torch.Tensor, cols: torch.Tensor, dtype: torch.dtype
+    job: Job, rows: torch.Tensor, cols: torch.Tensor, dtype: torch.dtype
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-pixel ``W_T = [W_Q^T | W_K^T | W_V^T]`` (P, 2, 6) and beta (P, 1, 1) on rows' device.
 
     :func:`attndyn.params.pixel_matrices`, built on the device: the spec's matrices, with the
-    swept entry of pixel (r, c) set to x_values[c] (x) and y_values[r] (y), each rounded from
-    float64 to the working precision. Entry (i, j) of matrix m sits at W_T[:, j, 2 m + i].
+    swept entry of pixel (r, c) set to the job's grid values x_values[c] (x) and y_values[r]
+    (y), in the working precision. Entry (i, j) of matrix m sits at W_T[:, j, 2 m + i].
     """
+    spec = job.spec
     device = rows.device
     base = [spec.matrix(name).astype(np.float64).T for name in ("wq", "wk", "wv")]
     weights = torch.from_numpy(np.concatenate(base, axis=1)).to(device=device, dtype=dtype)
     weights = weights.expand(rows.shape[0], 2, 6).clone()
     beta = torch.full((rows.shape[0],), spec.beta, dtype=dtype, device=device)
-    sweeps = [(spec.x_param, spec.x_values(), cols), (spec.y_param, spec.y_values(), rows)]
+    sweeps = [(spec.x_param, job.x_values(), cols), (spec.y_param, job.y_values(), rows)]
     for name, values, index in sweeps:
         values = torch.from_numpy(values).to(device)[index].to(dtype)
         parameter = parse_parameter(name)
@@ -276,7 +277,12 @@ class TorchEngine:
         mode = job.point_mode
         if self.device_points and mode is PointMode.INDEPENDENT and dtype == torch.float32:
             return torch_pixel_points(
-                spec.seed, device_rows, device_cols, spec.n_points, sample=job.sample, dtype=dtype
+                job.points_seed,
+                device_rows,
+                device_cols,
+                spec.n_points,
+                sample=job.sample,
+                dtype=dtype,
             )
         if mode is PointMode.SHARED:
             one = torch.from_numpy(job.shared_configuration()).to(self.device)
@@ -311,7 +317,7 @@ class TorchEngine:
                 part = slice(start, start + chunk)
                 r, c = rows[part], cols[part]
                 device_r, device_c = device_rows[part], device_cols[part]
-                W_T, beta = torch_pixel_weights(spec, device_r, device_c, torch_dtype)
+                W_T, beta = torch_pixel_weights(job, device_r, device_c, torch_dtype)
                 X = self._initial_points(job, r, c, device_r, device_c, torch_dtype)
                 previous = torch_gap(X)
                 t0 = torch.zeros(len(r), dtype=torch.int32, device=device)

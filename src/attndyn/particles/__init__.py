@@ -12,13 +12,22 @@ Modules, one idea each:
 * :mod:`~attndyn.particles.energy`: ``E = ∫∫ exp(β <x, D y>) dμ dμ`` and its gradients.
 * :mod:`~attndyn.particles.dynamics`: USA and SA flows, explicit steps and projected RK4.
 * :mod:`~attndyn.particles.optimise`: Dirac-angle gradient search, exponentiated gradient.
-* :mod:`~attndyn.particles.analysis`: clusters (k-means + merging), inner products.
+* :mod:`~attndyn.particles.analysis`: clusters (k-means + merging, single linkage), inner
+  products.
+* :mod:`~attndyn.particles.simulate`: one flow (USA or SA, Euler or RK4, noise), recorded
+  over time: what ``attndyn flow`` runs.
+* :mod:`~attndyn.particles.pushforward`: the law of ``Dx/|Dx|`` for uniform ``x``.
 * :mod:`~attndyn.particles.perturbation`: the first-order minimiser near ``D = I``.
 * :mod:`~attndyn.particles.plots`, :mod:`~attndyn.particles.animation`: figures and movies.
-* :mod:`~attndyn.particles.experiments`: Figures 1–7 and the animations.
+* :mod:`~attndyn.particles.experiments`: Figures 1–7, the animations, MaxSplit, the sphere
+  densities and the phase diagrams.
 """
 
-from attndyn.particles.analysis import Clusters, count_clusters, min_abs_inner_product
+from attndyn.particles.analysis import (
+    Clusters,
+    count_clusters,
+    min_abs_inner_product,
+)
 from attndyn.particles.dynamics import (
     Flow,
     integrate,
@@ -41,6 +50,8 @@ from attndyn.particles.optimise import (
     optimise_diracs,
 )
 from attndyn.particles.perturbation import constants, exp_guess_density, first_order_density
+from attndyn.particles.pushforward import pushforward, pushforward_density
+from attndyn.particles.simulate import FlowSetup, Trajectory, simulate
 from attndyn.particles.sphere import (
     cart_to_sph,
     circle_points,
@@ -53,6 +64,8 @@ from attndyn.particles.sphere import (
 __all__ = [
     "Clusters",
     "Flow",
+    "FlowSetup",
+    "Trajectory",
     "cart_to_sph",
     "circle_points",
     "constants",
@@ -69,10 +82,13 @@ __all__ = [
     "optimise_circle_density",
     "optimise_diracs",
     "project",
+    "pushforward",
+    "pushforward_density",
     "random_points",
     "riemannian_gradient",
     "rk4_step",
     "sa_velocity",
+    "simulate",
     "sph_to_cart",
     "usa_flow",
     "usa_step",

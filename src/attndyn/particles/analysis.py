@@ -4,6 +4,11 @@ Cluster counting follows the source package: run k-means with a few centres (mor
 number of clusters expected), then merge centres closer than a separation threshold.  On a
 converged configuration, where particles sit on a handful of points, the merged centres are the
 cluster locations and their assignment counts the cluster masses.
+
+Clusters without choosing ``k`` (the connected components of the graph that links particles
+closer than a distance, for batches of configurations at once, as the flows and phase diagrams
+need at every recorded time) are :func:`attndyn.fields.count_clusters`, the count the
+landscape's ``clusters`` field uses too.
 """
 
 from __future__ import annotations
@@ -40,12 +45,14 @@ def pairwise_inner_products(x: np.ndarray) -> np.ndarray:
 
 
 def min_abs_inner_product(x: np.ndarray) -> np.ndarray:
-    """``min_{i,j} |<x_i, x_j>|`` over all pairs (shape ``x.shape[:-2]``).
+    """``min_{i,j} |<x_i, x_j>|`` over all pairs (shape ``x.shape[:-2]``), in ``[0, 1]``.
 
     Close to 1 when all particles sit at ``±u`` for one direction ``u`` (one cluster or two
-    antipodal clusters); small when some pair is nearly orthogonal.
+    antipodal clusters); small when some pair is nearly orthogonal.  For unit vectors the
+    value is at most 1 (Cauchy–Schwarz); the rounding of points normalised in a lower
+    precision can push a product a few ulps past 1, so the result is clipped to ``[0, 1]``.
     """
-    return np.abs(pairwise_inner_products(x)).min(axis=(-1, -2))
+    return np.clip(np.abs(pairwise_inner_products(x)).min(axis=(-1, -2)), 0.0, 1.0)
 
 
 def kmeans(

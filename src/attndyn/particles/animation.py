@@ -20,17 +20,23 @@ __all__ = ["render_frames", "write_gif", "write_mp4"]
 
 def render_frames(
     snapshots: np.ndarray,
-    D: np.ndarray,
+    D: np.ndarray | None,
     *,
     labels: Sequence[str] | None = None,
     size_px: int = 320,
     dpi: int = 80,
     resolution: int = 36,
     point_size: float | None = None,
+    azimuths: Sequence[float] | None = None,
+    elevation: float = 25.0,
+    progress: bool = False,
 ) -> list[np.ndarray]:
     """One RGB frame per snapshot: circle pictures for ``d = 2``, sphere pictures for ``d = 3``.
 
-    ``size_px`` should be a multiple of 16 so that MP4 encoders need not rescale.
+    Spheres are seen from ``elevation`` degrees and azimuth ``azimuths[t]`` in frame ``t``
+    (default −55° throughout; a sequence of angles turns the camera). ``D = None`` draws a
+    plain circle or sphere. ``size_px`` should be a multiple of 16 so that MP4 encoders need
+    not rescale. ``progress`` shows a progress bar over the frames.
     """
     snapshots = np.asarray(snapshots)
     d = snapshots.shape[-1]
@@ -38,7 +44,12 @@ def render_frames(
         raise ValueError(f"animations are drawn on S^1 or S^2, got points in R^{d}")
     inches = size_px / dpi
     frames = []
-    for t, points in enumerate(snapshots):
+    steps = enumerate(snapshots)
+    if progress:
+        from tqdm.auto import tqdm
+
+        steps = tqdm(steps, total=len(snapshots), desc="frames", leave=False, mininterval=0.5)
+    for t, points in steps:
         fig = new_figure(figsize=(inches, inches), dpi=dpi)
         title = labels[t] if labels is not None else None
         if d == 2:
@@ -46,7 +57,7 @@ def render_frames(
             plot_circle(ax, D, points, title=title, point_size=point_size or 40.0)
         else:
             ax = fig.add_axes((0.0, 0.0, 1.0, 0.92), projection="3d")
-            ax.view_init(elev=25, azim=-55)
+            ax.view_init(elev=elevation, azim=-55.0 if azimuths is None else azimuths[t])
             plot_sphere(
                 ax,
                 D,

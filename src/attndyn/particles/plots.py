@@ -2,7 +2,10 @@
 
 * :func:`plot_circle`: points on S¹ over a ring colored by the quadratic form ``<x, D x>``.
 * :func:`plot_sphere`: points on S² over the sphere colored by ``<x, D x>``, with a colorbar;
-  points on the far side (seen from the camera) are drawn faintly.
+  points on the far side (seen from the camera) are drawn faintly; optional line segments
+  (for example the chords joining antipodal pairs through the centre) drawn over the surface.
+* :func:`plot_sphere_views`: the same sphere from two opposite cameras, so that both
+  hemispheres, and every point, are seen from the front once.
 * :func:`plot_density_profiles`: a family of densities on the circle as 3D profiles, one per
   parameter value, each filled down to zero.
 * :func:`save_png`: atomic PNG writing (temporary file, then rename).
@@ -14,6 +17,7 @@ Agg canvas: no pyplot, no display, no global backend switch, nothing left regist
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -34,12 +38,15 @@ __all__ = [
     "plot_circle",
     "plot_density_profiles",
     "plot_sphere",
+    "plot_sphere_views",
     "quadratic_form",
     "save_png",
     "view_direction",
 ]
 
 CMAP = "viridis"
+FRONT_VIEW = (20.0, -55.0)
+"""(elevation, azimuth) in degrees of the usual camera; :func:`opposite_view` gives the other."""
 
 
 def new_figure(figsize: tuple[float, float], dpi: float | None = None) -> Figure:
@@ -64,7 +71,7 @@ def _norm(values: np.ndarray, vmin: float | None, vmax: float | None) -> Normali
 
 def plot_circle(
     ax,
-    D: np.ndarray,
+    D: np.ndarray | None,
     points: np.ndarray | None = None,
     *,
     cmap: str = CMAP,
@@ -79,12 +86,18 @@ def plot_circle(
     """Draw the unit circle colored by ``<x, D x>`` and the ``points`` (n, 2) on it.
 
     The ring is an annulus of width ``ring_width / 100`` (in data units) around the circle.
+    ``D = None`` draws a plain light-grey ring (no quadratic form to show).
     """
-    D = np.asarray(D, dtype=float)
     angles = np.linspace(0.0, 2.0 * np.pi, 361)
     mid = 0.5 * (angles[:-1] + angles[1:])
-    values = quadratic_form(np.stack([np.cos(mid), np.sin(mid)], axis=-1), D)
-    norm = _norm(values, vmin, vmax)
+    if D is None:
+        values = np.full_like(mid, 0.25)  # a light grey of the Greys map
+        norm = Normalize(0.0, 1.0)
+        cmap = "Greys"
+        colorbar = False
+    else:
+        values = quadratic_form(np.stack([np.cos(mid), np.sin(mid)], axis=-1), np.asarray(D, float))
+        norm = _norm(values, vmin, vmax)
     half = 0.5 * ring_width / 100.0
     radii = np.array([1.0 - half, 1.0 + half])
     R, T = np.meshgrid(radii, angles, indexing="ij")
@@ -125,9 +138,17 @@ def view_direction(ax) -> np.ndarray:
     return np.array([np.cos(elev) * np.cos(azim), np.cos(elev) * np.sin(azim), np.sin(elev)])
 
 
+def opposite_view(elev: float, azim: float) -> tuple[float, float]:
+    """The camera on the other side: direction ``v(elev, azim)`` becomes ``−v``.
+
+    ``v = (cos e cos a, cos e sin a, sin e)``, and ``−v = v(−e, a + 180°)``.
+    """
+    return -elev, (azim + 180.0 + 180.0) % 360.0 - 180.0
+
+
 def plot_sphere(
     ax,
-    D: np.ndarray,
+    D: np.ndarray | None,
     points: np.ndarray | None = None,
     *,
     cmap: str = CMAP,
@@ -137,13 +158,25 @@ def plot_sphere(
     point_size: float = 12.0,
     point_color: str = "k",
     back_alpha: float = 0.08,
+    segments: Sequence[np.ndarray] = (),
+    segment_color: str = "k",
     title: str | None = None,
 ):
-    """Draw S² colored by ``<x, D x>`` (with a colorbar) and the ``points`` (n, 3) on it."""
-    D = np.asarray(D, dtype=float)
+    """Draw S² colored by ``<x, D x>`` (with a colorbar) and the ``points`` (n, 3) on it.
+
+    ``segments`` are ``(2, 3)`` arrays of line ends, drawn over the surface and under the
+    near-side points, so that chords through the sphere stay visible when the surface is
+    see-through (small ``alpha``).  ``D = None`` draws a plain light-grey sphere.
+    """
     X, Y, Z = sphere_grid(resolution)
-    values = quadratic_form(np.stack([X, Y, Z], axis=-1), D)
-    norm = _norm(values, None, None)
+    if D is None:
+        values = np.full_like(X, 0.25)  # a light grey of the Greys map
+        norm = Normalize(0.0, 1.0)
+        cmap = "Greys"
+        colorbar = False
+    else:
+        values = quadratic_form(np.stack([X, Y, Z], axis=-1), np.asarray(D, dtype=float))
+        norm = _norm(values, None, None)
     colors = matplotlib.colormaps[cmap](norm(values))
     # mplot3d sorts whole collections by depth, which hides points in front of the surface;
     # draw in a fixed order instead: far-side points, the surface, near-side points.
@@ -161,6 +194,17 @@ def plot_sphere(
         shade=False,
         zorder=1,
     )
+    for segment in segments:
+        segment = np.asarray(segment, dtype=float)
+        ax.plot(
+            segment[:, 0],
+            segment[:, 1],
+            segment[:, 2],
+            color=segment_color,
+            linewidth=0.9,
+            alpha=0.8,
+            zorder=1.5,
+        )
     if points is not None and len(points):
         front = points @ view_direction(ax) >= 0.0
         for mask, a, z in ((~front, back_alpha, 0), (front, 1.0, 2)):
@@ -194,6 +238,35 @@ def plot_sphere(
     return norm
 
 
+def plot_sphere_views(
+    fig: Figure,
+    cells: Sequence,
+    D: np.ndarray,
+    points: np.ndarray | None = None,
+    *,
+    title: str | None = None,
+    view: tuple[float, float] = FRONT_VIEW,
+    **kwargs,
+) -> list:
+    """:func:`plot_sphere` twice, in the two subplot ``cells``: from ``view`` and from the
+    opposite side (:func:`opposite_view`), so each hemisphere faces the camera once.
+
+    The colorbar (if any) goes with the second view only; ``kwargs`` go to :func:`plot_sphere`.
+    Returns the two 3D axes.
+    """
+    elev, azim = view
+    axes = []
+    colorbar = kwargs.pop("colorbar", True)
+    for k, (cell, (e, a)) in enumerate(zip(cells, (view, opposite_view(elev, azim)), strict=True)):
+        ax = fig.add_subplot(cell, projection="3d")
+        ax.view_init(elev=e, azim=a)
+        side = "front" if k == 0 else "back"
+        label = f"{title}, {side}" if title else side
+        plot_sphere(ax, D, points, title=label, colorbar=colorbar and k == 1, **kwargs)
+        axes.append(ax)
+    return axes
+
+
 def plot_density_profiles(
     ax,
     theta: np.ndarray,
@@ -223,13 +296,18 @@ def plot_density_profiles(
         ax.add_collection3d(poly)
         ax.plot(theta, y, rho, color=colors[k], linewidth=1.2)
     ax.set_xlim(float(theta[0]), float(theta[-1]))
-    ax.set_ylim(float(np.min(parameters)), float(np.max(parameters)))
+    low, high = float(np.min(parameters)), float(np.max(parameters))
+    ax.set_ylim(low, high)
     ax.set_zlim(0.0, top)
-    ax.set_xticks([0.0, np.pi, 2.0 * np.pi])
-    ax.set_xticklabels(["0", r"$\pi$", r"$2\pi$"])
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_zlabel(zlabel)
+    # few, small ticks: the x and y tick labels meet at the front corner of the box
+    ax.set_xticks([np.pi / 2, np.pi, 3 * np.pi / 2])
+    ax.set_xticklabels([r"$\pi/2$", r"$\pi$", r"$3\pi/2$"])
+    ax.set_yticks(np.linspace(low, high, 3) if high > low else [low])
+    ax.yaxis.set_major_formatter("{x:g}")
+    ax.tick_params(labelsize=7, pad=1)
+    ax.set_xlabel(xlabel, labelpad=2)
+    ax.set_ylabel(ylabel, labelpad=2)
+    ax.set_zlabel(zlabel, labelpad=2)
     ax.view_init(elev=35, azim=-50)
 
 

@@ -21,7 +21,7 @@ The sync tracker. The lanes do not carry it in the vector loop: they flag the st
 Δ falls below tol (Δ_{t-1} >= tol > Δ_t), and the scalar loop records the last such step
 (:func:`lane_crossing`), which is t0 whenever the final Δ is below tol, the only case in which
 sync_step is not nan. At a period-2 exit the tail is completed as on the group path
-(:func:`~attndyn.engines.kernels.tracker.period_two_tail`).
+(``period_two_tail`` of :mod:`attndyn.engines.kernels.tracker`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The experiments of Burger, Kabri, Korolev, Roith and Weigand (2025), one command each.
 
-``EXPERIMENTS`` maps each name (``fig1`` ... ``fig7``, ``animations``) to an
+``EXPERIMENTS`` maps each name (``fig1`` ... ``fig7``, ``animations``, ``maxsplit``,
+``sphere-densities`` and ``phase``) to an
 :class:`~attndyn.particles.experiments.common.Experiment`; ``resolve`` accepts a name or one
 of its aliases.  Every experiment writes ``NAME.csv`` (header row, the data behind the figure)
 and ``NAME.png`` into its output directory, atomically; its module docstring states the
@@ -21,6 +22,9 @@ from attndyn.particles.experiments import (
     fig5,
     fig6,
     fig7,
+    maxsplit,
+    phase,
+    sphere_densities,
 )
 from attndyn.particles.experiments.common import Experiment, checked_seed
 
@@ -48,7 +52,7 @@ _ALL = (
     Experiment(
         "fig4",
         ("four-particles", "tanh-ratio"),
-        "four-particle system: tanh(D00 x1²)/tanh(D11 x2²) = d, for two step sizes",
+        "four-particle system: tanh(D00 x1²)/tanh(D11 x2²) = d, at our and the source's step sizes",
         fig4.run,
     ),
     Experiment(
@@ -72,8 +76,28 @@ _ALL = (
     Experiment(
         "animations",
         ("movies", "min-animations"),
-        "GIF/MP4 animations MinA-MinD of the descent towards the Figure 3 minimisers",
+        "GIF/MP4 animations MinA-MinD of the Figure 3 minimisers: the camera turning around "
+        "them (--view rotate) or the descent (--view descent)",
         animations.run,
+        (animations.VIEW,),
+    ),
+    Experiment(
+        "maxsplit",
+        ("max-split", "split-outcomes"),
+        "MaxSplit A/B/C: one cluster at +e2, at -e2, or two, for D = diag(1, 1.25) on the circle",
+        maxsplit.run,
+    ),
+    Experiment(
+        "sphere-densities",
+        ("pushforward", "densities"),
+        "density of Dx/|Dx| for x uniform on S²: formula against sampling",
+        sphere_densities.run,
+    ),
+    Experiment(
+        "phase",
+        ("phase-diagram", "clusters-phase"),
+        "phase diagram of the SA flow: clusters over (beta, t) for random Q, K, V families",
+        phase.run,
     ),
 )
 

@@ -14,7 +14,8 @@ Parameters: ``D = I`` and ``D = diag(1, 3, 4)``; ``β = 1``; ``τ = 0.1``; 500 s
 
 Outputs: ``fig1.csv`` (one row per repetition: final point, ``<x, D x>``, its energy and the
 maximal energy ``exp(β λ_max)``) and ``fig1.png`` (the final points on spheres colored by
-``<x, D x>``).
+``<x, D x>``, each sphere seen from the front and from the back, so that the points of both
+hemispheres are shown: for ``D = I`` the maximisers are spread over the whole sphere).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 from attndyn.particles.dynamics import usa_flow
 from attndyn.particles.energy import energy
 from attndyn.particles.experiments.common import bar, format_matrix, write_csv
-from attndyn.particles.plots import new_figure, plot_sphere, quadratic_form, save_png
+from attndyn.particles.plots import new_figure, plot_sphere_views, quadratic_form, save_png
 from attndyn.particles.sphere import random_points
 
 CASES = (("D = I", np.eye(3)), ("D = diag(1, 3, 4)", np.diag([1.0, 3.0, 4.0])))
@@ -55,10 +56,17 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
         ["case", "D", "repetition", "x1", "x2", "x3", "xDx", "energy", "max_energy"],
         rows,
     )
-    fig = new_figure(figsize=(9, 4.2))
+    fig = new_figure(figsize=(9, 8.4))
+    grid = fig.add_gridspec(len(CASES), 2)
     for k, ((label, D), x) in enumerate(zip(CASES, finals, strict=True)):
-        ax = fig.add_subplot(1, 2, k + 1, projection="3d")
-        ax.view_init(elev=20, azim=-55)
-        plot_sphere(ax, D, x, point_size=25, title=f"maximisers, {label}")
+        plot_sphere_views(
+            fig,
+            (grid[k, 0], grid[k, 1]),
+            D,
+            x,
+            point_size=25,
+            back_alpha=0.25,
+            title=f"maximisers, {label}",
+        )
     fig.tight_layout()
     return [csv_path, save_png(fig, out_dir / "fig1.png")]

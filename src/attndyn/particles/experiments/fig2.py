@@ -23,7 +23,8 @@ Quick mode: 5 values of ``d``, 8 repetitions, ``n = 30``, 300 steps.
 
 Outputs: ``fig2.csv`` (per ``d``: counts of one/two/more clusters, the fraction of two-cluster
 runs, the mean final energy and the single-Dirac energy, the mean and smallest
-``min |<x_i, x_j>|``, and whether the antipodal pair is locally stable by the criterion above)
+``min |<x_i, x_j>|`` (of the final points renormalised in float64, clipped to ``[0, 1]``
+against rounding), and whether the antipodal pair is locally stable by the criterion above)
 and ``fig2.png`` (frequencies and energies against ``d`` with the analytic thresholds, and the
 three circle pictures).
 """
@@ -40,7 +41,7 @@ from attndyn.particles.dynamics import usa_flow
 from attndyn.particles.energy import energy
 from attndyn.particles.experiments.common import bar, write_csv
 from attndyn.particles.plots import new_figure, plot_circle, save_png
-from attndyn.particles.sphere import random_points
+from attndyn.particles.sphere import project, random_points
 
 BETA = 1.0
 
@@ -85,7 +86,7 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
         D = np.diag([d, 1.0])
         x0 = random_points(n, 2, rng, batch=(reps,), dtype=np.float32)
         x = usa_flow(x0, D, beta=BETA, tau=0.1, steps=steps, sign=-1.0, record_every=0).x
-        x = x.astype(np.float64)
+        x = project(x.astype(np.float64))  # renormalised in float64: |<x_i, x_j>| <= 1
         counts = np.array([count_clusters(x[r], rng).count for r in range(reps)])
         energies = energy(x, D, BETA)
         products = min_abs_inner_product(x)

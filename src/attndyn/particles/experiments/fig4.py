@@ -18,18 +18,30 @@ step overshoots when ``τ`` is too large for the initial increments (of size
 maximising ``<x, D x>``, and the ratio drops to 0.
 
 Parameters: ``d ∈ {0.5, 1, ..., 10}`` (the range of the source's ``tanh_min`` data, ``d`` up to
-10); 20000 steps; two step sizes, ``τ = 0.002`` (stable for every ``d`` here, as the source's
-data) and ``τ = 0.01`` (fails from ``d = 8`` on, the source's "FP8bad" picture; the source
-script's default ``τ = 0.05`` fails from ``d = 5.5``).  Circle pictures: ``d = 0.5, 2, 8`` with
-``τ = 0.002`` and ``d = 8`` with ``τ = 0.01``.  Quick mode: ``d ∈ {0.5, 2, 5, 8}``, 6000 steps.
+10).  Four runs, each from the same square:
 
-Outputs: ``fig4.csv`` (per ``τ`` and ``d``: the mean, min and max ratio over the particles,
-the expected ratio ``d``, the final ``|x1|``, ``|x2|`` and energy) and ``fig4.png`` (ratio
-against ``d`` for both step sizes with the line ``ratio = d``, and the four circle pictures).
+* ours, in float64, 20000 steps: ``τ = 0.002`` (stable for every ``d`` here) and ``τ = 0.01``
+  (fails from ``d = 8`` on, the source's "FP8bad" picture);
+* the source's settings, in float32 (torch's default, which the source uses), 10000 steps:
+  ``τ = 0.0005`` and ``τ = 0.05`` (the script's default, which fails from ``d = 5.5``), so
+  that the rows can be compared one by one with the published ``tanh_min0.0005.csv`` and
+  ``tanh_min0.05.csv``.  With ``τ = 0.0005`` the 10000 steps reach only ``t = 5``: the ratio
+  is still a little below ``d`` (``1.99961`` for ``d = 2``), as in the published data.
+
+Circle pictures (the source's FP05, FP2, FP5, FP8, FP10 and FP8bad): ``d = 0.5, 2, 5, 8, 10``
+with ``τ = 0.002`` and ``d = 8`` with ``τ = 0.01``.  Quick mode: ``d ∈ {0.5, 2, 5, 8, 10}``,
+6000 steps for our runs (the source's runs keep their 10000 steps, which take a fraction of a
+second).
+
+Outputs: ``fig4.csv`` (per run and ``d``: the settings (``ours`` or ``source``), the precision,
+``τ``, the number of steps, the mean, min and max ratio over the particles, the expected ratio
+``d``, the final ``|x1|``, ``|x2|`` and energy) and ``fig4.png`` (ratio against ``d`` for all
+four runs with the line ``ratio = d``, and the six circle pictures).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +53,38 @@ from attndyn.particles.plots import new_figure, plot_circle, save_png
 from attndyn.particles.sphere import circle_points
 
 BETA = 1.0
-TAUS = (0.002, 0.01)
 N_PARTICLES = 4
+
+
+@dataclass(frozen=True)
+class Run:
+    """One batch of descents: whose settings, step size, number of steps and precision."""
+
+    settings: str
+    tau: float
+    steps: int
+    dtype: type
+
+    @property
+    def precision(self) -> str:
+        return np.dtype(self.dtype).name
+
+
+RUNS = (
+    Run("ours", 0.002, 20000, np.float64),
+    Run("ours", 0.01, 20000, np.float64),
+    Run("source", 0.0005, 10000, np.float32),
+    Run("source", 0.05, 10000, np.float32),
+)
+TAUS = tuple(run.tau for run in RUNS)
+PICTURES = (  # (name in the source, d, τ)
+    ("FP05", 0.5, 0.002),
+    ("FP2", 2.0, 0.002),
+    ("FP5", 5.0, 0.002),
+    ("FP8", 8.0, 0.002),
+    ("FP10", 10.0, 0.002),
+    ("FP8bad", 8.0, 0.01),
+)
 
 
 def tanh_ratio(x: np.ndarray, D: np.ndarray) -> np.ndarray:
@@ -54,26 +96,29 @@ def tanh_ratio(x: np.ndarray, D: np.ndarray) -> np.ndarray:
 
 def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
     del seed  # deterministic: the initial square is fixed
-    if quick:
-        ds, steps = np.array([0.5, 2.0, 5.0, 8.0]), 6000
-    else:
-        ds, steps = np.arange(1, 21) * 0.5, 20000
-    Ds = np.stack([np.diag([1.0, d]) for d in ds])
+    ds = np.array([0.5, 2.0, 5.0, 8.0, 10.0]) if quick else np.arange(1, 21) * 0.5
     start = circle_points(N_PARTICLES, offset=np.pi / N_PARTICLES)
-    x0 = np.broadcast_to(start, (len(ds), N_PARTICLES, 2)).copy()
     rows = []
     ratios = {}
     finals = {}
-    for tau in bar(TAUS, progress=progress, desc="fig4 step sizes"):
-        x = usa_flow(x0, Ds, beta=BETA, tau=tau, steps=steps, sign=1.0, record_every=0).x
-        ratio = tanh_ratio(x, Ds)
-        energies = energy(x, Ds, BETA)
-        ratios[tau] = ratio.mean(axis=1)
-        finals[tau] = x
+    for spec in bar(RUNS, progress=progress, desc="fig4 runs"):
+        steps = 6000 if quick and spec.settings == "ours" else spec.steps
+        Ds = np.stack([np.diag([1.0, d]) for d in ds]).astype(spec.dtype)
+        x0 = np.broadcast_to(start, (len(ds), N_PARTICLES, 2)).astype(spec.dtype)
+        x = usa_flow(
+            x0, Ds, beta=BETA, tau=spec.dtype(spec.tau), steps=steps, sign=1.0, record_every=0
+        ).x
+        ratio = tanh_ratio(x, Ds).astype(np.float64)
+        energies = energy(x.astype(np.float64), Ds.astype(np.float64), BETA)
+        ratios[spec.tau] = ratio.mean(axis=1)
+        finals[spec.tau] = x.astype(np.float64)
         for k, d in enumerate(ds):
             rows.append(
                 [
-                    tau,
+                    spec.settings,
+                    spec.precision,
+                    spec.tau,
+                    steps,
                     d,
                     ratio[k].mean(),
                     ratio[k].min(),
@@ -87,7 +132,10 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
     csv_path = write_csv(
         out_dir / "fig4.csv",
         [
+            "settings",
+            "precision",
             "tau",
+            "steps",
             "d",
             "ratio_mean",
             "ratio_min",
@@ -100,25 +148,30 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
         rows,
     )
 
-    fig = new_figure(figsize=(11, 4.2))
-    grid = fig.add_gridspec(2, 3, width_ratios=(2.4, 1, 1))
+    fig = new_figure(figsize=(13, 4.6))
+    grid = fig.add_gridspec(2, 4, width_ratios=(2.6, 1, 1, 1))
     ax = fig.add_subplot(grid[:, 0])
     ax.plot(ds, ds, "k--", linewidth=1, zorder=5, label="ratio = d (stationary state)")
-    for tau, marker in zip(TAUS, ("o", "s"), strict=True):
-        ax.plot(ds, ratios[tau], marker + "-", label=rf"$\tau = {tau:g}$")
+    for spec, marker in zip(RUNS, ("o", "s", "^", "v"), strict=True):
+        ax.plot(
+            ds,
+            ratios[spec.tau],
+            marker + "-",
+            markersize=4,
+            label=rf"$\tau = {spec.tau:g}$ ({spec.settings}, {spec.precision})",
+        )
     ax.set_xlabel("$d$  ($D = $diag$(1, d)$)")
     ax.set_ylabel(r"$\tanh(D_{00}x_1^2)\,/\,\tanh(D_{11}x_2^2)$")
-    ax.legend(fontsize=8)
-    pictures = [(0.5, TAUS[0]), (2.0, TAUS[0]), (8.0, TAUS[0]), (8.0, TAUS[1])]
-    specs = [grid[0, 1], grid[0, 2], grid[1, 1], grid[1, 2]]
-    for (d, tau), spec in zip(pictures, specs, strict=True):
+    ax.legend(fontsize=7)
+    cells = [grid[r, c] for r in range(2) for c in range(1, 4)]
+    for (name, d, tau), cell in zip(PICTURES, cells, strict=True):
         k = int(np.argmin(np.abs(ds - d)))
         plot_circle(
-            fig.add_subplot(spec),
-            Ds[k],
+            fig.add_subplot(cell),
+            np.diag([1.0, ds[k]]),
             finals[tau][k],
-            point_size=70,
-            title=rf"$d = {ds[k]:g}$, $\tau = {tau:g}$",
+            point_size=60,
+            title=rf"{name}: $d = {ds[k]:g}$, $\tau = {tau:g}$",
         )
     fig.tight_layout()
     return [csv_path, save_png(fig, out_dir / "fig4.png")]

@@ -14,7 +14,13 @@ is compared with
   to be compared with the first-order slope ``−α/2 ≈ 2.082`` and with the source package's
   formula ``f = e ε/2 + ε²/5``, whose guess is also reported.
 
-Distances are ``‖ρ − ρ'‖_{L²(σ)} = (mean_k (ρ_k − ρ'_k)²)^{1/2}`` on the grid.
+Two norms measure distances, and every distance column names its norm:
+
+* ``l2sigma_density_*``: the ``L²(σ)`` norm of the difference of densities,
+  ``‖ρ − ρ'‖_{L²(σ)} = (mean_k (ρ_k − ρ'_k)²)^{1/2}`` on the grid (independent of ``N``);
+* ``euclid_weights_*``: the Euclidean norm of the difference of the weight vectors
+  ``w = ρ/N`` (the quantity of the source package's ``diffs.csv``),
+  ``‖w − w'‖_2 = (Σ_k (ρ_k − ρ'_k)²)^{1/2} / N = ‖ρ − ρ'‖_{L²(σ)} / √N``.
 
 Parameters: ``d2 ∈ linspace(0.9, 1.3, 9)`` (``ε ∈ [−0.1, 0.3]``) and ``N = 1000`` grid points
 (both as the source package ``exps/min_density.py``); ``β = 1``; 1500 exponentiated-gradient
@@ -26,10 +32,11 @@ optimisation error.  Quick mode:
 ``d2 ∈ {0.9, 1.1, 1.3}``, ``N = 200``, 300 steps.
 
 Outputs: ``fig5.csv`` (per ``ε``: energy, fitted ``f``, first-order ``f``, source ``f``, the
-L² distances to the first-order density, to both guesses and to the uniform density, and the
-coefficients ``c1, c2`` of the fit of ``f``), ``fig5_profiles.csv`` (the densities on the
-grid with both ansätze) and ``fig5.png`` (3D density profiles; distances against ``ε``; ``f``
-against ``ε``).
+``L²(σ)`` distances of the optimised density to the first-order density, to both guesses and
+to the uniform density, the Euclidean distances of the weight vectors to the first-order one
+and to the guess with the source's ``f``, and the coefficients ``c1, c2`` of the fit of
+``f``), ``fig5_profiles.csv`` (the densities on the grid with both ansätze) and ``fig5.png``
+(3D density profiles; ``L²(σ)`` distances against ``ε``; ``f`` against ``ε``).
 """
 
 from __future__ import annotations
@@ -59,6 +66,12 @@ def fit_polynomial(eps: np.ndarray, f: np.ndarray) -> tuple[float, float]:
     design = np.stack([eps, eps**2], axis=1)
     (c1, c2), *_ = np.linalg.lstsq(design, f, rcond=None)
     return float(c1), float(c2)
+
+
+def weight_distance(rho: np.ndarray, other: np.ndarray) -> float:
+    """``‖w − w'‖_2`` for the weight vectors ``w = ρ/N``, ``w' = ρ'/N`` of two grid densities."""
+    rho, other = np.asarray(rho, dtype=float), np.asarray(other, dtype=float)
+    return float(np.linalg.norm(rho / rho.size - other / other.size))
 
 
 def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
@@ -96,6 +109,8 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
                 l2_distance(rho, g_fit),
                 l2_distance(rho, g_src),
                 l2_distance(rho, np.ones_like(rho)),
+                weight_distance(rho, rho1),
+                weight_distance(rho, g_src),
             ]
         )
     summary = np.array(summary)
@@ -107,10 +122,12 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
         "f_fitted",
         "f_first_order",
         "f_source_formula",
-        "l2_first_order",
-        "l2_guess_fitted_f",
-        "l2_guess_source_f",
-        "l2_uniform",
+        "l2sigma_density_first_order",
+        "l2sigma_density_guess_fitted_f",
+        "l2sigma_density_guess_source_f",
+        "l2sigma_density_uniform",
+        "euclid_weights_first_order",
+        "euclid_weights_guess_source_f",
         "f_poly_c1",
         "f_poly_c2",
     ]
@@ -127,7 +144,7 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
         profile_rows,
     )
 
-    fig = new_figure(figsize=(13, 4.2))
+    fig = new_figure(figsize=(14, 4.4))
     ax = fig.add_subplot(1, 3, 1, projection="3d")
     plot_density_profiles(ax, theta, eps, np.array(densities), zlabel=r"$d\nu/d\sigma$")
     ax.set_title("minimising densities, $D = $diag$(1, 1+\\varepsilon)$", fontsize=9)
@@ -158,5 +175,5 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
     ax.set_xlabel(r"$\varepsilon$")
     ax.set_ylabel("$f$")
     ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig.tight_layout(w_pad=4.0)  # room for the 3D panel's z label
     return [csv_path, profiles_path, save_png(fig, out_dir / "fig5.png")]

@@ -3,24 +3,29 @@
 For negative definite ``D`` a single cluster has the smallest possible self-interaction; the
 energy is maximised by two antipodal Diracs of equal mass, ``½(δ_v + δ_{−v})``, at an
 eigenvector ``v`` of the eigenvalue of largest modulus, ``|λ|_max``, with
-``E = cosh(β |λ|_max)``.  For ``D = −I`` every antipodal pair is a maximiser; for
-``D = −diag(1, 3, 4)`` only the pair ``±e3`` (``E = cosh 4``); for the semi-definite
-``D = −diag(1, 1, 0)`` any antipodal pair in the ``(x1, x2)`` plane (``E = cosh 1``).
+``E = cosh(β |λ|_max)``.  (Expanding ``E = Σ_k (β^k/k!) ∫∫ <x, D y>^k dμ dμ``, the odd terms are
+``≤ 0`` and vanish for a symmetric measure, and each even term is largest when ``μ`` sits on
+``±v``.)  For ``D = −I`` every antipodal pair is a maximiser; for ``D = −diag(1, 3, 4)`` only
+the pair ``±e3`` (``E = cosh 4``); for the semi-definite ``D = diag(−1, 0, 0)`` only ``±e1``
+(``E = cosh 1``); for the semi-definite ``D = −diag(1, 1, 0)`` any antipodal pair in the
+``(x1, x2)`` plane (``E = cosh 1``).
 
 Method (source package ``exps/max_on_sphere_nd.py``): the USA ascent (``s = −1``) from uniform
 random particles; the clusters of each final state are found by k-means (3 centres, centres
 closer than 0.1 merged), and the centres of one repetition are joined by a line.
 
-Parameters: ``n = 100``; ``β = 1``; ``τ = 0.1``; 500 steps; no noise; 6 repetitions for
-``D = −I`` and 100 for ``D = −diag(1, 3, 4)`` (as the source), 20 for ``D = −diag(1, 1, 0)``
-(added as the semi-definite example).  The source script sets ``D = diag(1, −3, −4)`` (the
-first entry not negated), an indefinite matrix whose maximiser is the same pair ``±e3``; we use
-the negative definite ``−diag(1, 3, 4)``, the counterpart of Figure 1's ``diag(1, 3, 4)``.
-Quick mode: 3 repetitions per case, ``n = 30``, 100 steps.
+Parameters: ``n = 100``; ``β = 1``; ``τ = 0.1``; 500 steps; no noise.  The source script's
+three modes: ``Id``, ``D = −I`` with 6 repetitions; ``NonId``, ``D = −diag(1, 3, 4)`` with 100
+(its code sets ``D = −I`` and then the last two diagonal entries to −3 and −4, which is
+``−diag(1, 3, 4)``, the counterpart of Figure 1's ``diag(1, 3, 4)``); ``NonId2``, the mode the
+script runs, ``D = diag(−1, 0, 0)`` with 10.  Added as a second semi-definite example:
+``D = −diag(1, 1, 0)`` with 20.  Quick mode: 3 repetitions per case, ``n = 30``, 100 steps.
 
-Outputs: ``fig6.csv`` (one row per cluster of each repetition: centre, mass, number of
-clusters, final energy and the maximal energy ``cosh(β |λ|_max)``) and ``fig6.png`` (cluster
-centres on spheres colored by ``<x, D x>``, antipodal partners joined).
+Outputs: ``fig6.csv`` (one row per cluster of each repetition: the source's mode name, centre,
+mass, number of clusters, final energy and the maximal energy ``cosh(β |λ|_max)``) and
+``fig6.png`` (per case, a see-through sphere colored by ``<x, D x>`` seen from the front and
+from the back, the cluster centres in red, faint when on the far side, and each antipodal
+pair joined by its chord through the centre).
 """
 
 from __future__ import annotations
@@ -33,15 +38,16 @@ from attndyn.particles.analysis import count_clusters
 from attndyn.particles.dynamics import usa_flow
 from attndyn.particles.energy import energy
 from attndyn.particles.experiments.common import bar, format_matrix, write_csv
-from attndyn.particles.plots import new_figure, plot_sphere, save_png
+from attndyn.particles.plots import new_figure, plot_sphere_views, save_png
 from attndyn.particles.sphere import random_points
 
 BETA = 1.0
 TAU = 0.1
 CASES = (
-    ("D = -I", -np.eye(3), 6),
-    ("D = -diag(1, 3, 4)", -np.diag([1.0, 3.0, 4.0]), 100),
-    ("D = -diag(1, 1, 0)", -np.diag([1.0, 1.0, 0.0]), 20),
+    ("Id", "D = -I", -np.eye(3), 6),
+    ("NonId", "D = -diag(1, 3, 4)", -np.diag([1.0, 3.0, 4.0]), 100),
+    ("NonId2", "D = diag(-1, 0, 0)", np.diag([-1.0, 0.0, 0.0]), 10),
+    ("added", "D = -diag(1, 1, 0)", -np.diag([1.0, 1.0, 0.0]), 20),
 )
 
 
@@ -50,7 +56,7 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
     n, steps = (30, 100) if quick else (100, 500)
     rows = []
     centres_per_case = []
-    for label, D, reps in bar(CASES, progress=progress, desc="fig6"):
+    for mode, label, D, reps in bar(CASES, progress=progress, desc="fig6"):
         reps = 3 if quick else reps
         x0 = random_points(n, 3, rng, batch=(reps,))
         x = usa_flow(x0, D, beta=BETA, tau=TAU, steps=steps, sign=-1.0, record_every=0).x
@@ -63,6 +69,7 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
             for c in range(clusters.count):
                 rows.append(
                     [
+                        mode,
                         label,
                         format_matrix(D),
                         r,
@@ -78,6 +85,7 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
     csv_path = write_csv(
         out_dir / "fig6.csv",
         [
+            "mode",
             "case",
             "D",
             "repetition",
@@ -92,18 +100,20 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
         ],
         rows,
     )
-    fig = new_figure(figsize=(13, 4.2))
-    for k, ((label, D, _), centres) in enumerate(zip(CASES, centres_per_case, strict=True)):
-        ax = fig.add_subplot(1, len(CASES), k + 1, projection="3d")
-        ax.view_init(elev=20, azim=-55)
-        points = np.concatenate(centres)
-        plot_sphere(
-            ax, D, points, point_size=30, point_color="tab:red", title=f"maximisers, {label}"
+    fig = new_figure(figsize=(4.0 * len(CASES), 7.6))
+    grid = fig.add_gridspec(2, len(CASES))
+    for k, ((_, label, D, _), centres) in enumerate(zip(CASES, centres_per_case, strict=True)):
+        plot_sphere_views(
+            fig,
+            (grid[0, k], grid[1, k]),
+            D,
+            np.concatenate(centres),
+            alpha=0.3,
+            point_size=30,
+            point_color="tab:red",
+            back_alpha=0.35,
+            segments=[c[:2] for c in centres if len(c) > 1],
+            title=f"maximisers, {label}",
         )
-        for c in centres:
-            if len(c) > 1:
-                ax.plot(
-                    c[:2, 0], c[:2, 1], c[:2, 2], color="k", linewidth=0.8, alpha=0.9, zorder=0.5
-                )
     fig.tight_layout()
     return [csv_path, save_png(fig, out_dir / "fig6.png")]
