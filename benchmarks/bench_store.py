@@ -19,6 +19,9 @@ measurement runs in its own subprocess, so its peak memory (ru_maxrss) is its ow
 
 Targets (printed with each number): peak RSS under 1 GB in the client and in each worker;
 store throughput within 10% of the in-memory render's; two workers at least 1.8 times one.
+Wall-clock ratios need cores free of other work; the CPU time of every process involved (the
+client's and the workers' user + system time) is printed beside them, and its ratio says what
+the store itself costs whatever else runs on the machine.
 The poster estimate takes the store's time per chunk and spreads the 65536^2 poster's chunks
 over 1, 8 and 64 machines like this one, in waves of one chunk per machine.
 """
@@ -58,6 +61,12 @@ def _peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process so far (all its threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _phase(name: str, size: int, chunk: int, workers: int, folder: Path) -> dict:
     """One measurement, in this (fresh) process."""
     from attndyn import render_landscape
@@ -66,7 +75,7 @@ def _phase(name: str, size: int, chunk: int, workers: int, folder: Path) -> dict
     render_landscape(_spec(16), "numba")  # load the JIT cache before the clock starts
     spec = _spec(size)
     store = folder / f"{name.replace(' ', '-')}.zarr"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     result: dict = {"pixels": size * size}
     if name == "in-memory":
         render_landscape(spec, "numba")
@@ -90,6 +99,7 @@ def _phase(name: str, size: int, chunk: int, workers: int, folder: Path) -> dict
             result["seconds"] = time.perf_counter() - started
             result["worker_rss"] = list(client.run(_peak_rss).values())
     result.setdefault("seconds", time.perf_counter() - started)
+    result.setdefault("cpu", _cpu_seconds() - cpu)
     result["rss"] = _peak_rss()
     shutil.rmtree(store, ignore_errors=True)
     return result
@@ -147,10 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, run in runs.items():
         side = math.isqrt(run["pixels"])
         workers = ", ".join(_gb(r) for r in run.get("worker_rss", [])) or "-"
-        rate = run["pixels"] / run["seconds"] / 1e6
+        rate, work = run["pixels"] / run["seconds"] / 1e6, run["pixels"] / run["cpu"] / 1e6
         print(
-            f"{name:<11} {side:>6} {run['seconds']:>8.1f} {rate:>7.2f} {_gb(run['rss']):>9}"
-            f" {workers:>12}"
+            f"{name:<11} {side:>6} {run['seconds']:>8.1f} {rate:>7.2f} {run['cpu']:>7.1f} "
+            f"{work:>9.2f} {_gb(run['rss']):>9} {workers:>12}"
         )
     memory, store = runs["in-memory"], runs["store"]
     ratio = memory["seconds"] / store["seconds"]
@@ -163,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for text, ok in checks:
         print(f"{'ok  ' if ok else 'MISS'} {text}")
+    print(
+        f"     (CPU time per pixel, store / in-memory: {store['cpu'] / memory['cpu']:.2f}; "
+        "wall-clock ratios need the cores free of other work)"
+    )
     per_chunk = store["seconds"] / store["chunks"] * (2048**2 / min(args.chunk, args.size) ** 2)
     chunks = (POSTER_SIDE // 2048) ** 2
     print(
