@@ -87,7 +87,8 @@ def _phase(name: str, size: int, chunk: int, workers: int, folder: Path) -> dict
         with dask_client(workers=workers) as client:
             assert client is not None
             client.run(lambda: render_landscape(_spec(16), "numba"))  # warm every worker
-            started = time.perf_counter()
+            workers_cpu = sum(client.run(_cpu_seconds).values())
+            started, cpu = time.perf_counter(), _cpu_seconds()
             render_store(
                 spec,
                 store,
@@ -97,6 +98,8 @@ def _phase(name: str, size: int, chunk: int, workers: int, folder: Path) -> dict
                 engine_threads=1 if single else None,
             )
             result["seconds"] = time.perf_counter() - started
+            workers_cpu = sum(client.run(_cpu_seconds).values()) - workers_cpu
+            result["cpu"] = _cpu_seconds() - cpu + workers_cpu
             result["worker_rss"] = list(client.run(_peak_rss).values())
     result.setdefault("seconds", time.perf_counter() - started)
     result.setdefault("cpu", _cpu_seconds() - cpu)
@@ -152,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"picture {args.size}^2 ({args.size**2 / 1e6:.0f}M px), chunks {args.chunk}^2, numba")
     print(
-        f"{'run':<11} {'size':>6} {'seconds':>8} {'Mpx/s':>7} {'peak RSS':>9} {'workers RSS':>12}"
+        f"{'run':<11} {'size':>6} {'seconds':>8} {'Mpx/s':>7} {'CPU s':>7} {'Mpx/CPU s':>9} "
+        f"{'peak RSS':>9} {'workers RSS':>12}"
     )
     for name, run in runs.items():
         side = math.isqrt(run["pixels"])
