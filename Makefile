@@ -1,6 +1,6 @@
 # The two commands of the README, and the documentation site:
 #   make run    set up .venv with what rendering needs, render the default picture to out/landscape.png
-#   make test   add the dev tools and torch to .venv, lint, and run the test suite
+#   make test   add the dev tools, torch, the 'explore' and 'big' extras, Leaflet and Chromium; lint; test
 #   make docs   add the documentation tools to .venv and build the site into site/ (strict)
 #   make explore  add the explorer's packages and Leaflet (npm ci), start attndyn explore
 PYTHON ?= python3
@@ -28,7 +28,7 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,explore]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,explore,big]'
 # torch for the torch engine's tests. The pin matches the CPU build on this machine's local
 # disk (the wheels folder pip is configured with), so pip installs that; an unpinned torch
 # would pull a multi-GB CUDA build instead.

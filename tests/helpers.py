@@ -11,10 +11,13 @@ from appendix_a import APPENDIX_B
 
 __all__ = [
     "APPENDIX_B",
+    "SlowEngine",
     "appendix_b",
     "differing",
+    "logged_tiles",
     "period_two_job",
     "random_unit_points",
+    "same_bytes",
     "standalone",
     "whole",
     "wide_window_spec",
@@ -106,3 +109,50 @@ def standalone(kernel, **flags):
     from numba import njit
 
     return njit(error_model="numpy", **flags)(kernel.py_func)
+
+
+class SlowEngine:
+    """The numpy reference engine, sleeping ``delay`` seconds before each tile and, when
+    ``log`` is given, appending ``row0 col0`` of each tile to that file (one line a call,
+    flushed at once), so a test can count engine calls across processes and kill a render
+    mid-chunk. Picklable, importable by Dask workers that have tests/ on their path."""
+
+    name = "slow-numpy"
+    tile_pixels = 32_768
+    supports_float64 = True
+
+    def __init__(self, delay: float = 0.0, log: str | None = None) -> None:
+        self.delay = delay
+        self.log = log
+        self.last_diagnostics = None
+
+    def pixels_per_second(self, spec: LandscapeSpec) -> float:
+        return 1.0e4
+
+    def compute(self, job: Job, tile: Tile):
+        import time
+
+        from attndyn.engines.numpy_ref import NumpyReferenceEngine
+
+        if self.log is not None:
+            with open(self.log, "a", encoding="utf-8") as file:
+                file.write(f"{tile.row0} {tile.col0}\n")
+        time.sleep(self.delay)
+        return NumpyReferenceEngine().compute(job, tile)
+
+
+def logged_tiles(log) -> list[tuple[int, int]]:
+    """The (row0, col0) of every call a :class:`SlowEngine` logged."""
+    try:
+        lines = open(log, encoding="utf-8").read().split("\n")
+    except FileNotFoundError:
+        return []
+    return [tuple(int(v) for v in line.split()) for line in lines if line.strip()]
+
+
+def same_bytes(a, b) -> bool:
+    """Whether two arrays are equal dtype, shape and bytes (nan equals nan)."""
+    import numpy as np
+
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()

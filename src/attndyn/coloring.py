@@ -127,6 +127,21 @@ def colormap(name: str):
         raise UserError(f"colormap {name!r} is unknown; choose one of {names}") from None
 
 
+def options_colormap(options: ColorOptions):
+    """The colormap ``options`` name (the coloring's default if none), reversed if asked."""
+    cmap = colormap(options.cmap or DEFAULT_CMAPS[options.coloring])
+    return cmap.reversed() if options.invert else cmap
+
+
+FIELD_OF_COLORING = {
+    "binary": "labels",
+    "log-delta": "delta",
+    "sync-step": "sync_step",
+    "probability": "probability",
+    "clusters": "clusters",
+}
+
+
 def field_values(fields: Fields, spec: LandscapeSpec, coloring: str) -> np.ndarray:
     """The field behind ``coloring`` as float64, nan where the coloring has no value."""
     if coloring == "binary":
@@ -173,17 +188,23 @@ def normalise(
         ranks = np.searchsorted(np.sort(basis), data, side="right")
         out[finite] = ranks / basis.size
         return out
-    if coloring in ("binary", "probability"):
-        out[finite] = data
-        return out
-    if coloring == "clusters":
-        out[finite] = (data - 1) / 9.0 % 1.0  # qualitative maps: 1 -> first color, cycling
-        return out
     lo, hi = float(basis.min()), float(basis.max())
-    out[finite] = (data - lo) / (hi - lo) if hi > lo else 0.5
+    out[finite] = scaled(data, coloring, lo, hi)
     if clip:
         np.clip(out, 0.0, 1.0, out=out)
     return out
+
+
+def scaled(data: np.ndarray, coloring: str, lo: float, hi: float) -> np.ndarray:
+    """Finite values of a field to [0, 1], without equalisation: binary and probability as
+    they are, clusters cycling through a qualitative map, the others by the range [lo, hi]
+    (the picture's minimum and maximum; a chunked picture passes the whole picture's, a tile
+    of the explorer its reference's)."""
+    if coloring in ("binary", "probability"):
+        return data
+    if coloring == "clusters":
+        return (data - 1) / 9.0 % 1.0  # qualitative maps: 1 -> first color, cycling
+    return (data - lo) / (hi - lo) if hi > lo else np.full(data.shape, 0.5)
 
 
 def color_array(
@@ -195,12 +216,10 @@ def color_array(
 ) -> np.ndarray:
     """RGB uint8 of the grid's shape, in picture orientation (top row = highest y).
 
-    ``reference``: fields whose values set the colour range and the equalisation (see
+    ``reference``: fields whose values set the color range and the equalisation (see
     :func:`normalise`); default ``fields`` themselves.
     """
-    cmap = colormap(options.cmap or DEFAULT_CMAPS[options.coloring])
-    if options.invert:
-        cmap = cmap.reversed()
+    cmap = options_colormap(options)
     basis = None if reference is None else field_values(reference, spec, options.coloring)
     unit = normalise(
         field_values(fields, spec, options.coloring),

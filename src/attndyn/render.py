@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_PIXELS_PER_TILE",
     "Landscape",
     "RenderInterrupted",
+    "compute_chunk",
     "compute_tile",
     "render_into",
     "render_landscape",
@@ -36,6 +37,27 @@ def compute_tile(job: Job, engine: Engine, tile: Tile) -> Fields:
         for sample in range(1, samples):
             total += engine.compute(job.for_sample(sample), tile).labels
         fields.probability = total / np.float32(samples)
+    return fields
+
+
+def compute_chunk(
+    job: Job, engine: Engine, tile: Tile, pixels_per_call: int | None = None
+) -> Fields:
+    """:func:`compute_tile` for a tile of any size: computed in pieces of about
+    ``pixels_per_call`` pixels (default: the engine's ``tile_pixels``) over all samples, so the
+    engine's memory stays bounded however large the tile (a chunk of a Zarr store) is.
+
+    Results do not depend on the pieces: every pixel's fields depend only on the pixel.
+    """
+    budget = pixels_per_call or getattr(engine, "tile_pixels", DEFAULT_PIXELS_PER_TILE)
+    budget = max(1, budget // job.spec.samples)
+    if tile.size <= budget:
+        return compute_tile(job, engine, tile)
+    fields = Fields.empty(*tile.shape, probability=job.spec.samples > 1)
+    for part in Tiling.for_pixels(tile.shape, budget):
+        piece = Tile(tile.row0 + part.row0, tile.row0 + part.row1, tile.col0 + part.col0,
+                     tile.col0 + part.col1)  # fmt: skip
+        fields.put(*part.slices, compute_tile(job, engine, piece))
     return fields
 
 
@@ -121,8 +143,8 @@ def render_into(job: Job, engine: Engine, store: LandscapeStore, *, progress: bo
     )
     try:
         for tile in tiles:
-            store.write_tile(tile, compute_tile(job, engine, tile))
-            store.mark_done(tile)
+            receipt = store.write_tile(tile, compute_tile(job, engine, tile))
+            store.mark_done(tile, receipt)
             bar.update(tile.size)
     except KeyboardInterrupt:
         store.flush()

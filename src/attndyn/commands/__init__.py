@@ -9,6 +9,7 @@ from attndyn.commands import (
     dimension,
     experiment,
     explore,
+    export,
     flow,
     gallery,
     movie,
@@ -17,4 +18,16 @@ from attndyn.commands import (
     trace,
 )
 
-COMMANDS = (render, color, presets, gallery, experiment, movie, flow, trace, dimension, explore)
+COMMANDS = (
+    render,
+    color,
+    export,
+    presets,
+    gallery,
+    experiment,
+    movie,
+    flow,
+    trace,
+    dimension,
+    explore,
+)

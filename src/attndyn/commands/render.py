@@ -21,7 +21,7 @@ from attndyn.commands.common import (
     render_options,
 )
 from attndyn.engines import get_engine
-from attndyn.errors import EXIT_INTERRUPTED
+from attndyn.errors import EXIT_INTERRUPTED, UserError
 from attndyn.estimate import estimate_cost, format_seconds, refuse_if_huge
 from attndyn.options import build_job
 from attndyn.outputs import check_writable
@@ -29,6 +29,7 @@ from attndyn.pictures import write_landscape
 from attndyn.render import RenderInterrupted, render_landscape
 
 DEFAULT_OUTPUT = "landscape.png"
+DEFAULT_CHUNK = 2048  # attndyn.distributed.DEFAULT_CHUNK, without importing Dask here
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -64,6 +65,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="ignore and replace an earlier interrupted render of the same picture",
     )
+    big = render.add_argument_group(
+        "big renders (a Zarr store, optionally on Dask; needs pip install 'attndyn[big]')"
+    )
+    big.add_argument(
+        "--store",
+        metavar="OUT.zarr",
+        help="render chunk by chunk into this Zarr store (resumed when run again; memory is "
+        "bounded by the chunks in flight); -o then writes the PNG from the store in strips",
+    )
+    big.add_argument(
+        "--chunk",
+        metavar="N",
+        help=f"chunks of N x N grid pixels (default {DEFAULT_CHUNK}; with --store)",
+    )
+    big.add_argument(
+        "--workers",
+        metavar="N",
+        help="run on a local Dask cluster of N worker processes (with --store)",
+    )
+    big.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run on an existing Dask cluster (dask scheduler / dask worker; with --store); "
+        "the store must be at a path every worker can reach",
+    )
     render.set_defaults(run=run)
 
 
@@ -75,11 +101,19 @@ def run(args: argparse.Namespace) -> int:
     colors = color_options(args, stored)
     size = picture_size(args)
     output = args.output
-    if output is None and args.save is None:
+    if args.store is None:
+        for flag in ("chunk", "workers", "scheduler"):
+            if getattr(args, flag) is not None:
+                raise UserError(f"--{flag} needs --store OUT.zarr")
+    if output is None and args.save is None and args.store is None:
         output = DEFAULT_OUTPUT
     png_path = check_writable(output, suffix=".png", what="picture") if output else None
     npz_path = check_writable(args.save, suffix=".npz", what="--save") if args.save else None
     engine = get_engine(args.engine, args.device)
+    if args.store is not None:
+        from attndyn.commands.render_store import run_store
+
+        return run_store(args, job, colors, size, png_path, npz_path, engine)
     refuse_if_huge(estimate_cost(spec, engine), force=args.force)
 
     first_output = png_path or npz_path

@@ -2,7 +2,10 @@
 
 :mod:`attndyn.store.base` declares the interface (:class:`LandscapeStore`, with a done flag
 per 2-D tile) and :class:`Landscape`; :mod:`attndyn.store.npz` is the npz backend: the
-``render --save`` file and the resume file of an interrupted render.
+``render --save`` file and the resume file of an interrupted render. With the 'big' extra,
+:mod:`attndyn.store.zarr_store` is the Zarr backend (``render --store``: chunks on disk, a
+done manifest with checksums, :mod:`attndyn.store.manifest`, and a pyramid); it is not
+imported here, so ``import attndyn`` does not need zarr.
 """
 
 from attndyn.store.base import FIELD_NAMES, Landscape, LandscapeStore

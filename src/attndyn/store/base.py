@@ -6,21 +6,27 @@ tile). The render loop (:func:`attndyn.render.render_into`) is the same for ever
 
     store = Backend.open(location, spec, tiling)   # resumes a store made for this spec
     for tile in the tiles not done:
-        store.write_tile(tile, engine's fields)     # the arrays first ...
-        store.mark_done(tile)                       # ... then the flag, so a crash in between
+        receipt = store.write_tile(tile, fields)    # the arrays first ...
+        store.mark_done(tile, receipt)              # ... then the flag, so a crash in between
     store.flush()  (on interruption)                #     only costs that tile again
     store.finalize()                                # once every tile is done
 
 A tile counts as done only once marked: after a crash or Ctrl-C the tiles written but not
 marked, and those half-written, are computed again. ``flush`` makes everything marked so far
 durable (the npz backend rewrites its file atomically; a chunked store may already be).
+
+``write_tile`` returns a receipt for ``mark_done``: None for the npz backend, the chunk's
+checksums for the Zarr backend (:class:`attndyn.store.manifest.ChunkRecord`). The receipt is
+what lets the arrays be written in one process (a worker) and the tile be marked done in
+another (the client that keeps the manifest); ``mark_done`` without one works out what it
+needs itself.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, Self
+from typing import Any, Literal, Protocol, Self
 
 import numpy as np
 
@@ -52,7 +58,8 @@ class Landscape:
 
 
 class LandscapeStore(Protocol):
-    """The interface every store of rendered fields implements (npz now, Zarr next)."""
+    """The interface every store of rendered fields implements (:class:`NpzStore`, and
+    :class:`attndyn.store.zarr_store.ZarrStore` with the 'big' extra)."""
 
     @classmethod
     def open(
@@ -91,12 +98,14 @@ class LandscapeStore(Protocol):
         """A bool array of ``tiling.counts``: True for every tile marked done (a copy)."""
         ...
 
-    def write_tile(self, tile: Tile, fields: Fields) -> None:
-        """Put ``fields`` (arrays of ``tile.shape``) at ``tile``; it is not done yet."""
+    def write_tile(self, tile: Tile, fields: Fields) -> Any:
+        """Put ``fields`` (arrays of ``tile.shape``) at ``tile``; it is not done yet. Returns
+        the receipt that :meth:`mark_done` takes (None when the store needs none)."""
         ...
 
-    def mark_done(self, tile: Tile) -> None:
-        """Record that ``tile``, a tile of ``tiling``, holds its final fields."""
+    def mark_done(self, tile: Tile, receipt: Any = None) -> None:
+        """Record that ``tile``, a tile of ``tiling``, holds its final fields (``receipt``:
+        what :meth:`write_tile` returned for it, or None)."""
         ...
 
     def read(self, window: Tile | None = None) -> Fields:

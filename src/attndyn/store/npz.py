@@ -210,7 +210,7 @@ class NpzStore:
     def write_tile(self, tile: Tile, fields: Fields) -> None:
         self.fields.put(*tile.slices, fields)
 
-    def mark_done(self, tile: Tile) -> None:
+    def mark_done(self, tile: Tile, receipt: object = None) -> None:
         self._done[self._tiling.index(tile)] = True
         if time.monotonic() - self._last_save >= self.save_every_seconds:
             self.flush()

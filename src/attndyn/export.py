@@ -1,0 +1,157 @@
+"""Pictures and fields files from a finished Zarr store: posters larger than memory.
+
+:func:`export_store` colours a store chunk by chunk (:class:`~attndyn.store_coloring.
+StoreColoring`) into a PNG, streamed row by row, or a tiled pyramidal BigTIFF
+(:mod:`attndyn.image_streams`); both carry the spec and the colouring. Every colouring
+option of ``render`` and ``color`` applies, with the same colours as the in-memory picture;
+``depth=16`` writes 16-bit grey. Resizing needs the whole picture at once, so it is done in
+memory, for pictures whose fields fit in :data:`IN_MEMORY_BYTES`; so is an ``.npz`` of the
+fields (:func:`store_landscape`). Beyond that the caller is told to export without them.
+
+A store is exported only when every chunk is done, and every chunk read is checked against
+the manifest's checksum: a corrupt chunk stops the export with a message that says how to
+have it recomputed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from attndyn.coloring import ColorOptions, picture
+from attndyn.errors import UserError
+from attndyn.estimate import format_bytes
+from attndyn.fields import Fields
+from attndyn.image_streams import picture_text, write_png_bands, write_tiff_bands
+from attndyn.images import COLORING_CHUNK, SPEC_CHUNK, write_png
+from attndyn.spec import LandscapeSpec
+from attndyn.store.base import Landscape
+from attndyn.store.zarr_store import FIELD_DTYPES, CorruptChunk, ZarrStore
+from attndyn.store_coloring import StoreColoring
+
+IN_MEMORY_BYTES = 2 * 1024**3
+PICTURE_SUFFIXES = (".png", ".tif", ".tiff")
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What :func:`export_store` wrote: the file, the picture's (width, height) and mode."""
+
+    path: Path
+    size: tuple[int, int]
+    mode: str
+
+
+def in_memory_bytes(spec: LandscapeSpec) -> int:
+    """Bytes of every field of ``spec``'s grid held at once (plus its picture)."""
+    rows, cols = spec.shape
+    per_pixel = sum(FIELD_DTYPES[name].itemsize for name in FIELD_DTYPES) + 3
+    return rows * cols * per_pixel
+
+
+def check_fits_in_memory(spec: LandscapeSpec, what: str) -> None:
+    """Refuse ``what`` (e.g. "--save") for a picture whose fields do not fit in memory."""
+    need = in_memory_bytes(spec)
+    if need > IN_MEMORY_BYTES:
+        raise UserError(
+            f"{what} needs the whole {spec.width}x{spec.height} picture in memory "
+            f"({format_bytes(need)}, limit {format_bytes(IN_MEMORY_BYTES)}); keep the store "
+            "and use 'attndyn export STORE -o poster.tif' (or .png) without it"
+        )
+
+
+def finished_store(location: str | Path | ZarrStore) -> ZarrStore:
+    """The store at ``location``, refused in one line unless every chunk of it is done."""
+    store = location if isinstance(location, ZarrStore) else ZarrStore.load(location)
+    missing = sum(len(store.missing(level)) for level in range(store.levels))
+    if missing:
+        total = sum(len(store.level_tiling(level)) for level in range(store.levels))
+        raise UserError(
+            f"store {str(store.path)!r} is not finished: {missing} of {total} chunks are "
+            "missing; run the render command that made it again to finish it"
+        )
+    return store
+
+
+def _corrupt(store: ZarrStore, failure: CorruptChunk) -> UserError:
+    return UserError(
+        f"store {str(store.path)!r}: {failure}; run the render command that made it again "
+        "to recompute it"
+    )
+
+
+def store_landscape(location: str | Path | ZarrStore) -> Landscape:
+    """Every field of a finished store in memory, each chunk checked against its checksum."""
+    store = finished_store(location)
+    check_fits_in_memory(store.spec, "reading the whole store")
+    fields = Fields.empty(*store.spec.shape, probability="probability" in store.field_names)
+    for tile in store.tiling:
+        try:
+            arrays = store.read_verified(tile)
+        except CorruptChunk as failure:
+            raise _corrupt(store, failure) from None
+        fields.put(*tile.slices, Fields(**arrays))
+    return Landscape(spec=store.spec, fields=fields)
+
+
+def export_store(
+    location: str | Path | ZarrStore,
+    output: str | Path,
+    options: ColorOptions | None = None,
+    *,
+    depth: int = 8,
+    size: tuple[int, int] | None = None,
+) -> Exported:
+    """Colour a finished store into ``output`` (.png, or .tif/.tiff for a pyramidal BigTIFF).
+
+    ``options``: the colouring (default binary); ``depth``: 8, or 16 for 16-bit grey;
+    ``size``: (width, height) to resize to (in memory; see the module docstring).
+    """
+    options = options or ColorOptions()
+    output = Path(output)
+    suffix = output.suffix.lower()
+    if suffix not in PICTURE_SUFFIXES:
+        raise UserError(f"export file {str(output)!r} must end in .png, .tif or .tiff (BigTIFF)")
+    store = finished_store(location)
+    spec = store.spec
+    spec_json = spec.to_json()
+    if size is not None and size != (spec.width, spec.height):
+        if depth != 8:
+            raise UserError("resizing makes 8-bit pictures; drop --resize or the 16-bit depth")
+        check_fits_in_memory(spec, "--resize")
+        landscape = store_landscape(store)
+        image = picture(landscape.fields, spec, options, size=size)
+        if suffix == ".png":
+            write_png(output, image, spec_json, coloring_json=options.to_json())
+        else:
+            mode = "RGB" if image.mode == "RGB" else ("1" if image.mode == "1" else "L")
+            array = np.asarray(image)
+            write_tiff_bands(output, image.size, mode, [array], _description(spec_json, options))
+        return Exported(output, image.size, image.mode)
+    try:
+        coloring = StoreColoring(store, options, depth=depth)
+        if suffix == ".png":
+            write_png_bands(
+                output,
+                coloring.size,
+                coloring.mode.name,
+                coloring.bands(),
+                picture_text(spec_json, options.to_json()),
+            )
+        else:
+            write_tiff_bands(
+                output,
+                coloring.size,
+                coloring.mode.name,
+                coloring.bands(),
+                _description(spec_json, options),
+            )
+    except CorruptChunk as failure:
+        raise _corrupt(store, failure) from None
+    return Exported(output, coloring.size, coloring.mode.name)
+
+
+def _description(spec_json: str, options: ColorOptions) -> dict[str, str]:
+    return {SPEC_CHUNK: spec_json, COLORING_CHUNK: options.to_json()}

@@ -1,0 +1,59 @@
+"""``attndyn export``: a store to a poster, and the stores it refuses."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from attndyn.cli import main
+from attndyn.coloring import ColorOptions, picture
+from attndyn.store import load_landscape
+
+pytest.importorskip("zarr")
+tifffile = pytest.importorskip("tifffile")
+
+PICTURE = ["--preset", "art5227590", "--size", "12x9", "--steps", "20", "--points", "6",
+           "--engine", "numpy", "-q"]  # fmt: skip
+
+
+def run(*argv):
+    return main([str(a) for a in argv])
+
+
+def one_line_error(capsys, fragment):
+    err = capsys.readouterr().err
+    assert err.startswith("attndyn: error: ") and err.count("\n") == 1, err
+    assert fragment in err, err
+
+
+def test_export_takes_the_colour_options_of_color(tmp_path):
+    assert run("render", *PICTURE, "--store", tmp_path / "s.zarr", "--chunk", 4,
+               "--save", tmp_path / "f.npz") == 0  # fmt: skip
+    colour = ["--coloring", "sync-step", "--cmap", "twilight_shifted", "--equalize", "--invert"]
+    assert run("export", tmp_path / "s.zarr", "-o", tmp_path / "p.tif", *colour, "-q") == 0
+    assert run("color", tmp_path / "f.npz", "-o", tmp_path / "c.png", *colour, "-q") == 0
+    with tifffile.TiffFile(tmp_path / "p.tif") as tif, Image.open(tmp_path / "c.png") as c:
+        assert (tif.pages[0].asarray() == np.asarray(c)).all()
+    landscape = load_landscape(tmp_path / "f.npz")
+    options = ColorOptions("sync-step", "twilight_shifted", True, True)
+    expected = picture(landscape.fields, landscape.spec, options)
+    assert (np.asarray(Image.open(tmp_path / "c.png")) == np.asarray(expected)).all()
+
+
+def test_export_of_an_unfinished_or_foreign_store_is_refused(tmp_path, capsys):
+    (tmp_path / "plain").mkdir()
+    assert run("export", tmp_path / "plain", "-o", tmp_path / "p.png") == 2
+    one_line_error(capsys, "is not an attndyn Zarr store (made by render --store)")
+    assert run("export", tmp_path / "none.zarr", "-o", tmp_path / "p.png") == 2
+    one_line_error(capsys, "does not exist")
+
+    from attndyn.options import RenderOptions, build_job
+    from attndyn.store.zarr_store import ZarrStore
+    from attndyn.tiles import Tiling
+
+    spec = build_job(RenderOptions(preset="art5227590", size=(12, 9))).spec
+    ZarrStore.open(tmp_path / "u.zarr", spec, Tiling(spec.shape, (4, 4))).close()
+    assert run("export", tmp_path / "u.zarr", "-o", tmp_path / "p.png") == 2
+    one_line_error(capsys, "is not finished: 9 of 9 chunks are missing; run the render")
+    assert run("export", tmp_path / "u.zarr", "-o", tmp_path / "p.jpg") == 2
+    one_line_error(capsys, "must end in .png, .tif or .tiff")
+    assert not (tmp_path / "p.png").exists()
