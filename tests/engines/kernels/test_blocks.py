@@ -107,7 +107,7 @@ def test_distinct_steps_are_the_group_steps_until_two_points_are_equal(dtype):
     reached = np.zeros(BLOCK, np.int64)
     scratch = [np.zeros(size, dtype) for size in (6 * n * BLOCK, 3 * BLOCK, 2 * n * BLOCK)]
     distinct = standalone(distinct_steps, **flags)
-    distinct(n, 0, steps, 1, eps, tol, st, *scratch, trk, live, reached)
+    distinct(n, 0, steps, 1, eps, tol, st, *scratch, trk, live, np.zeros(BLOCK, np.bool_), reached)
     np.testing.assert_array_equal(st[5 : 2 * n * BLOCK : BLOCK], kept)
     assert reached[5] == 0
     stopped = 0

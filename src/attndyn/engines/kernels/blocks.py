@@ -119,19 +119,15 @@ def block_steps(count, n, steps, eps, tol, st, der, acc, nxt, trk):
 
 
 @njit(cache=True, error_model="numpy")
-def distinct_steps(n, first, steps, keep, eps, tol, st, der, acc, nxt, trk, live, reached):
+def distinct_steps(n, first, steps, keep, eps, tol, st, der, acc, nxt, trk, live, equal, reached):
     """Go on stepping the lanes whose n points are all distinct, from step ``first``.
 
     ``live`` (bool, BLOCK) marks the lanes that may go on; before each step a lane with two
-    equal points drops out, keeping its state in st and its step in ``reached`` (int64,
-    BLOCK; set to ``first`` here). The steps stop at ``steps`` or when fewer than ``keep``
-    lanes are live (the rest are cheaper on the group path). A live lane's step is the group
-    path's step_fast on n groups of count 1, bit for bit (see the module docstring).
-
-    Two points are equal when |x_i - x_j| + |y_i - y_j| = 0 (a sum of two magnitudes is 0
-    only when both are: the same test as ==, +0 = -0 included), so the test is a min over
-    the pairs, vectorised over the lanes like the steps. (A lane with a nan point may miss an
-    equal pair: it goes on in the blocks, and its delta is nan either way.)
+    equal points (x and y equal, as the group path's merge compares them) drops out, keeping
+    its state in st and its step in ``reached`` (int64, BLOCK; set to ``first`` here). The
+    steps stop at ``steps`` or when fewer than ``keep`` lanes are live (the rest are cheaper
+    on the group path). A live lane's step is the group path's step_fast on n groups of
+    count 1, bit for bit (see the module docstring). ``equal`` (bool, BLOCK) is scratch.
     """
     b = BLOCK
     for q in range(BLOCK):
@@ -139,7 +135,7 @@ def distinct_steps(n, first, steps, keep, eps, tol, st, der, acc, nxt, trk, live
     t = first
     while t < steps:
         for q in range(BLOCK):
-            acc[q] = np.inf
+            equal[q] = False
         for i in range(n):  # (from 0, not 1: LLVM then sees that the row offsets are >= 0)
             xr = i * b
             yr = (n + i) * b
@@ -147,11 +143,10 @@ def distinct_steps(n, first, steps, keep, eps, tol, st, der, acc, nxt, trk, live
                 xs = j * b
                 ys = (n + j) * b
                 for q in range(BLOCK):
-                    apart = abs(st[xr + q] - st[xs + q]) + abs(st[yr + q] - st[ys + q])
-                    acc[q] = min(acc[q], apart)
+                    equal[q] |= (st[xr + q] == st[xs + q]) & (st[yr + q] == st[ys + q])
         live_count = 0
         for q in range(BLOCK):
-            live[q] = live[q] and acc[q] != _ZERO
+            live[q] = live[q] and not equal[q]
             live_count += live[q]
         if live_count < keep:
             return

@@ -138,7 +138,7 @@ def chunk(
             block_steps(stop - start, n, head, eps, tol, st, der, acc, nxt, trk)
         if keep <= BLOCK and n > 2:
             distinct_steps(
-                n, head, steps, keep, eps, tol, st, der, acc, nxt, trk, flags[2], reached
+                n, head, steps, keep, eps, tol, st, der, acc, nxt, trk, flags[2], flags[3], reached
             )
         else:
             for q in range(BLOCK):
@@ -219,7 +219,7 @@ def lane_buffers(n, dtype):
         np.zeros(2 * n * BLOCK, dtype),  # nxt
         np.zeros(3 * BLOCK, dtype),  # trk
         np.zeros(n, np.int64),  # parent
-        np.zeros((3, BLOCK), np.bool_),  # flags
+        np.zeros((4, BLOCK), np.bool_),  # flags: fast, to the lanes, in the blocks, scratch
         np.zeros(LANE_ROWS * CHUNK, dtype),  # ln: the pair lanes
         np.zeros(CHUNK, np.int64),  # pair_pix
         np.zeros(((n + 3) // 4 * 4) * BLOCK, np.float64),  # theta: the block points' angles
