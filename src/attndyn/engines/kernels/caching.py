@@ -33,13 +33,23 @@ KERNELS = Path(__file__).resolve().parent
 SOURCES = (KERNELS.parent / "inputs.py", KERNELS.parent.parent / "fields.py")
 
 
+_stamps: dict[tuple[tuple[str, int, int], ...], str] = {}
+
+
 def source_stamp() -> str:
-    """sha256 of the kernel package's modules and the modules whose constants they use."""
-    digest = hashlib.sha256()
-    for path in (*sorted(KERNELS.glob("*.py")), *SOURCES):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """sha256 of the kernel package's modules and the modules whose constants they use.
+
+    numba asks for it once per cached function, when the function is decorated; it is
+    computed once per set of files (each file's path, size and modification time)."""
+    paths = (*sorted(KERNELS.glob("*.py")), *SOURCES)
+    files = tuple((str(path), (info := path.stat()).st_mtime_ns, info.st_size) for path in paths)
+    if files not in _stamps:
+        digest = hashlib.sha256()
+        for path in paths:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+        _stamps[files] = digest.hexdigest()
+    return _stamps[files]
 
 
 class KernelCacheLocator(caching._CacheLocator):
