@@ -63,9 +63,9 @@ _PIXELS_PER_SECOND_N20_T100 = 400_000.0
 BLOCK_STEPS = 8
 # The blocks go on while at least this many of their BLOCK pixels have n distinct points.
 DISTINCT_KEEP = 12
-# The float64 group path: the README's 512 x 512 deep zoom ran at ~40k px/s
-# (benchmarks/LOG.md); a conservative estimate.
-_GROUPS_PIXELS_PER_SECOND_N20_T100 = 20_000.0
+# float64: the boundary view ran at ~90k px/s and the default window at ~185k px/s on the
+# loaded development machine (benchmarks/LOG.md, 2026-12-01); a conservative estimate.
+_FLOAT64_PIXELS_PER_SECOND_N20_T100 = 40_000.0
 
 
 class NumbaCpuEngine:
@@ -105,7 +105,7 @@ class NumbaCpuEngine:
     def pixels_per_second(self, spec: LandscapeSpec) -> float:
         rate = _PIXELS_PER_SECOND_N20_T100
         if spec.dtype != "float32":
-            rate = _GROUPS_PIXELS_PER_SECOND_N20_T100
+            rate = _FLOAT64_PIXELS_PER_SECOND_N20_T100
         work = spec.n_points**2 * max(spec.steps, 1)
         return rate * (20**2 * 100) / work
 
