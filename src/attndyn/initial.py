@@ -56,8 +56,13 @@ def _words_for_configurations(
 
 
 def _angles_to_points(words: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    theta = 2.0 * np.pi * open_unit_interval(words)
-    return np.stack([np.cos(theta), np.sin(theta)], axis=-1).astype(dtype)
+    return points_from_angles(2.0 * np.pi * open_unit_interval(words), dtype)
+
+
+def points_from_angles(theta: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
+    """The points (cos theta, sin theta) of the float64 angles ``theta`` (shape (..., n)),
+    computed in float64 and rounded to ``dtype``: shape (..., n, 2)."""
+    return np.stack([np.cos(theta), np.sin(theta)], axis=-1).astype(dtype, copy=False)
 
 
 def pixel_points(

@@ -15,7 +15,7 @@ from attndyn.engines.inputs import (
     swept_parameters,
 )
 from attndyn.params import PARAMETER_NAMES, parse_parameter
-from attndyn.tiles import Tile
+from attndyn.tiles import Tile, TileAddress
 
 from helpers import appendix_b, random_unit_points
 
@@ -55,6 +55,13 @@ def test_point_source_follows_the_jobs_point_mode():
     np.testing.assert_array_equal(
         pixels.reshape(-1, 5, 2), Job(spec).initial_points(rows, cols).astype(np.float64)
     )
+    # A float64 spec: the float64 points of attndyn.initial, bit for bit, for any sample and
+    # tile seed (the angles are drawn by a numba kernel, their cos and sin by NumPy).
+    deep = Job(replace(spec, dtype="float64", seed=2**64 - 1, n_points=23)).for_sample(2)
+    for job in (deep, deep.for_tile(TileAddress(5, 3, 17))):
+        mode, _, pixels = point_source(job, TILE, np.float64)
+        assert mode == MODE_PER_PIXEL
+        np.testing.assert_array_equal(pixels.reshape(-1, 23, 2), job.initial_points(rows, cols))
 
     shared = Job(replace(spec, init="shared")).for_sample(1)
     mode, one, _ = point_source(shared, TILE)

@@ -172,15 +172,15 @@ def test_period_two_ends_on_the_right_phase(steps, pairs):
 
 @pytest.mark.parametrize("init", ["independent", "shared"])
 @pytest.mark.parametrize("seed", [1679700, 5227590])
-def test_float64_runs_on_groups_and_agrees_with_the_reference(seed, init):
-    # float64 takes the group path alone (no float32 SIMD lanes), from the job's own points.
+def test_float64_agrees_with_the_reference(seed, init):
+    # float64 runs from the job's own points, through the blocks, groups and lanes.
     spec = appendix_b(seed, init=init, width=24, height=20, dtype="float64")
     job = Job(spec)
     engine = NumbaCpuEngine()
     ours = engine.compute(job, whole(spec))
     diagnostics = engine.last_diagnostics
     assert diagnostics.group_steps > 0 and diagnostics.skipped_steps > 0  # steps, and exits
-    assert diagnostics.pair_steps == 0  # no pair lanes in float64
+    assert diagnostics.pair_steps > 0  # the float64 lanes
     reference = NumpyReferenceEngine().compute(job, whole(spec))
     np.testing.assert_array_equal(ours.labels, reference.labels)
     np.testing.assert_array_equal(ours.clusters, reference.clusters)
@@ -203,6 +203,36 @@ def test_float64_deep_zoom_safe_path_and_files_agree_with_the_reference():
         reference, ours = both(job)
         np.testing.assert_array_equal(ours.labels, reference.labels)
         np.testing.assert_allclose(ours.delta, reference.delta, rtol=1e-6, atol=1e-12)
+
+
+def boundary_zoom(dtype: str, init: str, size: int):
+    """The explorer's favourite view: a window 0.002 wide on a boundary of the seed's picture,
+    where most pixels keep n distinct points for tens of steps."""
+    half = 0.001
+    return appendix_b(
+        1679700, init=init, dtype=dtype, width=size, height=size,
+        x_range=(-3.06819 - half, -3.06819 + half), y_range=(-1.82531 - half, -1.82531 + half),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("init", ["independent", "shared"])
+def test_the_distinct_blocks_change_no_field(init):
+    # Pixels whose points are all distinct stay in the blocks after the first block steps;
+    # every field is as without that (float32), and float64 with the blocks and lanes is the
+    # group path alone, bit for bit.
+    for spec in (
+        boundary_zoom("float32", init, 40),
+        appendix_b(5227590, init=init, width=40, height=32),
+    ):
+        job = Job(spec)
+        engine = NumbaCpuEngine()
+        fields = engine.compute(job, whole(spec))
+        assert engine.last_diagnostics.group_steps > spec.width * spec.height * 8
+        assert_same_fields(fields, NumbaCpuEngine(distinct_blocks=False).compute(job, whole(spec)))
+        job64 = Job(replace(spec, dtype="float64"))
+        fields = NumbaCpuEngine().compute(job64, whole(spec))
+        groups = NumbaCpuEngine(pairs=False, distinct_blocks=False).compute(job64, whole(spec))
+        assert_same_fields(fields, groups)
 
 
 # -- diagnostics ----------------------------------------------------------------------------

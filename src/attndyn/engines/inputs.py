@@ -21,8 +21,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from attndyn.initial import STREAM_PIXEL_POINTS, points_from_angles, stream_word
 from attndyn.job import Job, PointMode
 from attndyn.params import MATRIX_NAMES, PARAMETER_NAMES
+from attndyn.rng import seed_key
 from attndyn.tiles import Tile
 
 N_PARAMETERS = len(PARAMETER_NAMES)
@@ -66,13 +68,31 @@ def swept_parameters(job: Job, tile: Tile, dtype: np.dtype | type) -> SweptParam
     )
 
 
+def independent_angles(job: Job, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The float64 angles (P, n) of the job's independent points of pixels (rows, cols)."""
+    from attndyn.engines.kernels.points import pixel_angles_kernel  # imports numba
+
+    k0, k1 = seed_key(job.points_seed)
+    rows = np.ascontiguousarray(np.asarray(rows).ravel(), np.int64)
+    cols = np.ascontiguousarray(np.asarray(cols).ravel(), np.int64)
+    theta = np.empty((rows.size, job.spec.n_points), np.float64)
+    stream = stream_word(STREAM_PIXEL_POINTS, job.sample)
+    pixel_angles_kernel(
+        rows, cols, job.spec.n_points, np.uint64(k0), np.uint64(k1), np.uint64(stream), theta
+    )
+    return theta
+
+
 def point_source(job: Job, tile: Tile, dtype: np.dtype | type = np.float32) -> PointSource:
     """Where a kernel of ``dtype`` takes a tile's initial points (see :class:`PointSource`).
 
     Kernels draw independent points themselves only in float32: in float64 a kernel's cos and
     sin may differ from NumPy's in the last bit, so independent points are the reference's
-    own, made here, per pixel. Every array is a new writable C-contiguous one: numba types a
-    read-only array differently and would compile the kernel a second time.
+    own, made here, per pixel: the angles by a numba kernel (the Philox words and
+    2 pi (w + 1/2) / 2^32, exact integer and float64 arithmetic), their cos and sin by NumPy,
+    as :func:`attndyn.initial.pixel_points` (tested equal). Every array is a new writable
+    C-contiguous one: numba types a read-only array differently and would compile the kernel
+    a second time.
     """
     spec = job.spec
     x0_shared = np.zeros((1, 2), dtype)
@@ -82,7 +102,8 @@ def point_source(job: Job, tile: Tile, dtype: np.dtype | type = np.float32) -> P
         if np.dtype(dtype) == np.float32:
             return PointSource(MODE_INDEPENDENT, x0_shared, x0_pixels)
         rows, cols = tile.pixel_coordinates()
-        points = np.ascontiguousarray(job.initial_points(rows, cols), dtype)
+        theta = independent_angles(job, rows, cols)
+        points = np.ascontiguousarray(points_from_angles(theta, spec.np_dtype), dtype)
         return PointSource(MODE_PER_PIXEL, x0_shared, points.reshape(*tile.shape, spec.n_points, 2))
     if mode is PointMode.SHARED:
         return PointSource(MODE_SHARED, np.array(job.shared_configuration(), dtype), x0_pixels)

@@ -9,7 +9,8 @@ the math and argue the exactness of each shortcut:
 
   * groups of equal points, which stay equal for ever, and the exact exits (one group, a
     fixed point, period 2, nan): :mod:`~attndyn.engines.kernels.groups`;
-  * the first steps of 32 pixels side by side: :mod:`~attndyn.engines.kernels.blocks`;
+  * the first steps of 32 pixels side by side, and then the steps of those whose points are
+    all distinct: :mod:`~attndyn.engines.kernels.blocks`;
   * pixels with two groups in SIMD lanes: :mod:`~attndyn.engines.kernels.lanes`;
   * the sync tracker behind ``sync_step`` and the cluster count, shared with the GPU engine:
     :mod:`~attndyn.engines.kernels.tracker`, :mod:`~attndyn.engines.kernels.clusters`;
@@ -17,8 +18,10 @@ the math and argue the exactness of each shortcut:
     :mod:`~attndyn.engines.kernels.exp`, ``sincos``, ``points``;
   * a tile, in float32 and in float64: :mod:`~attndyn.engines.kernels.tile`.
 
-float32 specs take all of them; float64 specs (deep zooms) take the group path alone, from the
-reference's own initial points. What the kernels are given (the swept parameters and where
+float32 specs take all of them; float64 specs (deep zooms) take the distinct block steps, the
+groups and max-free pair lanes, each the group path's step bit for bit and without fused
+multiply-adds, so that every float64 pixel is what the group path alone gives; they start
+from the reference's own initial points. What the kernels are given (the swept parameters and where
 the initial points come from) is made by :mod:`attndyn.engines.inputs`. The module imports
 numba; it is imported only when the engine is asked for (``attndyn.engines.get_engine``).
 Kernels are compiled with ``cache=True``, so a warm start loads them from ``__pycache__``.
@@ -45,7 +48,8 @@ import numpy as np
 from attndyn.engines.contract import EngineDiagnostics
 from attndyn.engines.inputs import point_source, swept_parameters
 from attndyn.engines.kernels.lanes import MAX_PAIR_STEPS
-from attndyn.engines.kernels.tile import tile_kernel, tile_kernel_groups
+from attndyn.engines.kernels.layout import BLOCK
+from attndyn.engines.kernels.tile import tile_kernel, tile_kernel_exact
 from attndyn.fields import Fields, fields_from_tracker
 from attndyn.initial import STREAM_PIXEL_POINTS, stream_word
 from attndyn.job import Job
@@ -57,18 +61,23 @@ from attndyn.tiles import Tile
 # that scales like the reference (n^2 T), which the group shortcuts beat.
 _PIXELS_PER_SECOND_N20_T100 = 400_000.0
 BLOCK_STEPS = 8
-# The float64 group path: the README's 512 x 512 deep zoom ran at ~40k px/s
-# (benchmarks/LOG.md); a conservative estimate.
-_GROUPS_PIXELS_PER_SECOND_N20_T100 = 20_000.0
+# The blocks go on while at least this many of their BLOCK pixels have n distinct points.
+DISTINCT_KEEP = 12
+# float64: the boundary view ran at ~90k px/s and the default window at ~185k px/s on the
+# loaded development machine (benchmarks/LOG.md, 2026-12-01); a conservative estimate.
+_FLOAT64_PIXELS_PER_SECOND_N20_T100 = 40_000.0
 
 
 class NumbaCpuEngine:
-    """The fast CPU engine (see the module docstring); float64 specs take the group path.
+    """The fast CPU engine (see the module docstring).
 
     ``threads`` sets how many lanes of work a tile is split into (default: numba's thread
     count); results do not depend on it. ``pairs=False`` turns off the SIMD pair lanes (the
-    two-group pixels then run on the generic group path) and ``block_steps`` sets how many
-    first steps run side by side without groups; both are for tests. After each compute,
+    two-group pixels then run on the generic group path), ``block_steps`` sets how many
+    first float32 steps run side by side without groups, and ``distinct_blocks=False`` turns
+    off the block steps of pixels whose points are all distinct; all three are for tests
+    (``pairs`` and ``distinct_blocks`` change no float64 field, ``distinct_blocks`` no
+    float32 field either). After each compute,
     ``last_diagnostics`` holds the kernel's time, its step counts and the per-pixel sync
     tracker.
     """
@@ -80,17 +89,23 @@ class NumbaCpuEngine:
     supports_float64 = True
 
     def __init__(
-        self, threads: int | None = None, *, pairs: bool = True, block_steps: int = BLOCK_STEPS
+        self,
+        threads: int | None = None,
+        *,
+        pairs: bool = True,
+        block_steps: int = BLOCK_STEPS,
+        distinct_blocks: bool = True,
     ) -> None:
         self.threads = threads
         self.pairs = pairs
         self.block_steps = block_steps
+        self.distinct_blocks = distinct_blocks
         self.last_diagnostics: EngineDiagnostics | None = None
 
     def pixels_per_second(self, spec: LandscapeSpec) -> float:
         rate = _PIXELS_PER_SECOND_N20_T100
         if spec.dtype != "float32":
-            rate = _GROUPS_PIXELS_PER_SECOND_N20_T100
+            rate = _FLOAT64_PIXELS_PER_SECOND_N20_T100
         work = spec.n_points**2 * max(spec.steps, 1)
         return rate * (20**2 * 100) / work
 
@@ -109,20 +124,21 @@ class NumbaCpuEngine:
         clusters = np.empty(height * width, np.uint16)
         stats = np.zeros((lanes, 4), np.int64)
         kernel_started = time.perf_counter()
+        pairs = self.pairs and spec.steps < MAX_PAIR_STEPS
+        keep = DISTINCT_KEEP if self.distinct_blocks else BLOCK + 1
         if float32:
             k0, k1 = seed_key(job.points_seed)
             tile_kernel(
                 tile.row0, tile.col0, height, width, xv, yv, base, xi, yi, n, spec.steps,
                 np.float32(spec.eps), np.float32(spec.tol), mode, np.uint64(k0), np.uint64(k1),
                 np.uint64(stream_word(STREAM_PIXEL_POINTS, job.sample)), x0_shared, x0_pixels,
-                lanes, self.pairs and spec.steps < MAX_PAIR_STEPS, self.block_steps, out, t0s,
-                clusters, stats,
+                lanes, pairs, self.block_steps, keep, out, t0s, clusters, stats,
             )  # fmt: skip
         else:
-            tile_kernel_groups(
-                height, width, xv, yv, base, xi, yi, n, spec.steps, dtype.type(spec.eps),
-                dtype.type(spec.tol), mode, x0_shared, x0_pixels, lanes, out, t0s, clusters,
-                stats,
+            tile_kernel_exact(
+                tile.row0, tile.col0, height, width, xv, yv, base, xi, yi, n, spec.steps,
+                dtype.type(spec.eps), dtype.type(spec.tol), mode, x0_shared, x0_pixels, lanes,
+                pairs, keep, out, t0s, clusters, stats,
             )  # fmt: skip
         kernel_seconds = time.perf_counter() - kernel_started
         shape = (height, width)

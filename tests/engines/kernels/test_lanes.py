@@ -5,9 +5,9 @@ import pytest
 from numba import njit
 
 from attndyn import Job
-from attndyn.engines.kernels.groups import step_safe
-from attndyn.engines.kernels.lanes import LANE_PRM, LANE_ROWS, pair_step
-from attndyn.engines.kernels.layout import CHUNK
+from attndyn.engines.kernels.groups import step_fast, step_safe
+from attndyn.engines.kernels.lanes import LANE_PRM, LANE_ROWS, pair_step, pair_step_fast
+from attndyn.engines.kernels.layout import CHUNK, PAD
 from attndyn.engines.numba_cpu import NumbaCpuEngine
 
 from helpers import appendix_b, random_unit_points, standalone, whole
@@ -18,6 +18,16 @@ def _pair_steps(points, counts, ln, eps, out):
     """pair_step of lane k on groups points[k] (2, 2) with counts[k], into out[k]."""
     for k in range(points.shape[0]):
         out[k, 0, 0], out[k, 0, 1], out[k, 1, 0], out[k, 1, 1] = pair_step(
+            points[k, 0, 0], points[k, 0, 1], points[k, 1, 0], points[k, 1, 1],
+            counts[k, 0], counts[k, 1], ln, LANE_PRM, k, eps,
+        )  # fmt: skip
+
+
+@njit(error_model="numpy")
+def _pair_steps_fast(points, counts, ln, eps, out):
+    """pair_step_fast of lane k on groups points[k] (2, 2) with counts[k], into out[k]."""
+    for k in range(points.shape[0]):
+        out[k, 0, 0], out[k, 0, 1], out[k, 1, 0], out[k, 1, 1] = pair_step_fast(
             points[k, 0, 0], points[k, 0, 1], points[k, 1, 0], points[k, 1, 1],
             counts[k, 0], counts[k, 1], ln, LANE_PRM, k, eps,
         )  # fmt: skip
@@ -68,3 +78,42 @@ def test_pair_lanes_are_bitwise_the_generic_safe_step():
     for name in ("delta", "labels", "sync_step", "clusters"):
         np.testing.assert_array_equal(getattr(fields, name), getattr(without, name), name)
     assert (fields.labels == 1).mean() > 0.1 and (fields.clusters == 2).any()
+
+
+def test_float64_pair_step_is_the_max_free_step_of_two_groups():
+    # The float64 lanes take the group path's step_fast for two groups, the same operations
+    # in the same order: bit for bit, compiled without contraction as the float64 engine.
+    pair_steps = njit(error_model="numpy")(_pair_steps_fast.py_func)
+    fast_step = standalone(step_fast)
+    rng = np.random.default_rng(13)
+    lanes = CHUNK
+    points = random_unit_points((lanes, 2), seed=6)
+    counts = rng.integers(1, 20, size=(lanes, 2)).astype(np.float64)
+    prm = rng.normal(size=(lanes, 13)) * rng.choice([0.3, 1.0, 2.0], (lanes, 1))
+    ln = np.zeros(LANE_ROWS * CHUNK, np.float64)
+    ln[LANE_PRM * CHUNK : (LANE_PRM + 13) * CHUNK] = prm.T.ravel()
+    eps = 1e-8
+    ours = np.zeros((lanes, 2, 2))
+    pair_steps(points, counts, ln, eps, ours)
+    theirs = np.zeros_like(ours)
+    for k in range(lanes):
+        gx, gy, cnt = (np.zeros(PAD) for _ in range(3))
+        gx[:2], gy[:2], cnt[:2] = points[k, :, 0], points[k, :, 1], counts[k]
+        work = [np.zeros(PAD) for _ in range(11)]
+        fast_step(2, gx, gy, cnt, prm[k], eps, *work)
+        theirs[k] = np.stack([work[9][:2], work[10][:2]], axis=-1)
+    np.testing.assert_array_equal(ours, theirs)
+    assert not np.allclose(ours, points)  # the points did move
+
+
+def test_float64_fields_with_the_lanes_are_the_group_paths():
+    # Pixels that reach two groups finish in the float64 lanes; their fields equal those of
+    # the group path alone, bit for bit (the blocks are off in both, to see the lanes alone).
+    spec = appendix_b(1679700, width=30, height=24, steps=100, dtype="float64")
+    job = Job(spec)
+    with_pairs = NumbaCpuEngine(distinct_blocks=False)
+    fields = with_pairs.compute(job, whole(spec))
+    assert with_pairs.last_diagnostics.pair_steps > 0
+    without = NumbaCpuEngine(pairs=False, distinct_blocks=False).compute(job, whole(spec))
+    for name in ("delta", "labels", "sync_step", "clusters"):
+        np.testing.assert_array_equal(getattr(fields, name), getattr(without, name), name)

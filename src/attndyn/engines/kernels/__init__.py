@@ -8,11 +8,13 @@
     tracker   the sync tracker and the gap (shared with the GPU)
     clusters  the cluster link and count (shared with the GPU)
     groups    one pixel on its groups of equal points: steps, merge, exact exits
-    blocks    the first steps of BLOCK pixels side by side, on all points
+    blocks    steps of BLOCK pixels side by side, on all points: the first ones, then those
+              of the pixels whose points are all distinct
     lanes     pixels with two groups, one per SIMD lane
-    tile      a tile: blocks, then groups, then lanes (float32); groups alone (float64)
+    tile      a tile: blocks, then groups, then lanes (float32, and float64 without fused
+              multiply-adds)
     fused_cuda  the CUDA kernel: one thread per pixel (imports numba.cuda)
-    caching   the disk cache, stamped with all of these modules
+    caching   the disk cache, stamped with all of these modules, and its warm loads
 
 The engines around them are :mod:`attndyn.engines.numba_cpu` and
 :mod:`attndyn.engines.numba_cuda`; what they are given is made by :mod:`attndyn.engines.inputs`.

@@ -39,7 +39,8 @@ multiply-adds in the steps (fastmath "contract" only, no reassociation, in the c
 
 Precision. The functions compile for float32 and float64 buffers alike; exp is that of the
 buffers' precision (:func:`~attndyn.engines.kernels.exp.exp_small`, ``exp_shifted``). The
-float64 engine runs every pixel on this path alone, from the reference's own points.
+float64 engine compiles them without fused multiply-adds, and its block steps and pair lanes
+are this path's steps bit for bit, so every float64 pixel is what this path alone gives.
 """
 
 from __future__ import annotations
@@ -141,12 +142,9 @@ def step_safe(m, gx, gy, cnt, prm, eps, p0, p1, kx, ky, vx, vy, nx, ny):
 
 
 @njit(inline="always", cache=True, error_model="numpy")
-def merge(m, gx, gy, cnt):
-    """Merge equal points into the first group holding them; returns the new group count.
-
-    A vectorised scan first looks for any equal pair; only then are groups merged. (The CUDA
-    engine's merge has no scan; both give the same groups, counts and order: tested.)
-    """
+def has_equal_points(m, gx, gy):
+    """Whether two of the m points (gx, gy) are equal, by a scan vectorised over whole
+    vectors of PAD rows (the buffers' rows past m are finite and masked out)."""
     rows = (m + PAD - 1) // PAD * PAD
     for i in range(1, m):
         x = gx[i]
@@ -155,8 +153,19 @@ def merge(m, gx, gy, cnt):
         for k in range(rows):
             hits += (gx[k] == x) & (gy[k] == y) & (k < i)
         if hits:
-            break
-    else:
+            return True
+    return False
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def merge(m, gx, gy, cnt):
+    """Merge equal points into the first group holding them; returns the new group count.
+
+    A vectorised scan (:func:`has_equal_points`) first looks for any equal pair; only then
+    are groups merged. (The CUDA engine's merge has no scan; both give the same groups,
+    counts and order: tested.)
+    """
+    if not has_equal_points(m, gx, gy):
         return m
     out = 0
     for i in range(m):

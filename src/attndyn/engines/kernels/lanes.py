@@ -1,16 +1,22 @@
 """Pixels with two groups, many at once: one pixel per SIMD lane.
 
-Once a pixel is down to two groups a, b (counts c_a, c_b), its safe step has a closed form
-(:func:`pair_step`): in each row the larger of the two scores gives weight exactly 1 and the
-other exp(-|s_ab - s_aa|), so a row is y = (c_a e_a v_a + c_b e_b v_b) / (c_a e_a + c_b e_b)
-normalised with eps, in the safe step's order of operations: the group path's ``step_safe``
-for two groups, bit for bit as written (tested). In the float32 engine both are compiled with
-the fastmath "contract" of the tile kernel that calls them, which LLVM applies to each its own
-way, so there they agree to a few ulps (tested) and the fields with and without the lanes
-are equal on the pictures tested. It needs finite score differences, so only pixels with
-|S| <= 1e30 are paired. The lanes of a CHUNK of pixels live in one array (row r
-of lane k at ``[r * CHUNK + k]``, rows ``LANE_*``) and :func:`pair_lanes` steps them all,
-vectorised over the lanes.
+float32. Once a pixel is down to two groups a, b (counts c_a, c_b), its safe step has a
+closed form (:func:`pair_step`): in each row the larger of the two scores gives weight
+exactly 1 and the other exp(-|s_ab - s_aa|), so a row is
+y = (c_a e_a v_a + c_b e_b v_b) / (c_a e_a + c_b e_b) normalised with eps, in the safe step's
+order of operations: the group path's ``step_safe`` for two groups, bit for bit as written
+(tested). In the float32 engine both are compiled with the fastmath "contract" of the tile
+kernel that calls them, which LLVM applies to each its own way, so there they agree to a few
+ulps (tested) and the fields with and without the lanes are equal on the pictures tested. It
+needs finite score differences, so only pixels with |S| <= 1e30 are paired. The lanes of a
+CHUNK of pixels live in one array (row r of lane k at ``[r * CHUNK + k]``, rows ``LANE_*``)
+and :func:`pair_lanes` steps them all, vectorised over the lanes.
+
+float64. The lanes take only pixels on the max-free path (|S| <= 32), and step them with
+:func:`pair_step_fast`: the group path's ``step_fast`` for two groups, the same operations
+in the same order (the float64 exp, the multiplicity-weighted sums from 0, the division by
+the row sum, eps), so the float64 fields with and without the lanes are equal bit for bit
+(tested). :func:`lane_step` picks the step by the precision of the lane array.
 
 Exits, as on the group path: merged (the two groups became one: delta 0), a fixed point,
 period 2 (the state equals the one two steps back), nan, or the last step. A lane that
@@ -27,11 +33,12 @@ sync_step is not nan. At a period-2 exit the tail is completed as on the group p
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from attndyn.engines.inputs import N_PARAMETERS
 from attndyn.engines.kernels.clusters import pair_clusters
-from attndyn.engines.kernels.exp import fexp_neg
+from attndyn.engines.kernels.exp import exp_small, fexp_neg
 from attndyn.engines.kernels.layout import CHUNK
 from attndyn.engines.kernels.tracker import period_two_tail
 
@@ -126,6 +133,98 @@ def pair_step(ax, ay, bx, by, ca, cb, prm, at, k, eps):
     return nax, nay, nbx, nby
 
 
+@njit(inline="always", cache=True, error_model="numpy")
+def pair_row_fast(pi0, pi1, ka0, ka1, kb0, kb1, ca, cb, va0, va1, vb0, vb1, eps):
+    """step_fast's row for two groups, bit for bit: the row's scaled query (pi0, pi1)
+    against the keys of a and b, the weights c exp(s) summed from 0, then normalised."""
+    zz = _ZERO
+    u0 = _ZERO
+    u1 = _ZERO
+    w = ca * exp_small(pi0 * ka0 + pi1 * ka1)
+    zz += w
+    u0 += w * va0
+    u1 += w * va1
+    w = cb * exp_small(pi0 * kb0 + pi1 * kb1)
+    zz += w
+    u0 += w * vb0
+    u1 += w * vb1
+    y0 = u0 / zz
+    y1 = u1 / zz
+    d = np.sqrt(y0 * y0 + y1 * y1) + eps
+    return y0 / d, y1 / d
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def pair_step_fast(ax, ay, bx, by, ca, cb, prm, at, k, eps):
+    """step_fast (groups.py) for two groups a, b (counts ca, cb), parameters
+    prm[(at + e) * CHUNK + k]; valid while |S| <= 32, like step_fast."""
+    wq00, wq01, wq10, wq11 = (
+        prm[at * CHUNK + k],
+        prm[(at + 1) * CHUNK + k],
+        prm[(at + 2) * CHUNK + k],
+        prm[(at + 3) * CHUNK + k],
+    )
+    wk00, wk01, wk10, wk11 = (
+        prm[(at + 4) * CHUNK + k],
+        prm[(at + 5) * CHUNK + k],
+        prm[(at + 6) * CHUNK + k],
+        prm[(at + 7) * CHUNK + k],
+    )
+    wv00, wv01, wv10, wv11 = (
+        prm[(at + 8) * CHUNK + k],
+        prm[(at + 9) * CHUNK + k],
+        prm[(at + 10) * CHUNK + k],
+        prm[(at + 11) * CHUNK + k],
+    )
+    beta = prm[(at + 12) * CHUNK + k]
+    pa0 = beta * (wq00 * ax + wq01 * ay)
+    pa1 = beta * (wq10 * ax + wq11 * ay)
+    pb0 = beta * (wq00 * bx + wq01 * by)
+    pb1 = beta * (wq10 * bx + wq11 * by)
+    ka0 = wk00 * ax + wk01 * ay
+    ka1 = wk10 * ax + wk11 * ay
+    kb0 = wk00 * bx + wk01 * by
+    kb1 = wk10 * bx + wk11 * by
+    va0 = wv00 * ax + wv01 * ay
+    va1 = wv10 * ax + wv11 * ay
+    vb0 = wv00 * bx + wv01 * by
+    vb1 = wv10 * bx + wv11 * by
+    nax, nay = pair_row_fast(pa0, pa1, ka0, ka1, kb0, kb1, ca, cb, va0, va1, vb0, vb1, eps)
+    nbx, nby = pair_row_fast(pb0, pb1, ka0, ka1, kb0, kb1, ca, cb, va0, va1, vb0, vb1, eps)
+    return nax, nay, nbx, nby
+
+
+def lane_ready(fast, pairable, prm):
+    """Whether a pixel may join the lanes, by the precision of its parameters prm: in float32
+    when its score differences are finite (``pairable``), in float64 when it is on the
+    max-free path (``fast``), the step the float64 lanes take."""
+    raise NotImplementedError("compiled only")
+
+
+@overload(lane_ready, inline="always")
+def _lane_ready_in_precision(fast, pairable, prm):
+    if prm.dtype == types.float32:
+        return lambda fast, pairable, prm: pairable
+    return lambda fast, pairable, prm: fast
+
+
+def lane_step(ax, ay, bx, by, ca, cb, prm, at, k, eps):
+    """The lanes' step in the precision of the lane array: :func:`pair_step` (the safe step)
+    in float32, :func:`pair_step_fast` (the max-free step) in float64."""
+    raise NotImplementedError("compiled only")
+
+
+@overload(lane_step, inline="always")
+def _lane_step_in_precision(ax, ay, bx, by, ca, cb, prm, at, k, eps):
+    if prm.dtype == types.float32:
+        return lambda ax, ay, bx, by, ca, cb, prm, at, k, eps: pair_step(
+            ax, ay, bx, by, ca, cb, prm, at, k, eps
+        )
+    return lambda ax, ay, bx, by, ca, cb, prm, at, k, eps: pair_step_fast(
+        ax, ay, bx, by, ca, cb, prm, at, k, eps
+    )
+
+
 @njit(cache=True, error_model="numpy")
 def pair_lanes(active, steps, eps, tol, ln):
     """One step of every lane [0, active) of the lane array (row r of lane k: ln[r * CHUNK + k]).
@@ -142,7 +241,7 @@ def pair_lanes(active, steps, eps, tol, ln):
         ay = ln[1 * CHUNK + k]
         bx = ln[2 * CHUNK + k]
         by = ln[3 * CHUNK + k]
-        nax, nay, nbx, nby = pair_step(
+        nax, nay, nbx, nby = lane_step(
             ax,
             ay,
             bx,

@@ -14,6 +14,10 @@ Two ways, equal bit for bit (tested against :func:`~attndyn.initial.pixel_points
     to the same float32 except within 2^-48 of a float32 rounding boundary, where libm's
     value is used instead (tested on 15M values).
 
+float64 (:func:`pixel_angles_kernel`): the angles only, bit for bit; the float64 engine
+takes their cos and sin from NumPy on the host, as the reference does
+(:func:`attndyn.engines.inputs.point_source`).
+
 "shared" and "file" points come from the host (:func:`attndyn.engines.inputs.point_source`);
 :func:`initial_points` is the kernel side of that choice, by its mode code.
 """
@@ -42,26 +46,45 @@ _NAN = np.float32(np.nan)
 
 
 @njit(inline="always", cache=True, error_model="numpy")
+def philox_block(block, col, row, stream, k0, k1):
+    """The four words of Philox4x32-10 for the counter (block, col, row, stream) under the key
+    (k0, k1), as :func:`attndyn.rng.philox4x32` (uint64 holding 32-bit values)."""
+    c0, c1, c2, c3 = _U64(block), _U64(col), _U64(row), _U64(stream)
+    kk0, kk1 = k0, k1
+    for _ in range(10):
+        p0 = _M0 * c0
+        p1 = _M1 * c2
+        c0, c1, c2, c3 = (
+            (p1 >> _SHIFT32) ^ c1 ^ kk0,
+            p1 & _MASK32,
+            (p0 >> _SHIFT32) ^ c3 ^ kk1,
+            p0 & _MASK32,
+        )
+        kk0 = (kk0 + _W0) & _MASK32
+        kk1 = (kk1 + _W1) & _MASK32
+    return c0, c1, c2, c3
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def pixel_angles_kernel(rows, cols, n, k0, k1, stream, theta):
+    """The angles theta (P, n) of initial.pixel_points for pixels (rows[k], cols[k]), float64
+    bit for bit: point i takes word i % 4 of block i // 4, theta = 2 pi (w + 1/2) / 2^32.
+    (The float64 engine takes cos and sin of them from NumPy, as the reference does.)"""
+    for p in prange(rows.size):
+        for block in range((n + 3) // 4):
+            words = philox_block(block, cols[p], rows[p], stream, k0, k1)
+            for word in range(4):
+                i = 4 * block + word
+                if i < n:
+                    w = np.float64(words[word])
+                    theta[p, i] = _TWO_PI * ((w + 0.5) / _TWO_POW_32)
+
+
+@njit(inline="always", cache=True, error_model="numpy")
 def pixel_points_into(row, col, n, k0, k1, stream, gx, gy):
     """initial.pixel_points for one pixel, written into gx, gy (float32)."""
-    r = _U64(row)
-    c = _U64(col)
-    s = _U64(stream)
     for block in range((n + 3) // 4):
-        b = _U64(block)
-        c0, c1, c2, c3 = b, c, r, s
-        kk0, kk1 = k0, k1
-        for _ in range(10):
-            p0 = _M0 * c0
-            p1 = _M1 * c2
-            c0, c1, c2, c3 = (
-                (p1 >> _SHIFT32) ^ c1 ^ kk0,
-                p1 & _MASK32,
-                (p0 >> _SHIFT32) ^ c3 ^ kk1,
-                p0 & _MASK32,
-            )
-            kk0 = (kk0 + _W0) & _MASK32
-            kk1 = (kk1 + _W1) & _MASK32
+        c0, c1, c2, c3 = philox_block(block, col, row, stream, k0, k1)
         for word in range(4):
             i = 4 * block + word
             if i >= n:

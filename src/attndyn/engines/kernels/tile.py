@@ -1,18 +1,21 @@
 """A tile: its pixels through the block steps, the group steps and the pair lanes.
 
-float32 (:func:`tile_kernel`). A tile's pixels go in CHUNKs of 256, each lane of work
-(a thread) taking chunks k, k + lanes, ... Within a chunk, BLOCK (32) pixels at a time get
-their initial points (drawn side by side for "independent", else from the host) and those on
-the fast path take the first ``block_steps`` steps side by side
-(:mod:`~attndyn.engines.kernels.blocks`); then each pixel runs on its groups
-(:mod:`~attndyn.engines.kernels.groups`), and a pixel that reaches two groups joins the pair
-lanes of its chunk (:mod:`~attndyn.engines.kernels.lanes`), which finish at the end of it.
+A tile's pixels go in CHUNKs of 256, each lane of work (a thread) taking chunks k,
+k + lanes, ... Within a chunk, BLOCK (32) pixels at a time get their initial points (drawn
+side by side for "independent", else from the host) and those on the fast path take the
+first steps side by side (:mod:`~attndyn.engines.kernels.blocks`); then each pixel runs on
+its groups (:mod:`~attndyn.engines.kernels.groups`) from the state and step at which it left
+the blocks, and a pixel that reaches two groups joins the pair lanes of its chunk
+(:mod:`~attndyn.engines.kernels.lanes`), which finish at the end of it. One source
+(:func:`chunk`), two compiles:
 
-float64 (:func:`tile_kernel_groups`): every pixel on the group path alone (groups, the
-fixed-point, period-2, one-group and nan exits, the max-free step while |S| <= 32 with the
-vectorised float64 exp, the max-subtracted step with NumPy's exp otherwise), from the
-reference's own initial points (made on the host: NumPy's float64 cos and sin may differ
-from libm's in the last bit). The float32 block steps and pair lanes are not used.
+  * float32 (:func:`tile_kernel`, :data:`run_chunk`): LLVM may fuse multiply-adds (fastmath
+    "contract"); the fixed block steps, then the distinct ones; the safe-step pair lanes.
+  * float64 (:func:`tile_kernel_exact`, :data:`run_chunk_exact`): no fused multiply-adds,
+    as the float64 group path always was; the distinct block steps from step 0 and the
+    max-free pair lanes, each the group path's step bit for bit, so every float64 pixel is
+    the group path's (tested); from the reference's own initial points (made on the host:
+    NumPy's float64 cos and sin may differ from libm's in the last bit).
 
 Determinism and memory. Every pixel's arithmetic is the same whichever thread, lane, chunk
 or tile runs it, so results do not depend on the thread count or the tiling (tested). Memory
@@ -26,11 +29,14 @@ per lane of work the counts [group steps, pair steps, skipped steps, safe-path p
 
 from __future__ import annotations
 
+from types import FunctionType
+from typing import Any
+
 import numpy as np
 from numba import njit, prange
 
-from attndyn.engines.inputs import MODE_INDEPENDENT, MODE_SHARED, N_PARAMETERS
-from attndyn.engines.kernels.blocks import block_steps
+from attndyn.engines.inputs import MODE_INDEPENDENT, N_PARAMETERS
+from attndyn.engines.kernels.blocks import block_steps, distinct_steps
 from attndyn.engines.kernels.groups import paths, run_groups
 from attndyn.engines.kernels.lanes import (
     LANE_AFTER,
@@ -42,6 +48,7 @@ from attndyn.engines.kernels.lanes import (
     LANE_PRM,
     LANE_ROWS,
     LANE_T,
+    lane_ready,
     run_pairs,
 )
 from attndyn.engines.kernels.layout import BLOCK, CHUNK, PAD
@@ -52,11 +59,21 @@ _ONE = np.float32(1.0)
 _NAN = np.float32(np.nan)
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"}, _nrt=False)
-def run_chunk(
+@njit(inline="always", cache=True, error_model="numpy")
+def start_tracker(n, gx, tol):
+    """The sync tracker (last, before, after) with Δ_0, the gap of the initial points (which
+    are finite), folded in (see tracker.track)."""
+    gap = gx[0] - gx[0]  # 0 in the points' precision
+    for i in range(n):
+        gap = max(gap, abs(gx[i] - gx[0]))
+    return (_ONE if gap >= tol else _ZERO), gap, gap * _NAN
+
+
+def chunk(
     first, last, row0, col0, width, xv, yv, prm, xi, yi, n, steps, eps, tol, mode, k0, k1,
-    stream, x0_shared, x0_pixels, pairs, head, out, t0s, clusters, work, st, der, acc, nxt,
-    trk, parent, flags, ln, pair_pix, group_stats, pair_stats, theta, ctr, rows, cols,
+    stream, x0_shared, x0_pixels, pairs, head, keep, out, t0s, clusters, work, st, der, acc,
+    nxt, trk, parent, flags, ln, pair_pix, group_stats, pair_stats, theta, ctr, rows, cols,
+    reached,
 ):  # fmt: skip
     """Pixels [first, last) of a tile: the block steps, the group steps, then the pair lanes.
 
@@ -79,8 +96,11 @@ def run_chunk(
     nx = work[14]
     ny = work[15]
     count = 0
+    blocks = head > 0 or keep <= BLOCK
     for start in range(first, last, BLOCK):
         stop = min(last, start + BLOCK)
+        for q in range(BLOCK):
+            flags[2, q] = False  # lanes past the pixels of the block take no extra steps
         # Initial points; the pixels on the fast path take the first steps side by side.
         for p in range(start, stop):
             q = p - start
@@ -104,17 +124,11 @@ def run_chunk(
                     mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
                     gx, gy,
                 )  # fmt: skip
-            gap = _ZERO  # Δ_0 (initial points are finite) starts the tracker (see track)
-            for i in range(n):
-                gap = max(gap, abs(gx[i] - gx[0]))
-            big = gap >= tol
-            trk[q] = _ONE if big else _ZERO
-            trk[BLOCK + q] = gap
-            trk[2 * BLOCK + q] = _NAN
+            trk[q], trk[BLOCK + q], trk[2 * BLOCK + q] = start_tracker(n, gx, tol)
             fast, pairable = paths(n, gx, gy, prm)
             flags[0, q] = fast
-            flags[1, q] = pairable and pairs
-            flags[2, q] = fast and head > 0
+            flags[1, q] = lane_ready(fast, pairable, prm) and pairs
+            flags[2, q] = fast and blocks
             for i in range(n):
                 st[i * BLOCK + q] = gx[i]
                 st[(n + i) * BLOCK + q] = gy[i]
@@ -122,6 +136,13 @@ def run_chunk(
                 st[(2 * n + e) * BLOCK + q] = prm[e]
         if head > 0:
             block_steps(stop - start, n, head, eps, tol, st, der, acc, nxt, trk)
+        if keep <= BLOCK and n > 2:
+            distinct_steps(
+                n, head, steps, keep, eps, tol, st, der, acc, nxt, trk, flags[2], flags[3], reached
+            )
+        else:
+            for q in range(BLOCK):
+                reached[q] = head
         for p in range(start, stop):
             q = p - start
             r = p // width
@@ -129,9 +150,9 @@ def run_chunk(
             prm[xi] = xv[c]
             prm[yi] = yv[r]
             t0 = 0
-            if flags[2, q]:
-                t0 = head
-                group_stats[0] += head
+            if flags[0, q] and blocks:  # on from the state and step where it left the blocks
+                t0 = reached[q]
+                group_stats[0] += t0
                 for i in range(n):
                     gx[i] = st[i * BLOCK + q]
                     gy[i] = st[(n + i) * BLOCK + q]
@@ -140,6 +161,7 @@ def run_chunk(
                     mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
                     gx, gy,
                 )  # fmt: skip
+                trk[q], trk[BLOCK + q], trk[2 * BLOCK + q] = start_tracker(n, gx, tol)
             gap, t, m, n_clusters, t_sync, before, after = run_groups(
                 n, t0, steps, prm, eps, tol, flags[0, q], flags[1, q], gx, gy, cnt, sx, sy,
                 p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, ny, parent, group_stats,
@@ -171,42 +193,82 @@ def run_chunk(
     run_pairs(count, steps, eps, tol, ln, pair_pix, out, t0s, clusters, pair_stats)
 
 
+def compile_chunk(name: str, **flags: Any) -> Any:
+    """:func:`chunk` compiled by numba with ``flags``, under ``name``: a copy of the function so
+    named, since numba names a function's cache files by its qualified name (one source, two
+    compiles, each with its own cache entries)."""
+    copy = FunctionType(chunk.__code__, chunk.__globals__, name)
+    copy.__qualname__ = name
+    copy.__doc__ = chunk.__doc__
+    return njit(cache=True, error_model="numpy", _nrt=False, **flags)(copy)
+
+
+run_chunk = compile_chunk("run_chunk", fastmath={"contract"})
+run_chunk_exact = compile_chunk("run_chunk_exact")
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def lane_buffers(n, dtype):
+    """A lane of work's buffers for :func:`chunk`, the float ones in ``dtype``."""
+    padded = (n + PAD - 1) // PAD * PAD
+    return (
+        np.zeros((16, padded), dtype),  # work: the group path's rows
+        np.zeros((2 * n + N_PARAMETERS) * BLOCK, dtype),  # st: the block's points, parameters
+        np.zeros(6 * n * BLOCK, dtype),  # der
+        np.zeros(3 * BLOCK, dtype),  # acc
+        np.zeros(2 * n * BLOCK, dtype),  # nxt
+        np.zeros(3 * BLOCK, dtype),  # trk
+        np.zeros(n, np.int64),  # parent
+        np.zeros((4, BLOCK), np.bool_),  # flags: fast, to the lanes, in the blocks, scratch
+        np.zeros(LANE_ROWS * CHUNK, dtype),  # ln: the pair lanes
+        np.zeros(CHUNK, np.int64),  # pair_pix
+        np.zeros(((n + 3) // 4 * 4) * BLOCK, np.float64),  # theta: the block points' angles
+        np.zeros(4 * BLOCK, np.uint64),  # ctr: their Philox counters
+        np.zeros(BLOCK, np.int64),  # rows
+        np.zeros(BLOCK, np.int64),  # cols
+        np.zeros(BLOCK, np.int64),  # reached: the step at which a pixel left the blocks
+    )
+
+
 @njit(parallel=True, cache=True, error_model="numpy")
 def tile_kernel(
     row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, k0, k1, stream,
-    x0_shared, x0_pixels, lanes, pairs, block_steps, out, t0s, clusters, stats,
+    x0_shared, x0_pixels, lanes, pairs, block_steps, keep, out, t0s, clusters, stats,
 ):  # fmt: skip
-    """Every pixel of a tile; lane k takes chunks k, k + lanes, ... Each pixel's arithmetic is
-    the same wherever it runs, so the results do not depend on the lanes or the tiles."""
+    """Every pixel of a float32 tile; lane k takes chunks k, k + lanes, ... Each pixel's
+    arithmetic is the same wherever it runs, so the results do not depend on the lanes or
+    the tiles."""
     pixels = height * width
     chunks = (pixels + CHUNK - 1) // CHUNK
     head = min(block_steps, steps)
     for lane in prange(lanes):
-        padded = (n + PAD - 1) // PAD * PAD
-        work = np.zeros((16, padded), np.float32)
+        (
+            work,
+            st,
+            der,
+            acc,
+            nxt,
+            trk,
+            parent,
+            flags,
+            ln,
+            pair_pix,
+            theta,
+            ctr,
+            rows,
+            cols,
+            reached,
+        ) = lane_buffers(n, np.float32)
         prm = base.copy()
-        st = np.zeros((2 * n + N_PARAMETERS) * BLOCK, np.float32)
-        der = np.zeros(6 * n * BLOCK, np.float32)
-        acc = np.zeros(3 * BLOCK, np.float32)
-        trk = np.zeros(3 * BLOCK, np.float32)
-        parent = np.zeros(n, np.int64)
-        nxt = np.zeros(2 * n * BLOCK, np.float32)
-        flags = np.zeros((3, BLOCK), np.bool_)
-        ln = np.zeros(LANE_ROWS * CHUNK, np.float32)
-        pair_pix = np.zeros(CHUNK, np.int64)
-        theta = np.zeros(((n + 3) // 4 * 4) * BLOCK, np.float64)
-        ctr = np.zeros(4 * BLOCK, np.uint64)
-        rows = np.zeros(BLOCK, np.int64)
-        cols = np.zeros(BLOCK, np.int64)
         group_stats = np.zeros(3, np.int64)
         pair_stats = np.zeros(2, np.int64)
-        for chunk in range(lane, chunks, lanes):
-            first = chunk * CHUNK
+        for chunk_index in range(lane, chunks, lanes):
+            first = chunk_index * CHUNK
             run_chunk(
                 first, min(pixels, first + CHUNK), row0, col0, width, xv, yv, prm, xi, yi, n,
-                steps, eps, tol, mode, k0, k1, stream, x0_shared, x0_pixels, pairs, head, out,
-                t0s, clusters, work, st, der, acc, nxt, trk, parent, flags, ln, pair_pix,
-                group_stats, pair_stats, theta, ctr, rows, cols,
+                steps, eps, tol, mode, k0, k1, stream, x0_shared, x0_pixels, pairs, head, keep,
+                out, t0s, clusters, work, st, der, acc, nxt, trk, parent, flags, ln, pair_pix,
+                group_stats, pair_stats, theta, ctr, rows, cols, reached,
             )  # fmt: skip
         stats[lane, 0] = group_stats[0]
         stats[lane, 1] = pair_stats[0]
@@ -215,49 +277,45 @@ def tile_kernel(
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def tile_kernel_groups(
-    height, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, x0_shared, x0_pixels, lanes,
-    out, t0s, clusters, stats,
+def tile_kernel_exact(
+    row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, x0_shared,
+    x0_pixels, lanes, pairs, keep, out, t0s, clusters, stats,
 ):  # fmt: skip
-    """Every pixel of a tile on the group path alone (no block steps, no pair lanes), in the
-    precision of the initial points: the float64 engine. ``mode`` is MODE_SHARED (every pixel
-    starts from x0_shared) or MODE_PER_PIXEL (from x0_pixels). Lane k takes pixels k,
-    k + lanes, ...; each pixel's arithmetic is the same wherever it runs."""
+    """Every pixel of a float64 tile, as :func:`tile_kernel` but with :func:`run_chunk_exact`
+    (no fused multiply-adds), from the points of ``mode`` MODE_SHARED or MODE_PER_PIXEL."""
     pixels = height * width
+    chunks = (pixels + CHUNK - 1) // CHUNK
     for lane in prange(lanes):
-        padded = (n + PAD - 1) // PAD * PAD
-        work = np.zeros((16, padded), x0_pixels.dtype)
+        (
+            work,
+            st,
+            der,
+            acc,
+            nxt,
+            trk,
+            parent,
+            flags,
+            ln,
+            pair_pix,
+            theta,
+            ctr,
+            rows,
+            cols,
+            reached,
+        ) = lane_buffers(n, np.float64)
         prm = base.copy()
-        parent = np.zeros(n, np.int64)
         group_stats = np.zeros(3, np.int64)
-        for p in range(lane, pixels, lanes):
-            r = p // width
-            c = p - r * width
-            prm[xi] = xv[c]
-            prm[yi] = yv[r]
-            if mode == MODE_SHARED:
-                for i in range(n):
-                    work[0, i] = x0_shared[i, 0]
-                    work[1, i] = x0_shared[i, 1]
-            else:
-                for i in range(n):
-                    work[0, i] = x0_pixels[r, c, i, 0]
-                    work[1, i] = x0_pixels[r, c, i, 1]
-            gap = work[0, 0] - work[0, 0]  # 0 in the working precision; then Δ_0
-            for i in range(n):
-                gap = max(gap, abs(work[0, i] - work[0, 0]))
-            fast, _ = paths(n, work[0], work[1], prm)
-            delta, _, _, k, last, before, after = run_groups(
-                n, 0, steps, prm, eps, tol, fast, False, work[0], work[1], work[2], work[3],
-                work[4], work[5], work[6], work[7], work[8], work[9], work[10], work[11],
-                work[12], work[13], work[14], work[15], parent, group_stats,
-                1 if gap >= tol else 0, gap, gap * np.nan,
+        pair_stats = np.zeros(2, np.int64)
+        for chunk_index in range(lane, chunks, lanes):
+            first = chunk_index * CHUNK
+            run_chunk_exact(
+                first, min(pixels, first + CHUNK), row0, col0, width, xv, yv, prm, xi, yi, n,
+                steps, eps, tol, mode, np.uint64(0), np.uint64(0), np.uint64(0), x0_shared,
+                x0_pixels, pairs, 0, keep, out, t0s, clusters, work, st, der, acc, nxt, trk,
+                parent, flags, ln, pair_pix, group_stats, pair_stats, theta, ctr, rows, cols,
+                reached,
             )  # fmt: skip
-            out[0, p] = delta
-            out[1, p] = before
-            out[2, p] = after
-            t0s[p] = last
-            clusters[p] = k
         stats[lane, 0] = group_stats[0]
-        stats[lane, 2] = group_stats[1]
+        stats[lane, 1] = pair_stats[0]
+        stats[lane, 2] = group_stats[1] + pair_stats[1]
         stats[lane, 3] = group_stats[2]
