@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from attndyn.engines.numpy_ref import attention_step
 from attndyn.errors import FieldError
 from attndyn.fields import count_clusters, labels_from_delta, sync_step_from_gaps
 from attndyn.fields import synchronisation_gap as gap
@@ -122,19 +123,6 @@ def _pixel_matrices(job: Job, row: int, col: int):
     return pixel_matrices(base, spec.beta, sweeps, spec.np_dtype)
 
 
-def _step(X: np.ndarray, WQ, WK, WV, beta: np.ndarray, eps: float) -> np.ndarray:
-    """One step of the map for a batch: X (P, n, 2), matrices (P, 2, 2), beta (P,)."""
-    Q = X @ WQ.transpose(0, 2, 1)
-    K = X @ WK.transpose(0, 2, 1)
-    V = X @ WV.transpose(0, 2, 1)
-    S = beta[:, None, None] * (Q @ K.transpose(0, 2, 1))
-    S = S - S.max(axis=-1, keepdims=True)
-    E = np.exp(S)
-    A = E / E.sum(axis=-1, keepdims=True)
-    X = A @ V
-    return X / (np.linalg.norm(X, axis=-1, keepdims=True) + X.dtype.type(eps))
-
-
 def trace_pixel(job: Job | LandscapeSpec, row: int, col: int) -> Trace:
     """Iterate the map of pixel ``(row, col)`` of ``job``'s grid from its initial points.
 
@@ -159,7 +147,7 @@ def trace_pixel(job: Job | LandscapeSpec, row: int, col: int) -> Trace:
     points[0] = X[0]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(1, spec.steps + 1):
-            X = _step(X, WQ, WK, WV, beta, spec.eps)
+            X = attention_step(X, WQ, WK, WV, beta, spec.eps)
             points[t] = X[0]
         delta = gap(points)
     return Trace(
