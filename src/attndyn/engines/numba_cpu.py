@@ -135,10 +135,11 @@ class NumbaCpuEngine:
                 lanes, pairs, self.block_steps, keep, out, t0s, clusters, stats,
             )  # fmt: skip
         else:
+            unused = np.uint64(0)  # the Philox key and stream of float32's own points
             tile_kernel_exact(
                 tile.row0, tile.col0, height, width, xv, yv, base, xi, yi, n, spec.steps,
-                dtype.type(spec.eps), dtype.type(spec.tol), mode, x0_shared, x0_pixels, lanes,
-                pairs, keep, out, t0s, clusters, stats,
+                dtype.type(spec.eps), dtype.type(spec.tol), mode, unused, unused, unused,
+                x0_shared, x0_pixels, lanes, pairs, 0, keep, out, t0s, clusters, stats,
             )  # fmt: skip
         kernel_seconds = time.perf_counter() - kernel_started
         shape = (height, width)

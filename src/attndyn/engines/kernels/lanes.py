@@ -75,6 +75,26 @@ MAX_PAIR_STEPS = 2**24  # steps are counted in float32 in the lanes
 
 
 @njit(inline="always", cache=True, error_model="numpy")
+def lane_parameters(prm, at, k):
+    """Lane k's 13 parameters (W_Q, W_K, W_V by rows, then beta): prm[(at + e) * CHUNK + k]."""
+    return (
+        prm[at * CHUNK + k],
+        prm[(at + 1) * CHUNK + k],
+        prm[(at + 2) * CHUNK + k],
+        prm[(at + 3) * CHUNK + k],
+        prm[(at + 4) * CHUNK + k],
+        prm[(at + 5) * CHUNK + k],
+        prm[(at + 6) * CHUNK + k],
+        prm[(at + 7) * CHUNK + k],
+        prm[(at + 8) * CHUNK + k],
+        prm[(at + 9) * CHUNK + k],
+        prm[(at + 10) * CHUNK + k],
+        prm[(at + 11) * CHUNK + k],
+        prm[(at + 12) * CHUNK + k],
+    )
+
+
+@njit(inline="always", cache=True, error_model="numpy")
 def pair_row(sa, sb, ca, cb, vax, vay, vbx, vby, eps):
     """step_safe's row for two groups, bit for bit, given finite scores sa and sb."""
     d = sb - sa
@@ -93,25 +113,9 @@ def pair_row(sa, sb, ca, cb, vax, vay, vbx, vby, eps):
 @njit(inline="always", cache=True, error_model="numpy")
 def pair_step(ax, ay, bx, by, ca, cb, prm, at, k, eps):
     """step_safe for two groups a, b (counts ca, cb), parameters prm[(at + e) * CHUNK + k]."""
-    wq00, wq01, wq10, wq11 = (
-        prm[at * CHUNK + k],
-        prm[(at + 1) * CHUNK + k],
-        prm[(at + 2) * CHUNK + k],
-        prm[(at + 3) * CHUNK + k],
-    )
-    wk00, wk01, wk10, wk11 = (
-        prm[(at + 4) * CHUNK + k],
-        prm[(at + 5) * CHUNK + k],
-        prm[(at + 6) * CHUNK + k],
-        prm[(at + 7) * CHUNK + k],
-    )
-    wv00, wv01, wv10, wv11 = (
-        prm[(at + 8) * CHUNK + k],
-        prm[(at + 9) * CHUNK + k],
-        prm[(at + 10) * CHUNK + k],
-        prm[(at + 11) * CHUNK + k],
-    )
-    beta = prm[(at + 12) * CHUNK + k]
+    (
+        wq00, wq01, wq10, wq11, wk00, wk01, wk10, wk11, wv00, wv01, wv10, wv11, beta
+    ) = lane_parameters(prm, at, k)  # fmt: skip
     qa0 = wq00 * ax + wq01 * ay
     qa1 = wq10 * ax + wq11 * ay
     qb0 = wq00 * bx + wq01 * by
@@ -158,25 +162,9 @@ def pair_row_fast(pi0, pi1, ka0, ka1, kb0, kb1, ca, cb, va0, va1, vb0, vb1, eps)
 def pair_step_fast(ax, ay, bx, by, ca, cb, prm, at, k, eps):
     """step_fast (groups.py) for two groups a, b (counts ca, cb), parameters
     prm[(at + e) * CHUNK + k]; valid while |S| <= 32, like step_fast."""
-    wq00, wq01, wq10, wq11 = (
-        prm[at * CHUNK + k],
-        prm[(at + 1) * CHUNK + k],
-        prm[(at + 2) * CHUNK + k],
-        prm[(at + 3) * CHUNK + k],
-    )
-    wk00, wk01, wk10, wk11 = (
-        prm[(at + 4) * CHUNK + k],
-        prm[(at + 5) * CHUNK + k],
-        prm[(at + 6) * CHUNK + k],
-        prm[(at + 7) * CHUNK + k],
-    )
-    wv00, wv01, wv10, wv11 = (
-        prm[(at + 8) * CHUNK + k],
-        prm[(at + 9) * CHUNK + k],
-        prm[(at + 10) * CHUNK + k],
-        prm[(at + 11) * CHUNK + k],
-    )
-    beta = prm[(at + 12) * CHUNK + k]
+    (
+        wq00, wq01, wq10, wq11, wk00, wk01, wk10, wk11, wv00, wv01, wv10, wv11, beta
+    ) = lane_parameters(prm, at, k)  # fmt: skip
     pa0 = beta * (wq00 * ax + wq01 * ay)
     pa1 = beta * (wq10 * ax + wq11 * ay)
     pb0 = beta * (wq00 * bx + wq01 * by)

@@ -230,14 +230,17 @@ def lane_buffers(n, dtype):
     )
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def tile_kernel(
+def tile(
     row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, k0, k1, stream,
     x0_shared, x0_pixels, lanes, pairs, block_steps, keep, out, t0s, clusters, stats,
 ):  # fmt: skip
-    """Every pixel of a float32 tile; lane k takes chunks k, k + lanes, ... Each pixel's
-    arithmetic is the same wherever it runs, so the results do not depend on the lanes or
-    the tiles."""
+    """Every pixel of a tile; lane k takes chunks k, k + lanes, ... Each pixel's arithmetic is
+    the same wherever it runs, so the results do not depend on the lanes or the tiles.
+
+    One source for both precisions (:func:`compile_tile`): ``tile_chunk`` and ``TILE_DTYPE``
+    are the globals its compiles bind, :data:`run_chunk` and float32 or
+    :data:`run_chunk_exact` and float64.
+    """
     pixels = height * width
     chunks = (pixels + CHUNK - 1) // CHUNK
     head = min(block_steps, steps)
@@ -258,13 +261,13 @@ def tile_kernel(
             rows,
             cols,
             reached,
-        ) = lane_buffers(n, np.float32)
+        ) = lane_buffers(n, TILE_DTYPE)  # noqa: F821 (bound by compile_tile)
         prm = base.copy()
         group_stats = np.zeros(3, np.int64)
         pair_stats = np.zeros(2, np.int64)
         for chunk_index in range(lane, chunks, lanes):
             first = chunk_index * CHUNK
-            run_chunk(
+            tile_chunk(  # noqa: F821 (bound by compile_tile)
                 first, min(pixels, first + CHUNK), row0, col0, width, xv, yv, prm, xi, yi, n,
                 steps, eps, tol, mode, k0, k1, stream, x0_shared, x0_pixels, pairs, head, keep,
                 out, t0s, clusters, work, st, der, acc, nxt, trk, parent, flags, ln, pair_pix,
@@ -276,46 +279,20 @@ def tile_kernel(
         stats[lane, 3] = group_stats[2]
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def tile_kernel_exact(
-    row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, x0_shared,
-    x0_pixels, lanes, pairs, keep, out, t0s, clusters, stats,
-):  # fmt: skip
-    """Every pixel of a float64 tile, as :func:`tile_kernel` but with :func:`run_chunk_exact`
-    (no fused multiply-adds), from the points of ``mode`` MODE_SHARED or MODE_PER_PIXEL."""
-    pixels = height * width
-    chunks = (pixels + CHUNK - 1) // CHUNK
-    for lane in prange(lanes):
-        (
-            work,
-            st,
-            der,
-            acc,
-            nxt,
-            trk,
-            parent,
-            flags,
-            ln,
-            pair_pix,
-            theta,
-            ctr,
-            rows,
-            cols,
-            reached,
-        ) = lane_buffers(n, np.float64)
-        prm = base.copy()
-        group_stats = np.zeros(3, np.int64)
-        pair_stats = np.zeros(2, np.int64)
-        for chunk_index in range(lane, chunks, lanes):
-            first = chunk_index * CHUNK
-            run_chunk_exact(
-                first, min(pixels, first + CHUNK), row0, col0, width, xv, yv, prm, xi, yi, n,
-                steps, eps, tol, mode, np.uint64(0), np.uint64(0), np.uint64(0), x0_shared,
-                x0_pixels, pairs, 0, keep, out, t0s, clusters, work, st, der, acc, nxt, trk,
-                parent, flags, ln, pair_pix, group_stats, pair_stats, theta, ctr, rows, cols,
-                reached,
-            )  # fmt: skip
-        stats[lane, 0] = group_stats[0]
-        stats[lane, 1] = pair_stats[0]
-        stats[lane, 2] = group_stats[1] + pair_stats[1]
-        stats[lane, 3] = group_stats[2]
+def compile_tile(name: str, run: Any, dtype: type) -> Any:
+    """:func:`tile` compiled by numba (parallel) under ``name``, with ``run`` as its chunk
+    function and buffers of ``dtype``: a copy of the function whose globals bind
+    ``tile_chunk`` and ``TILE_DTYPE`` (as :func:`compile_chunk`, the name keeps the two
+    compiles' cache files apart)."""
+    bound = {**tile.__globals__, "tile_chunk": run, "TILE_DTYPE": dtype}
+    copy = FunctionType(tile.__code__, bound, name)
+    copy.__qualname__ = name
+    copy.__doc__ = tile.__doc__
+    return njit(parallel=True, cache=True, error_model="numpy")(copy)
+
+
+# float32: the fixed block steps (block_steps), the Philox points of MODE_INDEPENDENT (k0,
+# k1, stream). float64: block_steps 0, and the points of MODE_SHARED or MODE_PER_PIXEL made
+# on the host (k0, k1, stream unused).
+tile_kernel = compile_tile("tile_kernel", run_chunk, np.float32)
+tile_kernel_exact = compile_tile("tile_kernel_exact", run_chunk_exact, np.float64)
