@@ -4,7 +4,8 @@
     targets   one source compiled for the CPU and for CUDA (the flags of each)
     exp       float32 and float64 exp that vectorise
     sincos    float64 sin and cos that vectorise
-    points    Philox4x32-10 initial points, per pixel and BLOCK pixels side by side
+    philox    the Philox4x32-10 rounds (shared with the GPU)
+    points    the initial points from Philox words, per pixel and BLOCK pixels side by side
     tracker   the sync tracker and the gap (shared with the GPU)
     clusters  the cluster link and count (shared with the GPU)
     groups    one pixel on its groups of equal points: steps, merge, exact exits

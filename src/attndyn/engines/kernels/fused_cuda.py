@@ -63,6 +63,7 @@ from numba.core import config
 
 from attndyn.engines.inputs import MODE_INDEPENDENT, MODE_SHARED, N_PARAMETERS
 from attndyn.engines.kernels.clusters import compile_clusters
+from attndyn.engines.kernels.philox import compile_philox
 from attndyn.engines.kernels.targets import Target
 from attndyn.engines.kernels.tracker import compile_tracker
 
@@ -121,33 +122,9 @@ else:
 # -- Philox4x32-10 and the initial points -----------------------------------------------------
 
 _U64 = np.uint64
-_MASK32 = _U64(0xFFFFFFFF)
-_SHIFT32 = _U64(32)
-_M0 = _U64(0xD2511F53)
-_M1 = _U64(0xCD9E8D57)
-_W0 = _U64(0x9E3779B9)
-_W1 = _U64(0xBB67AE85)
 _TWO_PI = 2.0 * np.pi
 _TWO_POW_32 = 4294967296.0
 _HALF64 = 0.5
-
-
-@cuda.jit(device=True)
-def _philox(c0, c1, c2, c3, k0, k1):
-    """Philox4x32-10 of the counter (c0, c1, c2, c3) under key (k0, k1); 32-bit values held
-    in uint64 (a 32 x 32 product fits)."""
-    for _ in range(10):
-        p0 = _M0 * c0
-        p1 = _M1 * c2
-        c0, c1, c2, c3 = (
-            (p1 >> _SHIFT32) ^ c1 ^ k0,
-            p1 & _MASK32,
-            (p0 >> _SHIFT32) ^ c3 ^ k1,
-            p0 & _MASK32,
-        )
-        k0 = (k0 + _W0) & _MASK32
-        k1 = (k1 + _W1) & _MASK32
-    return c0, c1, c2, c3
 
 
 @cuda.jit(device=True)
@@ -202,10 +179,11 @@ def merge(m, gx, gy, cnt):
 
 
 # The logic the CPU engine must agree with bit for bit, from the CPU kernels' own source
-# (attndyn.engines.kernels.tracker and .clusters), compiled here as device functions.
+# (attndyn.engines.kernels.tracker, .clusters and .philox), compiled here as device functions.
 _DEVICE = Target(inline=cuda.jit(device=True), call=cuda.jit(device=True))
 _track, _period_two_tail, _gap = compile_tracker(_DEVICE)
 _, _count_clusters, _pair_clusters = compile_clusters(_DEVICE)
+_, _, _philox = compile_philox(_DEVICE)
 
 
 # -- steps ------------------------------------------------------------------------------------

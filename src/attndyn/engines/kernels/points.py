@@ -31,15 +31,10 @@ from numba import njit, prange
 
 from attndyn.engines.inputs import MODE_INDEPENDENT, MODE_SHARED
 from attndyn.engines.kernels.layout import BLOCK
+from attndyn.engines.kernels.philox import bump_key, philox, philox_round
 from attndyn.engines.kernels.sincos import rounds_safely, sin_cos
 
 _U64 = np.uint64
-_MASK32 = _U64(0xFFFFFFFF)
-_SHIFT32 = _U64(32)
-_M0 = _U64(0xD2511F53)
-_M1 = _U64(0xCD9E8D57)
-_W0 = _U64(0x9E3779B9)
-_W1 = _U64(0xBB67AE85)
 _TWO_PI = 2.0 * np.pi
 _TWO_POW_32 = 4294967296.0
 _NAN = np.float32(np.nan)
@@ -49,20 +44,7 @@ _NAN = np.float32(np.nan)
 def philox_block(block, col, row, stream, k0, k1):
     """The four words of Philox4x32-10 for the counter (block, col, row, stream) under the key
     (k0, k1), as :func:`attndyn.rng.philox4x32` (uint64 holding 32-bit values)."""
-    c0, c1, c2, c3 = _U64(block), _U64(col), _U64(row), _U64(stream)
-    kk0, kk1 = k0, k1
-    for _ in range(10):
-        p0 = _M0 * c0
-        p1 = _M1 * c2
-        c0, c1, c2, c3 = (
-            (p1 >> _SHIFT32) ^ c1 ^ kk0,
-            p1 & _MASK32,
-            (p0 >> _SHIFT32) ^ c3 ^ kk1,
-            p0 & _MASK32,
-        )
-        kk0 = (kk0 + _W0) & _MASK32
-        kk1 = (kk1 + _W1) & _MASK32
-    return c0, c1, c2, c3
+    return philox(_U64(block), _U64(col), _U64(row), _U64(stream), k0, k1)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -138,16 +120,10 @@ def block_pixel_points(count, n, rows, cols, k0, k1, stream, ctr, theta, st):
         kk1 = k1
         for _ in range(10):
             for q in range(BLOCK):
-                p0 = _M0 * ctr[q]
-                p1 = _M1 * ctr[2 * b + q]
-                c1 = ctr[b + q]
-                c3 = ctr[3 * b + q]
-                ctr[q] = (p1 >> _SHIFT32) ^ c1 ^ kk0
-                ctr[b + q] = p1 & _MASK32
-                ctr[2 * b + q] = (p0 >> _SHIFT32) ^ c3 ^ kk1
-                ctr[3 * b + q] = p0 & _MASK32
-            kk0 = (kk0 + _W0) & _MASK32
-            kk1 = (kk1 + _W1) & _MASK32
+                ctr[q], ctr[b + q], ctr[2 * b + q], ctr[3 * b + q] = philox_round(
+                    ctr[q], ctr[b + q], ctr[2 * b + q], ctr[3 * b + q], kk0, kk1
+                )
+            kk0, kk1 = bump_key(kk0, kk1)
         for word in range(4):
             for q in range(BLOCK):
                 w = np.float64(ctr[word * b + q])
