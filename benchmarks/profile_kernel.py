@@ -3,11 +3,12 @@
     .venv/bin/python benchmarks/profile_kernel.py                      # the default job, 1000²
     .venv/bin/python benchmarks/profile_kernel.py --init shared --size 512 \\
         --center=-3.06819,-1.82531 --width 0.002                       # the boundary view
+    .venv/bin/python benchmarks/profile_kernel.py --precision float64 --size 500
 
 numba's machine code carries no symbols that perf can see, and this VM has no hardware
 counters (``perf stat`` prints ``<not supported>``), so: a child process computes the job
 (``--repeat`` times, after a warm-up) under ``perf record -e cpu-clock`` and prints where
-numba loaded the float32 tile kernel; the kernel's object code, with every function linked
+numba loaded the tile kernel of its precision; the kernel's object code, with every function linked
 into it, is read back from numba's disk cache, its symbols and sizes listed with ``nm``, and
 each sample is charged to the function whose address range holds it (relative to the
 kernel's entry point). Functions inlined into their callers (``inline="always"``: the exp,
@@ -33,31 +34,29 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-KERNEL_SYMBOL = "_ZN7attndyn7engines7kernels4tile11tile_kernel"
-OPTIONS = ("preset", "init", "size", "center", "width", "steps", "seed")
+OPTIONS = ("preset", "init", "size", "center", "width", "steps", "seed", "precision")
 
 
 def _child(args: argparse.Namespace) -> None:
     """Compute the job under perf; print the kernel's entry address and its cached object."""
-    from attndyn.engines.kernels.tile import tile_kernel
+    from attndyn.engines.kernels.tile import tile_kernel, tile_kernel_exact
     from attndyn.engines.numba_cpu import NumbaCpuEngine
     from attndyn.options import RenderOptions, build_job
     from attndyn.tiles import Tile
 
     values = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
     job = build_job(RenderOptions.from_strings(values))
-    if job.spec.dtype != "float32":
-        sys.exit("profile_kernel.py profiles the float32 tile kernel: use a float32 job")
+    kernel = tile_kernel if job.spec.dtype == "float32" else tile_kernel_exact
     engine = NumbaCpuEngine()
     rows, cols = job.spec.shape
     engine.compute(job, Tile(0, min(rows, 16), 0, min(cols, 16)))  # load the kernel
-    overload = next(iter(tile_kernel.overloads.values()))
+    overload = next(iter(kernel.overloads.values()))
     entry = overload.library.get_pointer_to_function(overload.fndesc.llvm_func_name)
     started = time.perf_counter()
     for _ in range(args.repeat):
         engine.compute(job, Tile(0, rows, 0, cols))
     seconds = (time.perf_counter() - started) / args.repeat
-    cache = tile_kernel._cache._cache_file
+    cache = kernel._cache._cache_file
     print(json.dumps({"entry": entry, "name": overload.fndesc.llvm_func_name,
                       "index": str(cache._index_path), "seconds": seconds,
                       "pixels": rows * cols}))  # fmt: skip
@@ -140,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width")
     parser.add_argument("--steps")
     parser.add_argument("--seed")
+    parser.add_argument("--precision", help="float32 (default) or float64")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
