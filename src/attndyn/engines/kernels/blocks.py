@@ -7,8 +7,8 @@ with counts 1, in the same order of operations) on the n points of BLOCK pixels,
 arithmetic operation one SIMD instruction across the pixels, and each step's gap (the max
 over the n points) is folded into each pixel's sync tracker. Only pixels on the fast path
 (|S| <= 32) take these steps; then every pixel goes on on its groups. The precision is that
-of the buffers: the exp is ``exp_small`` (float32 ``fexp``, float64 ``dexp``), as in the
-group path's max-free step.
+of the buffers: the scores and their weights are ``score_scale`` and ``exp_score`` (float32:
+scores in base 2 and ``fexp2``; float64: ``dexp``), as in the group path's max-free step.
 
 Two kinds of block steps:
 
@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from attndyn.engines.kernels.exp import exp_small
+from attndyn.engines.kernels.exp import exp_score, score_scale
 from attndyn.engines.kernels.layout import BLOCK
 from attndyn.engines.kernels.tracker import track
 
@@ -57,7 +57,7 @@ def block_step(n, eps, st, der, acc, nxt):
         for q in range(BLOCK):
             x = st[xr + q]
             y = st[yr + q]
-            beta = st[at + 12 * b + q]
+            beta = score_scale(st[at + 12 * b + q])
             der[d + q] = beta * (st[at + q] * x + st[at + b + q] * y)
             der[d + b + q] = beta * (st[at + 2 * b + q] * x + st[at + 3 * b + q] * y)
             der[d + 2 * b + q] = st[at + 4 * b + q] * x + st[at + 5 * b + q] * y
@@ -74,7 +74,7 @@ def block_step(n, eps, st, der, acc, nxt):
             dj = 6 * j * b
             for q in range(BLOCK):
                 s = der[di + q] * der[dj + 2 * b + q] + der[di + b + q] * der[dj + 3 * b + q]
-                w = exp_small(s)
+                w = exp_score(s)
                 acc[q] += w
                 acc[b + q] += w * der[dj + 4 * b + q]
                 acc[2 * b + q] += w * der[dj + 5 * b + q]

@@ -6,15 +6,23 @@ exp on [-87, 88] (tested). :func:`fexp_neg` extends it to every x <= 0: below -8
 computes exp(x + 40) e^-40, so that subnormals and 0 come out as in NumPy (within 2 ulp).
 No call to libm or SVML is left in the loops, so LLVM vectorises them.
 
+float32 scores in base 2 (:func:`fexp2`): 2^x = 2^k 2^f with k = floor(x + 1/2) and
+f = x - k in [-1/2, 1/2] (exact), 2^f by Cephes' degree-6 polynomial for exp2f (relative error
+2e-9 on that interval, below float32's rounding): within 1 ulp of 2^x on [-126, 127] (tested).
+It costs six fused multiply-adds where :func:`fexp` costs ten multiply-class operations, and
+the max-free steps are bound by those (benchmarks/LOG.md): their float32 scores are computed
+in base 2 (:func:`score_scale` folds log2(e) into beta) and exponentiated by :func:`exp_score`.
+
 float64 (:func:`dexp`): the same reduction to |r| <= ln(2)/2 with ln 2 in two parts (the
 first to 32 bits, so k ln2_hi is exact for |k| < 2^20) and the Taylor polynomial of degree
 13 (truncation below 5e-18 relative): within 1 ulp of libm's on [-700, 700] (tested), and
 unlike libm's it vectorises. The float64 engine uses it in the max-free step.
 
-:func:`exp_small` and :func:`exp_shifted` pick the exp of their argument's precision, so one
-step function compiles for both: the max-free step's exp(x), |x| <= 88, and the
-max-subtracted step's exp(d), d = s - max(s) <= 0 or nan (float64: NumPy's exp, as the
-reference). The ``*_array`` kernels apply them elementwise, for tests.
+:func:`score_scale` with :func:`exp_score`, and :func:`exp_shifted`, pick the arithmetic of
+their argument's precision, so one step function compiles for both: the max-free step's
+weights (float32 2^s of base-2 scores, float64 exp), and the max-subtracted step's exp(d),
+d = s - max(s) <= 0 or nan (float64: NumPy's exp, as the reference). The ``*_array``
+kernels apply them elementwise, for tests.
 """
 
 from __future__ import annotations
@@ -58,6 +66,13 @@ _EXP_LO = _F32(-87.0)
 _BIAS = np.int32(127)
 _SHIFT = np.int32(23)
 _EXP_M40 = _F32(math.exp(-40.0))
+# Cephes' exp2f: 2^f = 1 + f (C1 + f (C2 + ... + f C6)) on [-1/2, 1/2]
+_C1 = _F32(6.931472028550421e-1)
+_C2 = _F32(2.402264791363012e-1)
+_C3 = _F32(5.550332471162809e-2)
+_C4 = _F32(9.618437357674640e-3)
+_C5 = _F32(1.339887440266574e-3)
+_C6 = _F32(1.535336188319500e-4)
 _LOW = _F32(-80.0)
 _FORTY = _F32(40.0)
 
@@ -70,6 +85,16 @@ def fexp(x):
     r = r - k * _LN2_LO
     z = r * r
     y = (((((_P0 * r + _P1) * r + _P2) * r + _P3) * r + _P4) * r + _P5) * z + r + _ONE
+    return y * _int32_bits_as_float32((np.int32(k) + _BIAS) << _SHIFT)
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def fexp2(x):
+    """2^x of a float32 in [-126, 127]: 2^k from the exponent bits times Cephes' polynomial
+    for 2^f, f = x - k in [-1/2, 1/2]."""
+    k = np.floor(x + _HALF)
+    f = x - k
+    y = (((((_C6 * f + _C5) * f + _C4) * f + _C3) * f + _C2) * f + _C1) * f + _ONE
     return y * _int32_bits_as_float32((np.int32(k) + _BIAS) << _SHIFT)
 
 
@@ -148,16 +173,30 @@ def _exp_shifted_in_precision(d):
     return lambda d: np.exp(d)
 
 
-def exp_small(x):
-    """exp(x) for |x| <= 88 in x's precision: float32 through fexp, float64 through dexp."""
-    return math.exp(x)
+def score_scale(beta):
+    """The factor of the max-free steps' scores: beta log2(e) in float32 (the scores are then
+    exponentiated in base 2 by :func:`exp_score`), beta itself in float64."""
+    return beta
 
 
-@overload(exp_small, inline="always")
-def _exp_small_in_precision(x):
-    if x == types.float32:
-        return lambda x: fexp(x)
-    return lambda x: dexp(x)
+@overload(score_scale, inline="always")
+def _score_scale_in_precision(beta):
+    if beta == types.float32:
+        return lambda beta: beta * _LOG2E
+    return lambda beta: beta
+
+
+def exp_score(s):
+    """The weight of a max-free score s made with :func:`score_scale`: 2^s by :func:`fexp2` in
+    float32 (e^S for the score S = s ln 2), e^s by :func:`dexp` in float64. |S| <= 32."""
+    return math.exp(s)
+
+
+@overload(exp_score, inline="always")
+def _exp_score_in_precision(s):
+    if s == types.float32:
+        return lambda s: fexp2(s)
+    return lambda s: dexp(s)
 
 
 # -- elementwise, for tests ---------------------------------------------------------------
@@ -182,3 +221,10 @@ def dexp_array(x, out):
     """dexp elementwise."""
     for i in range(x.size):
         out[i] = dexp(x[i])
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def fexp2_array(x, out):
+    """fexp2 elementwise, with fused multiply-adds as in the float32 kernels."""
+    for i in range(x.size):
+        out[i] = fexp2(x[i])

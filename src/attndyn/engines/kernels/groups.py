@@ -30,7 +30,9 @@ how each completes the sync tracker: :mod:`~attndyn.engines.kernels.tracker`):
 Softmax. While |S_ij| <= 32 (checked per pixel from |S_ij| <= |beta| |W_Q|_F |W_K|_F
 |x_i| |x_j|, points of norm <= 1 after a step, and the initial norms: :func:`paths`), the
 step skips the row max (:func:`step_fast`): e_ij = exp(S_ij) cannot overflow or reach
-subnormals, and y_i = (sum_j c_j e_ij v_j) / (sum_j c_j e_ij) is then normalised with eps
+subnormals (in float32 it is 2^(S_ij log2 e), the scores made with beta log2(e):
+:func:`~attndyn.engines.kernels.exp.score_scale`, ``exp_score``), and
+y_i = (sum_j c_j e_ij v_j) / (sum_j c_j e_ij) is then normalised with eps
 exactly as in the reference (the division by the row sum is kept, so eps keeps its scale).
 Otherwise (wide windows, large matrices) the pixel takes the safe step (:func:`step_safe`),
 which subtracts the row max in the reference's order of operations. The row loops of the
@@ -38,7 +40,7 @@ fast step run over whole SIMD vectors (the buffers are padded to PAD). LLVM may 
 multiply-adds in the steps (fastmath "contract" only, no reassociation, in the callers).
 
 Precision. The functions compile for float32 and float64 buffers alike; exp is that of the
-buffers' precision (:func:`~attndyn.engines.kernels.exp.exp_small`, ``exp_shifted``). The
+buffers' precision (:func:`~attndyn.engines.kernels.exp.exp_score`, ``exp_shifted``). The
 float64 engine compiles them without fused multiply-adds, and its block steps and pair lanes
 are this path's steps bit for bit, so every float64 pixel is what this path alone gives.
 """
@@ -51,7 +53,7 @@ import numpy as np
 from numba import njit
 
 from attndyn.engines.kernels.clusters import count_clusters
-from attndyn.engines.kernels.exp import exp_shifted, exp_small
+from attndyn.engines.kernels.exp import exp_score, exp_shifted, score_scale
 from attndyn.engines.kernels.layout import PAD
 from attndyn.engines.kernels.tracker import gap, period_two_tail, track
 
@@ -68,7 +70,7 @@ def step_fast(m, gx, gy, cnt, prm, eps, p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, 
     wq00, wq01, wq10, wq11 = prm[0], prm[1], prm[2], prm[3]
     wk00, wk01, wk10, wk11 = prm[4], prm[5], prm[6], prm[7]
     wv00, wv01, wv10, wv11 = prm[8], prm[9], prm[10], prm[11]
-    beta = prm[12]
+    beta = score_scale(prm[12])
     rows = (m + PAD - 1) // PAD * PAD  # whole vectors; rows past m are finite, unused
     for i in range(rows):
         x = gx[i]
@@ -89,7 +91,7 @@ def step_fast(m, gx, gy, cnt, prm, eps, p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, 
         ex = vx[j]
         ey = vy[j]
         for i in range(rows):
-            w = c * exp_small(p0[i] * a + p1[i] * b)
+            w = c * exp_score(p0[i] * a + p1[i] * b)
             zz[i] += w
             u0[i] += w * ex
             u1[i] += w * ey

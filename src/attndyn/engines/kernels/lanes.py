@@ -38,7 +38,7 @@ from numba.extending import overload
 
 from attndyn.engines.inputs import N_PARAMETERS
 from attndyn.engines.kernels.clusters import pair_clusters
-from attndyn.engines.kernels.exp import exp_small, fexp_neg
+from attndyn.engines.kernels.exp import exp_score, fexp_neg, score_scale
 from attndyn.engines.kernels.layout import CHUNK
 from attndyn.engines.kernels.tracker import period_two_tail
 
@@ -144,11 +144,11 @@ def pair_row_fast(pi0, pi1, ka0, ka1, kb0, kb1, ca, cb, va0, va1, vb0, vb1, eps)
     zz = _ZERO
     u0 = _ZERO
     u1 = _ZERO
-    w = ca * exp_small(pi0 * ka0 + pi1 * ka1)
+    w = ca * exp_score(pi0 * ka0 + pi1 * ka1)
     zz += w
     u0 += w * va0
     u1 += w * va1
-    w = cb * exp_small(pi0 * kb0 + pi1 * kb1)
+    w = cb * exp_score(pi0 * kb0 + pi1 * kb1)
     zz += w
     u0 += w * vb0
     u1 += w * vb1
@@ -165,6 +165,7 @@ def pair_step_fast(ax, ay, bx, by, ca, cb, prm, at, k, eps):
     (
         wq00, wq01, wq10, wq11, wk00, wk01, wk10, wk11, wv00, wv01, wv10, wv11, beta
     ) = lane_parameters(prm, at, k)  # fmt: skip
+    beta = score_scale(beta)
     pa0 = beta * (wq00 * ax + wq01 * ay)
     pa1 = beta * (wq10 * ax + wq11 * ay)
     pb0 = beta * (wq00 * bx + wq01 * by)
