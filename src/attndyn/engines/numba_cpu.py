@@ -27,7 +27,7 @@ numba; it is imported only when the engine is asked for (``attndyn.engines.get_e
 Kernels are compiled with ``cache=True``, so a warm start loads them from ``__pycache__``.
 
 Agreement with the reference is limited by float32, not by the engine. Labels: on the
-Appendix B pictures at 512 x 512 at most 12 of 262144 pixels differ, every one a chaotic
+Appendix B pictures at 512 x 512 at most 9 of 262144 pixels differ, every one a chaotic
 pixel. sync_step: the gaps Δ_{t0-1} and Δ_{t0} around the crossing of tol are rounded
 differently by any change in the order of sums, by a few percent when they are within a few
 hundred ulps of 0, and the smoothed fraction follows their logarithms; with the floor
