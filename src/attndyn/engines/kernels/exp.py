@@ -9,9 +9,10 @@ No call to libm or SVML is left in the loops, so LLVM vectorises them.
 float32 scores in base 2 (:func:`fexp2`): 2^x = 2^k 2^f with k = floor(x + 1/2) and
 f = x - k in [-1/2, 1/2] (exact), 2^f by Cephes' degree-6 polynomial for exp2f (relative error
 2e-9 on that interval, below float32's rounding): within 1 ulp of 2^x on [-126, 127] (tested).
-It costs six fused multiply-adds where :func:`fexp` costs ten multiply-class operations, and
-the max-free steps are bound by those (benchmarks/LOG.md): their float32 scores are computed
-in base 2 (:func:`score_scale` folds log2(e) into beta) and exponentiated by :func:`exp_score`.
+It costs seven multiply-class operations (six fused multiply-adds and the scaling by 2^k)
+where :func:`fexp` costs eleven, and the max-free steps are bound by those (benchmarks/LOG.md):
+their float32 scores are computed in base 2 (:func:`score_scale` folds log2(e) into beta) and
+exponentiated by :func:`exp_score`.
 
 float64 (:func:`dexp`): the same reduction to |r| <= ln(2)/2 with ln 2 in two parts (the
 first to 32 bits, so k ln2_hi is exact for |k| < 2^20) and the Taylor polynomial of degree
