@@ -20,10 +20,13 @@ The exact shortcuts of the CPU engine (the CPU kernels' modules argue each one),
 
 One source with the CPU engine. What must agree bit for bit with the CPU engine is not
 copied here: the sync tracker, the period-2 tail and the gap
-(:mod:`~attndyn.engines.kernels.tracker`) and the cluster link and count
-(:mod:`~attndyn.engines.kernels.clusters`) are the CPU kernels' own Python source, compiled
-here as device functions. The merge of equal points differs (the CPU's scans for an equal
-pair with SIMD first); a test runs both on the same inputs and finds the same groups.
+(:mod:`~attndyn.engines.kernels.tracker`), the cluster link and count
+(:mod:`~attndyn.engines.kernels.clusters`), the Philox rounds
+(:mod:`~attndyn.engines.kernels.philox`) and the bound that puts a pixel on the max-free or the
+pair path (``compile_paths`` of :mod:`~attndyn.engines.kernels.groups`) are the CPU kernels' own
+Python source, compiled here as device functions. The merge of equal points differs (the
+CPU's scans for an equal pair with SIMD first); a test runs both on the same inputs and finds
+the same groups.
 
 Softmax. While |S_ij| <= 32 is guaranteed (from |S_ij| <= |beta| |W_Q|_F |W_K|_F |x_i||x_j|
 with |x| <= 1 after a step, as in the CPU engine) the row max is skipped; otherwise the row
@@ -63,6 +66,7 @@ from numba.core import config
 
 from attndyn.engines.inputs import MODE_INDEPENDENT, MODE_SHARED, N_PARAMETERS
 from attndyn.engines.kernels.clusters import compile_clusters
+from attndyn.engines.kernels.groups import compile_paths
 from attndyn.engines.kernels.philox import compile_philox
 from attndyn.engines.kernels.targets import Target
 from attndyn.engines.kernels.tracker import compile_tracker
@@ -73,8 +77,6 @@ _F32 = np.float32
 _ZERO = _F32(0.0)
 _ONE = _F32(1.0)
 _NAN = _F32(np.nan)
-_FAST_BOUND = 32.0
-_PAIR_BOUND = 1e30
 LOCAL_POINTS = 32  # pixels with at most this many points keep them in thread-local arrays
 WORK_ARRAYS = 11  # gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx, vy
 
@@ -184,6 +186,7 @@ _DEVICE = Target(inline=cuda.jit(device=True), call=cuda.jit(device=True))
 _track, _period_two_tail, _gap = compile_tracker(_DEVICE)
 _, _count_clusters, _pair_clusters = compile_clusters(_DEVICE)
 _, _, _philox = compile_philox(_DEVICE)
+_bounds = compile_paths(_DEVICE)  # (fast, pairable), as the CPU engine's groups.paths
 
 
 # -- steps ------------------------------------------------------------------------------------
@@ -294,24 +297,6 @@ def _pair_step(ax, ay, bx, by, ca, cb, prm, eps):
 
 
 # -- one pixel --------------------------------------------------------------------------------
-
-
-@cuda.jit(device=True)
-def _bounds(n, gx, gy, prm):
-    """(fast, pairable): |S| <= 32 (and the sums stay finite), |S| <= 1e30, guaranteed."""
-    norm2 = 1.0
-    for i in range(n):
-        norm2 = max(norm2, np.float64(gx[i]) ** 2 + np.float64(gy[i]) ** 2)
-    wq = 0.0
-    wk = 0.0
-    wv = 0.0
-    for e in range(4):
-        wq += np.float64(prm[e]) ** 2
-        wk += np.float64(prm[4 + e]) ** 2
-        wv += np.float64(prm[8 + e]) ** 2
-    bound = abs(np.float64(prm[12])) * math.sqrt(wq * wk) * norm2 * 1.001
-    fast = bound <= _FAST_BOUND and n * math.exp(min(bound, 100.0)) * math.sqrt(wv) <= 1e36
-    return fast, bound <= _PAIR_BOUND
 
 
 @cuda.jit(device=True)

@@ -48,6 +48,8 @@ are this path's steps bit for bit, so every float64 pixel is what this path alon
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -55,6 +57,7 @@ from numba import njit
 from attndyn.engines.kernels.clusters import count_clusters
 from attndyn.engines.kernels.exp import exp_score, exp_shifted, score_scale
 from attndyn.engines.kernels.layout import PAD
+from attndyn.engines.kernels.targets import CPU, Target
 from attndyn.engines.kernels.tracker import gap, period_two_tail, track
 
 FAST_BOUND = 32.0  # |S| up to which the max-free step is exact
@@ -195,27 +198,36 @@ def merge_array(m, gx, gy, cnt):
     return merge(m, gx, gy, cnt)
 
 
-@njit(inline="always", cache=True, error_model="numpy")
-def paths(n, gx, gy, prm):
-    """(fast, pairable) for a pixel starting from the n points gx, gy with parameters prm.
+def compile_paths(target: Target) -> Callable[..., Any]:
+    """:func:`paths` compiled for ``target``: the CPU and GPU engines must put a pixel on the
+    same path, so the bound is one source (:mod:`~attndyn.engines.kernels.targets`)."""
 
-    fast: |S| <= FAST_BOUND, so the max-free softmax cannot overflow or underflow;
-    pairable: |S| <= PAIR_BOUND, so two-group score differences are finite. The bound is
-    |S_ij| = |beta q_i . k_j| <= |beta| |W_Q|_F |W_K|_F |g_i| |g_j|, and |g| <= 1 after a step.
-    """
-    norm2 = 1.0
-    for i in range(n):
-        norm2 = max(norm2, np.float64(gx[i]) ** 2 + np.float64(gy[i]) ** 2)
-    wq = 0.0
-    wk = 0.0
-    wv = 0.0
-    for e in range(4):
-        wq += np.float64(prm[e]) ** 2
-        wk += np.float64(prm[4 + e]) ** 2
-        wv += np.float64(prm[8 + e]) ** 2
-    bound = abs(np.float64(prm[12])) * math.sqrt(wq * wk) * norm2 * 1.001
-    fast = bound <= FAST_BOUND and n * math.exp(bound) * math.sqrt(wv) <= 1e36
-    return fast, bound <= PAIR_BOUND
+    @target.inline
+    def paths(n, gx, gy, prm):
+        """(fast, pairable) for a pixel starting from the n points gx, gy with parameters prm.
+
+        fast: |S| <= FAST_BOUND, so the max-free softmax cannot overflow or underflow;
+        pairable: |S| <= PAIR_BOUND, so two-group score differences are finite. The bound is
+        |S_ij| = |beta q_i . k_j| <= |beta| |W_Q|_F |W_K|_F |g_i| |g_j|, and |g| <= 1 after a step.
+        """
+        norm2 = 1.0
+        for i in range(n):
+            norm2 = max(norm2, np.float64(gx[i]) ** 2 + np.float64(gy[i]) ** 2)
+        wq = 0.0
+        wk = 0.0
+        wv = 0.0
+        for e in range(4):
+            wq += np.float64(prm[e]) ** 2
+            wk += np.float64(prm[4 + e]) ** 2
+            wv += np.float64(prm[8 + e]) ** 2
+        bound = abs(np.float64(prm[12])) * math.sqrt(wq * wk) * norm2 * 1.001
+        fast = bound <= FAST_BOUND and n * math.exp(bound) * math.sqrt(wv) <= 1e36
+        return fast, bound <= PAIR_BOUND
+
+    return paths
+
+
+paths = compile_paths(CPU)
 
 
 @njit(inline="always", cache=True, error_model="numpy", fastmath={"contract"})
