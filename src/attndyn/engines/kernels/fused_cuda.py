@@ -22,7 +22,8 @@ One source with the CPU engine. What must agree bit for bit with the CPU engine 
 copied here: the sync tracker, the period-2 tail and the gap
 (:mod:`~attndyn.engines.kernels.tracker`), the cluster link and count
 (:mod:`~attndyn.engines.kernels.clusters`), the Philox rounds
-(:mod:`~attndyn.engines.kernels.philox`) and the bound that puts a pixel on the max-free or the
+(:mod:`~attndyn.engines.kernels.philox`), a pixel's initial points
+(:mod:`~attndyn.engines.kernels.points`) and the bound that puts a pixel on the max-free or the
 pair path (``compile_paths`` of :mod:`~attndyn.engines.kernels.groups`) are the CPU kernels' own
 Python source, compiled here as device functions. The merge of equal points differs (the
 CPU's scans for an equal pair with SIMD first); a test runs both on the same inputs and finds
@@ -64,10 +65,11 @@ import numpy as np
 from numba import cuda
 from numba.core import config
 
-from attndyn.engines.inputs import MODE_INDEPENDENT, MODE_SHARED, N_PARAMETERS
+from attndyn.engines.inputs import N_PARAMETERS
 from attndyn.engines.kernels.clusters import compile_clusters
 from attndyn.engines.kernels.groups import compile_paths
 from attndyn.engines.kernels.philox import compile_philox
+from attndyn.engines.kernels.points import compile_points
 from attndyn.engines.kernels.targets import Target
 from attndyn.engines.kernels.tracker import compile_tracker
 
@@ -121,37 +123,6 @@ else:
         return lambda x: libdevice.exp(x)
 
 
-# -- Philox4x32-10 and the initial points -----------------------------------------------------
-
-_U64 = np.uint64
-_TWO_PI = 2.0 * np.pi
-_TWO_POW_32 = 4294967296.0
-_HALF64 = 0.5
-
-
-@cuda.jit(device=True)
-def _point_from_word(w, gx, gy, i):
-    theta = _TWO_PI * ((np.float64(w) + _HALF64) / _TWO_POW_32)
-    gx[i] = _F32(math.cos(theta))
-    gy[i] = _F32(math.sin(theta))
-
-
-@cuda.jit(device=True)
-def _pixel_points(row, col, n, k0, k1, stream, gx, gy):
-    """initial.pixel_points for one pixel: point i from word i % 4 of block i // 4 of the
-    counter (block, col, row, stream)."""
-    for block in range((n + 3) // 4):
-        w0, w1, w2, w3 = _philox(_U64(block), _U64(col), _U64(row), stream, k0, k1)
-        i = 4 * block
-        _point_from_word(w0, gx, gy, i)
-        if i + 1 < n:
-            _point_from_word(w1, gx, gy, i + 1)
-        if i + 2 < n:
-            _point_from_word(w2, gx, gy, i + 2)
-        if i + 3 < n:
-            _point_from_word(w3, gx, gy, i + 3)
-
-
 # -- groups -----------------------------------------------------------------------------------
 
 
@@ -186,6 +157,7 @@ _DEVICE = Target(inline=cuda.jit(device=True), call=cuda.jit(device=True))
 _track, _period_two_tail, _gap = compile_tracker(_DEVICE)
 _, _count_clusters, _pair_clusters = compile_clusters(_DEVICE)
 _, _, _philox = compile_philox(_DEVICE)
+_, _initial_points = compile_points(_DEVICE, _philox)
 _bounds = compile_paths(_DEVICE)  # (fast, pairable), as the CPU engine's groups.paths
 
 
@@ -419,16 +391,7 @@ def _pixel_into(
         prm[e] = base[e]
     prm[xi] = xv[c]
     prm[yi] = yv[r]
-    if mode == MODE_INDEPENDENT:
-        _pixel_points(row0 + r, col0 + c, n, k0, k1, stream, gx, gy)
-    elif mode == MODE_SHARED:
-        for i in range(n):
-            gx[i] = x0_shared[i, 0]
-            gy[i] = x0_shared[i, 1]
-    else:
-        for i in range(n):
-            gx[i] = x0_pixels[r, c, i, 0]
-            gy[i] = x0_pixels[r, c, i, 1]
+    _initial_points(mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c, gx, gy)
     delta, last, before, after, k = _run_pixel(
         n, steps, prm, eps, tol, merge_from, gx, gy, cnt, nx, ny, sx, sy, kx, ky, vx, vy, parent
     )

@@ -25,6 +25,8 @@ takes their cos and sin from NumPy on the host, as the reference does
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -33,6 +35,7 @@ from attndyn.engines.inputs import MODE_INDEPENDENT, MODE_SHARED
 from attndyn.engines.kernels.layout import BLOCK
 from attndyn.engines.kernels.philox import bump_key, philox, philox_round
 from attndyn.engines.kernels.sincos import rounds_safely, sin_cos
+from attndyn.engines.kernels.targets import CPU, Target
 
 _U64 = np.uint64
 _TWO_PI = 2.0 * np.pi
@@ -62,26 +65,61 @@ def pixel_angles_kernel(rows, cols, n, k0, k1, stream, theta):
                     theta[p, i] = _TWO_PI * ((w + 0.5) / _TWO_POW_32)
 
 
-@njit(inline="always", cache=True, error_model="numpy")
-def pixel_points_into(row, col, n, k0, k1, stream, gx, gy):
-    """initial.pixel_points for one pixel, written into gx, gy (float32)."""
-    for block in range((n + 3) // 4):
-        c0, c1, c2, c3 = philox_block(block, col, row, stream, k0, k1)
-        for word in range(4):
-            i = 4 * block + word
-            if i >= n:
-                break
-            if word == 0:
-                w = c0
-            elif word == 1:
-                w = c1
-            elif word == 2:
-                w = c2
-            else:
-                w = c3
-            theta = _TWO_PI * ((np.float64(w) + 0.5) / _TWO_POW_32)
-            gx[i] = np.float32(math.cos(theta))
-            gy[i] = np.float32(math.sin(theta))
+class InitialPoints(NamedTuple):
+    """The per-pixel point functions compiled for one target."""
+
+    pixel_points_into: Callable[..., Any]
+    initial_points: Callable[..., Any]
+
+
+def compile_points(target: Target, philox_words: Callable[..., Any]) -> InitialPoints:
+    """:func:`pixel_points_into` and :func:`initial_points` for ``target``, drawing with
+    ``philox_words`` (:func:`attndyn.engines.kernels.philox.philox` compiled for the same
+    target): the CPU and GPU engines start every pixel from the same points."""
+
+    @target.inline
+    def point_from_word(w, gx, gy, i):
+        """Point i from the Philox word w: theta = 2 pi (w + 1/2) / 2^32, cos and sin of it
+        rounded to float32."""
+        theta = _TWO_PI * ((np.float64(w) + 0.5) / _TWO_POW_32)
+        gx[i] = np.float32(math.cos(theta))
+        gy[i] = np.float32(math.sin(theta))
+
+    @target.inline
+    def pixel_points_into(row, col, n, k0, k1, stream, gx, gy):
+        """initial.pixel_points for one pixel, written into gx, gy (float32): point i from
+        word i % 4 of block i // 4 of the counter (block, col, row, stream)."""
+        for block in range((n + 3) // 4):
+            w0, w1, w2, w3 = philox_words(_U64(block), _U64(col), _U64(row), _U64(stream), k0, k1)
+            i = 4 * block
+            point_from_word(w0, gx, gy, i)
+            if i + 1 < n:
+                point_from_word(w1, gx, gy, i + 1)
+            if i + 2 < n:
+                point_from_word(w2, gx, gy, i + 2)
+            if i + 3 < n:
+                point_from_word(w3, gx, gy, i + 3)
+
+    @target.inline
+    def initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, c, gx, gy):
+        """Pixel (row, col)'s initial points into gx, gy, by the mode code of point_source:
+        drawn here, the one shared configuration, or the pixel's (r, c in the tile) from
+        x0_pixels."""
+        if mode == MODE_INDEPENDENT:
+            pixel_points_into(row, col, n, k0, k1, stream, gx, gy)
+        elif mode == MODE_SHARED:
+            for i in range(n):
+                gx[i] = x0_shared[i, 0]
+                gy[i] = x0_shared[i, 1]
+        else:
+            for i in range(n):
+                gx[i] = x0_pixels[r, c, i, 0]
+                gy[i] = x0_pixels[r, c, i, 1]
+
+    return InitialPoints(pixel_points_into, initial_points)
+
+
+pixel_points_into, initial_points = compile_points(CPU, philox)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -161,20 +199,3 @@ def block_points_kernel(rows, cols, n, k0, k1, stream, out):
             for i in range(n):
                 out[start + q, i, 0] = st[i * BLOCK + q]
                 out[start + q, i, 1] = st[(n + i) * BLOCK + q]
-
-
-@njit(inline="always", cache=True, error_model="numpy")
-def initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, c, gx, gy):
-    """Pixel (row, col)'s initial points into gx, gy, by the mode code of point_source:
-    drawn here, the one shared configuration, or the pixel's (r, c in the tile) from x0_pixels.
-    """
-    if mode == MODE_INDEPENDENT:
-        pixel_points_into(row, col, n, k0, k1, stream, gx, gy)
-    elif mode == MODE_SHARED:
-        for i in range(n):
-            gx[i] = x0_shared[i, 0]
-            gy[i] = x0_shared[i, 1]
-    else:
-        for i in range(n):
-            gx[i] = x0_pixels[r, c, i, 0]
-            gy[i] = x0_pixels[r, c, i, 1]
