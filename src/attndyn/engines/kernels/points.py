@@ -74,7 +74,7 @@ class InitialPoints(NamedTuple):
 
 def compile_points(target: Target, philox_words: Callable[..., Any]) -> InitialPoints:
     """:func:`pixel_points_into` and :func:`initial_points` for ``target``, drawing with
-    ``philox_words`` (:func:`attndyn.engines.kernels.philox.philox` compiled for the same
+    ``philox_words`` (``philox`` of :mod:`attndyn.engines.kernels.philox`, compiled for the same
     target): the CPU and GPU engines start every pixel from the same points."""
 
     @target.inline
