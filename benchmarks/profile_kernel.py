@@ -13,7 +13,9 @@ into it, is read back from numba's disk cache, its symbols and sizes listed with
 each sample is charged to the function whose address range holds it (relative to the
 kernel's entry point). Functions inlined into their callers (``inline="always"``: the exp,
 the group steps, the merge) count as their callers; samples outside numba's code (Python,
-NumPy, imports) are one line.
+NumPy, imports) are one line. A first child, without perf, loads the kernel, or compiles and
+caches it: freshly compiled code is not laid out as the cached object the samples are mapped
+onto, so the profiled child always runs the cached one.
 
 Needs ``perf`` (Debian: linux-perf) and ``nm`` (binutils); prints what is missing otherwise.
 """
@@ -37,15 +39,21 @@ HERE = Path(__file__).resolve().parent
 OPTIONS = ("preset", "init", "size", "center", "width", "steps", "seed", "precision")
 
 
+def _job(args: argparse.Namespace):
+    """The job of the render options given (raises FieldError for a bad one)."""
+    from attndyn.options import RenderOptions, build_job
+
+    values = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
+    return build_job(RenderOptions.from_strings(values))
+
+
 def _child(args: argparse.Namespace) -> None:
     """Compute the job under perf; print the kernel's entry address and its cached object."""
     from attndyn.engines.kernels.tile import tile_kernel, tile_kernel_exact
     from attndyn.engines.numba_cpu import NumbaCpuEngine
-    from attndyn.options import RenderOptions, build_job
     from attndyn.tiles import Tile
 
-    values = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
-    job = build_job(RenderOptions.from_strings(values))
+    job = _job(args)
     kernel = tile_kernel if job.spec.dtype == "float32" else tile_kernel_exact
     engine = NumbaCpuEngine()
     rows, cols = job.spec.shape
@@ -55,7 +63,7 @@ def _child(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     for _ in range(args.repeat):
         engine.compute(job, Tile(0, rows, 0, cols))
-    seconds = (time.perf_counter() - started) / args.repeat
+    seconds = (time.perf_counter() - started) / max(args.repeat, 1)
     cache = kernel._cache._cache_file
     print(json.dumps({"entry": entry, "name": overload.fndesc.llvm_func_name,
                       "index": str(cache._index_path), "seconds": seconds,
@@ -146,6 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _child(args)
         return 0
+    from attndyn.commands.common import option_flag
+    from attndyn.errors import FieldError
+
+    try:  # a bad option gets its one-line message here, before perf starts
+        _job(args)
+    except FieldError as error:
+        print(f"profile_kernel.py: error: {error.spelled(option_flag)}", file=sys.stderr)
+        return 2
     missing = [tool for tool in ("perf", "nm") if shutil.which(tool) is None]
     if missing:
         print(f"profile_kernel.py needs {' and '.join(missing)} (linux-perf, binutils)")
@@ -155,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name) is not None:
             child.append(f"--{name}={getattr(args, name)}")
     env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
+    # A first run without perf compiles the kernel if needed: numba's freshly compiled code is
+    # not laid out as the cache file's object, which the samples are mapped onto; the profiled
+    # run then loads that object from the cache.
+    warm = [sys.executable, __file__, "--child", "--repeat", "0", *child[5:]]
+    subprocess.run(warm, capture_output=True, text=True, env=env, check=True)
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "perf.data"
         record = ["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-o", str(data)]

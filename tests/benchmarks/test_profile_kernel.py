@@ -44,3 +44,11 @@ def test_a_profile_charges_the_samples_to_the_kernels_functions(capsys):
     # (each share is printed to 0.1, so the printed ones may be off by 0.05 each)
     assert sum(shares.values()) == pytest.approx(100.0, abs=0.05 * len(shares) + 1e-9)
     assert shares.get("attndyn.engines.kernels.blocks.block_steps", 0.0) > 0.0
+
+
+def test_a_bad_option_gets_one_line_and_exit_2_before_perf_starts(capsys):
+    assert main(["--precision", "float16"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "profile_kernel.py: error: --precision 'float16' is unknown; choose one of float32, float64"
+    ]
