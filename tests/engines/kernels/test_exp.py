@@ -37,6 +37,22 @@ def test_float32_exp2_is_within_one_ulp_and_exact_at_integers():
     assert (out[: integers.size] == np.exp2(integers.astype(np.float64))).all()  # 2^k exactly
 
 
+def test_float32_exp2_scales_by_whole_powers_of_two_exactly():
+    # 2^(f + j) = 2^f 2^j for whole j: the reduction gives the same f, so the polynomial's
+    # value is the same and only the scaling by 2^k differs; it must be exact across the
+    # whole domain (k from -126 to 127, the exponent added as an integer).
+    f = (np.arange(-(2**15), 2**15 + 1, 16) / 2**16).astype(np.float32)  # steps of 2^-12
+    base = np.empty_like(f)
+    fexp2_array(f, base)
+    for j in range(-125, 127):
+        shifted = f + np.float32(j)  # exact: 7 bits above the point, 16 below
+        keep = (shifted >= -126) & (shifted <= 127)
+        out = np.empty_like(shifted)
+        fexp2_array(shifted, out)
+        expected = (base.astype(np.float64) * 2.0**j).astype(np.float32)
+        np.testing.assert_array_equal(out[keep], expected[keep])
+
+
 def test_float64_exp_is_within_one_ulp_of_libm():
     # math.exp is libm's (within 1 ulp of exp); the polynomial must be as close to it.
     x = np.concatenate([np.linspace(-700.0, 700.0, 100_001), np.linspace(-40.0, 40.0, 100_001)])

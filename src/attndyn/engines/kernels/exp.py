@@ -1,16 +1,15 @@
 """exp for the CPU kernels, in float32 and float64, written so that loops around it vectorise.
 
 float32 (:func:`fexp`): a Cody-Waite reduction x = k ln 2 + r (ln 2 split in two parts) and
-a degree-6 polynomial for exp(r), times 2^k built from the exponent bits: within 1 ulp of
-exp on [-87, 88] (tested). :func:`fexp_neg` extends it to every x <= 0: below -80 it
+a degree-6 polynomial for exp(r), times 2^k: within 1 ulp of exp on [-87, 88] (tested). :func:`fexp_neg` extends it to every x <= 0: below -80 it
 computes exp(x + 40) e^-40, so that subnormals and 0 come out as in NumPy (within 2 ulp).
 No call to libm or SVML is left in the loops, so LLVM vectorises them.
 
 float32 scores in base 2 (:func:`fexp2`): 2^x = 2^k 2^f with k = floor(x + 1/2) and
 f = x - k in [-1/2, 1/2] (exact), 2^f by Cephes' degree-6 polynomial for exp2f (relative error
 2e-9 on that interval, below float32's rounding): within 1 ulp of 2^x on [-126, 127] (tested).
-It costs seven multiply-class operations (six fused multiply-adds and the scaling by 2^k)
-where :func:`fexp` costs eleven, and the max-free steps are bound by those (benchmarks/LOG.md):
+It costs six multiply-class operations (its fused multiply-adds) where :func:`fexp` costs
+ten, and the max-free steps are bound by those (benchmarks/LOG.md):
 their float32 scores are computed in base 2 (:func:`score_scale` folds log2(e) into beta) and
 exponentiated by :func:`exp_score`.
 
@@ -18,6 +17,11 @@ float64 (:func:`dexp`): the same reduction to |r| <= ln(2)/2 with ln 2 in two pa
 first to 32 bits, so k ln2_hi is exact for |k| < 2^20) and the Taylor polynomial of degree
 13 (truncation below 5e-18 relative): within 1 ulp of libm's on [-700, 700] (tested), and
 unlike libm's it vectorises. The float64 engine uses it in the max-free step.
+
+Times 2^k, in all three: k is added to the exponent field of the polynomial's value y (an
+integer add, which runs beside the multiply-adds; a multiplication by 2^k built from the
+bits would take a multiply slot). The result is y 2^k bit for bit, since y (about 0.7 to
+1.5) and y 2^k are normal numbers on each function's interval.
 
 :func:`score_scale` with :func:`exp_score`, and :func:`exp_shifted`, pick the arithmetic of
 their argument's precision, so one step function compiles for both: the max-free step's
@@ -51,6 +55,19 @@ def _int32_bits_as_float32(typingctx, bits):
     return types.float32(bits), codegen
 
 
+@intrinsic
+def _float_bits(typingctx, value):
+    """The bits of a float32 (as int32) or float64 (as int64): a no-op in SIMD registers."""
+    if not isinstance(value, types.Float):
+        return None
+    width = value.bitwidth
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(width))
+
+    return (types.int32 if width == 32 else types.int64)(value), codegen
+
+
 _F32 = np.float32
 _LOG2E = _F32(1.4426950408889634)
 _HALF = _F32(0.5)
@@ -64,7 +81,6 @@ _P3 = _F32(4.1665795894e-2)
 _P4 = _F32(1.6666665459e-1)
 _P5 = _F32(5.0000001201e-1)
 _EXP_LO = _F32(-87.0)
-_BIAS = np.int32(127)
 _SHIFT = np.int32(23)
 _EXP_M40 = _F32(math.exp(-40.0))
 # Cephes' exp2f: 2^f = 1 + f (C1 + f (C2 + ... + f C6)) on [-1/2, 1/2]
@@ -86,17 +102,17 @@ def fexp(x):
     r = r - k * _LN2_LO
     z = r * r
     y = (((((_P0 * r + _P1) * r + _P2) * r + _P3) * r + _P4) * r + _P5) * z + r + _ONE
-    return y * _int32_bits_as_float32((np.int32(k) + _BIAS) << _SHIFT)
+    return _int32_bits_as_float32(_float_bits(y) + (np.int32(k) << _SHIFT))
 
 
 @njit(inline="always", cache=True, error_model="numpy")
 def fexp2(x):
-    """2^x of a float32 in [-126, 127]: 2^k from the exponent bits times Cephes' polynomial
-    for 2^f, f = x - k in [-1/2, 1/2]."""
+    """2^x of a float32 in [-126, 127]: Cephes' polynomial for 2^f, f = x - k in [-1/2, 1/2],
+    times 2^k (k added to its exponent field)."""
     k = np.floor(x + _HALF)
     f = x - k
     y = (((((_C6 * f + _C5) * f + _C4) * f + _C3) * f + _C2) * f + _C1) * f + _ONE
-    return y * _int32_bits_as_float32((np.int32(k) + _BIAS) << _SHIFT)
+    return _int32_bits_as_float32(_float_bits(y) + (np.int32(k) << _SHIFT))
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -132,7 +148,8 @@ _EXP64_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(13, 1, -1))  # 1/13
 @njit(inline="always", cache=True, error_model="numpy")
 def dexp(x):
     """exp of a float64 in [-700, 700]: Cody-Waite reduction to |r| <= ln(2)/2 and the Taylor
-    polynomial of degree 13 (truncation below 5e-18 relative), 2^k from the exponent bits.
+    polynomial of degree 13 (truncation below 5e-18 relative), times 2^k (k added to its
+    exponent field).
     Within 1 ulp of libm's (tested); unlike libm's it vectorises."""
     k = np.floor(x * _LOG2E_64 + 0.5)
     r = (x - k * _LN2_HI_64) - k * _LN2_LO_64
@@ -149,7 +166,7 @@ def dexp(x):
     p = p * r + _EXP64_TAYLOR[10]
     p = p * r + _EXP64_TAYLOR[11]
     y = (p * r) * r + r + 1.0
-    return y * _int64_bits_as_float64((np.int64(k) + 1023) << 52)
+    return _int64_bits_as_float64(_float_bits(y) + (np.int64(k) << 52))
 
 
 # -- by precision -------------------------------------------------------------------------

@@ -167,7 +167,10 @@ def merge(m, gx, gy, cnt):
     """Merge equal points into the first group holding them; returns the new group count.
 
     A vectorised scan (:func:`has_equal_points`) first looks for any equal pair; only then
-    are groups merged. (The CUDA engine's merge has no scan; both give the same groups,
+    are the groups rebuilt, point by point without a data-dependent branch: a point's group
+    is the first of the groups so far holding it (a scan of them all) or a new one, which
+    takes the point (a group keeps its first point's bits: +0 and -0 are equal); the count
+    is added either way. (The CUDA engine's merge has no scan; both give the same groups,
     counts and order: tested.)
     """
     if not has_equal_points(m, gx, gy):
@@ -176,19 +179,16 @@ def merge(m, gx, gy, cnt):
     for i in range(m):
         x = gx[i]
         y = gy[i]
-        hits = 0
-        for k in range(out):
-            hits += (gx[k] == x) & (gy[k] == y)
-        if hits == 0:
-            gx[out] = x
-            gy[out] = y
-            cnt[out] = cnt[i]
-            out += 1
-        else:
-            for k in range(out):
-                if gx[k] == x and gy[k] == y:
-                    cnt[k] += cnt[i]
-                    break
+        c = cnt[i]
+        gx[out] = x  # the new group, if it is one (slot out is free: out <= i)
+        gy[out] = y
+        cnt[out] = c
+        at = out
+        for back in range(out):  # the first group so far holding the point, else out
+            k = out - 1 - back
+            at = k if (gx[k] == x) & (gy[k] == y) else at
+        cnt[at] += _ZERO if at == out else c
+        out += at == out
     return out
 
 
