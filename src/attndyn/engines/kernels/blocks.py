@@ -165,3 +165,29 @@ def distinct_steps(n, first, steps, keep, eps, tol, st, der, acc, nxt, trk, live
         for i in range(2 * n):
             for q in range(BLOCK):
                 st[i * b + q] = nxt[i * b + q] if live[q] else st[i * b + q]
+
+
+@njit(cache=True, error_model="numpy")
+def first_equal(n, st, first):
+    """first[i * BLOCK + q] = the least j <= i whose point equals point i in lane q of st.
+
+    The groups of a lane's points, as the group path's merge finds them (float equality of
+    x and y: +0 and -0 are equal, nan equals nothing), for all lanes at once: for each i, the
+    j < i in order, each a select over the lanes that takes j where none was found before.
+    A pixel leaves the blocks with its groups read off ``first`` (int32, n * BLOCK) instead
+    of a merge of its n points one by one.
+    """
+    b = BLOCK
+    for i in range(n):
+        xr = i * b
+        yr = (n + i) * b
+        none = np.int32(i)
+        for q in range(BLOCK):
+            first[xr + q] = none
+        for j in range(i):  # (from 0 up: LLVM then sees that the row offsets are >= 0)
+            xs = j * b
+            ys = (n + j) * b
+            for q in range(BLOCK):
+                equal = (st[xr + q] == st[xs + q]) & (st[yr + q] == st[ys + q])
+                found = first[xr + q]
+                first[xr + q] = np.int32(j) if equal & (found == none) else found

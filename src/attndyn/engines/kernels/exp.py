@@ -1,8 +1,9 @@
 """exp for the CPU kernels, in float32 and float64, written so that loops around it vectorise.
 
 float32 (:func:`fexp`): a Cody-Waite reduction x = k ln 2 + r (ln 2 split in two parts) and
-a degree-6 polynomial for exp(r), times 2^k: within 1 ulp of exp on [-87, 88] (tested). :func:`fexp_neg` extends it to every x <= 0: below -80 it
-computes exp(x + 40) e^-40, so that subnormals and 0 come out as in NumPy (within 2 ulp).
+a degree-6 polynomial for exp(r), times 2^k: within 1 ulp of exp on [-87, 88] (tested).
+:func:`fexp_neg` extends it to every x <= 0: below -80 it computes exp(x + 40) e^-40, so
+that subnormals and 0 come out as in NumPy (within 2 ulp).
 No call to libm or SVML is left in the loops, so LLVM vectorises them.
 
 float32 scores in base 2 (:func:`fexp2`): 2^x = 2^k 2^f with k = floor(x + 1/2) and

@@ -232,10 +232,11 @@ paths = compile_paths(CPU)
 
 @njit(inline="always", cache=True, error_model="numpy", fastmath={"contract"})
 def run_groups(
-    n, t0, steps, prm, eps, tol, fast, pairs, gx, gy, cnt, sx, sy,
+    m, t0, steps, prm, eps, tol, fast, pairs, gx, gy, cnt, sx, sy,
     p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, ny, parent, stats, last, before, after,
 ):  # fmt: skip
-    """Iterate one pixel from the n points gx, gy at step t0 (the buffers are overwritten).
+    """Iterate one pixel from the m points gx, gy with counts cnt at step t0 (the buffers are
+    overwritten; equal points among them are merged first).
 
     (last, before, after) is the sync tracker (see tracker.track) with the steps up to t0
     folded in. Returns ``(delta, t, m, clusters, last, before, after)``. With ``pairs`` set,
@@ -243,9 +244,7 @@ def run_groups(
     lanes (delta and clusters are then unset); otherwise every value is final.
     ``stats`` (int64) accumulates: [0] steps computed, [1] steps skipped, [2] safe pixels.
     """
-    for i in range(n):
-        cnt[i] = _ONE
-    m = merge(n, gx, gy, cnt)
+    m = merge(m, gx, gy, cnt)
     if steps == t0:
         return gap(m, gx), t0, m, count_clusters(m, gx, gy, parent), last, before, after
     if not fast:

@@ -36,7 +36,7 @@ import numpy as np
 from numba import njit, prange
 
 from attndyn.engines.inputs import MODE_INDEPENDENT, N_PARAMETERS
-from attndyn.engines.kernels.blocks import block_steps, distinct_steps
+from attndyn.engines.kernels.blocks import block_steps, distinct_steps, first_equal
 from attndyn.engines.kernels.groups import paths, run_groups
 from attndyn.engines.kernels.lanes import (
     LANE_AFTER,
@@ -73,7 +73,7 @@ def chunk(
     first, last, row0, col0, width, xv, yv, prm, xi, yi, n, steps, eps, tol, mode, k0, k1,
     stream, x0_shared, x0_pixels, pairs, head, keep, out, t0s, clusters, work, st, der, acc,
     nxt, trk, parent, flags, ln, pair_pix, group_stats, pair_stats, theta, ctr, rows, cols,
-    reached,
+    reached, firsts,
 ):  # fmt: skip
     """Pixels [first, last) of a tile: the block steps, the group steps, then the pair lanes.
 
@@ -143,6 +143,8 @@ def chunk(
         else:
             for q in range(BLOCK):
                 reached[q] = head
+        if blocks:
+            first_equal(n, st, firsts)
         for p in range(start, stop):
             q = p - start
             r = p // width
@@ -150,20 +152,31 @@ def chunk(
             prm[xi] = xv[c]
             prm[yi] = yv[r]
             t0 = 0
+            m = 0
             if flags[0, q] and blocks:  # on from the state and step where it left the blocks
                 t0 = reached[q]
                 group_stats[0] += t0
-                for i in range(n):
-                    gx[i] = st[i * BLOCK + q]
-                    gy[i] = st[(n + i) * BLOCK + q]
+                for i in range(n):  # its groups, in order of first appearance (first_equal)
+                    least = firsts[i * BLOCK + q]
+                    if least == i:
+                        gx[m] = st[i * BLOCK + q]
+                        gy[m] = st[(n + i) * BLOCK + q]
+                        cnt[m] = _ONE
+                        parent[i] = m
+                        m += 1
+                    else:
+                        cnt[parent[least]] += _ONE
             else:
                 initial_points(
                     mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
                     gx, gy,
                 )  # fmt: skip
                 trk[q], trk[BLOCK + q], trk[2 * BLOCK + q] = start_tracker(n, gx, tol)
+                for i in range(n):
+                    cnt[i] = _ONE
+                m = n
             gap, t, m, n_clusters, t_sync, before, after = run_groups(
-                n, t0, steps, prm, eps, tol, flags[0, q], flags[1, q], gx, gy, cnt, sx, sy,
+                m, t0, steps, prm, eps, tol, flags[0, q], flags[1, q], gx, gy, cnt, sx, sy,
                 p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, ny, parent, group_stats,
                 np.int64(trk[q]), trk[BLOCK + q], trk[2 * BLOCK + q],
             )  # fmt: skip
@@ -227,6 +240,7 @@ def lane_buffers(n, dtype):
         np.zeros(BLOCK, np.int64),  # rows
         np.zeros(BLOCK, np.int64),  # cols
         np.zeros(BLOCK, np.int64),  # reached: the step at which a pixel left the blocks
+        np.zeros(n * BLOCK, np.int32),  # firsts: each block point's first equal (first_equal)
     )
 
 
@@ -261,6 +275,7 @@ def tile(
             rows,
             cols,
             reached,
+            firsts,
         ) = lane_buffers(n, TILE_DTYPE)  # noqa: F821 (bound by compile_tile)
         prm = base.copy()
         group_stats = np.zeros(3, np.int64)
@@ -271,7 +286,7 @@ def tile(
                 first, min(pixels, first + CHUNK), row0, col0, width, xv, yv, prm, xi, yi, n,
                 steps, eps, tol, mode, k0, k1, stream, x0_shared, x0_pixels, pairs, head, keep,
                 out, t0s, clusters, work, st, der, acc, nxt, trk, parent, flags, ln, pair_pix,
-                group_stats, pair_stats, theta, ctr, rows, cols, reached,
+                group_stats, pair_stats, theta, ctr, rows, cols, reached, firsts,
             )  # fmt: skip
         stats[lane, 0] = group_stats[0]
         stats[lane, 1] = pair_stats[0]
