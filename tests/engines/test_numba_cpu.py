@@ -227,12 +227,33 @@ def test_the_distinct_blocks_change_no_field(init):
         job = Job(spec)
         engine = NumbaCpuEngine()
         fields = engine.compute(job, whole(spec))
-        assert engine.last_diagnostics.group_steps > spec.width * spec.height * 8
+        assert engine.last_diagnostics.group_steps > spec.width * spec.height * engine.block_steps
         assert_same_fields(fields, NumbaCpuEngine(distinct_blocks=False).compute(job, whole(spec)))
         job64 = Job(replace(spec, dtype="float64"))
         fields = NumbaCpuEngine().compute(job64, whole(spec))
         groups = NumbaCpuEngine(pairs=False, distinct_blocks=False).compute(job64, whole(spec))
         assert_same_fields(fields, groups)
+
+
+@pytest.mark.parametrize("init", ["independent", "shared"])
+def test_the_group_blocks_change_no_field(init):
+    # Pixels with three or more groups step side by side after the block steps; every field
+    # is as on the group path one pixel at a time, in float32 (with 6 and 3 fixed block
+    # steps: the pool then holds many pixels of many group counts) and in float64.
+    for spec in (
+        boundary_zoom("float32", init, 40),
+        appendix_b(1679700, init=init, width=40, height=32),
+        appendix_b(5227590, init=init, width=40, height=32),
+    ):
+        job = Job(spec)
+        for block_steps in (6, 3):
+            fields = NumbaCpuEngine(block_steps=block_steps).compute(job, whole(spec))
+            alone = NumbaCpuEngine(block_steps=block_steps, group_blocks=False)
+            assert_same_fields(fields, alone.compute(job, whole(spec)))
+        job64 = Job(replace(spec, dtype="float64"))
+        fields = NumbaCpuEngine().compute(job64, whole(spec))
+        alone = NumbaCpuEngine(group_blocks=False).compute(job64, whole(spec))
+        assert_same_fields(fields, alone)
 
 
 # -- diagnostics ----------------------------------------------------------------------------

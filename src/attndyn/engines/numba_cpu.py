@@ -63,6 +63,8 @@ _PIXELS_PER_SECOND_N20_T100 = 400_000.0
 BLOCK_STEPS = 8
 # The blocks go on while at least this many of their BLOCK pixels have n distinct points.
 DISTINCT_KEEP = 12
+# The group blocks go on while at least this many of their pixels have 3 or more groups.
+GROUP_KEEP = 12
 # float64: the boundary view ran at ~90k px/s and the default window at ~185k px/s on the
 # loaded development machine (benchmarks/LOG.md, 2026-12-01); a conservative estimate.
 _FLOAT64_PIXELS_PER_SECOND_N20_T100 = 40_000.0
@@ -75,9 +77,10 @@ class NumbaCpuEngine:
     count); results do not depend on it. ``pairs=False`` turns off the SIMD pair lanes (the
     two-group pixels then run on the generic group path), ``block_steps`` sets how many
     first float32 steps run side by side without groups, and ``distinct_blocks=False`` turns
-    off the block steps of pixels whose points are all distinct; all three are for tests
-    (``pairs`` and ``distinct_blocks`` change no float64 field, ``distinct_blocks`` no
-    float32 field either). After each compute,
+    off the block steps of pixels whose points are all distinct, ``group_blocks=False`` those
+    of pixels with three or more groups; all four are for tests (``pairs``,
+    ``distinct_blocks`` and ``group_blocks`` change no float64 field, the last two no float32
+    field either). After each compute,
     ``last_diagnostics`` holds the kernel's time, its step counts and the per-pixel sync
     tracker.
     """
@@ -95,11 +98,13 @@ class NumbaCpuEngine:
         pairs: bool = True,
         block_steps: int = BLOCK_STEPS,
         distinct_blocks: bool = True,
+        group_blocks: bool = True,
     ) -> None:
         self.threads = threads
         self.pairs = pairs
         self.block_steps = block_steps
         self.distinct_blocks = distinct_blocks
+        self.group_blocks = group_blocks
         self.last_diagnostics: EngineDiagnostics | None = None
 
     def pixels_per_second(self, spec: LandscapeSpec) -> float:
@@ -126,20 +131,22 @@ class NumbaCpuEngine:
         kernel_started = time.perf_counter()
         pairs = self.pairs and spec.steps < MAX_PAIR_STEPS
         keep = DISTINCT_KEEP if self.distinct_blocks else BLOCK + 1
+        group_keep = GROUP_KEEP if self.group_blocks else BLOCK + 1
         if float32:
             k0, k1 = seed_key(job.points_seed)
             tile_kernel(
                 tile.row0, tile.col0, height, width, xv, yv, base, xi, yi, n, spec.steps,
                 np.float32(spec.eps), np.float32(spec.tol), mode, np.uint64(k0), np.uint64(k1),
                 np.uint64(stream_word(STREAM_PIXEL_POINTS, job.sample)), x0_shared, x0_pixels,
-                lanes, pairs, self.block_steps, keep, out, t0s, clusters, stats,
+                lanes, pairs, self.block_steps, keep, group_keep, out, t0s, clusters, stats,
             )  # fmt: skip
         else:
             unused = np.uint64(0)  # the Philox key and stream of float32's own points
             tile_kernel_exact(
                 tile.row0, tile.col0, height, width, xv, yv, base, xi, yi, n, spec.steps,
                 dtype.type(spec.eps), dtype.type(spec.tol), mode, unused, unused, unused,
-                x0_shared, x0_pixels, lanes, pairs, 0, keep, out, t0s, clusters, stats,
+                x0_shared, x0_pixels, lanes, pairs, 0, keep, group_keep, out, t0s, clusters,
+                stats,
             )  # fmt: skip
         kernel_seconds = time.perf_counter() - kernel_started
         shape = (height, width)

@@ -45,12 +45,12 @@ _ONE = np.float32(1.0)
 
 
 @njit(inline="always", cache=True, error_model="numpy")
-def block_step(n, eps, st, der, acc, nxt):
-    """One max-free step of all n points of every lane of st, into nxt (st is unchanged);
-    each point's arithmetic is step_fast's with counts 1, in the same order."""
+def block_projections(n, m, st, der):
+    """The scaled queries, keys and values of the first m points of every lane of st, into
+    der (6 rows per point), as step_fast computes them."""
     b = BLOCK
     at = 2 * n * b
-    for i in range(n):
+    for i in range(m):
         xr = i * b
         yr = (n + i) * b
         d = 6 * i * b
@@ -64,6 +64,27 @@ def block_step(n, eps, st, der, acc, nxt):
             der[d + 3 * b + q] = st[at + 6 * b + q] * x + st[at + 7 * b + q] * y
             der[d + 4 * b + q] = st[at + 8 * b + q] * x + st[at + 9 * b + q] * y
             der[d + 5 * b + q] = st[at + 10 * b + q] * x + st[at + 11 * b + q] * y
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def block_normalise(n, i, eps, acc, nxt):
+    """Point i of every lane from its sums (acc: the weights', then the weighted values'):
+    y = u / z normalised with eps, as step_fast, into nxt."""
+    b = BLOCK
+    for q in range(BLOCK):
+        y0 = acc[b + q] / acc[q]
+        y1 = acc[2 * b + q] / acc[q]
+        nrm = np.sqrt(y0 * y0 + y1 * y1) + eps
+        nxt[i * b + q] = y0 / nrm
+        nxt[(n + i) * b + q] = y1 / nrm
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def block_step(n, eps, st, der, acc, nxt):
+    """One max-free step of all n points of every lane of st, into nxt (st is unchanged);
+    each point's arithmetic is step_fast's with counts 1, in the same order."""
+    b = BLOCK
+    block_projections(n, n, st, der)
     for i in range(n):
         di = 6 * i * b
         for q in range(BLOCK):
@@ -78,12 +99,7 @@ def block_step(n, eps, st, der, acc, nxt):
                 acc[q] += w
                 acc[b + q] += w * der[dj + 4 * b + q]
                 acc[2 * b + q] += w * der[dj + 5 * b + q]
-        for q in range(BLOCK):
-            y0 = acc[b + q] / acc[q]
-            y1 = acc[2 * b + q] / acc[q]
-            nrm = np.sqrt(y0 * y0 + y1 * y1) + eps
-            nxt[i * b + q] = y0 / nrm
-            nxt[(n + i) * b + q] = y1 / nrm
+        block_normalise(n, i, eps, acc, nxt)
     # Each lane's gap, into acc[:BLOCK]. (A nan state may give a wrong gap here, but nan is
     # for ever, so the final delta is nan and sync_step does not use it.)
     for q in range(BLOCK):

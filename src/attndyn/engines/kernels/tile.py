@@ -37,6 +37,14 @@ from numba import njit, prange
 
 from attndyn.engines.inputs import MODE_INDEPENDENT, N_PARAMETERS
 from attndyn.engines.kernels.blocks import block_steps, distinct_steps, first_equal
+from attndyn.engines.kernels.group_blocks import (
+    POOL_GROUPS,
+    POOL_ORDER,
+    POOL_PAIRS,
+    POOL_PIXEL,
+    POOL_STEP,
+    group_blocks,
+)
 from attndyn.engines.kernels.groups import paths, run_groups
 from attndyn.engines.kernels.lanes import (
     LANE_AFTER,
@@ -69,11 +77,49 @@ def start_tracker(n, gx, tol):
     return (_ONE if gap >= tol else _ZERO), gap, gap * _NAN
 
 
+@njit(inline="always", cache=True, error_model="numpy")
+def on_groups(
+    p, m, t0, steps, prm, eps, tol, fast, pairable, work, parent, group_stats, last, before,
+    after, ln, pair_pix, count, out, t0s, clusters,
+):  # fmt: skip
+    """Pixel p on its m groups (work's rows gx, gy, cnt) from step t0 with its sync tracker:
+    the group path to the end, whose fields are written, or to two groups, when the pixel
+    joins the pair lanes (as lane ``count``). Returns the new number of lanes."""
+    gap, t, m, n_clusters, t_sync, before, after = run_groups(
+        m, t0, steps, prm, eps, tol, fast, pairable, work[0], work[1], work[2], work[3],
+        work[4], work[5], work[6], work[7], work[8], work[9], work[10], work[11], work[12],
+        work[13], work[14], work[15], parent, group_stats, last, before, after,
+    )  # fmt: skip
+    if m == 2 and t < steps and pairable:
+        ln[count] = work[0, 0]
+        ln[CHUNK + count] = work[1, 0]
+        ln[2 * CHUNK + count] = work[0, 1]
+        ln[3 * CHUNK + count] = work[1, 1]
+        ln[LANE_HAS_PREV * CHUNK + count] = _ZERO
+        ln[LANE_COUNT * CHUNK + count] = work[2, 0]
+        ln[(LANE_COUNT + 1) * CHUNK + count] = work[2, 1]
+        for e in range(N_PARAMETERS):
+            ln[(LANE_PRM + e) * CHUNK + count] = prm[e]
+        ln[LANE_T * CHUNK + count] = t
+        ln[LANE_DEAD * CHUNK + count] = _ZERO
+        ln[LANE_LAST * CHUNK + count] = np.float32(t_sync)
+        ln[LANE_BEFORE * CHUNK + count] = before
+        ln[LANE_AFTER * CHUNK + count] = after
+        pair_pix[count] = p
+        return count + 1
+    out[0, p] = gap
+    out[1, p] = before
+    out[2, p] = after
+    t0s[p] = t_sync
+    clusters[p] = n_clusters
+    return count
+
+
 def chunk(
     first, last, row0, col0, width, xv, yv, prm, xi, yi, n, steps, eps, tol, mode, k0, k1,
-    stream, x0_shared, x0_pixels, pairs, head, keep, out, t0s, clusters, work, st, der, acc,
-    nxt, trk, parent, flags, ln, pair_pix, group_stats, pair_stats, theta, ctr, rows, cols,
-    reached, firsts,
+    stream, x0_shared, x0_pixels, pairs, head, keep, group_keep, out, t0s, clusters, work, st,
+    der, acc, nxt, trk, parent, flags, ln, pair_pix, group_stats, pair_stats, theta, ctr, rows,
+    cols, reached, firsts, cst, groups, ts, pool_pts, pool_int, pool_trk,
 ):  # fmt: skip
     """Pixels [first, last) of a tile: the block steps, the group steps, then the pair lanes.
 
@@ -81,21 +127,9 @@ def chunk(
     """
     gx = work[0]
     gy = work[1]
-    cnt = work[2]
-    sx = work[3]
-    sy = work[4]
-    p0 = work[5]
-    p1 = work[6]
-    kx = work[7]
-    ky = work[8]
-    vx = work[9]
-    vy = work[10]
-    zz = work[11]
-    u0 = work[12]
-    u1 = work[13]
-    nx = work[14]
-    ny = work[15]
+    cnt = work[2]  # (the group path's other rows: see run_groups)
     count = 0
+    pooled = 0
     blocks = head > 0 or keep <= BLOCK
     for start in range(first, last, BLOCK):
         stop = min(last, start + BLOCK)
@@ -175,34 +209,76 @@ def chunk(
                 for i in range(n):
                     cnt[i] = _ONE
                 m = n
-            gap, t, m, n_clusters, t_sync, before, after = run_groups(
-                m, t0, steps, prm, eps, tol, flags[0, q], flags[1, q], gx, gy, cnt, sx, sy,
-                p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, ny, parent, group_stats,
-                np.int64(trk[q]), trk[BLOCK + q], trk[2 * BLOCK + q],
+            if flags[0, q] and blocks and m >= 3 and t0 < steps and group_keep <= BLOCK:
+                # to the pool of the chunk's pixels that go on side by side on their groups
+                pool_int[pooled, POOL_PIXEL] = p
+                pool_int[pooled, POOL_GROUPS] = m
+                pool_int[pooled, POOL_STEP] = t0
+                pool_int[pooled, POOL_PAIRS] = flags[1, q]
+                for i in range(m):
+                    pool_pts[pooled, i] = gx[i]
+                    pool_pts[pooled, n + i] = gy[i]
+                    pool_pts[pooled, 2 * n + i] = cnt[i]
+                for e in range(3):
+                    pool_trk[pooled, e] = trk[e * BLOCK + q]
+                pooled += 1
+                continue
+            count = on_groups(
+                p, m, t0, steps, prm, eps, tol, flags[0, q], flags[1, q], work, parent,
+                group_stats, np.int64(trk[q]), trk[BLOCK + q], trk[2 * BLOCK + q], ln, pair_pix,
+                count, out, t0s, clusters,
             )  # fmt: skip
-            if m == 2 and t < steps and flags[1, q]:
-                ln[count] = gx[0]
-                ln[CHUNK + count] = gy[0]
-                ln[2 * CHUNK + count] = gx[1]
-                ln[3 * CHUNK + count] = gy[1]
-                ln[LANE_HAS_PREV * CHUNK + count] = _ZERO
-                ln[LANE_COUNT * CHUNK + count] = cnt[0]
-                ln[(LANE_COUNT + 1) * CHUNK + count] = cnt[1]
-                for e in range(N_PARAMETERS):
-                    ln[(LANE_PRM + e) * CHUNK + count] = prm[e]
-                ln[LANE_T * CHUNK + count] = t
-                ln[LANE_DEAD * CHUNK + count] = _ZERO
-                ln[LANE_LAST * CHUNK + count] = np.float32(t_sync)
-                ln[LANE_BEFORE * CHUNK + count] = before
-                ln[LANE_AFTER * CHUNK + count] = after
-                pair_pix[count] = p
-                count += 1
-            else:
-                out[0, p] = gap
-                out[1, p] = before
-                out[2, p] = after
-                t0s[p] = t_sync
-                clusters[p] = n_clusters
+    # The pool, by group count, BLOCK pixels at a time (see group_blocks).
+    order = pool_int[:, POOL_ORDER]
+    k = 0
+    for m in range(3, n + 1):  # (a counting sort: 3 <= m <= n)
+        for j in range(pooled):
+            if pool_int[j, POOL_GROUPS] == m:
+                order[k] = j
+                k += 1
+    for start in range(0, pooled, BLOCK):
+        lanes = min(BLOCK, pooled - start)
+        for q in range(BLOCK):
+            groups[q] = 0
+            ts[q] = steps
+        for q in range(lanes):
+            k = order[start + q]
+            p = pool_int[k, POOL_PIXEL]
+            r = p // width
+            prm[xi] = xv[p - r * width]
+            prm[yi] = yv[r]
+            m = pool_int[k, POOL_GROUPS]
+            groups[q] = m
+            ts[q] = pool_int[k, POOL_STEP]
+            for i in range(n):  # rows past m: copies of the first group, of count 0
+                g = i if i < m else 0
+                st[i * BLOCK + q] = pool_pts[k, g]
+                st[(n + i) * BLOCK + q] = pool_pts[k, n + g]
+                cst[i * BLOCK + q] = pool_pts[k, 2 * n + i] if i < m else _ZERO
+            for e in range(N_PARAMETERS):
+                st[(2 * n + e) * BLOCK + q] = prm[e]
+            for e in range(3):
+                trk[e * BLOCK + q] = pool_trk[k, e]
+        group_stats[0] += group_blocks(
+            n, steps, group_keep, eps, tol, st, cst, der, acc, nxt, trk, groups, ts, flags[3],
+            flags[2], firsts,
+        )  # fmt: skip
+        for q in range(lanes):
+            k = order[start + q]
+            p = pool_int[k, POOL_PIXEL]
+            r = p // width
+            prm[xi] = xv[p - r * width]
+            prm[yi] = yv[r]
+            m = groups[q]
+            for i in range(m):
+                gx[i] = st[i * BLOCK + q]
+                gy[i] = st[(n + i) * BLOCK + q]
+                cnt[i] = cst[i * BLOCK + q]
+            count = on_groups(
+                p, m, ts[q], steps, prm, eps, tol, True, pool_int[k, POOL_PAIRS] != 0, work,
+                parent, group_stats, np.int64(trk[q]), trk[BLOCK + q], trk[2 * BLOCK + q], ln,
+                pair_pix, count, out, t0s, clusters,
+            )  # fmt: skip
     run_pairs(count, steps, eps, tol, ln, pair_pix, out, t0s, clusters, pair_stats)
 
 
@@ -241,12 +317,19 @@ def lane_buffers(n, dtype):
         np.zeros(BLOCK, np.int64),  # cols
         np.zeros(BLOCK, np.int64),  # reached: the step at which a pixel left the blocks
         np.zeros(n * BLOCK, np.int32),  # firsts: each block point's first equal (first_equal)
+        np.zeros(n * BLOCK, dtype),  # cst: the group blocks' counts
+        np.zeros(BLOCK, np.int64),  # groups: the group blocks' group counts
+        np.zeros(BLOCK, np.int64),  # ts: their steps
+        np.zeros((CHUNK, 3 * n), dtype),  # pool_pts: the pooled pixels' groups and counts
+        np.zeros((CHUNK, 5), np.int64),  # pool_int: pixel, group count, step, pairs, order
+        np.zeros((CHUNK, 3), dtype),  # pool_trk: their sync trackers
     )
 
 
 def tile(
     row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, k0, k1, stream,
-    x0_shared, x0_pixels, lanes, pairs, block_steps, keep, out, t0s, clusters, stats,
+    x0_shared, x0_pixels, lanes, pairs, block_steps, keep, group_keep, out, t0s, clusters,
+    stats,
 ):  # fmt: skip
     """Every pixel of a tile; lane k takes chunks k, k + lanes, ... Each pixel's arithmetic is
     the same wherever it runs, so the results do not depend on the lanes or the tiles.
@@ -276,6 +359,12 @@ def tile(
             cols,
             reached,
             firsts,
+            cst,
+            groups,
+            ts,
+            pool_pts,
+            pool_int,
+            pool_trk,
         ) = lane_buffers(n, TILE_DTYPE)  # noqa: F821 (bound by compile_tile)
         prm = base.copy()
         group_stats = np.zeros(3, np.int64)
@@ -285,8 +374,9 @@ def tile(
             tile_chunk(  # noqa: F821 (bound by compile_tile)
                 first, min(pixels, first + CHUNK), row0, col0, width, xv, yv, prm, xi, yi, n,
                 steps, eps, tol, mode, k0, k1, stream, x0_shared, x0_pixels, pairs, head, keep,
-                out, t0s, clusters, work, st, der, acc, nxt, trk, parent, flags, ln, pair_pix,
-                group_stats, pair_stats, theta, ctr, rows, cols, reached, firsts,
+                group_keep, out, t0s, clusters, work, st, der, acc, nxt, trk, parent, flags, ln,
+                pair_pix, group_stats, pair_stats, theta, ctr, rows, cols, reached, firsts,
+                cst, groups, ts, pool_pts, pool_int, pool_trk,
             )  # fmt: skip
         stats[lane, 0] = group_stats[0]
         stats[lane, 1] = pair_stats[0]
