@@ -60,7 +60,7 @@ from attndyn.tiles import Tile
 # Measured ~1.0-1.6M px/s for n = 20, T = 100 (benchmarks/LOG.md); a conservative estimate
 # that scales like the reference (n^2 T), which the group shortcuts beat.
 _PIXELS_PER_SECOND_N20_T100 = 400_000.0
-BLOCK_STEPS = 8
+BLOCK_STEPS = 6
 # The blocks go on while at least this many of their BLOCK pixels have n distinct points.
 DISTINCT_KEEP = 12
 # The group blocks go on while at least this many of their pixels have 3 or more groups.
