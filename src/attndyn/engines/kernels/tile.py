@@ -3,11 +3,15 @@
 A tile's pixels go in CHUNKs of 256, each lane of work (a thread) taking chunks k,
 k + lanes, ... Within a chunk, BLOCK (32) pixels at a time get their initial points (drawn
 side by side for "independent", else from the host) and those on the fast path take the
-first steps side by side (:mod:`~attndyn.engines.kernels.blocks`); then each pixel runs on
-its groups (:mod:`~attndyn.engines.kernels.groups`) from the state and step at which it left
-the blocks, and a pixel that reaches two groups joins the pair lanes of its chunk
-(:mod:`~attndyn.engines.kernels.lanes`), which finish at the end of it. One source
-(:func:`chunk`), two compiles:
+first steps side by side (:mod:`~attndyn.engines.kernels.blocks`) and leave them with their
+groups (``first_equal``). A pixel with three or more groups goes to the chunk's pool, whose
+pixels then step side by side on their groups
+(:mod:`~attndyn.engines.kernels.group_blocks`); every pixel then runs on its groups alone
+(:mod:`~attndyn.engines.kernels.groups`) from the state and step at which it left the
+blocks, and a pixel that reaches two groups joins the pair lanes of its chunk
+(:mod:`~attndyn.engines.kernels.lanes`), which finish at the end of it. The group blocks and
+the distinct block steps are the group path's steps bit for bit, so they change no field;
+the fixed block steps (float32) define the fields. One source (:func:`chunk`), two compiles:
 
   * float32 (:func:`tile_kernel`, :data:`run_chunk`): LLVM may fuse multiply-adds (fastmath
     "contract"); the fixed block steps, then the distinct ones; the safe-step pair lanes.
@@ -19,8 +23,8 @@ the blocks, and a pixel that reaches two groups joins the pair lanes of its chun
 
 Determinism and memory. Every pixel's arithmetic is the same whichever thread, lane, chunk
 or tile runs it, so results do not depend on the thread count or the tiling (tested). Memory
-is the tile's output plus per-thread buffers of O(n) (and the tile's points for per-pixel
-files and float64).
+is the tile's output plus per-thread buffers of O(n CHUNK) (and the tile's points for
+per-pixel files and float64).
 
 Each kernel writes per pixel: out[0] = delta, out[1], out[2] = the gaps before and at t0,
 t0s = t0 (the sync tracker, see :mod:`~attndyn.engines.kernels.tracker`) and clusters; and
