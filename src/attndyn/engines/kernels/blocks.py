@@ -184,17 +184,19 @@ def distinct_steps(n, first, steps, keep, eps, tol, st, der, acc, nxt, trk, live
 
 
 @njit(cache=True, error_model="numpy")
-def first_equal(n, st, first):
-    """first[i * BLOCK + q] = the least j <= i whose point equals point i in lane q of st.
+def first_equal(n, rows, st, first):
+    """first[i * BLOCK + q] = the least j <= i whose point equals point i in lane q of st, for
+    the first ``rows`` points.
 
     The groups of a lane's points, as the group path's merge finds them (float equality of
     x and y: +0 and -0 are equal, nan equals nothing), for all lanes at once: for each i, the
     j < i in order, each a select over the lanes that takes j where none was found before.
     A pixel leaves the blocks with its groups read off ``first`` (int32, n * BLOCK) instead
-    of a merge of its n points one by one.
+    of a merge of its n points one by one; the group blocks merge their lanes' groups so.
     """
+    n = max(n, 0)  # (so that LLVM sees the row offsets are >= 0, and vectorises)
     b = BLOCK
-    for i in range(n):
+    for i in range(rows):
         xr = i * b
         yr = (n + i) * b
         none = np.int32(i)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from attndyn.engines.kernels.blocks import block_normalise, block_projections
+from attndyn.engines.kernels.blocks import block_normalise, block_projections, first_equal
 from attndyn.engines.kernels.exp import exp_score
 from attndyn.engines.kernels.layout import BLOCK
 from attndyn.engines.kernels.tracker import track
@@ -79,23 +79,12 @@ def merge_lanes(n, m_max, st, cst, groups, merged, first):
     lanes have any (``merged``, bool BLOCK); only those are rebuilt, one by one."""
     n = max(n, 0)  # (so that LLVM sees the row offsets are >= 0, and vectorises)
     b = BLOCK
+    first_equal(n, m_max, st, first)
     for q in range(BLOCK):
         merged[q] = False
     for i in range(m_max):
-        xr = i * b
-        yr = (n + i) * b
-        none = np.int32(i)
         for q in range(BLOCK):
-            first[xr + q] = none
-        for j in range(i):
-            xs = j * b
-            ys = (n + j) * b
-            for q in range(BLOCK):
-                equal = (st[xr + q] == st[xs + q]) & (st[yr + q] == st[ys + q])
-                found = first[xr + q]
-                take = equal & (found == none)
-                first[xr + q] = np.int32(j) if take else found
-                merged[q] |= take & (i < groups[q])
+            merged[q] |= (first[i * b + q] != i) & (i < groups[q])
     for q in range(BLOCK):
         if not merged[q]:
             continue

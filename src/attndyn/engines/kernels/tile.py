@@ -82,6 +82,17 @@ def start_tracker(n, gx, tol):
 
 
 @njit(inline="always", cache=True, error_model="numpy")
+def pixel_parameters(p, width, xv, yv, prm, xi, yi):
+    """Set the swept parameters of pixel p of the tile (row p // width, column p % width) in
+    prm; returns its row and column."""
+    r = p // width
+    c = p - r * width
+    prm[xi] = xv[c]
+    prm[yi] = yv[r]
+    return r, c
+
+
+@njit(inline="always", cache=True, error_model="numpy")
 def on_groups(
     p, m, t0, steps, prm, eps, tol, fast, pairable, work, parent, group_stats, last, before,
     after, ln, pair_pix, count, out, t0s, clusters,
@@ -149,10 +160,7 @@ def chunk(
             block_pixel_points(stop - start, n, rows, cols, k0, k1, stream, ctr, theta, st)
         for p in range(start, stop):
             q = p - start
-            r = p // width
-            c = p - r * width
-            prm[xi] = xv[c]
-            prm[yi] = yv[r]
+            r, c = pixel_parameters(p, width, xv, yv, prm, xi, yi)
             if mode == MODE_INDEPENDENT:
                 for i in range(n):
                     gx[i] = st[i * BLOCK + q]
@@ -182,13 +190,10 @@ def chunk(
             for q in range(BLOCK):
                 reached[q] = head
         if blocks:
-            first_equal(n, st, firsts)
+            first_equal(n, n, st, firsts)
         for p in range(start, stop):
             q = p - start
-            r = p // width
-            c = p - r * width
-            prm[xi] = xv[c]
-            prm[yi] = yv[r]
+            r, c = pixel_parameters(p, width, xv, yv, prm, xi, yi)
             t0 = 0
             m = 0
             if flags[0, q] and blocks:  # on from the state and step where it left the blocks
@@ -248,9 +253,7 @@ def chunk(
         for q in range(lanes):
             k = order[start + q]
             p = pool_int[k, POOL_PIXEL]
-            r = p // width
-            prm[xi] = xv[p - r * width]
-            prm[yi] = yv[r]
+            pixel_parameters(p, width, xv, yv, prm, xi, yi)
             m = pool_int[k, POOL_GROUPS]
             groups[q] = m
             ts[q] = pool_int[k, POOL_STEP]
@@ -270,9 +273,7 @@ def chunk(
         for q in range(lanes):
             k = order[start + q]
             p = pool_int[k, POOL_PIXEL]
-            r = p // width
-            prm[xi] = xv[p - r * width]
-            prm[yi] = yv[r]
+            pixel_parameters(p, width, xv, yv, prm, xi, yi)
             m = groups[q]
             for i in range(m):
                 gx[i] = st[i * BLOCK + q]
