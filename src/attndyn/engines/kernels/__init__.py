@@ -10,10 +10,11 @@
     clusters  the cluster link and count (shared with the GPU)
     groups    one pixel on its groups of equal points: steps, merge, exact exits
     blocks    steps of BLOCK pixels side by side, on all points: the first ones, then those
-              of the pixels whose points are all distinct
+              of the pixels whose points are all distinct; the groups read off them
+    group_blocks  the group path's steps of BLOCK pixels with 3 or more groups side by side
     lanes     pixels with two groups, one per SIMD lane
-    tile      a tile: blocks, then groups, then lanes (float32, and float64 without fused
-              multiply-adds)
+    tile      a tile: blocks, then group blocks, groups and lanes (float32, and float64
+              without fused multiply-adds)
     fused_cuda  the CUDA kernel: one thread per pixel (imports numba.cuda)
     caching   the disk cache, stamped with all of these modules, and its warm loads
 
