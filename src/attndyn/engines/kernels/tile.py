@@ -257,11 +257,14 @@ def chunk(
             m = pool_int[k, POOL_GROUPS]
             groups[q] = m
             ts[q] = pool_int[k, POOL_STEP]
-            for i in range(n):  # rows past m: copies of the first group, of count 0
-                g = i if i < m else 0
-                st[i * BLOCK + q] = pool_pts[k, g]
-                st[(n + i) * BLOCK + q] = pool_pts[k, n + g]
-                cst[i * BLOCK + q] = pool_pts[k, 2 * n + i] if i < m else _ZERO
+            for i in range(m):
+                st[i * BLOCK + q] = pool_pts[k, i]
+                st[(n + i) * BLOCK + q] = pool_pts[k, n + i]
+                cst[i * BLOCK + q] = pool_pts[k, 2 * n + i]
+            for i in range(m, n):  # copies of the first group, of count 0
+                st[i * BLOCK + q] = pool_pts[k, 0]
+                st[(n + i) * BLOCK + q] = pool_pts[k, n]
+                cst[i * BLOCK + q] = _ZERO
             for e in range(N_PARAMETERS):
                 st[(2 * n + e) * BLOCK + q] = prm[e]
             for e in range(3):
