@@ -40,7 +40,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
-# -- float32 ------------------------------------------------------------------------------
+# -- bits, and the scaling by 2^k ---------------------------------------------------------
 
 
 @intrinsic
@@ -69,6 +69,38 @@ def _float_bits(typingctx, value):
     return (types.int32 if width == 32 else types.int64)(value), codegen
 
 
+@intrinsic
+def _int64_bits_as_float64(typingctx, bits):
+    """The float64 whose bits are those of an int64 (vectorises to a no-op)."""
+    if not isinstance(bits, types.Integer) or bits.bitwidth != 64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(bits), codegen
+
+
+_SHIFT = np.int32(23)  # float32's mantissa bits
+_SHIFT_64 = np.int64(52)  # float64's
+
+
+def times_two_to(y, k):
+    """y 2^k for a whole-valued float k, in y's precision, by adding k to y's exponent field:
+    y 2^k bit for bit whenever y and y 2^k are normal numbers (the callers' intervals
+    guarantee it; see the module docstring)."""
+    return math.ldexp(y, int(k))
+
+
+@overload(times_two_to, inline="always")
+def _times_two_to_in_precision(y, k):
+    if y == types.float32:
+        return lambda y, k: _int32_bits_as_float32(_float_bits(y) + (np.int32(k) << _SHIFT))
+    return lambda y, k: _int64_bits_as_float64(_float_bits(y) + (np.int64(k) << _SHIFT_64))
+
+
+# -- float32 ------------------------------------------------------------------------------
+
 _F32 = np.float32
 _LOG2E = _F32(1.4426950408889634)
 _HALF = _F32(0.5)
@@ -82,7 +114,6 @@ _P3 = _F32(4.1665795894e-2)
 _P4 = _F32(1.6666665459e-1)
 _P5 = _F32(5.0000001201e-1)
 _EXP_LO = _F32(-87.0)
-_SHIFT = np.int32(23)
 _EXP_M40 = _F32(math.exp(-40.0))
 # Cephes' exp2f: 2^f = 1 + f (C1 + f (C2 + ... + f C6)) on [-1/2, 1/2]
 _C1 = _F32(6.931472028550421e-1)
@@ -103,7 +134,7 @@ def fexp(x):
     r = r - k * _LN2_LO
     z = r * r
     y = (((((_P0 * r + _P1) * r + _P2) * r + _P3) * r + _P4) * r + _P5) * z + r + _ONE
-    return _int32_bits_as_float32(_float_bits(y) + (np.int32(k) << _SHIFT))
+    return times_two_to(y, k)
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -113,7 +144,7 @@ def fexp2(x):
     k = np.floor(x + _HALF)
     f = x - k
     y = (((((_C6 * f + _C5) * f + _C4) * f + _C3) * f + _C2) * f + _C1) * f + _ONE
-    return _int32_bits_as_float32(_float_bits(y) + (np.int32(k) << _SHIFT))
+    return times_two_to(y, k)
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -126,18 +157,6 @@ def fexp_neg(x):
 
 
 # -- float64 ------------------------------------------------------------------------------
-
-
-@intrinsic
-def _int64_bits_as_float64(typingctx, bits):
-    """The float64 whose bits are those of an int64 (vectorises to a no-op)."""
-    if not isinstance(bits, types.Integer) or bits.bitwidth != 64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return types.float64(bits), codegen
 
 
 _LOG2E_64 = 1.4426950408889634
@@ -167,7 +186,7 @@ def dexp(x):
     p = p * r + _EXP64_TAYLOR[10]
     p = p * r + _EXP64_TAYLOR[11]
     y = (p * r) * r + r + 1.0
-    return _int64_bits_as_float64(_float_bits(y) + (np.int64(k) << 52))
+    return times_two_to(y, k)
 
 
 # -- by precision -------------------------------------------------------------------------

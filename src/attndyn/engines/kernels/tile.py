@@ -269,7 +269,7 @@ def chunk(
                 st[(2 * n + e) * BLOCK + q] = prm[e]
             for e in range(3):
                 trk[e * BLOCK + q] = pool_trk[k, e]
-        group_stats[0] += group_blocks(
+        group_stats[0] += group_blocks(  # (flags 2 and 3: free past the blocks, scratch here)
             n, steps, group_keep, eps, tol, st, cst, der, acc, nxt, trk, groups, ts, flags[3],
             flags[2], firsts,
         )  # fmt: skip
