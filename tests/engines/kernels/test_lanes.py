@@ -6,7 +6,14 @@ from numba import njit
 
 from attndyn import Job
 from attndyn.engines.kernels.groups import step_fast, step_safe
-from attndyn.engines.kernels.lanes import LANE_PRM, LANE_ROWS, pair_step, pair_step_fast
+from attndyn.engines.kernels.lanes import (
+    LANE_COUNT,
+    LANE_PRM,
+    LANE_ROWS,
+    pair_lanes,
+    pair_step,
+    pair_step_fast,
+)
 from attndyn.engines.kernels.layout import CHUNK, PAD
 from attndyn.engines.numba_cpu import NumbaCpuEngine
 
@@ -78,6 +85,30 @@ def test_pair_lanes_are_bitwise_the_generic_safe_step():
     for name in ("delta", "labels", "sync_step", "clusters"):
         np.testing.assert_array_equal(getattr(fields, name), getattr(without, name), name)
     assert (fields.labels == 1).mean() > 0.1 and (fields.clusters == 2).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pair_lanes_step_only_their_own_lanes(dtype):
+    # The vector loop runs over whole vectors of lanes, past ``active``: whatever the lanes
+    # past it hold (here nan), the active lanes come out as when every lane is active.
+    rng = np.random.default_rng(14)
+    ln = np.zeros(LANE_ROWS * CHUNK, dtype)
+    ln[: 4 * CHUNK] = random_unit_points((2, CHUNK), seed=7).transpose(0, 2, 1).ravel()
+    ln[LANE_COUNT * CHUNK : (LANE_COUNT + 2) * CHUNK] = rng.integers(1, 20, 2 * CHUNK)
+    prm = rng.normal(size=(13, CHUNK)) * 0.5
+    prm[12] = 1.0
+    ln[LANE_PRM * CHUNK : (LANE_PRM + 13) * CHUNK] = prm.ravel()
+    every = ln.copy()
+    pair_lanes(CHUNK, 100, dtype(1e-8), dtype(1e-3), every)
+    assert not np.array_equal(every[: 4 * CHUNK], ln[: 4 * CHUNK])  # the lanes did step
+    for active in (1, 5, 21):
+        some = ln.reshape(LANE_ROWS, CHUNK).copy()
+        some[:, active:] = np.nan
+        some = some.ravel()
+        pair_lanes(active, 100, dtype(1e-8), dtype(1e-3), some)
+        np.testing.assert_array_equal(
+            some.reshape(LANE_ROWS, CHUNK)[:, :active], every.reshape(LANE_ROWS, CHUNK)[:, :active]
+        )
 
 
 def test_float64_pair_step_is_the_max_free_step_of_two_groups():
