@@ -109,7 +109,7 @@ def cases(
     return out
 
 
-def _spec(case: Case, points: int, steps: int, size: int | None = None):
+def case_spec(case: Case, points: int, steps: int, size: int | None = None):
     from attndyn import LandscapeSpec
 
     wq, wv = APPENDIX_B[case.seed]
@@ -123,7 +123,7 @@ def _spec(case: Case, points: int, steps: int, size: int | None = None):
 def _worker(engine: str, case: Case, points: int, steps: int, repeat: int) -> dict:
     from attndyn import Job, render_landscape
 
-    spec = _spec(case, points, steps)
+    spec = case_spec(case, points, steps)
     size = case.size
     if engine.startswith("appendix-a"):
         from appendix_a import appendix_a_numpy, appendix_a_torch, to_seed_order
@@ -146,7 +146,7 @@ def _worker(engine: str, case: Case, points: int, steps: int, repeat: int) -> di
         except UserError as error:
             print(f"skipped: {error}", file=sys.stderr)
             sys.exit(EXIT_SKIPPED)
-        render_landscape(_spec(case, points, steps, size=8), chosen)  # warm-up (JIT)
+        render_landscape(case_spec(case, points, steps, size=8), chosen)  # warm-up (JIT)
         times = []
         for _ in range(repeat):
             started = time.perf_counter()
@@ -158,7 +158,7 @@ def _worker(engine: str, case: Case, points: int, steps: int, repeat: int) -> di
     return {"seconds": seconds, "peak_mib": peak_kib / 1024, "white": share}
 
 
-def _environment(src: str | None) -> dict[str, str]:
+def tree_environment(src: str | None) -> dict[str, str]:
     """This process's environment, with ``src`` first on PYTHONPATH when given."""
     env = dict(os.environ)
     if src:
@@ -179,7 +179,7 @@ def time_cli(size: int, repeat: int, trees: Sequence[tuple[str, str | None]]) ->
         for round_ in range(repeat + 1):
             for index, (_, src) in enumerate(trees):
                 started = time.perf_counter()
-                subprocess.run(command, env=_environment(src), check=True, capture_output=True)
+                subprocess.run(command, env=tree_environment(src), check=True, capture_output=True)
                 if round_ > 0:
                     best[index] = min(best[index], time.perf_counter() - started)
     return best
@@ -193,7 +193,7 @@ def _row(*values: object) -> str:
     )
 
 
-def _trees(text: str | None) -> list[tuple[str, str | None]]:
+def parse_trees(text: str | None) -> list[tuple[str, str | None]]:
     """``NAME=SRC,...`` as (name, src); one unnamed tree (this environment) by default."""
     if not text:
         return [("-", None)]
@@ -232,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
 
     engines = args.engines.split(",")
-    trees = _trees(args.trees)
+    trees = parse_trees(args.trees)
     views = args.views.split(",")
     if not set(views) <= set(VIEWS):
         raise SystemExit(f"--views takes {', '.join(VIEWS)}; got {args.views}")
@@ -264,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     "--steps", str(args.steps), "--repeat", str(1 if slow else args.repeat),
                 ]  # fmt: skip
                 done = subprocess.run(
-                    command, capture_output=True, text=True, check=False, env=_environment(src)
+                    command, capture_output=True, text=True, check=False, env=tree_environment(src)
                 )
                 where = f"{engine:<18}{tree:<6}{case.view:<9}{case.dtype:<8}{case.seed:>9} "
                 if done.returncode == EXIT_SKIPPED:
