@@ -111,9 +111,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 min(pair) for pair in zip(best[tree_index] or times, times, strict=True)
             ]
         line = (
-            "  ".join(f"{t:.3f}" for t in best[0])
+            "  ".join(f"{t:.4g}" for t in best[0])
             + "  |  "
-            + "  ".join(f"{t:.3f}" for t in best[1])
+            + "  ".join(f"{t:.4g}" for t in best[1])
         )
         print(f"round {round_index + 1}: best so far, A | B (s): {line}", flush=True)
     (name_a, _), (name_b, _) = trees
@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     timed = cases(["whole"], [args.dtype], seeds, inits, args.size, args.size)
     for case, a, b in zip(timed, best[0], best[1], strict=True):
         label = f"{case.seed} {case.init} {case.dtype} {case.size}²"
-        print(f"{label:<34}{a:>9.3f}s {b:>9.3f}s  {b / a:6.3f}")
+        print(f"{label:<34}{a:>9.4g}s {b:>9.4g}s  {b / a:6.3f}")
 
 
 if __name__ == "__main__":
