@@ -96,6 +96,12 @@ def lane_parameters(prm, at, k):
 
 
 @njit(inline="always", cache=True, error_model="numpy")
+def projections(w00, w01, w10, w11, ax, ay, bx, by):
+    """W a and W b of two points a, b for the 2 x 2 matrix W (by rows): a0, a1, b0, b1."""
+    return w00 * ax + w01 * ay, w10 * ax + w11 * ay, w00 * bx + w01 * by, w10 * bx + w11 * by
+
+
+@njit(inline="always", cache=True, error_model="numpy")
 def pair_row(sa, sb, ca, cb, vax, vay, vbx, vby, eps):
     """step_safe's row for two groups, bit for bit, given finite scores sa and sb."""
     d = sb - sa
@@ -117,18 +123,9 @@ def pair_step(ax, ay, bx, by, ca, cb, prm, at, k, eps):
     (
         wq00, wq01, wq10, wq11, wk00, wk01, wk10, wk11, wv00, wv01, wv10, wv11, beta
     ) = lane_parameters(prm, at, k)  # fmt: skip
-    qa0 = wq00 * ax + wq01 * ay
-    qa1 = wq10 * ax + wq11 * ay
-    qb0 = wq00 * bx + wq01 * by
-    qb1 = wq10 * bx + wq11 * by
-    ka0 = wk00 * ax + wk01 * ay
-    ka1 = wk10 * ax + wk11 * ay
-    kb0 = wk00 * bx + wk01 * by
-    kb1 = wk10 * bx + wk11 * by
-    va0 = wv00 * ax + wv01 * ay
-    va1 = wv10 * ax + wv11 * ay
-    vb0 = wv00 * bx + wv01 * by
-    vb1 = wv10 * bx + wv11 * by
+    qa0, qa1, qb0, qb1 = projections(wq00, wq01, wq10, wq11, ax, ay, bx, by)
+    ka0, ka1, kb0, kb1 = projections(wk00, wk01, wk10, wk11, ax, ay, bx, by)
+    va0, va1, vb0, vb1 = projections(wv00, wv01, wv10, wv11, ax, ay, bx, by)
     saa = beta * (qa0 * ka0 + qa1 * ka1)
     sab = beta * (qa0 * kb0 + qa1 * kb1)
     sba = beta * (qb0 * ka0 + qb1 * ka1)
@@ -167,18 +164,13 @@ def pair_step_fast(ax, ay, bx, by, ca, cb, prm, at, k, eps):
         wq00, wq01, wq10, wq11, wk00, wk01, wk10, wk11, wv00, wv01, wv10, wv11, beta
     ) = lane_parameters(prm, at, k)  # fmt: skip
     beta = score_scale(beta)
-    pa0 = beta * (wq00 * ax + wq01 * ay)
-    pa1 = beta * (wq10 * ax + wq11 * ay)
-    pb0 = beta * (wq00 * bx + wq01 * by)
-    pb1 = beta * (wq10 * bx + wq11 * by)
-    ka0 = wk00 * ax + wk01 * ay
-    ka1 = wk10 * ax + wk11 * ay
-    kb0 = wk00 * bx + wk01 * by
-    kb1 = wk10 * bx + wk11 * by
-    va0 = wv00 * ax + wv01 * ay
-    va1 = wv10 * ax + wv11 * ay
-    vb0 = wv00 * bx + wv01 * by
-    vb1 = wv10 * bx + wv11 * by
+    qa0, qa1, qb0, qb1 = projections(wq00, wq01, wq10, wq11, ax, ay, bx, by)
+    pa0 = beta * qa0
+    pa1 = beta * qa1
+    pb0 = beta * qb0
+    pb1 = beta * qb1
+    ka0, ka1, kb0, kb1 = projections(wk00, wk01, wk10, wk11, ax, ay, bx, by)
+    va0, va1, vb0, vb1 = projections(wv00, wv01, wv10, wv11, ax, ay, bx, by)
     nax, nay = pair_row_fast(pa0, pa1, ka0, ka1, kb0, kb1, ca, cb, va0, va1, vb0, vb1, eps)
     nbx, nby = pair_row_fast(pb0, pb1, ka0, ka1, kb0, kb1, ca, cb, va0, va1, vb0, vb1, eps)
     return nax, nay, nbx, nby
