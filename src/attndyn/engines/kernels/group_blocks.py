@@ -15,8 +15,9 @@ the exits of the group path (a fixed point, period 2, nan) are exact, so going o
 them gives the same fields. The block stops when fewer than ``keep`` lanes go on: every
 pixel then goes on on its groups alone from its state and step, with its tracker.
 
-The pixels come from a pool of a CHUNK's pixels (:func:`pool_pixel`), sorted by their group
-count, so that a block's lanes have similar counts.
+The pixels come from a pool of a CHUNK's pixels (built by the tile's chunk function,
+:mod:`~attndyn.engines.kernels.tile`), sorted by their group count, so that a block's lanes
+have similar counts.
 
 Layout: ``st`` as in :mod:`~attndyn.engines.kernels.blocks` (x of the groups, y of the
 groups, the 13 parameters), and the groups' counts in ``cst``: row r of lane q at
