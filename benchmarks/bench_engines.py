@@ -202,6 +202,9 @@ def parse_trees(text: str | None) -> list[tuple[str, str | None]]:
         name, sep, src = item.partition("=")
         if not sep or not name or not src:
             raise SystemExit(f"--trees wants NAME=SRC,...; got {item!r}")
+        if not (Path(src) / "attndyn" / "__init__.py").is_file():
+            # (else the installed attndyn would be timed under this tree's name)
+            raise SystemExit(f"--trees: {src!r} holds no attndyn package; give a checkout's src")
         trees.append((name, str(Path(src).resolve())))
     return trees
 

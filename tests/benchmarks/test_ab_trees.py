@@ -33,3 +33,9 @@ def test_two_trees_print_every_round_and_a_ratio_per_case(capsys):
 def test_it_wants_exactly_two_trees():
     with pytest.raises(SystemExit, match="exactly two checkouts"):
         main(["--trees", f"a={SRC}"])
+
+
+def test_a_tree_without_attndyn_is_refused(tmp_path):
+    # A missing src would silently time the installed attndyn under the tree's name.
+    with pytest.raises(SystemExit, match="holds no attndyn package"):
+        main(["--trees", f"a={SRC},b={tmp_path}"])
