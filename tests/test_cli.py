@@ -315,3 +315,72 @@ def test_experiment_errors_are_one_line(capsys, argv, fragment):
     assert run(*argv) == 2
     err = capsys.readouterr().err
     assert fragment in err and err.count("\n") == 1
+
+
+# The console script (cli.run): main(), then an exit without Python's finalisation when
+# nothing else runs. A module-level object's __del__ runs at finalisation only, so it tells
+# whether finalisation happened; an exit handler and the outputs must survive either way.
+_CONSOLE = """
+import atexit, sys, threading, time
+from pathlib import Path
+from attndyn import cli
+
+folder = Path(sys.argv[1])
+
+class Finalised:
+    def __del__(self):
+        (folder / "finalised").write_text("yes")
+
+witness = Finalised()
+atexit.register((folder / "handler").write_text, "ran")
+if sys.argv[2] == "thread":
+    def late():
+        time.sleep(0.3)
+        (folder / "thread").write_text("done")
+    threading.Thread(target=late).start()
+sys.argv = ["attndyn", *sys.argv[3:]]
+cli.run()
+"""
+
+
+def console(folder, mode, *argv):
+    return subprocess.run(
+        [sys.executable, "-c", _CONSOLE, str(folder), mode, *map(str, argv)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_console_script_skips_finalisation_and_keeps_outputs_and_exit_handlers(tmp_path):
+    png = tmp_path / "a.png"
+    done = console(tmp_path, "alone", "render", "--size", "6", "--steps", "5", "-o", png)
+    assert done.returncode == 0, done.stderr
+    assert "wrote" in done.stderr  # the streams were flushed
+    assert Image.open(png).size == (6, 6)
+    assert (tmp_path / "handler").read_text() == "ran"
+    assert not (tmp_path / "finalised").exists()
+
+
+def test_console_script_flushes_stdout_into_a_pipe(tmp_path, capsys):
+    assert main(["presets"]) == 0
+    listed = capsys.readouterr().out
+    done = console(tmp_path, "alone", "presets")  # a pipe: stdout is block-buffered
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == listed and "art1679700 " in listed
+
+
+def test_console_script_exits_as_usual_while_another_thread_runs(tmp_path):
+    done = console(tmp_path, "thread", "presets")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "thread").read_text() == "done"  # Python waited for the thread
+    assert (tmp_path / "finalised").read_text() == "yes"
+    assert (tmp_path / "handler").read_text() == "ran"
+
+
+def test_console_script_keeps_the_exit_code_and_one_line_of_a_user_error(tmp_path):
+    done = console(tmp_path, "alone", "render", "--size", "0", "-o", tmp_path / "b.png")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "attndyn: error: --size '0' must be at least 1 pixel in each direction"
+    ]
+    assert not (tmp_path / "b.png").exists()
+    assert (tmp_path / "handler").read_text() == "ran"
