@@ -30,7 +30,7 @@ precisions, a last section gives each view's float64 time over its float32 time.
 Trees (``--trees NAME=SRC,...``): each measurement runs once per tree, interleaved, with
 that ``src`` first on PYTHONPATH, so that two checkouts are compared in one run on the same
 machine load. ``--cli-size N`` adds, per tree, the time of the whole command ``attndyn
-render --size N --preset art1679700`` from process start to PNG written (warm JIT cache; the
+render --size N --preset art1679700`` from process start to exit (warm JIT cache; the
 best of ``--repeat``).
 
 The ratio column is pixels/s divided by the Appendix A formulation's pixels/s for the same
@@ -168,8 +168,8 @@ def tree_environment(src: str | None) -> dict[str, str]:
 
 def time_cli(size: int, repeat: int, trees: Sequence[tuple[str, str | None]]) -> list[float]:
     """Per tree, the best wall time of ``attndyn render --size SIZE --preset art1679700`` from
-    process start to PNG written; one untimed run first (it fills a cold JIT cache), then
-    ``repeat`` rounds with the trees interleaved."""
+    process start to exit (the PNG is written before it); one untimed run first (it fills a
+    cold JIT cache), then ``repeat`` rounds with the trees interleaved."""
     best = [float("inf")] * len(trees)
     with tempfile.TemporaryDirectory() as folder:
         command = [
@@ -306,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"{double.size}^2: {ratio:.2f}x"
             )
     if args.cli_size:
-        print(f"\nattndyn render --size {args.cli_size} --preset art1679700, start to PNG:")
+        print(f"\nattndyn render --size {args.cli_size} --preset art1679700, start to exit:")
         for (tree, _), wall in zip(trees, time_cli(args.cli_size, args.repeat, trees), strict=True):
             print(f"  {tree}: {wall:.2f} s (best of {args.repeat})", flush=True)
 
