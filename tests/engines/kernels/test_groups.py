@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from attndyn.engines.kernels.groups import merge_array, paths, step_fast, step_safe
+from attndyn.engines.kernels.groups import (
+    merge_array,
+    path_flags,
+    paths,
+    step_fast,
+    step_safe,
+)
 from attndyn.engines.kernels.layout import PAD
 from attndyn.engines.numpy_ref import attention_step
 
@@ -107,3 +113,15 @@ def test_paths_bound_the_scores():
         False,
         True,
     )
+
+
+def test_path_flags_take_the_largest_squared_norm_of_the_points():
+    identity = np.float32([1, 0, 0, 1] * 3 + [1])
+    # bound = |beta| |W_Q|_F |W_K|_F norm2 * 1.001 = 2 * 1.001 * norm2 for the identities
+    assert path_flags(4, 1.0, identity) == (True, True)
+    assert path_flags(4, 15.9, identity) == (True, True)  # 31.83 <= 32
+    assert path_flags(4, 16.0, identity) == (False, True)  # 32.03 > 32
+    far = np.float32([[3.0, 4.0], [1.0, 0.0]])  # squared norms 25 and 1
+    for scale in (0.5, 2.5):
+        prm = identity * np.float32(scale)
+        assert paths(2, far[:, 0].copy(), far[:, 1].copy(), prm) == path_flags(2, 25.0, prm)

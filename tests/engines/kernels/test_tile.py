@@ -1,9 +1,12 @@
-"""A tile's results do not depend on who computes them: threads, lanes, chunks or tiles."""
+"""A tile's results do not depend on who computes them: threads, lanes, chunks or tiles; and
+the block's start, lane by lane, is the per-pixel start."""
 
 import numba
 import numpy as np
 
 from attndyn import Job, render_landscape
+from attndyn.engines.kernels.layout import BLOCK
+from attndyn.engines.kernels.tile import block_start, start_tracker
 from attndyn.engines.numba_cpu import NumbaCpuEngine
 from attndyn.tiles import Tile, row_bands
 
@@ -55,3 +58,31 @@ def test_float64_does_not_depend_on_threads_or_tiles():
             assert_same_fields(NumbaCpuEngine(threads=lanes).compute(job, whole(spec)), reference)
         tiled = render_landscape(job, NumbaCpuEngine(), pixels_per_tile=20)
         assert_same_fields(tiled.fields, reference)
+
+
+def test_block_start_is_the_per_pixel_start_lane_by_lane():
+    """block_start's tracker is start_tracker's and its norm2 the largest of 1 and the points'
+    squared norms in float64, on every lane; float32 and float64 points, gaps on both sides
+    of tol, norms below and above 1."""
+    n, tol = 7, 0.25
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        x = rng.uniform(-1.5, 1.5, (n, BLOCK)).astype(dtype)
+        y = rng.uniform(-1.5, 1.5, (n, BLOCK)).astype(dtype)
+        x[:, :4] = x[0, :4]  # gap 0
+        x[0, 4], x[1:, 4] = 0.5, 0.75  # a gap of exactly tol
+        x[:, 5:8] *= 0.01  # small points: norm2 stays 1
+        y[:, 5:8] *= 0.01
+        st = np.concatenate([x.ravel(), y.ravel(), np.zeros(13 * BLOCK, dtype)])
+        trk = np.full(3 * BLOCK, 7.0, dtype)
+        norm2 = np.zeros(BLOCK)
+        block_start(n, dtype(tol), st, trk, norm2)
+        for q in range(BLOCK):
+            gx = np.ascontiguousarray(x[:, q])
+            expected = start_tracker(n, gx, dtype(tol))
+            got = (trk[q], trk[BLOCK + q], trk[2 * BLOCK + q])
+            np.testing.assert_array_equal(np.array(got), np.array(expected, dtype))
+        squares = x.astype(np.float64) ** 2 + y.astype(np.float64) ** 2
+        np.testing.assert_array_equal(norm2, np.maximum(1.0, squares.max(axis=0)))
+        assert (norm2[5:8] == 1.0).all() and (norm2 > 1.0).any()
+        assert trk[4] == 1.0 and (trk[:4] == 0.0).all()  # label of the gap tol: not synchronised

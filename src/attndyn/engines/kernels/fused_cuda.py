@@ -158,7 +158,7 @@ _track, _period_two_tail, _gap = compile_tracker(_DEVICE)
 _, _count_clusters, _pair_clusters = compile_clusters(_DEVICE)
 _, _, _philox = compile_philox(_DEVICE)
 _, _initial_points = compile_points(_DEVICE, _philox)
-_bounds = compile_paths(_DEVICE)  # (fast, pairable), as the CPU engine's groups.paths
+_bounds = compile_paths(_DEVICE).paths  # (fast, pairable), as the CPU engine's groups.paths
 
 
 # -- steps ------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -198,21 +198,27 @@ def merge_array(m, gx, gy, cnt):
     return merge(m, gx, gy, cnt)
 
 
-def compile_paths(target: Target) -> Callable[..., Any]:
-    """:func:`paths` compiled for ``target``: the CPU and GPU engines must put a pixel on the
-    same path, so the bound is one source (:mod:`~attndyn.engines.kernels.targets`)."""
+class Paths(NamedTuple):
+    """:func:`paths` and :func:`path_flags` compiled for one target."""
+
+    paths: Callable[..., Any]
+    path_flags: Callable[..., Any]
+
+
+def compile_paths(target: Target) -> Paths:
+    """:func:`paths` and :func:`path_flags` compiled for ``target``: the CPU and GPU engines
+    must put a pixel on the same path, so the bound is one source
+    (:mod:`~attndyn.engines.kernels.targets`)."""
 
     @target.inline
-    def paths(n, gx, gy, prm):
-        """(fast, pairable) for a pixel starting from the n points gx, gy with parameters prm.
+    def path_flags(n, norm2, prm):
+        """(fast, pairable) for a pixel with parameters prm whose n initial points have
+        squared norms at most norm2 >= 1 (float64).
 
         fast: |S| <= FAST_BOUND, so the max-free softmax cannot overflow or underflow;
         pairable: |S| <= PAIR_BOUND, so two-group score differences are finite. The bound is
         |S_ij| = |beta q_i . k_j| <= |beta| |W_Q|_F |W_K|_F |g_i| |g_j|, and |g| <= 1 after a step.
         """
-        norm2 = 1.0
-        for i in range(n):
-            norm2 = max(norm2, np.float64(gx[i]) ** 2 + np.float64(gy[i]) ** 2)
         wq = 0.0
         wk = 0.0
         wv = 0.0
@@ -224,10 +230,19 @@ def compile_paths(target: Target) -> Callable[..., Any]:
         fast = bound <= FAST_BOUND and n * math.exp(bound) * math.sqrt(wv) <= 1e36
         return fast, bound <= PAIR_BOUND
 
-    return paths
+    @target.inline
+    def paths(n, gx, gy, prm):
+        """:func:`path_flags` for a pixel starting from the n points gx, gy: norm2 is the
+        largest of 1 and their squared norms, in float64."""
+        norm2 = 1.0
+        for i in range(n):
+            norm2 = max(norm2, np.float64(gx[i]) ** 2 + np.float64(gy[i]) ** 2)
+        return path_flags(n, norm2, prm)
+
+    return Paths(paths, path_flags)
 
 
-paths = compile_paths(CPU)
+paths, path_flags = compile_paths(CPU)
 
 
 @njit(inline="always", cache=True, error_model="numpy", fastmath={"contract"})

@@ -2,7 +2,8 @@
 
 A tile's pixels go in CHUNKs of 256, each lane of work (a thread) taking chunks k,
 k + lanes, ... Within a chunk, BLOCK (32) pixels at a time get their initial points (drawn
-side by side for "independent", else from the host) and those on the fast path take the
+side by side for "independent", else from the host), their sync trackers and the bound that
+picks their path (:func:`block_start`, side by side), and those on the fast path take the
 first steps side by side (:mod:`~attndyn.engines.kernels.blocks`) and leave them with their
 groups (``first_equal``). A pixel with three or more groups goes to the chunk's pool, whose
 pixels then step side by side on their groups
@@ -49,7 +50,7 @@ from attndyn.engines.kernels.group_blocks import (
     POOL_STEP,
     group_blocks,
 )
-from attndyn.engines.kernels.groups import paths, run_groups
+from attndyn.engines.kernels.groups import path_flags, run_groups
 from attndyn.engines.kernels.lanes import (
     LANE_AFTER,
     LANE_BEFORE,
@@ -79,6 +80,32 @@ def start_tracker(n, gx, tol):
     for i in range(n):
         gap = max(gap, abs(gx[i] - gx[0]))
     return (_ONE if gap >= tol else _ZERO), gap, gap * _NAN
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def block_start(n, tol, st, trk, norm2):
+    """For every lane of st (the block's initial points): its sync tracker as
+    :func:`start_tracker` makes it, into trk, and the largest squared norm of its points as
+    ``paths`` of the group path takes it (max(1, |x_i|^2) in float64), into norm2.
+
+    The same operations in the same order per lane, vectorised over the lanes, so each lane
+    gets the numbers the per-pixel functions give (tested); lanes past the block's pixels get
+    numbers nobody reads.
+    """
+    b = BLOCK
+    for q in range(BLOCK):
+        trk[b + q] = st[q] - st[q]  # 0 in the points' precision
+        norm2[q] = 1.0
+    for i in range(n):
+        xr = i * b
+        yr = (n + i) * b
+        for q in range(BLOCK):
+            trk[b + q] = max(trk[b + q], abs(st[xr + q] - st[q]))
+            norm2[q] = max(norm2[q], np.float64(st[xr + q]) ** 2 + np.float64(st[yr + q]) ** 2)
+    for q in range(BLOCK):
+        gap = trk[b + q]
+        trk[q] = _ONE if gap >= tol else _ZERO
+        trk[2 * b + q] = gap * _NAN
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -134,7 +161,7 @@ def chunk(
     first, last, row0, col0, width, xv, yv, prm, xi, yi, n, steps, eps, tol, mode, k0, k1,
     stream, x0_shared, x0_pixels, pairs, head, keep, group_keep, out, t0s, clusters, work, st,
     der, acc, nxt, trk, parent, flags, ln, pair_pix, group_stats, pair_stats, theta, ctr, rows,
-    cols, reached, firsts, cst, groups, ts, pool_pts, pool_int, pool_trk,
+    cols, reached, firsts, cst, groups, ts, pool_pts, pool_int, pool_trk, norm2,
 ):  # fmt: skip
     """Pixels [first, last) of a tile: the block steps, the group steps, then the pair lanes.
 
@@ -153,33 +180,29 @@ def chunk(
         # Initial points; the pixels on the fast path take the first steps side by side.
         for p in range(start, stop):
             q = p - start
-            r = p // width
-            rows[q] = row0 + r
-            cols[q] = col0 + p - r * width
-        if mode == MODE_INDEPENDENT:
-            block_pixel_points(stop - start, n, rows, cols, k0, k1, stream, ctr, theta, st)
-        for p in range(start, stop):
-            q = p - start
             r, c = pixel_parameters(p, width, xv, yv, prm, xi, yi)
-            if mode == MODE_INDEPENDENT:
-                for i in range(n):
-                    gx[i] = st[i * BLOCK + q]
-                    gy[i] = st[(n + i) * BLOCK + q]
-            else:
+            rows[q] = row0 + r
+            cols[q] = col0 + c
+            if mode != MODE_INDEPENDENT:
                 initial_points(
                     mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
                     gx, gy,
                 )  # fmt: skip
-            trk[q], trk[BLOCK + q], trk[2 * BLOCK + q] = start_tracker(n, gx, tol)
-            fast, pairable = paths(n, gx, gy, prm)
+                for i in range(n):
+                    st[i * BLOCK + q] = gx[i]
+                    st[(n + i) * BLOCK + q] = gy[i]
+            for e in range(N_PARAMETERS):
+                st[(2 * n + e) * BLOCK + q] = prm[e]
+        if mode == MODE_INDEPENDENT:
+            block_pixel_points(stop - start, n, rows, cols, k0, k1, stream, ctr, theta, st)
+        block_start(n, tol, st, trk, norm2)
+        for p in range(start, stop):
+            q = p - start
+            pixel_parameters(p, width, xv, yv, prm, xi, yi)
+            fast, pairable = path_flags(n, norm2[q], prm)
             flags[0, q] = fast
             flags[1, q] = lane_ready(fast, pairable, prm) and pairs
             flags[2, q] = fast and blocks
-            for i in range(n):
-                st[i * BLOCK + q] = gx[i]
-                st[(n + i) * BLOCK + q] = gy[i]
-            for e in range(N_PARAMETERS):
-                st[(2 * n + e) * BLOCK + q] = prm[e]
         if head > 0:
             block_steps(stop - start, n, head, eps, tol, st, der, acc, nxt, trk)
         if keep <= BLOCK and n > 2:
@@ -331,6 +354,7 @@ def lane_buffers(n, dtype):
         np.zeros((CHUNK, 3 * n), dtype),  # pool_pts: the pooled pixels' groups and counts
         np.zeros((CHUNK, 5), np.int64),  # pool_int: pixel, group count, step, pairs, order
         np.zeros((CHUNK, 3), dtype),  # pool_trk: their sync trackers
+        np.zeros(BLOCK, np.float64),  # norm2: the largest squared norm of each lane's points
     )
 
 
@@ -373,6 +397,7 @@ def tile(
             pool_pts,
             pool_int,
             pool_trk,
+            norm2,
         ) = lane_buffers(n, TILE_DTYPE)  # noqa: F821 (bound by compile_tile)
         prm = base.copy()
         group_stats = np.zeros(3, np.int64)
@@ -384,7 +409,7 @@ def tile(
                 steps, eps, tol, mode, k0, k1, stream, x0_shared, x0_pixels, pairs, head, keep,
                 group_keep, out, t0s, clusters, work, st, der, acc, nxt, trk, parent, flags, ln,
                 pair_pix, group_stats, pair_stats, theta, ctr, rows, cols, reached, firsts,
-                cst, groups, ts, pool_pts, pool_int, pool_trk,
+                cst, groups, ts, pool_pts, pool_int, pool_trk, norm2,
             )  # fmt: skip
         stats[lane, 0] = group_stats[0]
         stats[lane, 1] = pair_stats[0]
