@@ -73,13 +73,20 @@ _NAN = np.float32(np.nan)
 
 
 @njit(inline="always", cache=True, error_model="numpy")
+def tracker_start(gap, tol):
+    """The sync tracker (last, before, after) with only Δ_0 = gap folded in (see
+    tracker.track): last = 1 if gap >= tol else 0, before = gap, after unset (nan)."""
+    return (_ONE if gap >= tol else _ZERO), gap, gap * _NAN
+
+
+@njit(inline="always", cache=True, error_model="numpy")
 def start_tracker(n, gx, tol):
-    """The sync tracker (last, before, after) with Δ_0, the gap of the initial points (which
-    are finite), folded in (see tracker.track)."""
+    """The sync tracker with Δ_0, the gap of the initial points (which are finite), folded
+    in (:func:`tracker_start`)."""
     gap = gx[0] - gx[0]  # 0 in the points' precision
     for i in range(n):
         gap = max(gap, abs(gx[i] - gx[0]))
-    return (_ONE if gap >= tol else _ZERO), gap, gap * _NAN
+    return tracker_start(gap, tol)
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -103,9 +110,7 @@ def block_start(n, tol, st, trk, norm2):
             trk[b + q] = max(trk[b + q], abs(st[xr + q] - st[q]))
             norm2[q] = max(norm2[q], np.float64(st[xr + q]) ** 2 + np.float64(st[yr + q]) ** 2)
     for q in range(BLOCK):
-        gap = trk[b + q]
-        trk[q] = _ONE if gap >= tol else _ZERO
-        trk[2 * b + q] = gap * _NAN
+        trk[q], trk[b + q], trk[2 * b + q] = tracker_start(trk[b + q], tol)
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -180,7 +185,8 @@ def chunk(
         # Initial points; the pixels on the fast path take the first steps side by side.
         for p in range(start, stop):
             q = p - start
-            r, c = pixel_parameters(p, width, xv, yv, prm, xi, yi)
+            r = p // width
+            c = p - r * width
             rows[q] = row0 + r
             cols[q] = col0 + c
             if mode != MODE_INDEPENDENT:
@@ -191,14 +197,14 @@ def chunk(
                 for i in range(n):
                     st[i * BLOCK + q] = gx[i]
                     st[(n + i) * BLOCK + q] = gy[i]
-            for e in range(N_PARAMETERS):
-                st[(2 * n + e) * BLOCK + q] = prm[e]
         if mode == MODE_INDEPENDENT:
             block_pixel_points(stop - start, n, rows, cols, k0, k1, stream, ctr, theta, st)
         block_start(n, tol, st, trk, norm2)
-        for p in range(start, stop):
+        for p in range(start, stop):  # the parameters, and the path they and the points pick
             q = p - start
             pixel_parameters(p, width, xv, yv, prm, xi, yi)
+            for e in range(N_PARAMETERS):
+                st[(2 * n + e) * BLOCK + q] = prm[e]
             fast, pairable = path_flags(n, norm2[q], prm)
             flags[0, q] = fast
             flags[1, q] = lane_ready(fast, pairable, prm) and pairs
