@@ -13,7 +13,8 @@ TEST_STAMP := $(VENV)/.installed-test
 DOCS_STAMP := $(VENV)/.installed-docs
 EXPLORE_STAMP := $(VENV)/.installed-explore
 # Leaflet from the npm registry (package.json, package-lock.json), copied into the package so
-# the server serves it from there: no CDN, the page works offline.
+# the server serves it from there: no CDN, the page works offline. (A wheel or sdist build does
+# the same copy itself, in hatch_build.py.)
 LEAFLET := src/attndyn/explore/static/leaflet/leaflet.js
 CHROMIUM := /usr/bin/chromium
 
@@ -88,4 +89,4 @@ explore: $(EXPLORE_STAMP) $(LEAFLET)
 	$(BIN)/attndyn explore --preset art1679700 --init shared
 
 clean:
-	rm -rf $(VENV) out site node_modules $(dir $(LEAFLET))
+	rm -rf $(VENV) out site dist node_modules $(dir $(LEAFLET))

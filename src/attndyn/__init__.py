@@ -5,7 +5,7 @@ parameters (see :mod:`attndyn.spec` for the formulation and :func:`attndyn.rende
 for the entry point).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from attndyn.errors import UserError
 from attndyn.job import Job
