@@ -51,6 +51,7 @@ from attndyn.spec import LandscapeSpec
 from attndyn.store.manifest import ChunkRecord
 from attndyn.store.zarr_store import PYRAMID_MIN_SIDE, CorruptChunk, ZarrStore, require_zarr
 from attndyn.tiles import Tile, Tiling
+from attndyn.warmup import compile_first
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -220,8 +221,10 @@ def render_store(
     against their checksums first (``verify``). Chunks are ``chunk`` x ``chunk`` grid pixels
     (:func:`chunk_tiling`; a resumed store keeps its own). ``engine`` is an engine name, or
     an engine object (pickled to the workers on a cluster). ``engine_threads``: numba threads
-    per task (default: see the module docstring). On Ctrl-C the chunks finished so far stay
-    done and :class:`~attndyn.render.RenderInterrupted` is raised.
+    per task (default: see the module docstring). With ``progress`` and no cluster, kernels
+    that still need their first compile are compiled before the bar starts, under a notice
+    (:func:`attndyn.warmup.compile_first`). On Ctrl-C the chunks finished so far stay done and
+    :class:`~attndyn.render.RenderInterrupted` is raised.
 
     Examples
     --------
@@ -259,6 +262,9 @@ def render_store(
         for tile in store.missing(0)
     ]  # fmt: skip
     total = len(store.tiling) + sum(len(store.level_tiling(k)) for k in range(1, store.levels))
+    if progress and steps and client is None:  # the kernels' first compile, before the bar
+        here = get_engine(engine, device) if isinstance(engine, str) else engine
+        compile_first(here, (job.spec.dtype,))
     bar = tqdm(
         total=total,
         initial=total - len(steps) - sum(len(store.missing(k)) for k in range(1, store.levels)),

@@ -72,6 +72,7 @@ from attndyn.outputs import check_writable
 from attndyn.params import PARAMETER_NAMES, parse_parameter
 from attndyn.render import RenderInterrupted, render_landscape
 from attndyn.spec import LandscapeSpec
+from attndyn.warmup import compile_first
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 DEFAULT_FPS = 24.0
@@ -361,7 +362,8 @@ def render_movie(
     size
         Resize every picture to (width, height), as ``--resize`` does.
     progress
-        A progress bar over frames, on stderr.
+        A progress bar over frames, on stderr; kernels that still need their first compile
+        are compiled before it starts, under a notice (:func:`attndyn.warmup.compile_first`).
     keep_frames
         Keep this movie's frame files after the videos are written. By default they are
         removed (and the directory, if then empty) once every output is written; they are
@@ -408,6 +410,8 @@ def render_movie(
     total = len(jobs)
     done = total - len(todo)
     computed: list[int] = []
+    if progress and todo:  # the kernels' first compile, said and done before the bar starts
+        compile_first(engine, {jobs[index].spec.dtype for index in todo})
     bar = tqdm(
         total=total, initial=done, unit="frame", desc="movie", disable=not progress, leave=False
     )

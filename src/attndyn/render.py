@@ -13,6 +13,7 @@ from attndyn.job import Job
 from attndyn.spec import LandscapeSpec
 from attndyn.store import Landscape, LandscapeStore, NpzStore
 from attndyn.tiles import Tile, TileAddress, Tiling
+from attndyn.warmup import compile_first
 
 __all__ = [
     "DEFAULT_PIXELS_PER_TILE",
@@ -151,15 +152,19 @@ def _interrupted(store: LandscapeStore) -> RenderInterrupted:
 def render_into(job: Job, engine: Engine, store: LandscapeStore, *, progress: bool = False) -> None:
     """Compute every tile of ``store.tiling`` that the store has not marked done.
 
-    Each tile is written, then marked done. On Ctrl-C the store is flushed and
-    :class:`RenderInterrupted` raised, so running this again on the reopened store computes
-    only the missing tiles.
+    With ``progress``, kernels that still need their first compile are compiled first, under a
+    notice on stderr (:func:`attndyn.warmup.compile_first`), so that the bar's rate and ETA
+    count the render only. Each tile is written, then marked done. On Ctrl-C the store is
+    flushed and :class:`RenderInterrupted` raised, so running this again on the reopened store
+    computes only the missing tiles.
     """
     spec = job.spec
     done = store.done()
     tiles = [tile for tile in store.tiling if not done[store.tiling.index(tile)]]
     rows, cols = spec.shape
     remaining = sum(tile.size for tile in tiles)
+    if progress and tiles:  # the kernels' first compile, said and done before the bar starts
+        compile_first(engine, (spec.dtype,))
     bar = _progress_bar(progress, total=rows * cols, initial=rows * cols - remaining)
     try:
         for tile in tiles:

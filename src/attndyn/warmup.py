@@ -33,6 +33,7 @@ from attndyn.errors import FieldError
 
 __all__ = [
     "PRECISIONS",
+    "check_precision",
     "compile_first",
     "compile_notice",
     "expected_compile_seconds",
@@ -49,7 +50,9 @@ _COMPILE_SECONDS = {"float32": 80.0, "float64": 80.0}
 _locks = {precision: threading.Lock() for precision in PRECISIONS}
 
 
-def _check(precision: str) -> str:
+def check_precision(precision: str) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS`; else a one-line
+    :class:`~attndyn.errors.FieldError` naming it, the allowed values and the closest one."""
     if precision in PRECISIONS:
         return precision
     close = difflib.get_close_matches(str(precision), PRECISIONS, n=1)
@@ -66,7 +69,7 @@ def expected_compile_seconds(precision: str) -> float:
     """The wall seconds a cold compile of ``precision``'s kernels takes on the 2-core
     development machine (measured by ``benchmarks/bench_startup.py``): what the compile
     notice announces. A faster or slower machine takes proportionally less or more."""
-    return _COMPILE_SECONDS[_check(precision)]
+    return _COMPILE_SECONDS[check_precision(precision)]
 
 
 def _kernels(precision: str) -> list[Any]:
@@ -121,7 +124,7 @@ def kernels_ready(precision: str) -> bool:
     (about half a second, which any use of the engine pays anyway); later calls take well
     under a millisecond. Raises :class:`~attndyn.errors.UserError` for an unknown precision.
     """
-    _check(precision)
+    check_precision(precision)
     return all(kernel.overloads or _on_disk(kernel) for kernel in _kernels(precision))
 
 
@@ -155,7 +158,7 @@ def warm_up(precision: str) -> float:
     kernels loaded. Idempotent: once loaded, a call costs a 2 x 2 render (about a
     millisecond). Raises :class:`~attndyn.errors.UserError` for an unknown precision.
     """
-    _check(precision)
+    check_precision(precision)
     started = time.perf_counter()
     with _locks[precision]:
         _tiny_render(precision)

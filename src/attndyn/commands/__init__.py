@@ -16,6 +16,7 @@ from attndyn.commands import (
     presets,
     render,
     trace,
+    warmup,
 )
 
 COMMANDS = (
@@ -30,4 +31,5 @@ COMMANDS = (
     trace,
     dimension,
     explore,
+    warmup,
 )
