@@ -62,8 +62,10 @@ $(DOCS_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $@
 
+# warmup compiles the float32 kernels for this CPU, saying so (once: cached after that).
 run: $(RUN_STAMP)
 	mkdir -p out
+	$(BIN)/attndyn warmup --precision float32
 	$(BIN)/attndyn render --size 768 \
 		--wq 1.1646,-0.0278,-0.8054,-0.9405 --wv=-1.9675,-2.0948,0.3671,1.4580 \
 		--init shared --seed 1679700 -o out/landscape.png --save out/landscape.npz
@@ -82,10 +84,10 @@ docs: $(DOCS_STAMP)
 bench: $(RUN_STAMP)
 	$(BIN)/python benchmarks/bench_engines.py --size 256
 
-# The float64 kernel (the deep zooms) is compiled here, once per checkout, rather than inside the
-# server on the first deep-zoom tile (about a minute and 0.5 GiB there); cached, this takes 1 s.
+# Both precisions' kernels (float64: the deep zooms) are compiled here, once per checkout, with
+# a notice, rather than inside the server on its first tiles; cached, this takes about 1 s.
 explore: $(EXPLORE_STAMP) $(LEAFLET)
-	$(BIN)/attndyn render --size 8 --precision float64 --quiet -o $(VENV)/.float64-kernel.png
+	$(BIN)/attndyn warmup
 	$(BIN)/attndyn explore --preset art1679700 --init shared
 
 clean:

@@ -45,3 +45,17 @@ def test_make_test_adds_the_dev_tools_torch_leaflet_and_chromium(tmp_path):
     assert "npm ci" in recipe
     assert "apt-get install -y chromium" in recipe
     assert "ruff check" in recipe and "pytest" in recipe
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_and_explore_compile_the_kernels_first_with_attndyn_warmup(tmp_path):
+    # The compile is announced by `attndyn warmup` before anything else uses the kernels:
+    # make run needs float32's, make explore both (the deep zooms are float64).
+    run = dry_run(tmp_path, "run").splitlines()
+    warmups = [i for i, line in enumerate(run) if "attndyn warmup" in line]
+    renders = [i for i, line in enumerate(run) if "attndyn render" in line]
+    assert len(warmups) == 1 and renders and warmups[0] < renders[0]
+    assert run[warmups[0]].split("attndyn warmup")[1].split() == ["--precision", "float32"]
+    explore = [line for line in dry_run(tmp_path, "explore").splitlines() if "bin/attndyn" in line]
+    assert [line.split("bin/attndyn ")[1].split()[0] for line in explore] == ["warmup", "explore"]
+    assert explore[0].rstrip().endswith("attndyn warmup")  # both precisions, the default

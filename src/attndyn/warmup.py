@@ -170,6 +170,16 @@ def _clock(seconds: float) -> str:
     return f"{minutes}:{rest:02d}"
 
 
+def _fit(message: str, clock: str, stream: TextIO) -> str:
+    """``message clock``, the message cut short to keep the line within the terminal's width:
+    a line that wraps cannot be rewritten in place by a carriage return."""
+    try:
+        width = os.get_terminal_size(stream.fileno()).columns - 1
+    except (AttributeError, OSError, ValueError):
+        width = 79
+    return f"{message[: max(0, width - len(clock) - 1)]} {clock}"
+
+
 def _is_tty(stream: TextIO) -> bool:
     try:
         return stream.isatty()
@@ -210,7 +220,7 @@ def compile_notice(
 
         def tick() -> None:
             while True:
-                write(f"\r{message} {_clock(time.perf_counter() - started)}")
+                write(f"\r{_fit(message, _clock(time.perf_counter() - started), out)}")
                 if stop.wait(1.0 - (time.perf_counter() - started) % 1.0):
                     return
 
