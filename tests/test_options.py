@@ -46,11 +46,46 @@ def presets_file(tmp_path):
     return str(path)
 
 
-def test_no_options_give_the_spec_defaults_with_matrices_drawn_from_seed_1():
+# The gallery's art1679700: W_Q and W_V of the seed's Appendix B for seed 1679700.
+ART_WQ = (1.1646, -0.0278, -0.8054, -0.9405)
+ART_WV = (-1.9675, -2.0948, 0.3671, 1.4580)
+
+
+def test_no_options_give_the_gallerys_art1679700_with_shared_points():
+    assert spec_of() == LandscapeSpec(wq=ART_WQ, wv=ART_WV, seed=1679700, init="shared")
     spec = spec_of()
-    assert spec == LandscapeSpec(wq=spec.wq, wv=spec.wv)
-    assert spec.seed == 1 and spec.wk == (0.0, 0.0, 0.0, 0.0)
     assert (spec.width, spec.height, spec.x_range, spec.y_range) == (512, 512, (-8, 8), (-8, 8))
+    assert spec.wk == (0.0, 0.0, 0.0, 0.0) and (spec.n_points, spec.steps) == (20, 100)
+
+
+def test_options_that_name_no_map_change_the_default_picture():
+    assert spec_of(init="independent", steps="40", size="64") == LandscapeSpec(
+        wq=ART_WQ, wv=ART_WV, seed=1679700, init="independent", steps=40, width=64, height=64
+    )
+    assert spec_of(wk="0,0,0,1", points="8") == LandscapeSpec(
+        wq=ART_WQ, wv=ART_WV, wk=(0.0, 0.0, 0.0, 1.0), seed=1679700, init="shared", n_points=8
+    )
+
+
+def test_options_that_name_a_map_leave_the_default_picture():
+    seeded = spec_of(seed="7")  # a map drawn from the seed, fresh points per pixel
+    assert seeded == LandscapeSpec(wq=SEED7_WQ, wv=SEED7_WV, seed=7)
+    assert spec_of(wq="1,0,0,1", wv="1,0,0,1") == LandscapeSpec(wq=IDENTITY, wv=IDENTITY, seed=1)
+    assert spec_of(wv="1,0,0,1").init == "independent"
+    assert spec_of(preset="art5227590").init == "independent"  # as the gallery names it
+
+
+def test_degenerate_counts_from_a_presets_file_are_refused_too(tmp_path):
+    path = tmp_path / "flat.toml"
+    path.write_text("[flat]\nwq = [1, 0, 0, 1]\nwv = [1, 0, 0, 1]\nsteps = 0\n")
+    with pytest.raises(FieldError) as error:
+        spec_of(preset="flat", presets=str(path))
+    assert error.value.spelled(option_flag).startswith("--steps 0 is too few")
+    one = tmp_path / "one.npy"
+    np.save(one, np.array([[1.0, 0.0]]))
+    with pytest.raises(FieldError) as error:
+        spec_of(x0=str(one))
+    assert error.value.spelled(option_flag).startswith("--x0 holds 1 point; give a file of >= 2")
 
 
 def test_unset_matrices_are_drawn_from_the_seed():
@@ -208,21 +243,28 @@ BAD = [
     ({"seed": "-2"}, "--seed -2 is outside [0, 2**64)"),
     ({"seed": str(2**64)}, "--seed 18446744073709551616 is outside [0, 2**64)"),
     ({"seed": "1.5"}, "--seed '1.5' is not an integer"),
-    ({"steps": "-1"}, "--steps -1 is negative; give an integer >= 0"),
+    ({"steps": "-1"}, "--steps -1 is too few; give an integer >= 1"),
     ({"tol": "0"}, "--tol 0.0 must be a finite number > 0"),
     ({"tol": "nan"}, "--tol nan is not finite; give a finite number > 0"),
     ({"eps": "-1"}, "--eps -1.0 must be a finite number >= 0"),
     ({"beta": "inf"}, "--beta inf is not finite"),
     ({"beta": "x"}, "--beta 'x' is not a number"),
-    ({"points": "0"}, "--points 0 is too small; it must be >= 1"),
+    ({"points": "0"}, "--points 0 is too few; give an integer >= 2"),
+    ({"points": "1"}, "--points 1 is too few; give an integer >= 2 (a single point is always"),
+    ({"steps": "0"}, "--steps 0 is too few; give an integer >= 1 (with no step every pixel"),
+    ({"preset": "art167"}, "preset 'art167' is unknown (did you mean 'art1679700'?); choose"),
+    ({"init": "shard"}, "--init 'shard' is unknown (did you mean 'shared'?); choose one of"),
     ({"samples": "0"}, "--samples 0 is too small; it must be >= 1"),
     ({"supersample": "0"}, "--supersample 0 is too small; it must be >= 1"),
     ({"size": "0"}, "--size '0' must be at least 1 pixel in each direction"),
     ({"size": "big"}, "--size 'big' is not R or WxH"),
-    ({"precision": "float16"}, "--precision 'float16' is unknown; choose one of float32, float64"),
+    (
+        {"precision": "float16"},
+        "--precision 'float16' is unknown (did you mean 'float64'?); choose",
+    ),
     ({"init": "sometimes"}, "--init 'sometimes' is unknown; choose one of independent"),
     ({"init": "file"}, "--init 'file' is what --x0 sets; choose independent or shared"),
-    ({"x-param": "wz00"}, "--x-param names an unknown parameter 'wz00'; choose one of wq00"),
+    ({"x-param": "wz00"}, "parameter 'wz00' (did you mean 'wq00' or 'wk00'?); choose one of wq00"),
     ({"y-param": "wk11"}, "--x-param and --y-param are both 'wk11'; they must differ"),
     ({"wq": "1,2"}, "--wq '1,2' has 2 numbers; give 4"),
     ({"wv": "1,a,0,1"}, "--wv '1,a,0,1' is not 4 comma-separated numbers"),
@@ -258,7 +300,10 @@ def test_every_bad_value_is_one_line_naming_the_option(strings, message):
 def test_a_url_spells_the_options_without_dashes():
     with pytest.raises(FieldError) as error:
         build_job(RenderOptions.from_strings({"points": "0"}))
-    assert error.value.spelled(option_name) == "points 0 is too small; it must be >= 1"
+    assert error.value.spelled(option_name) == (
+        "points 0 is too few; give an integer >= 2 (a single point is always synchronised, so "
+        "every pixel would be white)"
+    )
     with pytest.raises(FieldError) as error:
         build_job(RenderOptions.from_strings({"x-param": "beta", "y-param": "beta"}))
     assert error.value.spelled(option_name).startswith("x-param and y-param are both 'beta'")

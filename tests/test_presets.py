@@ -61,7 +61,7 @@ def test_the_gallery_is_every_preset_in_every_init_at_one_size(tmp_path):
     with pytest.raises(FieldError) as error:
         gallery_pictures(presets, (8, 8), inits=["both"])
     assert error.value.spelled(lambda n: "--" + n) == (
-        "--inits holds 'both'; choose from independent, shared"
+        "--init holds 'both'; choose from independent, shared"
     )
 
 

@@ -3,7 +3,9 @@
 Every user mistake ends in one line, ``attndyn: error: <what is wrong and what is allowed>``,
 and exit code 2, before any output file is touched. The library names the options in its
 errors by their field names (:class:`~attndyn.errors.FieldError`); here they are written as
-the command line's options (``x_param`` -> ``--x-param``).
+the command line's options (``x_param`` -> ``--x-param``). An unknown command, option or
+choice gets the closest known ones (``did you mean --cmap?``, :func:`attndyn.parsing.
+did_you_mean`). Every ``--help`` ends with examples (:mod:`attndyn.commands.examples`).
 """
 
 from __future__ import annotations
@@ -19,18 +21,78 @@ from typing import NoReturn
 
 from attndyn import __version__
 from attndyn.commands import COMMANDS
-from attndyn.commands.common import option_flag
+from attndyn.commands.common import HelpFormatter, examples_epilog, option_flag
+from attndyn.commands.examples import EXAMPLES
 from attndyn.errors import EXIT_INTERRUPTED, EXIT_USAGE, FieldError, UserError
+from attndyn.parsing import did_you_mean
 
 _NUMBER_LIST = re.compile(r"^-[\d.]")
 _MAIN = threading.main_thread()
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but usage mistakes end in one line and exit code 2."""
+    """argparse, but usage mistakes end in one line and exit code 2, and an unknown choice
+    (a command, a --coloring ...) gets the closest known ones."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+    def _check_value(self, action: argparse.Action, value: object) -> None:
+        if action.choices is not None and value not in action.choices:
+            choices = [str(choice) for choice in action.choices]
+            raise argparse.ArgumentError(
+                action,
+                f"invalid choice: {value!r}{did_you_mean(str(value), choices)}; choose from "
+                f"{', '.join(choices)}",
+            )
+
+
+def subparsers_of(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
+    """The parser's subcommands (None for a parser without any)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return None
+
+
+def command_parsers(
+    parser: argparse.ArgumentParser, path: str = ""
+) -> list[tuple[str, argparse.ArgumentParser]]:
+    """Every parser of the tree with its command path: ``("", attndyn)``, ``("render", ...)``,
+    ``("movie zoom", ...)``; an alias (``colour``) is not listed again."""
+    found = [(path, parser)]
+    sub = subparsers_of(parser)
+    seen: set[int] = set()
+    for name, child in (sub.choices if sub else {}).items():
+        if id(child) not in seen:
+            seen.add(id(child))
+            found += command_parsers(child, f"{path} {name}".strip())
+    return found
+
+
+def _chosen_parser(parser: argparse.ArgumentParser, args: argparse.Namespace):
+    """The innermost parser the command line chose (``movie zoom``'s for a zoom)."""
+    while (sub := subparsers_of(parser)) is not None:
+        name = getattr(args, sub.dest, None)
+        if name not in sub.choices:
+            break
+        parser = sub.choices[name]
+    return parser
+
+
+def _unrecognized(parser: argparse.ArgumentParser, extras: Sequence[str]) -> str:
+    """argparse's "unrecognized arguments" message, with the closest of the parser's options."""
+    message = f"unrecognized arguments: {' '.join(extras)}"
+    unknown = next((t for t in extras if t.startswith("-") and not _NUMBER_LIST.match(t)), None)
+    if unknown is None:
+        return message
+    visible = [
+        option
+        for action in parser._actions
+        if action.help is not argparse.SUPPRESS
+        for option in action.option_strings
+    ]
+    return message + did_you_mean(unknown.split("=", 1)[0], visible, quote=False)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -49,6 +111,10 @@ def _build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
         command.register(subparsers)
+    for path, command_parser in command_parsers(parser):
+        command_parser.formatter_class = HelpFormatter
+        if command_parser.epilog is None and path in EXAMPLES:
+            command_parser.epilog = examples_epilog(EXAMPLES[path])
     return parser
 
 
@@ -80,7 +146,12 @@ def _join_negative_values(argv: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``attndyn`` command; returns the exit code."""
     parser = _build_parser()
-    args = parser.parse_args(_join_negative_values(sys.argv[1:] if argv is None else argv))
+    args, extras = parser.parse_known_args(
+        _join_negative_values(sys.argv[1:] if argv is None else argv)
+    )
+    if extras:
+        chosen = _chosen_parser(parser, args)
+        chosen.error(_unrecognized(chosen, extras))
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

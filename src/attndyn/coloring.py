@@ -37,7 +37,7 @@ from PIL import Image
 from attndyn.errors import FieldError, UserError
 from attndyn.fields import Fields
 from attndyn.images import binary_picture, read_png_text
-from attndyn.parsing import parse_flag
+from attndyn.parsing import did_you_mean, parse_flag
 from attndyn.spec import LandscapeSpec
 
 DEFAULT_CMAPS = {
@@ -64,8 +64,9 @@ class ColorOptions:
 
     def __post_init__(self) -> None:
         if self.coloring not in DEFAULT_CMAPS:
+            hint = did_you_mean(str(self.coloring), COLORINGS)
             raise UserError(
-                f"coloring {self.coloring!r} is unknown; choose one of {', '.join(COLORINGS)}"
+                f"coloring {self.coloring!r} is unknown{hint}; choose one of {', '.join(COLORINGS)}"
             )
         if self.cmap is not None:
             colormap(self.cmap)  # validates the name
@@ -123,8 +124,11 @@ def colormap(name: str):
     try:
         return matplotlib.colormaps[name]
     except KeyError:
-        names = ", ".join(sorted(n for n in matplotlib.colormaps if not n.endswith("_r")))
-        raise UserError(f"colormap {name!r} is unknown; choose one of {names}") from None
+        plain = sorted(n for n in matplotlib.colormaps if not n.endswith("_r"))
+        hint = did_you_mean(name, matplotlib.colormaps if name.endswith("_r") else plain)
+        raise UserError(
+            f"colormap {name!r} is unknown{hint}; choose one of {', '.join(plain)}"
+        ) from None
 
 
 def options_colormap(options: ColorOptions):

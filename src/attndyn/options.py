@@ -16,6 +16,12 @@ Precedence, lowest first:
    spec option;
 3. the options given.
 
+The default picture. Options that name no map (none of ``preset``, ``from``, ``wq``, ``wv``,
+``seed``, ``x0``) draw the gallery's :data:`DEFAULT_PRESET` in its :data:`DEFAULT_INIT`
+version, one configuration of points shared by all pixels: the seed's look, where the spec's
+defaults alone (matrices drawn from seed 1, fresh points per pixel) give mostly white speckle.
+Every other option given still applies (``init`` too).
+
 Matrices. W_Q and W_V that neither the options nor the preset give are drawn from the seed
 (:func:`~attndyn.initial.seeded_matrices`); W_K defaults to 0.
 
@@ -28,7 +34,9 @@ with W x H the picture's size in pixels, so that pixels are square (:func:`windo
 A window is given one way or the other, not both.
 
 Validation lives in the spec: :func:`build_job` checks only what the spec cannot see (how
-options combine, the window's centre and width, the ``x0`` file). Every error is a one-line
+options combine, the window's centre and width, the ``x0`` file), and refuses the specs that
+the library allows but that make no picture: 0 steps (every pixel shows its starting points)
+and a single point (always synchronised). Every error is a one-line
 :class:`~attndyn.errors.FieldError` naming options, so a front end spells them its own way;
 an error the spec raises about a spec field is renamed to the option that set the field
 (``n_points`` -> ``points``, ``dtype`` -> ``precision``, ``width``/``height`` -> ``size``,
@@ -62,6 +70,12 @@ from attndyn.spec import LandscapeSpec, Matrix2, checked_seed
 SPEC_DEFAULTS: dict[str, Any] = {
     f.name: f.default for f in fields(LandscapeSpec) if f.default is not MISSING
 }
+DEFAULT_PRESET = "art1679700"
+DEFAULT_INIT = "shared"
+MAP_FIELDS = ("preset", "from_picture", "wq", "wv", "seed", "x0")
+"""The options that name a map; given none, :func:`build_job` draws the default picture."""
+MIN_STEPS = 1
+MIN_POINTS = 2
 
 
 @dataclass(frozen=True)
@@ -283,13 +297,63 @@ def _named(option_of_field: Mapping[str, str]) -> Iterator[None]:
         raise error.renamed(option_of_field) from None
 
 
+def with_default_picture(options: RenderOptions) -> RenderOptions:
+    """``options`` with the default picture's preset and init when they name no map.
+
+    Options that name one (any of :data:`MAP_FIELDS`) come back unchanged; otherwise the
+    preset is :data:`DEFAULT_PRESET` and ``init`` the one given, else :data:`DEFAULT_INIT`.
+    """
+    if any(getattr(options, field) not in (None, ()) for field in MAP_FIELDS):
+        return options
+    return replace(options, preset=DEFAULT_PRESET, init=options.init or DEFAULT_INIT)
+
+
 def build_job(options: RenderOptions) -> Job:
     """The job that ``options`` describe: a validated spec, and the points of an ``x0`` file.
 
-    See the module docstring for precedence, the window and how errors name options.
+    See the module docstring for precedence, the default picture, the window and how errors
+    name options.
     """
     if options.from_picture is not None:
         return _job_from_picture(options)
+    _refuse_no_picture(options.steps, options.points, "points")
+    job = _seeded_or_x0_job(with_default_picture(options))
+    _refuse_no_picture(job.spec.steps, job.spec.n_points, "x0" if options.x0 else "points")
+    return job
+
+
+_NO_STEPS = "with no step every pixel shows only its starting points"
+_ONE_POINT = "a single point is always synchronised, so every pixel would be white"
+
+
+def _refuse_no_picture(steps: Any, points: Any, points_option: str) -> None:
+    """Refuse fewer than 1 step or 2 points (as given, or in the spec built): no landscape.
+
+    The spec itself allows both (0 steps is the initial state, which the engines' tests use).
+    """
+    if isinstance(steps, int) and steps < MIN_STEPS:
+        raise FieldError(
+            lambda n: (
+                f"{n('steps')} {steps} is too few; give an integer >= {MIN_STEPS} ({_NO_STEPS})"
+            )
+        )
+    if isinstance(points, int) and points < MIN_POINTS:
+        if points_option == "x0":
+            raise FieldError(
+                lambda n: (
+                    f"{n('x0')} holds {points} point; give a file of >= {MIN_POINTS} points "
+                    f"({_ONE_POINT})"
+                )
+            )
+        raise FieldError(
+            lambda n: (
+                f"{n('points')} {points} is too few; give an integer >= {MIN_POINTS} ({_ONE_POINT})"
+            )
+        )
+
+
+def _seeded_or_x0_job(options: RenderOptions) -> Job:
+    """The job of options that do not come from a picture (see :func:`build_job`)."""
     if options.init == "file":
         raise FieldError(
             lambda n: f"{n('init')} 'file' is what {n('x0')} sets; choose independent or shared"

@@ -9,7 +9,9 @@ naming the option, which each front end spells its own way (``--size`` or ``size
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from attndyn.errors import FieldError
@@ -85,3 +87,51 @@ def parse_flag(name: str, value: Any) -> bool:
     if word in _FALSE:
         return False
     raise FieldError(lambda n: f"{n(name)} {str(value)!r} is not a switch; give true or false")
+
+
+def close_matches(word: str, choices: Iterable[str], limit: int = 2) -> list[str]:
+    """The choices a mistyped ``word`` most likely meant, best first (at most ``limit``).
+
+    A choice equal to ``word`` but for case is the only match; then the choices that start
+    with ``word`` (3 characters or more), when there are at most ``limit`` of them; otherwise
+    the choice most similar to ``word`` by :mod:`difflib`'s ratio (at least 0.6), and those
+    within 0.05 of it. So ``virdis`` -> ``viridis``, ``art16`` -> ``art1679700``.
+
+    >>> close_matches("virdis", ["viridis", "magma", "cividis"])
+    ['viridis']
+    >>> close_matches("Magma", ["viridis", "magma"]), close_matches("zzz", ["magma"])
+    (['magma'], [])
+    >>> close_matches("art16", ["art1679700", "art8012376"])
+    ['art1679700']
+    """
+    unique = [choice for choice in dict.fromkeys(choices) if choice != word]
+    same = [choice for choice in unique if choice.lower() == word.lower()]
+    if same:
+        return same[:1]
+    starts = [choice for choice in unique if len(word) >= 3 and choice.startswith(word)]
+    if 0 < len(starts) <= limit:
+        return starts
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, word, choice).ratio(), choice) for choice in unique),
+        key=lambda pair: -pair[0],
+    )
+    if not scored or scored[0][0] < 0.6:
+        return []
+    best = scored[0][0]
+    return [choice for ratio, choice in scored[:limit] if ratio >= best - 0.05]
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, quote: bool = True) -> str:
+    """`` (did you mean 'x'?)`` for the choices closest to ``word``, or ``""`` when none is.
+
+    Errors put it right after the unknown value; ``quote=False`` writes option names bare.
+
+    >>> did_you_mean("sync_step", ["binary", "sync-step"])
+    " (did you mean 'sync-step'?)"
+    >>> did_you_mean("--colormap", ["--cmap", "--invert"], quote=False)
+    ' (did you mean --cmap?)'
+    """
+    matches = close_matches(word, choices)
+    if not matches:
+        return ""
+    return f" (did you mean {' or '.join(repr(m) if quote else m for m in matches)}?)"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from attndyn.errors import FieldError, UserError
+from attndyn.parsing import did_you_mean
 from attndyn.spec import LandscapeSpec
 
 _SPEC_FIELDS = {f.name for f in fields(LandscapeSpec)}
@@ -82,8 +83,10 @@ def load_presets(extra_files: list[str | Path] | None = None) -> dict[str, Prese
 
 
 def get_preset(name: str, presets: dict[str, Preset]) -> Preset:
+    """The preset ``name``; an unknown name gets the closest names and the list."""
     if name not in presets:
-        raise UserError(f"preset {name!r} is unknown; choose one of {', '.join(presets)}")
+        hint = did_you_mean(name, presets)
+        raise UserError(f"preset {name!r} is unknown{hint}; choose one of {', '.join(presets)}")
     return presets[name]
 
 
@@ -115,7 +118,8 @@ def gallery_pictures(
         if init not in GALLERY_INITS:
             raise FieldError(
                 lambda n, init=init: (
-                    f"{n('inits')} holds {init!r}; choose from {', '.join(GALLERY_INITS)}"
+                    f"{n('init')} holds {init!r}{did_you_mean(init, GALLERY_INITS)}; choose "
+                    f"from {', '.join(GALLERY_INITS)}"
                 )
             )
     width, height = size

@@ -34,6 +34,7 @@ import numpy as np
 from attndyn import __version__
 from attndyn.errors import FieldError, UserError
 from attndyn.params import PARAMETER_NAMES
+from attndyn.parsing import did_you_mean
 
 Matrix2 = tuple[float, float, float, float]
 INIT_MODES = ("independent", "shared", "file")
@@ -113,17 +114,19 @@ def _finite(name: str, value: Any, *, positive: bool = False, nonnegative: bool 
 
 def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
+        hint = did_you_mean(str(value), allowed)
         raise FieldError(
-            lambda n: f"{n(name)} {value!r} is unknown; choose one of {', '.join(allowed)}"
+            lambda n: f"{n(name)} {value!r} is unknown{hint}; choose one of {', '.join(allowed)}"
         )
     return value
 
 
 def _parameter(name: str, value: Any) -> str:
     if value not in PARAMETER_NAMES:
+        hint = did_you_mean(str(value), PARAMETER_NAMES)
         raise FieldError(
             lambda n: (
-                f"{n(name)} names an unknown parameter {value!r}; choose one of "
+                f"{n(name)} names an unknown parameter {value!r}{hint}; choose one of "
                 f"{', '.join(PARAMETER_NAMES)}"
             )
         )

@@ -42,7 +42,7 @@ def test_torch_on_the_cpu_renders_the_reference_picture(tmp_path):
     [
         ["render", *SMALL, "-o", "a.png"],
         ["gallery", "--size", "8", "--only", "art1679700", "-q", "-o", "out"],
-        ["movie", "zoom", *SMALL, "--target=-3,-1.8", "--end-width", "1", "--frames", "3"],
+        ["movie", "zoom", *SMALL, "--center=-3,-1.8", "--end-width", "1", "--frames", "3"],
     ],
     ids=["render", "gallery", "movie"],
 )

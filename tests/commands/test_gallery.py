@@ -41,8 +41,10 @@ def test_gallery_renders_both_versions_and_resumes(tmp_path, capsys):
 
 
 def test_gallery_errors(tmp_path, capsys):
-    assert run("gallery", "-o", tmp_path, "--inits", "both") == 2
-    assert "--inits holds 'both'" in capsys.readouterr().err
+    assert run("gallery", "-o", tmp_path, "--init", "both") == 2
+    assert "--init holds 'both'; choose from independent, shared" in capsys.readouterr().err
+    assert run("gallery", "-o", tmp_path, "--init", "shared,indepedent") == 2
+    assert "--init holds 'indepedent' (did you mean 'independent'?)" in capsys.readouterr().err
     assert run("gallery", "-o", tmp_path, "--only", "nope") == 2
     assert "preset 'nope' is unknown" in capsys.readouterr().err
 
@@ -52,7 +54,7 @@ def test_gallery_sheet_holds_every_picture(tmp_path):
     from PIL import Image
 
     out = tmp_path / "g"
-    argv = ["gallery", "-o", out, "--size", "16", "--inits", "independent", "-q"]
+    argv = ["gallery", "-o", out, "--size", "16", "--init", "independent", "-q"]
     assert run(*argv, "--sheet", tmp_path / "sheet.png") == 0
     names = [f"{name}-independent" for name in builtin_presets()]
     sheet = np.asarray(Image.open(tmp_path / "sheet.png").convert("RGB"))

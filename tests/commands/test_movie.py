@@ -12,7 +12,7 @@ from attndyn.images import read_png_spec
 
 SMALL = ("--preset", "art1679700", "--init", "shared", "--size", "16", "--steps", "20")
 FAST = (*SMALL, "--engine", "numpy", "-q")
-TARGET = "--target=-3.0682,-1.8253"
+CENTER = "--center=-3.0682,-1.8253"
 
 
 def run(*argv):
@@ -24,7 +24,7 @@ def files(directory):
 
 
 def test_zoom_writes_mp4_and_gif_with_every_frame(tmp_path, capsys):
-    argv = ["movie", "zoom", *SMALL, "--engine", "numpy", TARGET, "--end-width", "0.5"]
+    argv = ["movie", "zoom", *SMALL, "--engine", "numpy", CENTER, "--end-width", "0.5"]
     out = ["-o", tmp_path / "z.mp4", "-o", tmp_path / "z.gif", "--frames", "5", "--fps", "8"]
     out.append("--keep-frames")
     assert run(*argv, *out) == 0
@@ -44,7 +44,7 @@ def test_zoom_writes_mp4_and_gif_with_every_frame(tmp_path, capsys):
 
 
 def test_a_frame_is_reproduced_by_render_from(tmp_path):
-    argv = ["movie", "sweep", *FAST, "--param", "wv01", "--from-value", "-2", "--to-value", "1"]
+    argv = ["movie", "sweep", *FAST, "--param", "wv01", "--values=-2,1"]
     out = ["--frames", "3", "-o", tmp_path / "s.gif", "--coloring", "log-delta", "--keep-frames"]
     assert run(*argv, *out) == 0
     frame = sorted((tmp_path / "s.frames").iterdir())[1]
@@ -58,7 +58,7 @@ def test_a_frame_is_reproduced_by_render_from(tmp_path):
 @pytest.mark.parametrize("flag", [[], ["--clean-frames"]])
 def test_a_finished_movie_leaves_only_the_movie(tmp_path, flag):
     # --clean-frames, once needed for this, is the default now and still accepted.
-    argv = ["movie", "sweep", *FAST, "--param", "beta", "--from-value", "0.5", "--to-value", "2"]
+    argv = ["movie", "sweep", *FAST, "--param", "beta", "--values", "0.5,2"]
     assert run(*argv, "--frames", "2", "-o", tmp_path / "b.gif", *flag) == 0
     assert files(tmp_path) == ["b.gif"]
 
@@ -74,7 +74,7 @@ def test_ctrl_c_exits_130_and_a_rerun_resumes(tmp_path, monkeypatch, capsys):
         return real(job, engine, **kwargs)
 
     monkeypatch.setattr(attndyn.movies, "render_landscape", interrupting)
-    argv = ["movie", "zoom", *FAST, TARGET, "--end-width", "1", "--frames", "4"]
+    argv = ["movie", "zoom", *FAST, CENTER, "--end-width", "1", "--frames", "4"]
     assert run(*argv, "-o", tmp_path / "m.gif") == 130
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "2 of 4 frames" in err and "again to resume" in err
@@ -95,28 +95,32 @@ def test_ctrl_c_exits_130_and_a_rerun_resumes(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
-        (["zoom", TARGET, "--end-width", "1", "--frames", "1"], "at least 2 frames"),
-        (["zoom", TARGET, "--end-width", "0", "--frames", "3"], "--end-width 0.0"),
-        (["zoom", TARGET, "--end-width", "1", "--start-width=-2", "--frames", "3"], "> 0"),
-        (["zoom", "--target", "1", "--end-width", "1", "--frames", "3"], "--target"),
-        (["zoom", TARGET, "--end-width", "1e-6", "--frames", "9"], "--precision float64"),
-        (["sweep", "--param", "wq22", "--from-value", "0", "--to-value", "1", "--frames", "3"],
+        (["zoom", CENTER, "--end-width", "1", "--frames", "1"], "at least 2 frames"),
+        (["zoom", CENTER, "--end-width", "0", "--frames", "3"], "--end-width 0.0"),
+        (["zoom", CENTER, "--end-width", "1", "--width=-2", "--frames", "3"], "> 0"),
+        (["zoom", "--center", "1", "--end-width", "1", "--frames", "3"], "--center '1' has 1"),
+        (["zoom", CENTER, "--end-width", "1e-6", "--frames", "9"], "--precision float64"),
+        (["sweep", "--param", "wq22", "--values", "0,1", "--frames", "3"],
          "wv01"),
-        (["sweep", "--param", "wk11", "--from-value", "0", "--to-value", "1", "--frames", "3"],
+        (["sweep", "--param", "wk11", "--values", "0,1", "--frames", "3"],
          "axis"),
-        (["sweep", "--param", "wv00", "--from-value", "nan", "--to-value", "1", "--frames", "3"],
+        (["sweep", "--param", "wv00", "--values", "nan,1", "--frames", "3"],
          "not finite"),
-        (["zoom", TARGET, "--end-width", "1", "--frames", "3", "--fps", "0"], "--fps"),
-        (["zoom", TARGET, "--end-width", "1", "--frames", "3", "-o", "{tmp}/m.avi"], ".mp4, .gif"),
-        (["zoom", TARGET, "--end-width", "1", "--frames", "3", "-o", "{tmp}/no/m.gif"],
+        (["zoom", CENTER, "--end-width", "1", "--frames", "3", "--fps", "0"], "--fps"),
+        (["zoom", CENTER, "--end-width", "1", "--frames", "3", "-o", "{tmp}/m.avi"], ".mp4, .gif"),
+        (["zoom", CENTER, "--end-width", "1", "--frames", "3", "-o", "{tmp}/no/m.gif"],
          "does not exist"),
-        (["zoom", TARGET, "--end-width", "1", "--frames", "3", "--size", "15", "-o", "{tmp}/m.mp4"],
+        (["zoom", CENTER, "--end-width", "1", "--frames", "3", "--size", "15", "-o", "{tmp}/m.mp4"],
          "even"),
-        (["zoom", TARGET, "--end-width", "1", "--frames", "3", "-o", "{tmp}/m.gif", "-o",
+        (["zoom", CENTER, "--end-width", "1", "--frames", "3", "-o", "{tmp}/m.gif", "-o",
           "{tmp}/m.gif"], "twice"),
-        (["zoom", TARGET, "--end-width", "1", "--frames", "3", "--frames-dir", "{tmp}/f.gif",
+        (["zoom", CENTER, "--end-width", "1", "--frames", "3", "--frames-dir", "{tmp}/f.gif",
           "-o", "{tmp}/m.gif"], "is a file"),
-        (["zoom", "--end-width", "1", "--frames", "3"], "--target"),
+        (["zoom", "--end-width", "1", "--frames", "3"], "needs --center CX,CY"),
+        (["sweep", "--param", "wv00", "--frames", "3"], "needs --values A,B"),
+        (["sweep", "--param", "wv00", "--from", "-3", "--frames", "3"],
+         "--from -3 names a picture to start from (PICTURE.png); the swept values are --values"),
+        (["sweep", "--param", "wv00", "--values", "1", "--frames", "3"], "--values '1' has 1"),
         ([], "zoom or sweep"),
     ],
 )  # fmt: skip

@@ -51,7 +51,7 @@ def test_trace_at_parameter_values_picks_the_nearest_pixel(capsys):
         (["--pixel", "1"], "--pixel '1' is not ROW,COL"),
         (["--at", "9,0"], "outside the window"),
         (["--pixel", "1,1", "--animation", "t.avi"], "must end in .gif or .mp4"),
-        (["--pixel", "1,1", "--steps", "-1"], "--steps -1 is negative"),
+        (["--pixel", "1,1", "--steps", "-1"], "--steps -1 is too few; give an integer >= 1"),
     ],
 )
 def test_trace_errors_are_one_line(tmp_path, monkeypatch, capsys, argv, fragment):

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from attndyn.commands.common import add_color_arguments, color_options, picture_size
+from attndyn.commands.common import (
+    add_color_arguments,
+    add_quiet_argument,
+    color_options,
+    picture_size,
+)
 from attndyn.outputs import check_writable
 from attndyn.pictures import write_landscape
 from attndyn.store import load_landscape
@@ -28,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "-o", "--output", required=True, metavar="OUT.png", help="the picture to write"
     )
     add_color_arguments(color)
-    color.add_argument("--quiet", "-q", action="store_true", help="no summary")
+    add_quiet_argument(color)
     color.set_defaults(run=run)
 
 

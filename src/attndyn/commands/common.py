@@ -9,13 +9,19 @@ writes them as the command line's ``--options``.
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
 
 from attndyn.coloring import COLOR_OPTION_NAMES, COLORINGS, ColorOptions
 from attndyn.engines import DEVICES, engine_names
-from attndyn.options import OPTION_FIELDS, RenderOptions, option_name
+from attndyn.options import DEFAULT_INIT, DEFAULT_PRESET, OPTION_FIELDS, RenderOptions, option_name
 from attndyn.params import PARAMETER_NAMES
 from attndyn.parsing import parse_size
 from attndyn.spec import DTYPES, INIT_MODES
+
+EXAMPLES_HEADING = "examples:"
+QUIET_HELP = "no progress bar and no summary (errors still print)"
 
 
 def option_flag(name: str) -> str:
@@ -23,11 +29,87 @@ def option_flag(name: str) -> str:
     return "--" + option_name(name)
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, with the examples (an epilog starting ``examples:``) kept line by line.
+
+    Descriptions are wrapped to the terminal as usual; the examples' commands are not, so
+    they can be copied.
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith(EXAMPLES_HEADING):
+            return "\n".join(indent + line for line in text.splitlines())
+        return super()._fill_text(text, width, indent)
+
+
+def examples_epilog(examples: Sequence[tuple[str, str]]) -> str:
+    """The ``examples:`` epilog: each command, then what it does on an indented line."""
+    lines = [EXAMPLES_HEADING]
+    for command, what in examples:
+        lines += [f"  {command}", f"      {what}"]
+    return "\n".join(lines)
+
+
+def warn_deprecated(old: str, new: str) -> None:
+    """One line on stderr: ``attndyn: warning: OLD is deprecated, use NEW``."""
+    print(f"attndyn: warning: {old} is deprecated, use {new}", file=sys.stderr)
+
+
+class _DeprecatedAlias(argparse.Action):
+    """A hidden old spelling: stores into the new option's dest after a one-line warning."""
+
+    def __init__(self, option_strings: list[str], dest: str, *, use: str, **kwargs: Any) -> None:
+        kwargs.setdefault("default", argparse.SUPPRESS)  # the new option sets the default
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kwargs)
+        self.use = use
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        warn_deprecated(option_string or self.option_strings[0], self.use)
+        setattr(namespace, self.dest, self.const if self.nargs == 0 else values)
+
+
+def add_deprecated_alias(
+    container: argparse._ActionsContainer, old: str, *, dest: str, use: str, flag: bool = False
+) -> None:
+    """Accept ``old`` as a hidden spelling of the option ``use`` (whose dest is ``dest``).
+
+    The value (or True for a ``flag``) goes to ``dest``, with the deprecation line on stderr.
+    """
+    if flag:
+        container.add_argument(
+            old, dest=dest, action=_DeprecatedAlias, use=use, nargs=0, const=True
+        )
+    else:
+        container.add_argument(old, dest=dest, action=_DeprecatedAlias, use=use)
+
+
+def add_quiet_argument(container: argparse._ActionsContainer, result: str = "") -> None:
+    """``-q/--quiet``, the same in every command: :data:`QUIET_HELP`, plus what stays."""
+    container.add_argument(
+        "--quiet", "-q", action="store_true", help=QUIET_HELP + (f"; {result}" if result else "")
+    )
+
+
+def set_help(parser: argparse.ArgumentParser, dest: str, help: str, **changes: Any) -> None:
+    """Change the help (and e.g. ``required``) of a shared option in one command's parser."""
+    for action in parser._actions:
+        if action.dest == dest and action.help is not argparse.SUPPRESS:
+            action.help = help
+            for name, value in changes.items():
+                setattr(action, name, value)
+            return
+    raise KeyError(dest)
+
+
 def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     """The options that define a spec (render and movie); dests are RenderOptions' fields."""
     source = parser.add_argument_group("starting points")
     source.add_argument(
-        "--preset", metavar="NAME", help="start from a named picture (see 'attndyn presets')"
+        "--preset",
+        metavar="NAME",
+        help=f"start from a named picture (see 'attndyn presets'); without --preset, --wq/--wv, "
+        f"--seed, --x0 or --from: {DEFAULT_PRESET} with --init {DEFAULT_INIT}, the gallery's "
+        "picture",
     )
     add_presets_argument(source)
     source.add_argument(
@@ -53,7 +135,7 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--seed",
         help="seed of attndyn's own generator: W_Q/W_V when not given, and the initial "
-        "points (default 1)",
+        "points (default: the preset's; 1 with --wq/--wv)",
     )
     model.add_argument("--points", "-n", help="number of points n (default 20)")
     model.add_argument("--steps", "-T", help="number of steps T (default 100)")
@@ -68,7 +150,12 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
     grid = parser.add_argument_group("the grid")
-    grid.add_argument("--size", "-s", help="resolution: R for RxR, or WxH (default 512)")
+    grid.add_argument(
+        "--size",
+        "-s",
+        help="resolution: R for RxR, or WxH (default: the preset's, else 512, quick to draw; "
+        "the gallery draws 1500, the seed's)",
+    )
     grid.add_argument(
         "--range", dest="range", metavar="LO,HI", help="window on both axes (default -8,8)"
     )
@@ -95,8 +182,9 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     start.add_argument(
         "--init",
         choices=INIT_MODES[:2],
-        help="independent: fresh points for every pixel, as the seed's code does (default); "
-        "shared: one configuration for all pixels, as the seed's text says",
+        help="shared: one configuration for all pixels, as the seed's text says (the default "
+        "picture's); independent: fresh points for every pixel, as the seed's code does (the "
+        "default with --preset, --seed or --wq/--wv, as in the spec)",
     )
     start.add_argument(
         "--samples",
@@ -162,7 +250,7 @@ def add_execution_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--force", action="store_true", help="run even when the estimated time or memory is huge"
     )
-    group.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    add_quiet_argument(group)
 
 
 def render_options(args: argparse.Namespace) -> RenderOptions:

@@ -3,7 +3,9 @@
 Reads a fields file written by ``render --save`` (:func:`attndyn.store.load_landscape`) and
 measures the boundary of its ``labels`` (or ``clusters``) field with
 :func:`attndyn.dimension.estimate_dimension`; prints the estimate and its confidence
-interval, and writes the fit plot (and, with ``--csv``, the box counts).
+interval, and writes the box counts (``-o OUT.csv``) and the fit plot (``--plot OUT.png``;
+``dimension.png`` when no output is named). ``-o OUT.png``, which once meant the plot, still
+does, with a deprecation warning.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from attndyn.commands.common import add_deprecated_alias, add_quiet_argument, warn_deprecated
 from attndyn.errors import FieldError, UserError
 from attndyn.outputs import check_writable
-from attndyn.parsing import parse_float, parse_int
+from attndyn.parsing import did_you_mean, parse_float, parse_int
 
 FIELDS = ("labels", "clusters")
 DEFAULT_PLOT = "dimension.png"
@@ -48,11 +51,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="level of the confidence interval (default 0.95)",
     )
     dimension.add_argument(
-        "-o", "--plot", metavar="OUT.png", default=DEFAULT_PLOT, help="the fit plot"
+        "-o",
+        "--output",
+        metavar="OUT.csv",
+        help="the box counts: box size, count and local slope per row",
     )
-    dimension.add_argument("--csv", metavar="OUT.csv", help="box size, count and local slope")
-    dimension.add_argument("--quiet", "-q", action="store_true", help="print the estimate only")
+    add_deprecated_alias(dimension, "--csv", dest="csv", use="-o/--output")
+    dimension.add_argument(
+        "--plot",
+        metavar="OUT.png",
+        help=f"the fit plot (default {DEFAULT_PLOT} when -o is not given)",
+    )
+    add_quiet_argument(dimension, "the estimate alone, bare, for scripts")
     dimension.set_defaults(run=run)
+
+
+def _outputs(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(csv, plot) paths, from -o and --plot and the old spellings: ``-o OUT.png`` for the
+    plot and ``--csv OUT.csv`` for the counts (the deprecated alias; its warning is printed)."""
+    csv, plot = args.output, args.plot
+    if csv is not None and csv.lower().endswith(".png"):
+        warn_deprecated("-o OUT.png for the plot", "--plot OUT.png")
+        if plot is not None:
+            raise UserError("-o OUT.png and --plot both name the plot; give --plot")
+        csv, plot = None, csv
+    old_csv = getattr(args, "csv", None)
+    if old_csv is not None:
+        if csv is not None:
+            raise UserError("-o and --csv both name the counts; give -o")
+        csv = old_csv
+    if csv is None and plot is None:
+        plot = DEFAULT_PLOT
+    return csv, plot
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,14 +90,18 @@ def run(args: argparse.Namespace) -> int:
     from attndyn.store import load_landscape
 
     if args.field not in FIELDS:
+        hint = did_you_mean(args.field, FIELDS)
         raise FieldError(
-            lambda n: f"{n('field')} {args.field!r} is unknown; choose one of {', '.join(FIELDS)}"
+            lambda n: (
+                f"{n('field')} {args.field!r} is unknown{hint}; choose one of {', '.join(FIELDS)}"
+            )
         )
     min_box = parse_int("min_box", args.min_box) if args.min_box is not None else None
     max_box = parse_int("max_box", args.max_box) if args.max_box is not None else None
     confidence = parse_float("confidence", args.confidence)
-    plot_path = check_writable(args.plot, suffix=".png", what="--plot")
-    csv_path = check_writable(args.csv, suffix=".csv", what="--csv") if args.csv else None
+    csv_name, plot_name = _outputs(args)
+    plot_path = check_writable(plot_name, suffix=".png", what="--plot") if plot_name else None
+    csv_path = check_writable(csv_name, suffix=".csv", what="--output") if csv_name else None
     landscape = load_landscape(args.fields)
     field = landscape.fields.arrays().get(args.field)
     if field is None:
@@ -75,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
     estimate = estimate_dimension(field, min_box=min_box, max_box=max_box, confidence=confidence)
     from attndyn.dimension_plots import plot_fit
 
-    plot_fit(estimate, plot_path, title=f"{args.fields}: boundary of {args.field}")
+    if plot_path is not None:
+        plot_fit(estimate, plot_path, title=f"{args.fields}: boundary of {args.field}")
     if csv_path is not None:
         from attndyn.particles.experiments.common import write_csv
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from attndyn.commands.common import add_deprecated_alias, add_quiet_argument
 from attndyn.errors import UserError
 from attndyn.estimate import format_seconds
 from attndyn.outputs import check_writable, ensure_directory
@@ -20,15 +21,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Run one experiment of Burger, Kabri, Korolev, Roith and Weigand (2025) on particle "
             "flows and interaction energies on the sphere. Each writes NAME.csv (the data "
-            "behind the figure) and NAME.png into --out."
+            "behind the figure) and NAME.png into the -o/--output directory."
         ),
     )
     experiment.add_argument("name", nargs="?", help="experiment name or alias (see --list)")
     experiment.add_argument("--list", action="store_true", help="list the experiments")
-    experiment.add_argument("--out", default="results", help="output directory (default results)")
+    experiment.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        default="results",
+        help="output directory, created if missing (default results)",
+    )
+    add_deprecated_alias(experiment, "--out", dest="output", use="-o/--output")
     experiment.add_argument("--quick", action="store_true", help="a small, fast version (seconds)")
-    experiment.add_argument("--seed", default="0", help="random seed (default 0)")
-    experiment.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    experiment.add_argument(
+        "--seed",
+        default="0",
+        help="seed of numpy's generator for the random starts (default 0, which made the "
+        "documentation's figures; not render's generator, so not render's default)",
+    )
+    add_quiet_argument(experiment)
     experiment.add_argument(
         "--view",
         metavar="rotate|descent",
@@ -51,10 +64,10 @@ def run(args: argparse.Namespace) -> int:
         names = ", ".join(EXPERIMENTS)
         raise UserError(f"experiment needs a name; choose one of {names}, or pass --list")
     item = resolve(args.name)
-    seed = checked_seed(parse_int("seed", args.seed))  # before --out is created
+    seed = checked_seed(parse_int("seed", args.seed))  # before the output is created
     options = item.options({"view": args.view})
-    out = ensure_directory(args.out, what="--out")
-    check_writable(out / f"{item.name}.csv", what="--out")
+    out = ensure_directory(args.output, what="--output")
+    check_writable(out / f"{item.name}.csv", what="--output")
     started = time.perf_counter()
     written = item.run(out, quick=args.quick, seed=seed, progress=not args.quiet, **options)
     if not args.quiet:

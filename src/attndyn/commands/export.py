@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from attndyn.commands.common import add_color_arguments, color_options, picture_size
+from attndyn.commands.common import (
+    add_color_arguments,
+    add_quiet_argument,
+    color_options,
+    picture_size,
+)
 from attndyn.errors import UserError
 from attndyn.outputs import check_writable
 
@@ -35,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="8",
         help="bits per sample: 16 writes 16-bit grey of a continuous colouring (default 8)",
     )
-    export.add_argument("--quiet", "-q", action="store_true", help="no summary")
+    add_quiet_argument(export)
     export.set_defaults(run=run)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from attndyn.commands.common import add_quiet_argument
 from attndyn.errors import FieldError, UserError
 from attndyn.estimate import format_seconds
 from attndyn.outputs import check_writable, save_npz
@@ -49,7 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="dimension d >= 2 of the ambient space (default: the matrices' size, else 3)",
     )
     model.add_argument(
-        "--points", "-n", metavar="n", default="100", help="number of particles (default 100)"
+        "--points",
+        "-n",
+        metavar="n",
+        default="100",
+        help="number of particles (default 100, as the paper's Figure 6; render's 20 are the "
+        "seed's landscape's)",
     )
     model.add_argument("--beta", default="1", help="inverse temperature (default 1)")
     for name, what in (
@@ -71,7 +77,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     steps.add_argument("--dt", default="0.1", help="step size (default 0.1)")
     steps.add_argument(
-        "--steps", "-T", metavar="T", default="500", help="number of steps (default 500)"
+        "--steps",
+        "-T",
+        metavar="T",
+        default="500",
+        help="number of steps, at least 1 (default 500 of --dt 0.1, as the paper's Figure 6; "
+        "render's 100 are the seed's map's iterations)",
     )
     steps.add_argument(
         "--noise",
@@ -86,7 +97,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="sigma is multiplied by this after each step, in [0, 1] (default 1)",
     )
     steps.add_argument(
-        "--seed", default="0", help="seed of the initial points and the noise (default 0)"
+        "--seed",
+        default="0",
+        help="seed of numpy's generator for the initial points and the noise (default 0, as "
+        "'attndyn experiment'; not render's generator, so not render's default)",
     )
     out = flow.add_argument_group("outputs")
     out.add_argument(
@@ -115,7 +129,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument(
         "--fps", metavar="F", default="12", help="movie frames per second (default 12)"
     )
-    out.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    add_quiet_argument(out)
     flow.set_defaults(run=run)
 
 
@@ -132,6 +146,13 @@ def _setup(args: argparse.Namespace):
             if dimension is None:
                 dimension = matrices[name].shape[0]
     steps = parse_int("steps", args.steps)
+    if steps < 1:  # FlowSetup allows 0 (the initial state alone); a command run wants a flow
+        raise FieldError(
+            lambda n: (
+                f"{n('steps')} {steps} is too few; give an integer >= 1 (with no step nothing "
+                "flows)"
+            )
+        )
     record_every = (
         parse_int("record_every", args.record_every)
         if args.record_every is not None

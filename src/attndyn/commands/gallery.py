@@ -8,6 +8,7 @@ import time
 
 from attndyn.commands.common import (
     add_color_arguments,
+    add_deprecated_alias,
     add_execution_arguments,
     add_presets_argument,
     color_options,
@@ -38,15 +39,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gallery.add_argument(
         "-o", "--output", required=True, metavar="DIR", help="output directory (created if missing)"
     )
-    gallery.add_argument("--size", "-s", default="1500", help="resolution: R or WxH (default 1500)")
+    gallery.add_argument(
+        "--size",
+        "-s",
+        default="1500",
+        help="resolution: R or WxH (default 1500, the seed's; render's 512 is for a quick look)",
+    )
     gallery.add_argument(
         "--only", metavar="NAME", action="append", help="render only these presets (repeatable)"
     )
     gallery.add_argument(
-        "--inits",
+        "--init",
+        metavar="LIST",
         default=",".join(GALLERY_INITS),
-        help="init versions, comma-separated (default independent,shared)",
+        help="init versions, a comma list of independent and shared (default both: "
+        "independent,shared)",
     )
+    add_deprecated_alias(gallery, "--inits", dest="init", use="--init")
     add_presets_argument(gallery)
     gallery.add_argument(
         "--save-fields", action="store_true", help="also save each picture's fields as .npz"
@@ -67,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         load_presets(args.presets),
         parse_size("size", args.size),
         only=args.only,
-        inits=[init.strip() for init in args.inits.split(",")],
+        inits=[init.strip() for init in args.init.split(",")],
     )
     options = color_options(args)
     size = picture_size(args)

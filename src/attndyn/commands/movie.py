@@ -11,19 +11,22 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from attndyn.coloring import ColorOptions
 from attndyn.commands.common import (
     add_color_arguments,
+    add_deprecated_alias,
     add_execution_arguments,
     add_spec_arguments,
     color_options,
     picture_size,
     render_options,
+    set_help,
 )
 from attndyn.engines import get_engine
-from attndyn.errors import EXIT_INTERRUPTED, UserError
+from attndyn.errors import EXIT_INTERRUPTED, FieldError, UserError
 from attndyn.estimate import format_seconds, refuse_if_huge
 from attndyn.job import Job
 from attndyn.movies import (
@@ -39,7 +42,7 @@ from attndyn.movies import (
 )
 from attndyn.options import build_job
 from attndyn.params import PARAMETER_NAMES
-from attndyn.parsing import parse_numbers
+from attndyn.parsing import parse_float, parse_numbers
 
 
 def _add_movie_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
@@ -97,22 +100,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "zoom",
         help="exponential zoom into a point",
         description=(
-            "Frame i of N has window width w_i = w0 * (w1/w0)^(i/(N-1)), centred on --target; "
+            "Frame i of N has window width w_i = w0 * (w1/w0)^(i/(N-1)), centred on --center "
+            "(w0 = --width, w1 = --end-width), as render's --center and --width make a window; "
             "the height follows the picture's aspect ratio. Frames too narrow for float32 are "
             "refused before anything is rendered: pass --precision float64."
         ),
-    )
-    zoom.add_argument(
-        "--target",
-        required=True,
-        metavar="CX,CY",
-        help="the point zoomed into, in (x-param, y-param) coordinates",
-    )
-    zoom.add_argument(
-        "--start-width",
-        type=float,
-        metavar="W0",
-        help="window width of the first frame (default: the spec's window width)",
     )
     zoom.add_argument(
         "--end-width",
@@ -123,6 +115,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_movie_arguments(zoom, "zoom")
     add_spec_arguments(zoom)
+    set_help(
+        zoom,
+        "center",
+        "the point zoomed into, in (x-param, y-param) coordinates; every frame is centred on it "
+        "(required)",
+    )
+    set_help(
+        zoom,
+        "width",
+        "window width of the first frame (default: the width of the spec's window, --range "
+        "or the preset's)",
+    )
+    add_deprecated_alias(zoom, "--target", dest="center", use="--center")
+    add_deprecated_alias(zoom, "--start-width", dest="width", use="--width")
     add_color_arguments(zoom)
     zoom.set_defaults(run=run)
 
@@ -130,8 +136,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sweep",
         help="one parameter swept linearly over time",
         description=(
-            "Frame k of N sets --param to A + (B - A) k/(N-1) for the whole picture; "
-            "everything else stays as the spec options say."
+            "Frame k of N sets --param to A + (B - A) k/(N-1) for the whole picture, with "
+            "--values A,B; everything else stays as the spec options say."
         ),
     )
     sweep.add_argument(
@@ -142,11 +148,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         + ", ".join(PARAMETER_NAMES),
     )
     sweep.add_argument(
-        "--from-value", type=float, required=True, metavar="A", help="value in the first frame"
+        "--values",
+        metavar="A,B",
+        help="the parameter's value in the first frame and in the last (required); a value "
+        "that starts with '-' may be written --values=-3,3 or --values -3,3",
     )
-    sweep.add_argument(
-        "--to-value", type=float, required=True, metavar="B", help="value in the last frame"
-    )
+    add_deprecated_alias(sweep, "--from-value", dest="from_value", use="--values A,B")
+    add_deprecated_alias(sweep, "--to-value", dest="to_value", use="--values A,B")
+    add_deprecated_alias(sweep, "--to", dest="to_value", use="--values A,B")  # beside --from
     _add_movie_arguments(sweep, "sweep")
     add_spec_arguments(sweep)
     add_color_arguments(sweep)
@@ -157,15 +166,67 @@ def _run_without_kind(args: argparse.Namespace) -> int:
     raise UserError("movie needs a kind: zoom or sweep (see attndyn movie --help)")
 
 
-def _frame_specs(args: argparse.Namespace, job: Job) -> list:
+# The movie library names its values as its arguments; the command line's options:
+_OPTION_OF_ARGUMENT = {
+    "target": "center",
+    "start_width": "width",
+    "from_value": "values",
+    "to_value": "values",
+}
+
+
+def _sweep_values(args: argparse.Namespace) -> tuple[float, float]:
+    """(A, B) of --values A,B, or of the deprecated --from-value A --to-value B."""
+    old = [getattr(args, name, None) for name in ("from_value", "to_value")]
+    if args.values is not None and any(value is not None for value in old):
+        raise UserError("--values and --from-value/--to-value both set the values; give --values")
+    if args.values is not None:
+        return parse_numbers("values", args.values, 2)  # type: ignore[return-value]
+    if None in old:
+        raise UserError(
+            "movie sweep needs --values A,B: the swept parameter's value in the first frame "
+            "and in the last"
+        )
+    return parse_float("from_value", old[0]), parse_float("to_value", old[1])
+
+
+def _refuse_a_number_for_from(args: argparse.Namespace) -> None:
+    """``--from -3`` meant a value: --from names a picture to start from."""
+    text = args.from_picture
+    if text is None or args.movie_kind != "sweep" or Path(text).exists():
+        return
+    try:
+        float(text)
+    except ValueError:
+        return
+    raise UserError(
+        f"--from {text} names a picture to start from (PICTURE.png); the swept values are "
+        f"--values A,B, e.g. --values={text},3"
+    )
+
+
+def _frame_specs(args: argparse.Namespace, job: Job, center, width) -> list:
     if args.movie_kind == "zoom":
-        target = parse_numbers("target", args.target, 2)
-        return zoom_specs(job.spec, target, args.start_width, args.end_width, args.frames)
-    return sweep_specs(job.spec, args.param, args.from_value, args.to_value, args.frames)
+        return zoom_specs(job.spec, center, width, args.end_width, args.frames)
+    a, b = _sweep_values(args)
+    return sweep_specs(job.spec, args.param, a, b, args.frames)
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except FieldError as error:
+        raise error.renamed(_OPTION_OF_ARGUMENT) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    _refuse_a_number_for_from(args)
     options = render_options(args)
+    center, width = options.center, options.width
+    if args.movie_kind == "zoom":  # the zoom's own centre and first width, not a window
+        if center is None:
+            raise UserError("movie zoom needs --center CX,CY, the point zoomed into")
+        options = replace(options, center=None, width=None)
     base = build_job(options)
     stored = ColorOptions.from_picture(options.from_picture) if options.from_picture else None
     colors = color_options(args, stored)
@@ -173,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
     frame_pixels = frame_size(base.spec, size)
     outputs = check_outputs(args.output or [f"{args.movie_kind}.mp4"], frame_pixels)
     frames_dir = Path(args.frames_dir) if args.frames_dir else default_frames_dir(outputs[0])
-    jobs = [Job(spec, base.x0) for spec in _frame_specs(args, base)]
+    jobs = [Job(spec, base.x0) for spec in _frame_specs(args, base, center, width)]
     engine = get_engine(args.engine, args.device)
     cost = estimate_movie_cost(jobs, colors, engine, frames_dir=frames_dir, size=size)
     refuse_if_huge(cost, force=args.force)

@@ -23,7 +23,7 @@ from attndyn.commands.common import (
 from attndyn.engines import get_engine
 from attndyn.errors import EXIT_INTERRUPTED, UserError
 from attndyn.estimate import estimate_cost, format_seconds, refuse_if_huge
-from attndyn.options import build_job
+from attndyn.options import DEFAULT_INIT, DEFAULT_PRESET, build_job
 from attndyn.outputs import check_writable
 from attndyn.pictures import write_landscape
 from attndyn.render import RenderInterrupted, render_landscape
@@ -37,7 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "render",
         help="render a convergence landscape to PNG and/or npz",
         description=(
-            "Render the convergence landscape. By default the horizontal axis is "
+            "Render the convergence landscape. With no option it draws the gallery's "
+            f"{DEFAULT_PRESET} in its {DEFAULT_INIT} version (--preset {DEFAULT_PRESET} --init "
+            f"{DEFAULT_INIT}), 512x512, to {DEFAULT_OUTPUT}; every option given changes that "
+            "picture, and --preset, --wq/--wv, "
+            "--seed, --x0 or --from start from another. By default the horizontal axis is "
             "b = W_K[1,1] (increasing to the right) and the vertical axis is a = W_K[0,0] "
             "(increasing upward), as in the seed's Appendix A picture. White pixels are those "
             "where, after --steps steps, max_i |x_i1 - x_11| < --tol. Numbers that start with "

@@ -13,7 +13,12 @@ import sys
 
 import numpy as np
 
-from attndyn.commands.common import add_spec_arguments, render_options
+from attndyn.commands.common import (
+    add_deprecated_alias,
+    add_quiet_argument,
+    add_spec_arguments,
+    render_options,
+)
 from attndyn.errors import FieldError, UserError
 from attndyn.options import build_job
 from attndyn.outputs import check_writable
@@ -29,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Iterate the map of one pixel of the landscape that the same options would render, "
             "from the same initial points, and write what happens at every step: the gap "
-            "delta_t = max_i |x_i1 - x_11| and the cluster count (--csv), a plot (--plot) and "
+            "delta_t = max_i |x_i1 - x_11| and the cluster count (-o), a plot (--plot) and "
             "an animation of the n points on the circle (--animation). The last delta is the "
             "pixel's delta in 'render'. A summary goes to stdout."
         ),
@@ -45,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_spec_arguments(trace)
     out = trace.add_argument_group("outputs")
-    out.add_argument("--csv", metavar="OUT.csv", help="step,delta,clusters for steps 0..T")
+    out.add_argument("-o", "--output", metavar="OUT.csv", help="step,delta,clusters for steps 0..T")
+    add_deprecated_alias(out, "--csv", dest="output", use="-o/--output")
     out.add_argument("--plot", metavar="OUT.png", help="delta and clusters against the step")
     out.add_argument(
         "--animation",
@@ -55,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument(
         "--fps", metavar="F", default="10", help="animation frames per second (default 10)"
     )
-    out.add_argument("--quiet", "-q", action="store_true", help="no summary")
+    add_quiet_argument(out)
     trace.set_defaults(run=run)
 
 
@@ -85,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     fps = parse_float("fps", args.fps)
     if not (np.isfinite(fps) and fps > 0):
         raise FieldError(lambda n: f"{n('fps')} {fps!r} must be a finite number > 0")
-    csv_path = check_writable(args.csv, suffix=".csv", what="--csv") if args.csv else None
+    csv_path = check_writable(args.output, suffix=".csv", what="--output") if args.output else None
     plot_path = check_writable(args.plot, suffix=".png", what="--plot") if args.plot else None
     movie_path = None
     if args.animation:
