@@ -342,3 +342,19 @@ def test_the_hook_without_npm_says_how_to_build(tmp_path: Path, monkeypatch) -> 
     with pytest.raises(RuntimeError, match=r"Leaflet 1\.9\.4 from npm.*build from the sdist"):
         hook.ensure_leaflet(tmp_path)
     assert not (tmp_path / hook.LEAFLET_DIR).exists()
+
+
+def test_the_hook_leaves_an_editable_install_alone(tmp_path: Path, monkeypatch) -> None:
+    """``pip install -e .`` (make run) needs no npm; a wheel or an sdist needs Leaflet."""
+    hook = load_hook()
+    scratch_tree(tmp_path, "1.9.4")
+    monkeypatch.setattr(hook.shutil, "which", lambda name: None)
+
+    def for_target(target: str):
+        return hook.LeafletBuildHook(str(tmp_path), {}, None, None, str(tmp_path), target)
+
+    for_target("wheel").initialize("editable", {})
+    assert not (tmp_path / hook.LEAFLET_DIR).exists()
+    for target, version in (("wheel", "standard"), ("sdist", "standard")):
+        with pytest.raises(RuntimeError, match="npm is not installed"):
+            for_target(target).initialize(version, {})
