@@ -66,9 +66,7 @@ $(DOCS_STAMP): pyproject.toml | $(BIN)/python
 run: $(RUN_STAMP)
 	mkdir -p out
 	$(BIN)/attndyn warmup --precision float32
-	$(BIN)/attndyn render --size 768 \
-		--wq 1.1646,-0.0278,-0.8054,-0.9405 --wv=-1.9675,-2.0948,0.3671,1.4580 \
-		--init shared --seed 1679700 -o out/landscape.png --save out/landscape.npz
+	$(BIN)/attndyn render --size 768 -o out/landscape.png --save out/landscape.npz
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks docs/hooks

@@ -10,7 +10,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 # The picture `make run` draws, and the same fields drawn with their axes (Getting started).
-$A render --size 768 --preset art1679700 --init shared -q -o docs/landscape.png --save "$WORK/landscape.npz"
+$A render --size 768 -q -o docs/landscape.png --save "$WORK/landscape.npz"
 $PY - "$WORK/landscape.npz" docs/landscape-axes.png <<'PYTHON'
 import json
 import sys
@@ -37,7 +37,7 @@ PYTHON
 # The gallery at the seed's resolution, as 240-pixel previews (bicubic, antialiased).
 $A gallery -o docs/gallery --size 1500 --resize 240 -q
 # The README's strip: the shared versions on one contact sheet (reuses the pictures just made).
-$A gallery -o docs/gallery --size 1500 --resize 240 --inits shared --sheet docs/gallery-sheet.png -q
+$A gallery -o docs/gallery --size 1500 --resize 240 --init shared --sheet docs/gallery-sheet.png -q
 
 # Colourings of one map.
 P="--preset art5227590 --init shared --size 512"
@@ -54,12 +54,12 @@ $A render $Z --center=-3.06819,-1.82531 --width 0.002 -q -o docs/zoom/zoom-2e-3.
 $A render $Z --center=-3.06819,-1.82531 --width 2e-6 --precision float64 -q -o docs/zoom/zoom-2e-6.png
 
 # A short movie.
-$A movie zoom --preset art1679700 --init shared --size 160 --target=-3.06819,-1.82531 \
+$A movie zoom --preset art1679700 --init shared --size 160 --center=-3.06819,-1.82531 \
     --end-width 0.002 --frames 40 --fps 12 --coloring sync-step --cmap twilight_shifted \
     --equalize -q -o docs/zoom/zoom.gif
 
 # The research experiments at full size (Research); their CSVs and movies stay in $WORK.
 for name in fig1 fig2 fig3 fig4 fig5 fig6 fig7 animations; do
-    $A experiment "$name" --out "$WORK/results" -q
+    $A experiment "$name" -o "$WORK/results" -q
     cp "$WORK/results/$name.png" docs/research/
 done

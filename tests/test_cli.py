@@ -118,6 +118,58 @@ def test_agrees_with_a_transcription_of_appendix_a(tmp_path):
     assert 0.05 < ours.mean() < 0.95  # a picture with both colors, not a trivial one
 
 
+def test_a_bare_render_builds_the_gallerys_art1679700_with_shared_points():
+    from attndyn.cli import _build_parser
+    from attndyn.commands.common import render_options
+    from attndyn.options import build_job
+
+    wq, wv = APPENDIX_B[1679700]
+    spec = build_job(render_options(_build_parser().parse_args(["render"]))).spec
+    assert spec == LandscapeSpec(wq=wq, wv=wv, seed=1679700, init="shared")
+    assert (spec.width, spec.height, spec.n_points, spec.steps) == (512, 512, 20, 100)
+
+
+def test_a_bare_render_is_the_seeds_map_from_one_shared_configuration(tmp_path, monkeypatch):
+    """The default picture (at 24x24 here) against the transcription of Appendix A, every
+    pixel starting from the same 20 points."""
+    from attndyn.initial import shared_points
+
+    monkeypatch.chdir(tmp_path)
+    size = 24
+    assert run("render", "--size", size, "--engine", "numpy", "--save", "f.npz", "-q") == 0
+    assert run("render", "--size", size, "--engine", "numpy", "-q") == 0  # no --save: a PNG
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.npz", "landscape.png"]
+    wq, wv = APPENDIX_B[1679700]
+    points = shared_points(1679700, 20, dtype=np.float32)
+    labels_grid, _ = appendix_a_numpy(
+        np.reshape(wq, (2, 2)), np.reshape(wv, (2, 2)), np.tile(points, (size * size, 1, 1)), size
+    )
+    with np.load(tmp_path / "f.npz") as data:
+        ours = data["labels"]
+    assert (ours == labels_grid.T).mean() >= 0.99
+    assert 0.05 < ours.mean() < 0.5  # a white band on black, not the old default's 94% speckle
+    spec = LandscapeSpec.from_json(read_png_spec(tmp_path / "landscape.png"))
+    assert (spec.seed, spec.init, spec.width) == (1679700, "shared", size)
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--steps", "0"], "--steps 0 is too few; give an integer >= 1"),
+        (["--points", "1"], "--points 1 is too few; give an integer >= 2"),
+    ],
+)
+def test_degenerate_counts_are_refused_with_one_line_and_no_file(tmp_path, argv, fragment):
+    command = shutil.which("attndyn") or str(Path(sys.executable).parent / "attndyn")
+    done = subprocess.run(
+        [command, "render", *argv, "-o", tmp_path / "x.png"], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("attndyn: error: " + fragment), done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert not any(tmp_path.iterdir())
+
+
 def test_the_installed_command_exits_2_with_one_line(tmp_path):
     command = shutil.which("attndyn") or str(Path(sys.executable).parent / "attndyn")
     done = subprocess.run(
@@ -303,7 +355,7 @@ def test_experiment_list_names_every_figure(capsys):
 
 
 def test_experiment_runs_by_alias_and_writes_csv_and_png(tmp_path):
-    assert run("experiment", "tanh-ratio", "--quick", "--quiet", "--out", tmp_path / "r") == 0
+    assert run("experiment", "tanh-ratio", "--quick", "--quiet", "-o", tmp_path / "r") == 0
     header = (tmp_path / "r" / "fig4.csv").read_text().splitlines()[0]
     assert "," in header and not header[0].isdigit()
     assert Image.open(tmp_path / "r" / "fig4.png").size[0] > 100

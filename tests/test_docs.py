@@ -1,15 +1,21 @@
-"""The documentation's own code (docs/hooks/) and the README's links.
+"""The documentation's own code (docs/hooks/), the README's links, and the commands the
+pages show against the command line itself.
 
 The strict site build itself (``make docs``: every link, anchor, cross-reference and formula)
 runs in ``.ci/run`` after the test suite, since it needs the ``docs`` extra that ``make test``
 does not install and takes longer than a unit test should. These tests check the pieces of that
 build that are plain functions, with hand-written expected outputs, and need no docs tools.
+The last ones read every ``attndyn`` command in the pages (code blocks and inline code), the
+README and docs/make_pictures.sh: each command exists, each option is in its ``--help``, and
+every command is shown somewhere in docs/.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -202,3 +208,161 @@ def test_readme_links_and_pictures_point_to_files_in_the_repository():
     for target in targets:
         if "://" not in target:
             assert (ROOT / target).is_file(), f"README links to a missing {target}"
+
+
+# -- the commands the pages show ------------------------------------------------------------
+
+PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
+SCRIPTS = [ROOT / "docs" / "make_pictures.sh"]
+_SHELL_FENCES = ("```", "```bash", "```sh", "```shell", "```console")
+_INLINE = re.compile(r"`((?:\.venv/bin/)?attndyn [^`]+)`")
+_SHELL_STOP = {"&&", "||", "|", ";", ">", "2>", ">>", "<"}
+_PROGRAMS = {"attndyn", ".venv/bin/attndyn", "$A"}  # $A is make_pictures.sh's name for it
+
+
+_ASSIGNMENT = re.compile(r"^([A-Z_]+)=\"([^\"]*)\"$", re.MULTILINE)
+
+
+def _logical_lines(text: str) -> list[str]:
+    """The lines of shell text, continuations joined and its ``NAME="..."`` variables
+    (``Z="--preset ..."``, then ``$A render $Z``) expanded."""
+    lines = text.replace("\\\n", " ").splitlines()
+    for name, value in _ASSIGNMENT.findall(text):
+        lines = [re.sub(rf"\$({name}\b|{{{name}}})", value, line) for line in lines]
+    return lines
+
+
+def _shell_blocks(text: str) -> list[str]:
+    """The code blocks of a markdown page that hold shell commands (not python, toml ...)."""
+    blocks, lines, fence = [], [], None
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if fence is None:
+                fence, lines = line.strip(), []
+            else:
+                if fence in _SHELL_FENCES:
+                    blocks.append("\n".join(lines))
+                fence = None
+        elif fence is not None:
+            lines.append(line)
+    return blocks
+
+
+def shown_commands(path: Path, *, inline: bool = True) -> list[list[str]]:
+    """The ``attndyn`` commands of a page (or a script): argv lists without the program.
+
+    ``inline=False`` leaves out the pages' inline code, which may show part of a command.
+    """
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".md":
+        lines = [line for block in _shell_blocks(text) for line in _logical_lines(block)]
+        lines += _INLINE.findall(text) if inline else []
+    else:
+        lines = _logical_lines(text)
+    commands = []
+    for line in lines:
+        try:
+            tokens = shlex.split(line, comments=True)
+        except ValueError:  # an unbalanced quote in prose-like code: not a command line
+            continue
+        while tokens:
+            starts = [i for i, token in enumerate(tokens) if token in _PROGRAMS]
+            if not starts:
+                break
+            rest = tokens[starts[0] + 1 :]
+            end = next((i for i, token in enumerate(rest) if token in _SHELL_STOP), len(rest))
+            commands.append(rest[:end])
+            tokens = rest[end:]
+    return commands
+
+
+def _parsers() -> dict[str, argparse.ArgumentParser]:
+    from attndyn.cli import _build_parser, command_parsers
+
+    return dict(command_parsers(_build_parser()))
+
+
+def _command_path(argv: list[str], parsers: dict) -> str | None:
+    """``"movie zoom"`` for ``["movie", "zoom", ...]``; None for a placeholder (COMMAND)."""
+    path = ""
+    for word in argv[:2]:
+        candidate = f"{path} {word}".strip()
+        if candidate in parsers:
+            path = candidate
+        elif word.startswith("-") or path:
+            break
+        elif word.isupper() or not word.isidentifier():
+            return None  # `attndyn COMMAND --help`
+        else:
+            raise AssertionError(f"the docs show a command that does not exist: attndyn {word}")
+    return path
+
+
+def _options_shown(argv: list[str]) -> list[str]:
+    options = []
+    for token in argv:
+        if token == "--":
+            break
+        if token.startswith("-") and not re.match(r"^-[\d.]", token) and token != "-":
+            options.append(token.split("=", 1)[0])
+    return options
+
+
+def _help_options(parser: argparse.ArgumentParser) -> set[str]:
+    return {
+        option
+        for action in parser._actions
+        if action.help is not argparse.SUPPRESS
+        for option in action.option_strings
+    }
+
+
+def test_the_pages_show_attndyn_commands():
+    shown = [argv for path in PAGES + SCRIPTS for argv in shown_commands(path)]
+    assert len(shown) > 50
+    assert ["render", "--preset", "art1679700", "--init", "shared", "--size", "1500", "-o",
+            "art.png"] in shown  # fmt: skip
+
+
+def test_every_option_the_pages_show_is_in_that_commands_help():
+    parsers = _parsers()
+    wrong = []
+    for path in PAGES + SCRIPTS:
+        for argv in shown_commands(path):
+            command = _command_path(argv, parsers)
+            if command is None:
+                continue
+            known = _help_options(parsers[command])
+            for option in _options_shown(argv):
+                if option not in known:
+                    wrong.append(f"{path.name}: attndyn {command} ... {option}")
+    assert wrong == []
+
+
+def test_every_whole_command_the_pages_show_parses_in_todays_spellings(capsys):
+    from attndyn.cli import _build_parser, _join_negative_values
+
+    for path in PAGES + SCRIPTS:
+        for argv in shown_commands(path, inline=False):
+            try:
+                args, extras = _build_parser().parse_known_args(_join_negative_values(argv))
+            except SystemExit as stop:
+                raise AssertionError(f"{path.name}: attndyn {shlex.join(argv)}") from stop
+            assert extras == [], f"{path.name}: attndyn {shlex.join(argv)}"
+            err = capsys.readouterr().err
+            assert "deprecated" not in err, f"{path.name}: {err}"
+            if args.command == "dimension" and args.output:  # -o once meant the plot
+                assert args.output.endswith(".csv"), f"{path.name}: attndyn {shlex.join(argv)}"
+
+
+def test_every_command_is_shown_in_the_docs():
+    parsers = _parsers()
+    shown = {
+        _command_path(argv, parsers)
+        for path in PAGES
+        if path.parent.name == "docs"
+        for argv in shown_commands(path)
+    }
+    shown |= {path.split()[0] for path in shown if path}  # "movie" by "movie zoom"
+    missing = sorted(path for path in parsers if path and path not in shown)
+    assert missing == []

@@ -21,7 +21,7 @@ from attndyn.parsing import parse_size
 from attndyn.spec import DTYPES, INIT_MODES
 
 EXAMPLES_HEADING = "examples:"
-QUIET_HELP = "no progress bar and no summary (errors still print)"
+QUIET_HELP = "no progress bar, no notice and no summary (errors still print)"
 
 
 def option_flag(name: str) -> str:
