@@ -199,6 +199,25 @@ def test_on_a_terminal_the_notice_ticks_every_second_in_place():
     assert re.search(r"\nattndyn: \.\.\.compiled in [23] s\n$", text)
 
 
+def test_on_a_narrow_terminal_the_ticking_line_is_cut_short_to_stay_on_one_line(monkeypatch):
+    # A line that wraps cannot be rewritten in place; a terminal that reports 0 columns (a
+    # pseudo-terminal with no size set) counts as 80.
+    class SizedTerminal(Terminal):
+        def fileno(self) -> int:
+            return 99  # os.get_terminal_size is the test's
+
+    for columns, longest in ((40, 39), (0, 79)):
+        size = os.terminal_size((columns, 24))
+        monkeypatch.setattr(os, "get_terminal_size", lambda fd, size=size: size)
+        stream = SizedTerminal()
+        with warmup.compile_notice("float64", stream, summary=False):
+            time.sleep(0.05)
+        tick = stream.getvalue().split("\r")[1]
+        assert tick.startswith("attndyn: compiling the float64") and tick.endswith(" 0:00")
+        assert len(tick) <= longest
+    assert tick.startswith("attndyn: compiling the float64 kernels for this CPU, once (about")
+
+
 def test_the_notice_without_summary_clears_its_line_and_an_error_ends_the_line():
     stream = Terminal()
     with warmup.compile_notice("float32", stream, summary=False):

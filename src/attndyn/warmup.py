@@ -174,10 +174,13 @@ def _fit(message: str, clock: str, stream: TextIO) -> str:
     """``message clock``, the message cut short to keep the line within the terminal's width:
     a line that wraps cannot be rewritten in place by a carriage return."""
     try:
-        width = os.get_terminal_size(stream.fileno()).columns - 1
+        columns = os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, OSError, ValueError):
-        width = 79
-    return f"{message[: max(0, width - len(clock) - 1)]} {clock}"
+        columns = 0
+    room = (columns or 80) - 2 - len(clock)  # a terminal of unknown width (0 columns): 80
+    if len(message) > room:
+        message = message[: max(0, room - 3)].rsplit(" ", 1)[0] + "..."
+    return f"{message} {clock}"
 
 
 def _is_tty(stream: TextIO) -> bool:
