@@ -245,7 +245,8 @@ def test_the_installed_explorer_serves_its_page_and_leaflet(venv: Path, tmp_path
             except OSError:
                 time.sleep(0.1)
         assert server.poll() is None, log.read_text()
-        assert health == (200, b'{"status":"ok"}'), health
+        assert health is not None and health[0] == 200, health
+        assert json.loads(health[1])["status"] == "ok"
 
         status, page = fetch(base + "/")
         assert status == 200 and b"<title>attndyn explore</title>" in page
