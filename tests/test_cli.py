@@ -365,6 +365,8 @@ def test_experiment_runs_by_alias_and_writes_csv_and_png(tmp_path):
     ("argv", "fragment"),
     [
         (["experiment", "fig9"], "unknown experiment 'fig9'; choose one of: fig1"),
+        (["experiment", "fgi2"], "unknown experiment 'fgi2' (did you mean 'fig2'?); choose"),
+        (["experiment", "tanh_ratoi"], "(did you mean 'tanh-ratio'?)"),
         (["experiment"], "experiment needs a name"),
         (["experiment", "fig1", "--seed", "-1"], "--seed -1 is negative"),
         (["experiment", "fig1", "--view", "rotate"], "--view does not apply to experiment 'fig1'"),

@@ -3,7 +3,15 @@ import math
 import pytest
 
 from attndyn.errors import FieldError
-from attndyn.parsing import parse_flag, parse_float, parse_int, parse_numbers, parse_size
+from attndyn.parsing import (
+    close_matches,
+    did_you_mean,
+    parse_flag,
+    parse_float,
+    parse_int,
+    parse_numbers,
+    parse_size,
+)
 
 
 def dashed(error):
@@ -48,3 +56,31 @@ def test_errors_name_the_option(call, message):
     with pytest.raises(FieldError) as error:
         call()
     assert dashed(error).startswith(message)
+
+
+COLORMAPS = ["viridis", "cividis", "magma", "twilight", "twilight_shifted", "copper"]
+
+
+@pytest.mark.parametrize(
+    ("word", "choices", "expected"),
+    [
+        ("virdis", COLORMAPS, ["viridis"]),  # one typo: the closest alone
+        ("Magma", COLORMAPS, ["magma"]),  # case only
+        ("twilight_s", COLORMAPS, ["twilight_shifted"]),  # the one choice it starts
+        ("twi", COLORMAPS, ["twilight", "twilight_shifted"]),  # two that it starts
+        ("nope", COLORMAPS, []),  # nothing close enough (ratio < 0.7)
+        ("fig9", [f"fig{k}" for k in range(1, 8)], []),  # seven equally close: no guess
+        ("--colormap", ["--cmap", "--coloring", "--invert"], ["--cmap", "--coloring"]),
+        ("magma", COLORMAPS, []),  # a known word needs no suggestion
+    ],
+)
+def test_close_matches(word, choices, expected):
+    assert close_matches(word, choices) == expected
+
+
+def test_did_you_mean_is_a_clause_or_nothing():
+    assert did_you_mean("sync_step", ["binary", "sync-step"]) == " (did you mean 'sync-step'?)"
+    assert did_you_mean("--ouput", ["--output", "--save"], quote=False) == (
+        " (did you mean --output?)"
+    )
+    assert did_you_mean("zzz", ["binary"]) == ""

@@ -94,8 +94,10 @@ def close_matches(word: str, choices: Iterable[str], limit: int = 2) -> list[str
 
     A choice equal to ``word`` but for case is the only match; then the choices that start
     with ``word`` (3 characters or more), when there are at most ``limit`` of them; otherwise
-    the choice most similar to ``word`` by :mod:`difflib`'s ratio (at least 0.6), and those
-    within 0.05 of it. So ``virdis`` -> ``viridis``, ``art16`` -> ``art1679700``.
+    the choice most similar to ``word`` by :mod:`difflib`'s ratio (at least 0.7), and those
+    within 0.05 of it, unless more than ``limit`` are (a guess among many is no help). So
+    ``virdis`` -> ``viridis``, ``art16`` -> ``art1679700``, and ``fig9`` -> nothing among
+    ``fig1`` ... ``fig7``.
 
     >>> close_matches("virdis", ["viridis", "magma", "cividis"])
     ['viridis']
@@ -103,6 +105,8 @@ def close_matches(word: str, choices: Iterable[str], limit: int = 2) -> list[str
     (['magma'], [])
     >>> close_matches("art16", ["art1679700", "art8012376"])
     ['art1679700']
+    >>> close_matches("fig9", ["fig1", "fig2", "fig3"])
+    []
     """
     unique = [choice for choice in dict.fromkeys(choices) if choice != word]
     same = [choice for choice in unique if choice.lower() == word.lower()]
@@ -115,10 +119,10 @@ def close_matches(word: str, choices: Iterable[str], limit: int = 2) -> list[str
         ((difflib.SequenceMatcher(None, word, choice).ratio(), choice) for choice in unique),
         key=lambda pair: -pair[0],
     )
-    if not scored or scored[0][0] < 0.6:
+    if not scored or scored[0][0] < 0.7:
         return []
-    best = scored[0][0]
-    return [choice for ratio, choice in scored[:limit] if ratio >= best - 0.05]
+    near = [choice for ratio, choice in scored if ratio >= scored[0][0] - 0.05]
+    return near if len(near) <= limit else []
 
 
 def did_you_mean(word: str, choices: Iterable[str], *, quote: bool = True) -> str:

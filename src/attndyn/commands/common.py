@@ -137,8 +137,8 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
         help="seed of attndyn's own generator: W_Q/W_V when not given, and the initial "
         "points (default: the preset's; 1 with --wq/--wv)",
     )
-    model.add_argument("--points", "-n", help="number of points n (default 20)")
-    model.add_argument("--steps", "-T", help="number of steps T (default 100)")
+    model.add_argument("--points", "-n", help="number of points n, at least 2 (default 20)")
+    model.add_argument("--steps", "-T", help="number of steps T, at least 1 (default 100)")
     model.add_argument("--tol", help="synchronised when delta < tol (default 1e-5)")
     model.add_argument("--eps", help="epsilon of the row normalisation (default 1e-8)")
     model.add_argument(

@@ -10,7 +10,7 @@ from attndyn.commands.common import add_deprecated_alias, add_quiet_argument
 from attndyn.errors import UserError
 from attndyn.estimate import format_seconds
 from attndyn.outputs import check_writable, ensure_directory
-from attndyn.parsing import parse_int
+from attndyn.parsing import did_you_mean, parse_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,7 +63,15 @@ def run(args: argparse.Namespace) -> int:
     if args.name is None:
         names = ", ".join(EXPERIMENTS)
         raise UserError(f"experiment needs a name; choose one of {names}, or pass --list")
-    item = resolve(args.name)
+    try:
+        item = resolve(args.name)
+    except UserError:
+        known = [*EXPERIMENTS, *(alias for e in EXPERIMENTS.values() for alias in e.aliases)]
+        hint = did_you_mean(str(args.name).strip().lower().replace("_", "-"), known)
+        raise UserError(
+            f"unknown experiment {args.name!r}{hint}; choose one of: {', '.join(EXPERIMENTS)} "
+            "(or an alias, see --list)"
+        ) from None
     seed = checked_seed(parse_int("seed", args.seed))  # before the output is created
     options = item.options({"view": args.view})
     out = ensure_directory(args.output, what="--output")

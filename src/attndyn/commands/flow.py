@@ -127,7 +127,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--frames", metavar="N", default="120", help="at most this many movie frames (default 120)"
     )
     out.add_argument(
-        "--fps", metavar="F", default="12", help="movie frames per second (default 12)"
+        "--fps",
+        metavar="F",
+        default="12",
+        help="movie frames per second (default 12: the default 120 frames last 10 s)",
     )
     add_quiet_argument(out)
     flow.set_defaults(run=run)

@@ -54,7 +54,8 @@ def _add_movie_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
         "--fps",
         type=float,
         default=DEFAULT_FPS,
-        help=f"frames per second (default {DEFAULT_FPS:g})",
+        help=f"frames per second (default {DEFAULT_FPS:g}, for a smooth zoom or sweep; trace "
+        "and flow animations default to about 10 s in all)",
     )
     movie.add_argument(
         "-o",

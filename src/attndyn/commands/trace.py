@@ -59,7 +59,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"the n points on the circle, one frame per step (at most {MAX_MOVIE_FRAMES})",
     )
     out.add_argument(
-        "--fps", metavar="F", default="10", help="animation frames per second (default 10)"
+        "--fps",
+        metavar="F",
+        default="10",
+        help="animation frames per second (default 10: the default 100 steps, one frame each, "
+        "last about 10 s)",
     )
     add_quiet_argument(out)
     trace.set_defaults(run=run)
