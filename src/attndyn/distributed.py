@@ -221,10 +221,10 @@ def render_store(
     against their checksums first (``verify``). Chunks are ``chunk`` x ``chunk`` grid pixels
     (:func:`chunk_tiling`; a resumed store keeps its own). ``engine`` is an engine name, or
     an engine object (pickled to the workers on a cluster). ``engine_threads``: numba threads
-    per task (default: see the module docstring). With ``progress`` and no cluster, kernels
-    that still need their first compile are compiled before the bar starts, under a notice
-    (:func:`attndyn.warmup.compile_first`). On Ctrl-C the chunks finished so far stay done and
-    :class:`~attndyn.render.RenderInterrupted` is raised.
+    per task (default: see the module docstring). With ``progress``, in this process or on a
+    local cluster, kernels that still need their first compile are compiled here before the
+    bar starts, under a notice (:func:`attndyn.warmup.compile_first`). On Ctrl-C the chunks
+    finished so far stay done and :class:`~attndyn.render.RenderInterrupted` is raised.
 
     Examples
     --------
@@ -262,7 +262,9 @@ def render_store(
         for tile in store.missing(0)
     ]  # fmt: skip
     total = len(store.tiling) + sum(len(store.level_tiling(k)) for k in range(1, store.levels))
-    if progress and steps and client is None:  # the kernels' first compile, before the bar
+    # The kernels' first compile, before the bar; for a local cluster here too, whose workers
+    # then load them from the disk cache rather than each compile them.
+    if progress and steps and (client is None or getattr(client, "cluster", None) is not None):
         here = get_engine(engine, device) if isinstance(engine, str) else engine
         compile_first(here, (job.spec.dtype,))
     bar = tqdm(
