@@ -62,6 +62,7 @@ def test_flow_defaults_to_flow_npz_and_runs_the_sa_flow_on_the_circle(tmp_path, 
         (["--method", "rk5"], "--method 'rk5' is unknown"),
         (["--points", "0"], "--points 0 is too small"),
         (["--steps", "x"], "--steps 'x' is not an integer"),
+        (["--steps", "0"], "--steps 0 is too few; give an integer >= 1"),
         (["-o", "missing/dir/f.npz"], "does not exist"),
     ],
 )
