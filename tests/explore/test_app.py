@@ -24,8 +24,9 @@ from PIL import Image
 from attndyn import LandscapeSpec
 from attndyn.engines import get_engine
 from attndyn.explore.app import ExplorerConfig, create_app
+from attndyn.explore.kernels import Kernels
 from attndyn.explore.service import CountingEngine
-from attndyn.explore.views import View
+from attndyn.explore.views import DEFAULT_VIEW, View
 from attndyn.fields import Fields
 from attndyn.images import read_png_text
 from attndyn.options import RenderOptions, build_job
@@ -232,13 +233,95 @@ def test_export_renders_a_png_that_render_from_reproduces(client, engine, tmp_pa
 
 
 def test_health_page_and_first_view(client):
-    assert client.get("/api/health").json() == {"status": "ok"}
+    health = client.get("/api/health").json()
+    assert health["status"] == "ok"
+    assert set(health["kernels"]) == {"float32", "float64"}
     redirect = client.get("/", follow_redirects=False)
     assert redirect.status_code == 307
     assert View.from_query(dict(_query(redirect.headers["location"]))) == View.from_query(VIEW)
+    # one redirect: its target is the page itself
+    again = client.get(redirect.headers["location"], follow_redirects=False)
+    assert again.status_code == 200 and "leaflet" in again.text
     page = client.get("/?preset=art1679700")
     assert page.status_code == 200 and "leaflet" in page.text
     assert client.get("/static/../app.py").status_code == 404
+
+
+def test_bare_root_redirects_once_to_the_default_view():
+    app = create_app(ExplorerConfig(engine="numpy", warm_up=False))
+    with TestClient(app) as test_client:
+        redirect = test_client.get("/", follow_redirects=False)
+        assert redirect.status_code == 307
+        location = redirect.headers["location"]
+        assert dict(_query(location)) == DEFAULT_VIEW
+        assert test_client.get(location, follow_redirects=False).status_code == 200
+
+
+def test_a_first_view_without_options_is_served_without_a_redirect():
+    # a view that is all defaults has an empty query: redirecting to "/?" would loop
+    app = create_app(ExplorerConfig(first_view={}, engine="numpy", warm_up=False))
+    with TestClient(app) as test_client:
+        page = test_client.get("/", follow_redirects=False)
+        assert page.status_code == 200 and "leaflet" in page.text
+
+
+class GatedBackend:
+    """A compile that lasts until ``gate`` is set (attndyn.warmup's three functions)."""
+
+    def __init__(self) -> None:
+        self.gate, self.entered, self.calls = threading.Event(), threading.Event(), []
+
+    def kernels_ready(self, precision: str) -> bool:
+        return False
+
+    def expected_compile_seconds(self, precision: str) -> float:
+        return 75.0
+
+    def warm_up(self, precision: str) -> float:
+        self.calls.append(precision)
+        self.entered.set()
+        assert self.gate.wait(30)
+        return 1.0
+
+
+def test_tiles_wait_for_the_one_compile_and_health_says_so(engine):
+    """While the kernels compile (a fake backend held by a gate), /api/health answers at
+    once with the state, tile requests wait rather than fail, and when the compile ends they
+    answer with 256² pictures; the compile ran once."""
+    backend = GatedBackend()
+    kernels = Kernels(backend=backend)
+    config = ExplorerConfig(first_view=VIEW, engine=engine.engine, kernels=kernels)
+    app = create_app(config)
+    query = urlencode(VIEW)
+    answers: dict[str, int] = {}
+    sizes: set[tuple[int, int]] = set()
+
+    def ask(name: str, path: str) -> None:
+        response = test_client.get(path)
+        answers[name] = response.status_code
+        sizes.add(Image.open(io.BytesIO(response.content)).size)
+
+    with TestClient(app) as test_client:
+        assert backend.entered.wait(10)  # the lifespan started the first view's compile
+        started = time.perf_counter()
+        health = test_client.get("/api/health").json()
+        assert time.perf_counter() - started < 1.0
+        assert health["kernels"]["float32"]["state"] == "compiling"
+        assert health["kernels"]["float32"]["expected_s"] == 75
+        threads = [
+            threading.Thread(target=ask, args=(f"tile{x}", f"/tiles/1/{x}/0.png?{query}"))
+            for x in (0, 1)
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        assert answers == {}  # waiting for the compile, not failed
+        backend.gate.set()
+        for thread in threads:
+            thread.join(30)
+        assert answers == {"tile0": 200, "tile1": 200} and sizes == {(256, 256)}
+        assert test_client.get("/api/health").json()["kernels"]["float32"]["state"] == "ready"
+    assert backend.calls == ["float32"]
 
 
 def _query(location: str):

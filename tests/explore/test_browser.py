@@ -33,7 +33,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-FIRST_VIEW = ["--preset", "art1679700", "--init", "shared", "--steps", "30"]
+# binary colours: the checks below read black and white pixels
+FIRST_VIEW = ["--preset", "art1679700", "--init", "shared", "--steps", "30", "--coloring", "binary"]
 WAIT_MS = 60_000
 
 
@@ -90,7 +91,7 @@ def server():
             if process.poll() is not None or time.monotonic() > deadline:
                 break
             try:
-                if get_json(f"{base}/api/health") == {"status": "ok"}:
+                if get_json(f"{base}/api/health")["status"] == "ok":
                     break
             except OSError:
                 time.sleep(0.1)

@@ -60,3 +60,72 @@ def test_caps():
     with pytest.raises(UserError, match="size 5000x5000"):
         parse_export_size("5000x5000", Limits())
     assert parse_export_size("4096", Limits()) == (4096, 4096)
+
+
+def test_the_default_view_is_a_coloured_view_of_a_gallery_preset():
+    from attndyn.explore.views import DEFAULT_VIEW
+    from attndyn.presets import builtin_presets
+
+    view = View.from_query(DEFAULT_VIEW)
+    assert view.options.preset in builtin_presets()
+    assert view.colors.coloring != "binary" and view.colors.cmap is not None
+    assert view.to_query() == DEFAULT_VIEW  # the redirect's URL reopens it
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # nothing given: the default view
+        (
+            {},
+            {
+                "preset": "art8012376",
+                "init": "shared",
+                "coloring": "sync-step",
+                "cmap": "twilight_shifted",
+                "equalize": "true",
+            },
+        ),
+        # a spec option changes that option only
+        (
+            {"steps": "30"},
+            {
+                "preset": "art8012376",
+                "init": "shared",
+                "steps": "30",
+                "coloring": "sync-step",
+                "cmap": "twilight_shifted",
+                "equalize": "true",
+            },
+        ),
+        # another preset, in the default colours
+        (
+            {"preset": "art1679700", "init": "independent"},
+            {
+                "preset": "art1679700",
+                "init": "independent",
+                "coloring": "sync-step",
+                "cmap": "twilight_shifted",
+                "equalize": "true",
+            },
+        ),
+        # matrices given: the default preset (and its seed) goes
+        (
+            {"wq": "1,0,0,1"},
+            {
+                "init": "shared",
+                "wq": "1,0,0,1",
+                "coloring": "sync-step",
+                "cmap": "twilight_shifted",
+                "equalize": "true",
+            },
+        ),
+        # a colour option replaces the colours as a whole
+        ({"coloring": "binary"}, {"preset": "art8012376", "init": "shared", "coloring": "binary"}),
+        ({"invert": "true"}, {"preset": "art8012376", "init": "shared", "invert": "true"}),
+    ],
+)
+def test_first_view_is_the_given_options_over_the_default(given, expected):
+    from attndyn.explore.views import first_view_query
+
+    assert first_view_query(given) == expected

@@ -1,6 +1,10 @@
 """``attndyn explore``: start the deep-zoom explorer's server and open the page.
 
-Any ``render`` option (except the ones that name files) sets the first view; the server binds
+With no options the first view is the explorer's default (:data:`attndyn.explore.views.
+DEFAULT_VIEW`: art1679700, shared points, sync-step in twilight_shifted, equalized); any
+``render`` option (except the ones that name files) changes it
+(:func:`~attndyn.explore.views.first_view_query`). The server listens at once and compiles
+the kernels in the background (the page says so while it waits). The server binds
 127.0.0.1 by default (any other host gets a warning: the server has no authentication). The
 web packages are the ``explore`` extra (``pip install 'attndyn[explore]'``) and Leaflet comes
 from npm (``make explore`` installs both).
@@ -28,8 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="explore landscapes in the browser: deep zoom, share links, recolouring",
         description=(
             "Start a local server that computes the landscape's tiles on demand and open the "
-            "explorer in the browser. The render options given set the first view; the page's "
-            "URL then holds the whole view under the same names."
+            "explorer in the browser. Without options the first view is art1679700 with "
+            "shared points, coloured by sync-step (twilight_shifted, equalized); render options "
+            "change it (naming the matrices drops the preset; any colour option replaces the "
+            "colours). The page's URL then holds the whole view under the same names."
         ),
     )
     add_spec_arguments(explore)
@@ -53,8 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     explore.set_defaults(run=run)
 
 
-def first_view(args: argparse.Namespace) -> dict[str, str]:
-    """The first view's URL query, from the command line's render and colour options."""
+def given_view(args: argparse.Namespace) -> dict[str, str]:
+    """The view options the command line gives, as URL query text."""
     options = render_options(args)
     named = [f for f in FILE_FIELDS if getattr(options, f) not in (None, (), False)]
     if named:
@@ -74,6 +80,13 @@ def first_view(args: argparse.Namespace) -> dict[str, str]:
     if getattr(args, "resize", None):
         raise UserError("explore takes no --resize; Save PNG on the page chooses a size")
     return query
+
+
+def first_view(args: argparse.Namespace) -> dict[str, str]:
+    """The first view's URL query: the command line's options over the default view."""
+    from attndyn.explore.views import first_view_query
+
+    return first_view_query(given_view(args))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,7 +117,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     config = ExplorerConfig(
-        first_view=query, engine=args.engine, fields_cache_bytes=args.cache_mb * 1024**2
+        first_view=query,
+        engine=args.engine,
+        fields_cache_bytes=args.cache_mb * 1024**2,
+        notify=lambda line: print(f"attndyn explorer: {line}", file=sys.stderr, flush=True),
     )
     app = create_app(config)
     host = f"[{args.host}]" if ":" in args.host else args.host

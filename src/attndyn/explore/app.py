@@ -4,14 +4,18 @@ Every endpoint takes the view in its query, under ``render``'s option names
 (:mod:`attndyn.explore.views`):
 
 ``GET /``
-    the page (``/?QUERY`` opens that view; without a query, a redirect to the first view).
+    the page (``/?QUERY`` opens that view; without a query, one redirect to the first view's
+    URL).
 ``GET /api/health``
-    200 ``{"status": "ok"}`` once the server is ready (the engine is warmed up).
+    200 ``{"status": "ok", "kernels": {...}}`` as soon as the server listens; ``kernels``
+    holds each precision's compile state, seconds since it began and the expected seconds
+    (:meth:`attndyn.explore.kernels.Kernels.to_dict`). The page shows it while tiles wait.
 ``GET /tiles/{z}/{x}/{y}.png?QUERY``
     tile (z, x, y) of the view's pyramid as a 256² PNG: tile (0, 0, 0) covers the spec's
     window, x runs rightward and y *upward* (rows go upward in a, as in ``render``'s
-    pictures). The header ``X-Attndyn-Precision`` says float32 or float64, and
-    ``Server-Timing`` the server's time for the tile.
+    pictures). While its precision's kernels compile, the request waits for that compile.
+    The header ``X-Attndyn-Precision`` says float32 or float64, and ``Server-Timing`` the
+    server's time for the tile.
 ``GET /api/view?QUERY[&screen=WxH]``
     the view, checked: the resolved options for the panel, the pyramid's geometry, the
     query that reopens it, and the ``attndyn render`` command of it at ``size`` (or
@@ -40,7 +44,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -54,18 +58,26 @@ from starlette.concurrency import run_in_threadpool
 from attndyn.engines import Engine, get_engine
 from attndyn.errors import UserError
 from attndyn.explore.exports import Exports
+from attndyn.explore.kernels import COMPILING_ENGINES, Kernels
 from attndyn.explore.pool import ComputePool, PoolFull
 from attndyn.explore.service import (
     DEFAULT_FIELDS_CACHE_BYTES,
     DEFAULT_PNG_CACHE_BYTES,
+    CountingEngine,
     TileService,
 )
-from attndyn.explore.views import Limits, View, parse_address, parse_export_size, spelled
+from attndyn.explore.views import (
+    DEFAULT_VIEW,
+    Limits,
+    View,
+    parse_address,
+    parse_export_size,
+    spelled,
+)
 from attndyn.fields import Fields
 from attndyn.job import Job
 from attndyn.parsing import parse_int, parse_size
 from attndyn.presets import builtin_presets
-from attndyn.spec import LandscapeSpec
 
 log = logging.getLogger("attndyn.explore")
 
@@ -86,9 +98,15 @@ def leaflet_installed() -> bool:
 
 @dataclass
 class ExplorerConfig:
-    """How a server is set up: the first view, the engine, the pool, caches and caps."""
+    """How a server is set up: the first view, the engine, the pool, caches and caps.
 
-    first_view: dict[str, str] = field(default_factory=dict)
+    ``warm_up``: start making the first view's kernels ready as soon as the server listens
+    (otherwise the first tile starts it). ``kernels``: their state (made for the engine when
+    not given; tests give one with a fake backend). ``notify``: told in a line when a
+    compile starts and ends (the command prints it on stderr).
+    """
+
+    first_view: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_VIEW))
     engine: str | Engine = "auto"
     workers: int = 1
     max_queued: int = 64
@@ -96,6 +114,8 @@ class ExplorerConfig:
     png_cache_bytes: int = DEFAULT_PNG_CACHE_BYTES
     limits: Limits = field(default_factory=Limits)
     warm_up: bool = True
+    kernels: Kernels | None = None
+    notify: Callable[[str], None] | None = None
 
 
 class _ClientGone(Exception):
@@ -105,11 +125,15 @@ class _ClientGone(Exception):
 def create_app(config: ExplorerConfig | None = None) -> FastAPI:
     """The explorer's FastAPI application (``uvicorn`` serves it; tests use TestClient)."""
     config = config or ExplorerConfig()
-    engine = get_engine(config.engine) if isinstance(config.engine, str) else config.engine
+    engine = _counting_engine(config.engine)
     pool = ComputePool(config.workers, config.max_queued)
+    kernels = config.kernels or Kernels(
+        compiles=lambda: engine.name in COMPILING_ENGINES, notify=config.notify
+    )
     service = TileService(
         engine,
         pool,
+        kernels=kernels,
         fields_cache_bytes=config.fields_cache_bytes,
         png_cache_bytes=config.png_cache_bytes,
     )
@@ -118,12 +142,13 @@ def create_app(config: ExplorerConfig | None = None) -> FastAPI:
     first_view = View.from_query(config.first_view, limits)  # a bad first view fails here
 
     def lifespan(app: FastAPI):
-        return _Lifespan(config, service, pool)
+        return _Lifespan(config, kernels, first_view.base.dtype, pool)
 
     app = FastAPI(title="attndyn explore", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.service = service
     app.state.exports = exports
     app.state.pool = pool
+    app.state.kernels = kernels
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
 
     @app.exception_handler(UserError)
@@ -154,17 +179,22 @@ def create_app(config: ExplorerConfig | None = None) -> FastAPI:
         cached = service.cached_fields(job)
         if cached is not None:
             return cached
+        # the tile waits (outside the pool's queue) for its kernels' one compile
+        if not await kernels.wait(job.spec.dtype, request.is_disconnected):
+            raise _ClientGone()
         return await _wait(service.compute_ticket(job), request)
 
     @app.get("/", include_in_schema=False)
     async def page(request: Request) -> Response:
         if not request.query_params:
-            return RedirectResponse("/?" + _encode(first_view.to_query()), status_code=307)
+            query = _encode(first_view.to_query())
+            if query:  # one redirect, to a URL with a query (an empty one would loop)
+                return RedirectResponse("/?" + query, status_code=307)
         return FileResponse(static_dir() / "index.html", headers={"Cache-Control": "no-cache"})
 
     @app.get("/api/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "kernels": kernels.to_dict()}
 
     @app.get("/tiles/{z}/{x}/{name}")
     async def tile(z: str, x: str, name: str, request: Request) -> Response:
@@ -258,26 +288,32 @@ def create_app(config: ExplorerConfig | None = None) -> FastAPI:
     return app
 
 
-class _Lifespan:
-    """Warm the engine up before the server answers, and stop the pool afterwards."""
+def _counting_engine(engine: str | Engine) -> CountingEngine:
+    """The server's engine, counting its calls. "auto" (the default) is made when first
+    used, in the kernels' background thread, so the server listens before numba is
+    imported; a named engine is made now, so that one that cannot run here fails at once."""
+    if isinstance(engine, CountingEngine):
+        return engine
+    if engine == "auto":
+        return CountingEngine(make=lambda: get_engine("auto"))
+    return CountingEngine(get_engine(engine) if isinstance(engine, str) else engine)
 
-    def __init__(self, config: ExplorerConfig, service: TileService, pool: ComputePool) -> None:
-        self.config, self.service, self.pool = config, service, pool
+
+class _Lifespan:
+    """Start the first view's kernels in the background (the server listens meanwhile), and
+    stop the pool afterwards."""
+
+    def __init__(
+        self, config: ExplorerConfig, kernels: Kernels, precision: str, pool: ComputePool
+    ) -> None:
+        self.config, self.kernels, self.precision, self.pool = config, kernels, precision, pool
 
     async def __aenter__(self) -> None:
         if self.config.warm_up:
-            await run_in_threadpool(_warm_up, self.service)
+            self.kernels.start(self.precision)
 
     async def __aexit__(self, *exc: object) -> None:
         await run_in_threadpool(self.pool.close)
-
-
-def _warm_up(service: TileService) -> None:
-    """Compile (or load) the engine's kernels on a tiny picture, outside any cache."""
-    spec = LandscapeSpec(wq=(1, 0, 0, 1), wv=(1, 0, 0, 1), width=4, height=4, steps=2)
-    from attndyn.render import render_landscape
-
-    render_landscape(spec, service.engine.engine)
 
 
 async def _wait(ticket, request: Request) -> Fields:

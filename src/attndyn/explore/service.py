@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from PIL import Image
 
 from attndyn.coloring import picture
 from attndyn.engines import Engine
 from attndyn.explore.cache import ByteCache, fields_bytes
+from attndyn.explore.kernels import Kernels
 from attndyn.explore.pool import ComputePool, Ticket
 from attndyn.explore.views import View
 from attndyn.fields import Fields
@@ -36,21 +37,53 @@ TILE_PRIORITY = 0
 
 
 class CountingEngine:
-    """An engine that counts its ``compute`` calls (and otherwise is ``engine``)."""
+    """An engine that counts its ``compute`` calls (and otherwise is ``engine``).
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.name = engine.name
-        self.tile_pixels = engine.tile_pixels
-        self.supports_float64 = engine.supports_float64
+    With ``kernels`` set, each compute first waits for its precision's kernels
+    (:meth:`attndyn.explore.kernels.Kernels.ensure`: the one background compile, never a
+    second), so exports and tiles alike wait rather than compile on their own.
+    """
+
+    def __init__(self, engine: Engine | None = None, *, make: Callable[[], Engine] | None = None):
+        """``engine``, or ``make`` to make it when first used (so that a server can listen
+        before numba is imported)."""
+        if (engine is None) == (make is None):
+            raise ValueError("give an engine or a function that makes one")
+        self._engine = engine
+        self._make = make
         self.calls = 0
+        self.kernels: Kernels | None = None
         self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        """The engine (made now if it was given as ``make``)."""
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    assert self._make is not None
+                    self._engine = self._make()
+        return self._engine
+
+    @property
+    def name(self) -> str:
+        return self.engine.name
+
+    @property
+    def tile_pixels(self) -> int:
+        return self.engine.tile_pixels
+
+    @property
+    def supports_float64(self) -> bool:
+        return self.engine.supports_float64
 
     @property
     def last_diagnostics(self):
         return self.engine.last_diagnostics
 
     def compute(self, job: Job, tile: Tile) -> Fields:
+        if self.kernels is not None:
+            self.kernels.ensure(job.spec.dtype)
         with self._lock:
             self.calls += 1
         return self.engine.compute(job, tile)
@@ -81,8 +114,11 @@ class TileService:
         *,
         fields_cache_bytes: int = DEFAULT_FIELDS_CACHE_BYTES,
         png_cache_bytes: int = DEFAULT_PNG_CACHE_BYTES,
+        kernels: Kernels | None = None,
     ) -> None:
         self.engine = engine if isinstance(engine, CountingEngine) else CountingEngine(engine)
+        if kernels is not None:
+            self.engine.kernels = kernels
         self.pool = pool
         self.fields_cache: ByteCache[Fields] = ByteCache(fields_cache_bytes, fields_bytes)
         self.png_cache: ByteCache[bytes] = ByteCache(png_cache_bytes, len)

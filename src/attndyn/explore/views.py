@@ -53,6 +53,20 @@ SPEC_KEYS = tuple(name for name in OPTION_NAMES if name not in _FILE_NAMES)
 VIEW_KEYS = (*SPEC_KEYS, *COLOR_OPTION_NAMES, *EXPLORER_KEYS)
 RESOLVING_ULPS = 4
 
+# The first screen when the command line says nothing: chosen by looking at the gallery's
+# presets at 1280x800 (docs/explorer.md): art8012376 with one shared configuration, coloured
+# by the step at which each pixel synchronised (twilight_shifted, equalized), fills the
+# window with the most detail and colour.
+DEFAULT_VIEW = {
+    "preset": "art8012376",
+    "init": "shared",
+    "coloring": "sync-step",
+    "cmap": "twilight_shifted",
+    "equalize": "true",
+}
+# Options that name the matrices: given any of them, the default preset is not used.
+MATRIX_KEYS = ("preset", "wq", "wv", "wk")
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -254,6 +268,23 @@ class View:
         if not self.needs_reference:
             query.pop("ref", None)
         return query
+
+
+def first_view_query(given: Mapping[str, str]) -> dict[str, str]:
+    """The first view: the options ``given`` (a query) over :data:`DEFAULT_VIEW`.
+
+    Spec options replace the default's one by one, except that naming the matrices
+    (``preset``, ``wq``, ``wv`` or ``wk``) drops the default preset (and the seed it
+    carries). Colour options replace the default colours as a whole: ``coloring binary``
+    alone is the binary picture, not binary with the default's colormap.
+    """
+    spec = {k: v for k, v in DEFAULT_VIEW.items() if k not in COLOR_OPTION_NAMES}
+    colors = {k: v for k, v in DEFAULT_VIEW.items() if k in COLOR_OPTION_NAMES}
+    if any(key in given for key in MATRIX_KEYS):
+        spec.pop("preset", None)
+    if any(key in given for key in COLOR_OPTION_NAMES):
+        colors = {}
+    return {**spec, **colors, **given}
 
 
 def color_query(colors: ColorOptions) -> dict[str, str]:

@@ -6,11 +6,18 @@
 // comes back as one line, shown in the panel), and updates the map: new tile query when the
 // spec or the colours change (colours only re-colour: the server keeps the tiles' fields),
 // a new position when center/width change.
+//
+// The first screen: without center/width the spec's window is centred at the smallest zoom
+// that covers the whole map (map.js). Until tiles arrive the page says why it waits when the
+// server is compiling the kernels (polled from /api/health, the clock ticking here). On
+// windows narrower than NARROW px the panel and the gallery strip start closed.
 "use strict";
 
 (() => {
   const $ = (id) => document.getElementById(id);
   const COLOR_KEYS = ["coloring", "cmap", "invert", "equalize"];
+  const NARROW = 900;  // px: narrower windows start with the panel and the strip closed
+  const HEALTH_EVERY_MS = 2000, TICK_MS = 1000;
   const VIEW_KEYS = ["center", "width", "ref"];
   const PARAMS = ["wk11", "wk00", "wk01", "wk10", "wq00", "wq01", "wq10", "wq11",
     "wv00", "wv01", "wv10", "wv11", "beta"];
@@ -69,7 +76,7 @@
       deep.tileQuery = encode(tileQuery);  // the frame's redraw below loads them
       const c = query.center ? query.center.split(",").map(Number) : null;
       adoptRef(query.ref);
-      deep.show(c, query.width ? Number(query.width) : null, !firstTime);
+      deep.show(c, query.width ? Number(query.width) : null, !firstTime, panelInset());
     } else {
       deep.setTileQuery(encode(tileQuery));
     }
@@ -116,8 +123,54 @@
   let noticeTimer = null;
   function notice(message) {
     $("notice").textContent = message;
+    statusShown();
     clearTimeout(noticeTimer);
-    noticeTimer = setTimeout(() => { $("notice").textContent = ""; }, 8000);
+    noticeTimer = setTimeout(() => { $("notice").textContent = ""; statusShown(); }, 8000);
+  }
+  function statusShown() {
+    const empty = ["where", "under", "notice"].every((id) => !$(id).textContent);
+    $("status").classList.toggle("empty", empty);
+  }
+
+  // -- the kernels' compile: why the tiles wait --------------------------------------------
+  // While tiles are pending, ask /api/health every HEALTH_EVERY_MS; while a precision is
+  // compiling, say so over the map with a clock that ticks between the polls.
+  const waiting = { kernel: null, at: 0 };
+  const clock = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
+  function showWait() {
+    const k = waiting.kernel;
+    if (!k) { $("wait").hidden = true; return; }
+    const elapsed = k.elapsed_s + (performance.now() - waiting.at) / 1000;
+    const what = k.precision === "float64" ? "the float64 kernels for deep zooms" : "the kernels for this machine";
+    const about = k.expected_s && elapsed < k.expected_s ? ` (about ${clock(k.expected_s)})` : "";
+    $("wait-text").innerHTML = `compiling ${what}, once — <b>${clock(elapsed)}</b>${about}` +
+      "<small>numba compiles them the first time they run here; the tiles follow.</small>";
+    $("wait").style.left = `${(window.innerWidth - panelInset()) / 2}px`;  // over the uncovered map
+    $("wait").hidden = false;
+  }
+  async function askHealth() {
+    try {
+      const health = await (await fetch("/api/health")).json();
+      const entries = Object.entries(health.kernels || {});
+      const busy = entries.find(([, k]) => k.state === "compiling");
+      waiting.kernel = busy ? Object.assign({ precision: busy[0] }, busy[1]) : null;
+      waiting.at = performance.now();
+    } catch (_) { waiting.kernel = null; }
+    showWait();
+  }
+  function watchKernels() {
+    let sinceAsked = HEALTH_EVERY_MS;
+    setInterval(() => {
+      sinceAsked += TICK_MS;
+      const pending = deep.pending() > 0;
+      if ((pending || waiting.kernel) && sinceAsked >= HEALTH_EVERY_MS) {
+        sinceAsked = 0;
+        askHealth();
+      } else if (waiting.kernel) {
+        showWait();
+      }
+    }, TICK_MS);
+    askHealth();
   }
 
   // -- the panel ----------------------------------------------------------------------------
@@ -155,7 +208,7 @@
       for (const k of ["init", ...COLOR_KEYS]) if (query[k]) next[k] = query[k];
       setQuery(next, { reposition: true });
     });
-    $("panel-toggle").addEventListener("click", () => $("panel").classList.toggle("closed"));
+    $("panel-toggle").addEventListener("click", () => setPanel($("panel").classList.contains("closed")));
     $("copy-link").addEventListener("click", () => copied(location.href));
     $("copy-command").addEventListener("click", async () => {
       const size = deep.map.getSize();
@@ -166,6 +219,20 @@
     });
     $("save-png").addEventListener("click", savePng);
     $("strip-toggle").addEventListener("click", () => $("strip").classList.toggle("closed"));
+  }
+
+  // The px at the right of the map that the open panel covers (0 when it is closed or, on
+  // narrow windows, lies over the whole map anyway).
+  function panelInset() {
+    if ($("panel").classList.contains("closed")) return 0;
+    const box = $("panel").getBoundingClientRect();
+    return box.width < window.innerWidth / 2 ? window.innerWidth - box.left : 0;
+  }
+
+  function setPanel(open) {
+    $("panel").classList.toggle("closed", !open);
+    document.body.classList.toggle("panel-closed", !open);
+    $("panel-toggle").setAttribute("aria-expanded", String(open));
   }
 
   function commitMatrix(name) {
@@ -233,6 +300,7 @@
     const p = deep.toParams(e.latlng);
     const o = info.options;
     $("where").textContent = `${o["y-param"]} = ${p.y.toPrecision(12)}  ${o["x-param"]} = ${p.x.toPrecision(12)}  zoom ${deep.absoluteZoom()}`;
+    statusShown();
     hoverNext = e.latlng;
     if (!hoverBusy) hoverLoop();
   }
@@ -274,11 +342,15 @@
     $("preset").value = query.preset || "";
     return names;
   }
+  // Thumbnails in the colours of the moment; a click opens the preset in the current colours.
   function fillStrip(names) {
+    const colors = () => Object.fromEntries(COLOR_KEYS.filter((k) => query[k]).map((k) => [k, query[k]]));
+    const shown = encode(colors());
     for (const name of names) {
       const figure = document.createElement("figure");
-      figure.innerHTML = `<img alt="${name}" src="/tiles/0/0/0.png?preset=${name}&init=shared"><figcaption>${name}</figcaption>`;
-      figure.addEventListener("click", () => setQuery({ preset: name, init: "shared" }, { reposition: true }));
+      const src = `/tiles/0/0/0.png?preset=${encodeURIComponent(name)}&init=shared${shown ? "&" + shown : ""}`;
+      figure.innerHTML = `<img alt="${name}" src="${src}"><figcaption>${name}</figcaption>`;
+      figure.addEventListener("click", () => setQuery(Object.assign({ preset: name, init: "shared" }, colors()), { reposition: true }));
       $("strip-items").appendChild(figure);
     }
   }
@@ -286,6 +358,7 @@
   // -- start --------------------------------------------------------------------------------
   window.explorer = {
     ready: false, deep, stats: deep.stats,
+    compiling: () => waiting.kernel,  // the kernels the page is waiting for, or null
     pending: () => deep.pending(),
     visibleTiles: () => deep.visibleTiles(),
     query: () => Object.assign({}, query),
@@ -294,6 +367,11 @@
     tileAt: (x, y) => deep.tileAt(deep.map.containerPointToLatLng([x, y])),
   };
   buildPanel();
+  const narrow = window.innerWidth < NARROW;
+  setPanel(!narrow);
+  $("strip").classList.toggle("closed", narrow);
+  statusShown();
+  watchKernels();
   AXInspector.setup();
   $("preset").add(new Option("(none)", ""));
   deep.map.on("mousemove", onHover);

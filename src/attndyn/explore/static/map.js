@@ -25,6 +25,12 @@ const AXMap = (() => {
   const pow2 = (k) => Math.pow(2, k);
   const bigFloor = (v) => BigInt(Math.floor(v));
 
+  // The smallest zoom at which tile (0, 0, 0) (256 x 256 screen pixels at zoom 0, whatever
+  // its window's aspect) covers a width x height map.
+  function coverZoom(width, height) {
+    return Math.max(0, Math.ceil(Math.log2(Math.max(width, height) / 256) - 1e-9));
+  }
+
   // A GridLayer whose tiles are fetched (so they can be aborted) and whose 503s are retried.
   const FetchLayer = L.GridLayer.extend({
     initialize(owner, options) {
@@ -129,22 +135,27 @@ const AXMap = (() => {
       return { center: [c.x, c.y], width };
     }
 
-    // Show center/width (or, without them, the whole window): pick the absolute zoom, an
-    // anchor RELAX levels above it under the centre, and the local view.
-    show(center, width, redraw = false) {
+    // Show center/width (or, without them, the spec's window at the smallest zoom at which
+    // it covers the whole map, so the first screen is filled, never a small square in a large
+    // window; its centre is put mid-way across the part of the map that the `inset` px at the
+    // right (the open panel) leave uncovered): pick the absolute zoom, an anchor RELAX levels
+    // above it under the centre, and the local view.
+    show(center, width, redraw = false, inset = 0) {
       const g = this.geometry, size = this.map.getSize();
-      let zoom;
+      let zoom, shift = 0;  // shift: px the map's centre lies right of the window's centre
       if (center && width) {
         zoom = Math.round(Math.log2((size.x / 256) * g.tile_width / width));
       } else {
-        const fit = Math.min(size.x / 256, size.y / 256 * g.tile_width / g.tile_height);
-        zoom = Math.floor(Math.log2(Math.max(fit, 1)));
+        inset = Math.max(0, Math.min(inset, size.x / 2));
+        zoom = coverZoom(size.x + inset, size.y);
         center = [g.x_origin + g.tile_width / 2, g.y_origin + g.tile_height / 2];
+        shift = inset / 2;
       }
       zoom = Math.max(0, Math.min(MAX_ZOOM, zoom));
       const az = Math.max(0, zoom - RELAX);
       const w = g.tile_width * pow2(-az), h = g.tile_height * pow2(-az);
-      const u = (center[0] - g.x_origin) / w, v = (center[1] - g.y_origin) / h;
+      const u = (center[0] - g.x_origin) / w + shift / (256 * pow2(zoom - az));
+      const v = (center[1] - g.y_origin) / h;
       const ax = Math.floor(u), ay = Math.floor(v);
       this.setFrame({ z: az, x: BigInt(ax), y: BigInt(ay) }, L.latLng(v - ay, u - ax), zoom - az, redraw);
     }
@@ -250,5 +261,5 @@ const AXMap = (() => {
     }
   }
 
-  return { DeepMap };
+  return { DeepMap, coverZoom };
 })();
