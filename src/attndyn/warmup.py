@@ -125,7 +125,12 @@ def kernels_ready(precision: str) -> bool:
     under a millisecond. Raises :class:`~attndyn.errors.UserError` for an unknown precision.
     """
     check_precision(precision)
-    return all(kernel.overloads or _on_disk(kernel) for kernel in _kernels(precision))
+    return all(
+        not hasattr(kernel, "overloads")  # NUMBA_DISABLE_JIT: plain Python, nothing to compile
+        or kernel.overloads
+        or _on_disk(kernel)
+        for kernel in _kernels(precision)
+    )
 
 
 def _tiny_render(precision: str) -> None:
