@@ -124,7 +124,7 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
         ("attndyn dimension art.npz --field clusters -q", "the bare estimate, for scripts"),
     ],
     "explore": [
-        ("attndyn explore", "the explorer on the default picture; the browser opens"),
+        ("attndyn explore", "the explorer on its default view; the browser opens"),
         (
             "attndyn explore --preset art5227590 --init shared --coloring sync-step "
             "--no-browser --port 8765",
