@@ -21,7 +21,6 @@ Nothing here imports numba until a function is called.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 import sys
 import threading
@@ -30,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from attndyn.errors import FieldError
+from attndyn.parsing import did_you_mean
 
 __all__ = [
     "PRECISIONS",
@@ -52,15 +52,15 @@ _locks = {precision: threading.Lock() for precision in PRECISIONS}
 
 def check_precision(precision: str) -> str:
     """``precision`` if it is one of :data:`PRECISIONS`; else a one-line
-    :class:`~attndyn.errors.FieldError` naming it, the allowed values and the closest one."""
+    :class:`~attndyn.errors.FieldError` naming it and the allowed values (and the one it most
+    likely meant, :func:`attndyn.parsing.did_you_mean`)."""
     if precision in PRECISIONS:
         return precision
-    close = difflib.get_close_matches(str(precision), PRECISIONS, n=1)
-    hint = f" (did you mean {close[0]}?)" if close else ""
+    hint = did_you_mean(str(precision), PRECISIONS)
     raise FieldError(
         lambda n: (
-            f"{n('precision')} {precision!r} is not a precision; choose from "
-            f"{', '.join(PRECISIONS)}{hint}"
+            f"{n('precision')} {precision!r} is unknown{hint}; choose one of "
+            f"{', '.join(PRECISIONS)}"
         )
     )
 

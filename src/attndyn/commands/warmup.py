@@ -68,7 +68,7 @@ def _precisions(text: str) -> list[str]:
     if not any(names) or "" in names:
         raise FieldError(
             lambda n: (
-                f"{n('precision')} {text!r} is not a comma list of precisions; choose from "
+                f"{n('precision')} {text!r} has an empty item; give a comma list of "
                 f"{', '.join(PRECISIONS)}"
             )
         )
