@@ -86,7 +86,7 @@ bench: $(RUN_STAMP)
 # a notice, rather than inside the server on its first tiles; cached, this takes about 1 s.
 explore: $(EXPLORE_STAMP) $(LEAFLET)
 	$(BIN)/attndyn warmup
-	$(BIN)/attndyn explore --preset art1679700 --init shared
+	$(BIN)/attndyn explore
 
 clean:
 	rm -rf $(VENV) out site dist node_modules $(dir $(LEAFLET))

@@ -1,7 +1,8 @@
 """Take the explorer's screenshot for the README and docs/explorer.md: docs/explorer.png.
 
-Starts ``attndyn explore`` on a free loopback port, opens a view in Debian's Chromium
-(Playwright), clicks a pixel to open the point inspector, and saves the page at 1280 x 800.
+Starts ``attndyn explore`` with no options on a free loopback port, opens the bare ``/`` in
+Debian's Chromium (Playwright) at 1280 x 800, waits for the first screen's tiles and the
+gallery's thumbnails, and saves the page: what a newcomer sees first.
 
     PYTHONPATH=src python docs/explorer_screenshot.py [OUT.png]
 """
@@ -19,10 +20,6 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-VIEW = (
-    "preset=art1679700&init=shared&coloring=sync-step&cmap=twilight_shifted"
-    "&center=-2.2,-0.9&width=9"
-)
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -52,17 +49,15 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(f"{base}/?{VIEW}")
+            page.goto(f"{base}/")
             ready = (
                 "window.explorer && window.explorer.ready && window.explorer.pending() === 0"
                 " && document.querySelectorAll('#strip-items img').length > 0"
+                " && [...document.querySelectorAll('#strip-items img')]"
+                ".every((img) => img.complete && img.naturalWidth > 0)"
             )
             page.wait_for_function(ready, timeout=300_000)
-            page.wait_for_timeout(4000)  # the gallery's thumbnails
-            page.mouse.move(330, 525)
-            page.mouse.click(330, 525)
-            page.wait_for_selector("#inspector:not([hidden])", timeout=120_000)
-            page.wait_for_timeout(7000)  # let the animation run to the end
+            page.wait_for_timeout(500)
             page.screenshot(path=str(out))
             browser.close()
     finally:

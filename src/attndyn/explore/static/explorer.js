@@ -47,7 +47,34 @@
   }
   const specPart = (q) => encode(Object.fromEntries(Object.entries(q).filter(([k]) => !COLOR_KEYS.includes(k) && !VIEW_KEYS.includes(k))));
 
+  // The first screen's stand-in: tile (0, 0, 0), one tile's work, stretched over the window
+  // under the tile layer (its own pane, below Leaflet's tiles), so the window is in colour
+  // long before its own tiles (a few dozen at the covering zoom) are all in. Gone once they
+  // are, or at the first change of view.
+  let preview = null, previewWanted = false;
+  function askPreview() {
+    const ref = info.needs_ref ? "&ref=0,0,0" : "";
+    return fetch(`/tiles/0/0/0.png?${deep.tileQuery}${ref}`)
+      .then((response) => (response.ok ? response.blob() : null)).catch(() => null);
+  }
+  function showPreview(asked) {
+    if (deep.anchor.z !== 0 || deep.absoluteZoom() < 2) return;  // the frame of tile (0, 0, 0)
+    previewWanted = true;
+    deep.layer.once("load", removePreview);
+    asked.then((blob) => {
+      if (!blob || !previewWanted || deep.anchor.z !== 0) return;
+      if (!deep.map.getPane("preview")) deep.map.createPane("preview").style.zIndex = 150;
+      preview = L.imageOverlay(URL.createObjectURL(blob), [[0, 0], [1, 1]],
+        { pane: "preview", interactive: false }).addTo(deep.map);
+    });
+  }
+  function removePreview() {
+    previewWanted = false;
+    if (preview) { URL.revokeObjectURL(preview._url); preview.remove(); preview = null; }
+  }
+
   function setQuery(next, { push = true, reposition = false } = {}) {
+    removePreview();
     const specChanged = specPart(next) !== specPart(query);
     query = next;
     const url = `${location.pathname}?${encode(query)}`;
@@ -76,7 +103,10 @@
       deep.tileQuery = encode(tileQuery);  // the frame's redraw below loads them
       const c = query.center ? query.center.split(",").map(Number) : null;
       adoptRef(query.ref);
+      // asked for before the tiles, so that it is computed first
+      const standIn = firstTime && !c ? askPreview() : null;
       deep.show(c, query.width ? Number(query.width) : null, !firstTime, panelInset());
+      if (standIn) showPreview(standIn);
     } else {
       deep.setTileQuery(encode(tileQuery));
     }
