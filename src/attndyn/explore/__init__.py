@@ -5,7 +5,8 @@ quadtree on demand with the fast engine, keeps their fields in a cache bounded i
 that re-colouring never recomputes (:mod:`~attndyn.explore.service`,
 :mod:`~attndyn.explore.cache`), queues tiles in a bounded pool that drops the ones nobody
 wants any more (:mod:`~attndyn.explore.pool`), renders pictures of a view in the background
-(:mod:`~attndyn.explore.exports`), and serves the page: Leaflet from npm, copied into the
+(:mod:`~attndyn.explore.exports`), makes numba's kernels ready in the background once it
+listens (:mod:`~attndyn.explore.kernels`), and serves the page: Leaflet from npm, copied into the
 package, never from a CDN. The page's URL holds the whole view under ``render``'s option
 names (:mod:`~attndyn.explore.views`). The web packages (fastapi, uvicorn) are the
 ``explore`` extra; this package imports them only in :mod:`~attndyn.explore.app`.
