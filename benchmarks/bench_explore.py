@@ -2,7 +2,8 @@
 
 Starts ``attndyn explore`` on a free loopback port (and stops it by its process id), then:
 
-* cold 256² tiles of the default view (art1679700, init shared and independent): the median
+* cold 256² tiles of art1679700 in binary colours (init shared and independent; the
+  explorer's default view until 2026-12-06, kept so the lines compare over time): the median
   of the server's own time (its ``Server-Timing`` header) over distinct tiles; target
   <= 100 ms;
 * the same tiles again, from the cache; target <= 5 ms;
@@ -201,14 +202,14 @@ def main() -> None:
 
     server = Server()
     try:
-        # distinct tiles of the default view's window, where its boundaries are
+        # distinct tiles of art1679700's window, where its boundaries are
         default_tiles = [(3, x, y) for y in range(2, 6) for x in range(2, 6)][: args.tiles]
         for init in ("shared", "independent"):
             query = {"preset": "art1679700", "init": init}
             cold, _ = timed_tiles(server, default_tiles, query)
-            row(f"cold tile, default view, {init}", cold, "<= 100 ms")
+            row(f"cold tile, art1679700, {init}", cold, "<= 100 ms")
             warm, _ = timed_tiles(server, default_tiles, query)
-            row(f"cached tile, default view, {init}", warm, "<= 5 ms")
+            row(f"cached tile, art1679700, {init}", warm, "<= 5 ms")
         for width, label in ((0.002, "boundary"), (2e-6, "deep zoom")):
             zoom, tiles = screen_tiles(README_CENTER, width, max(4, args.tiles // 2))
             query = {"preset": "art1679700", "init": "shared"}
