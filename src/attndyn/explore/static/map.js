@@ -137,19 +137,18 @@ const AXMap = (() => {
 
     // Show center/width (or, without them, the spec's window at the smallest zoom at which
     // it covers the whole map, so the first screen is filled, never a small square in a large
-    // window; its centre is put mid-way across the part of the map that the `inset` px at the
-    // right (the open panel) leave uncovered): pick the absolute zoom, an anchor RELAX levels
-    // above it under the centre, and the local view.
+    // window; its centre moved left towards the middle of the part of the map that the `inset`
+    // px at the right (the open panel) leave free, as far as it still covers the map): pick
+    // the absolute zoom, an anchor RELAX levels above it under the centre, and the local view.
     show(center, width, redraw = false, inset = 0) {
       const g = this.geometry, size = this.map.getSize();
       let zoom, shift = 0;  // shift: px the map's centre lies right of the window's centre
       if (center && width) {
         zoom = Math.round(Math.log2((size.x / 256) * g.tile_width / width));
       } else {
-        inset = Math.max(0, Math.min(inset, size.x / 2));
-        zoom = coverZoom(size.x + inset, size.y);
+        zoom = coverZoom(size.x, size.y);
         center = [g.x_origin + g.tile_width / 2, g.y_origin + g.tile_height / 2];
-        shift = inset / 2;
+        shift = Math.max(0, Math.min(inset / 2, (256 * pow2(zoom) - size.x) / 2));
       }
       zoom = Math.max(0, Math.min(MAX_ZOOM, zoom));
       const az = Math.max(0, zoom - RELAX);
