@@ -378,7 +378,7 @@ tile_kernel = compile_chunk("tile_kernel", float32=True, fastmath={"contract"})
 tile_kernel_exact = compile_chunk("tile_kernel_exact", float32=False)
 
 
-def lane_buffers(n: int, dtype: type) -> tuple[np.ndarray, ...]:
+def lane_buffers(n, dtype):
     """A lane of work's buffers for :func:`chunk`, the float ones in ``dtype``, in the order of
     its arguments from ``work`` on (``group_stats`` and ``pair_stats`` sit among them)."""
     padded = (n + PAD - 1) // PAD * PAD
@@ -409,6 +409,18 @@ def lane_buffers(n: int, dtype: type) -> tuple[np.ndarray, ...]:
         np.zeros((CHUNK, 3), dtype),  # pool_trk: their sync trackers
         np.zeros(BLOCK, np.float64),  # norm2: the largest squared norm of each lane's points
     )
+
+
+# Allocated by numba (NRT) rather than NumPy: the buffers then lie where the kernels' own
+# allocations did before the lanes moved to Python threads, and the kernel's speed depends on
+# where they lie (64-byte aligned NumPy buffers ran 24-39% slower, plain NumPy ones 7-14%;
+# benchmarks/LOG.md, 2026-12-06).
+lane_buffers_float32 = njit(cache=True, error_model="numpy")(
+    renamed_copy(lane_buffers, "lane_buffers_float32")
+)
+lane_buffers_float64 = njit(cache=True, error_model="numpy")(
+    renamed_copy(lane_buffers, "lane_buffers_float64")
+)
 
 
 _pool: ThreadPoolExecutor | None = None
@@ -447,7 +459,8 @@ def run_tile(
     n = args[8]
 
     def lane_of_work(lane: int) -> None:
-        buffers = lane_buffers(n, dtype)
+        allocate = lane_buffers_float32 if dtype == np.float32 else lane_buffers_float64
+        buffers = allocate(n, dtype)
         own = (*args[:5], args[5].copy(), *args[6:])  # base -> prm, the lane's parameters
         kernel(lane, lanes, pixels, *own, *buffers)
         group_stats, pair_stats = buffers[10], buffers[11]
