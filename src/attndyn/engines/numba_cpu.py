@@ -49,7 +49,7 @@ from attndyn.engines.contract import EngineDiagnostics
 from attndyn.engines.inputs import point_source, swept_parameters
 from attndyn.engines.kernels.lanes import MAX_PAIR_STEPS
 from attndyn.engines.kernels.layout import BLOCK
-from attndyn.engines.kernels.tile import tile_kernel, tile_kernel_exact
+from attndyn.engines.kernels.tile import run_tile, tile_kernel, tile_kernel_exact
 from attndyn.fields import Fields, fields_from_tracker
 from attndyn.initial import STREAM_PIXEL_POINTS, stream_word
 from attndyn.job import Job
@@ -132,22 +132,22 @@ class NumbaCpuEngine:
         pairs = self.pairs and spec.steps < MAX_PAIR_STEPS
         keep = DISTINCT_KEEP if self.distinct_blocks else BLOCK + 1
         group_keep = GROUP_KEEP if self.group_blocks else BLOCK + 1
+        head = min(self.block_steps, spec.steps) if float32 else 0
         if float32:
             k0, k1 = seed_key(job.points_seed)
-            tile_kernel(
-                tile.row0, tile.col0, height, width, xv, yv, base, xi, yi, n, spec.steps,
-                np.float32(spec.eps), np.float32(spec.tol), mode, np.uint64(k0), np.uint64(k1),
-                np.uint64(stream_word(STREAM_PIXEL_POINTS, job.sample)), x0_shared, x0_pixels,
-                lanes, pairs, self.block_steps, keep, group_keep, out, t0s, clusters, stats,
-            )  # fmt: skip
-        else:
-            unused = np.uint64(0)  # the Philox key and stream of float32's own points
-            tile_kernel_exact(
-                tile.row0, tile.col0, height, width, xv, yv, base, xi, yi, n, spec.steps,
-                dtype.type(spec.eps), dtype.type(spec.tol), mode, unused, unused, unused,
-                x0_shared, x0_pixels, lanes, pairs, 0, keep, group_keep, out, t0s, clusters,
-                stats,
-            )  # fmt: skip
+            kernel = tile_kernel
+            philox = (np.uint64(k0), np.uint64(k1))
+            stream = np.uint64(stream_word(STREAM_PIXEL_POINTS, job.sample))
+        else:  # the Philox key and stream of float32's own points are unused
+            kernel = tile_kernel_exact
+            philox = (np.uint64(0), np.uint64(0))
+            stream = np.uint64(0)
+        args = (
+            tile.row0, tile.col0, width, xv, yv, base, xi, yi, n, spec.steps,
+            dtype.type(spec.eps), dtype.type(spec.tol), mode, *philox, stream, x0_shared,
+            x0_pixels, pairs, head, keep, group_keep, out, t0s, clusters,
+        )  # fmt: skip
+        run_tile(kernel, lanes, height, width, dtype.type, args, stats)
         kernel_seconds = time.perf_counter() - kernel_started
         shape = (height, width)
         t0s, before, after = t0s.reshape(shape), *out[1:].reshape(2, height, width)

@@ -9,14 +9,21 @@ import numpy as np
 from numba.core.caching import NullCache
 
 from attndyn import Job
-from attndyn.engines.kernels import caching, points, tile
+from attndyn.engines.kernels import caching, lanes, points, tile
 from attndyn.engines.numba_cpu import NumbaCpuEngine
 
 from helpers import appendix_b, whole
 
 
 def test_jit_results_are_cached_on_disk():
-    for kernel in (tile.tile_kernel, tile.run_chunk, points.pixel_points_kernel):
+    for kernel in (
+        tile.tile_kernel,
+        tile.tile_kernel_exact,
+        tile.lane_buffers_float32,
+        lanes.run_pairs_float32,
+        lanes.pair_lanes_float64,
+        points.pixel_points_kernel,
+    ):
         assert not isinstance(kernel._cache, NullCache)
         assert isinstance(kernel._cache._impl.locator, caching.KernelCacheLocator)
 

@@ -125,7 +125,7 @@ def group_blocks(
     b = BLOCK
     taken = 0
     while True:
-        m_max = 0
+        m_max = np.int64(0)  # (not the literal 0: numba would compile merge_lanes for it too)
         live_count = 0
         for q in range(BLOCK):
             go = (groups[q] >= 3) & (ts[q] < steps)

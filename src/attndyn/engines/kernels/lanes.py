@@ -16,7 +16,7 @@ float64. The lanes take only pixels on the max-free path (|S| <= 32), and step t
 :func:`pair_step_fast`: the group path's ``step_fast`` for two groups, the same operations
 in the same order (the float64 exp, the multiplicity-weighted sums from 0, the division by
 the row sum, eps), so the float64 fields with and without the lanes are equal bit for bit
-(tested). :func:`lane_step` picks the step by the precision of the lane array.
+(tested). :func:`compile_pairs` compiles the lanes once per precision, with its step.
 
 Exits, as on the group path: merged (the two groups became one: delta 0), a fixed point,
 period 2 (the state equals the one two steps back), nan, or the last step. A lane that
@@ -32,6 +32,8 @@ sync_step is not nan. At a period-2 exit the tail is completed as on the group p
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
@@ -40,6 +42,7 @@ from attndyn.engines.inputs import N_PARAMETERS
 from attndyn.engines.kernels.clusters import pair_clusters
 from attndyn.engines.kernels.exp import exp_score, fexp_neg, score_scale
 from attndyn.engines.kernels.layout import CHUNK
+from attndyn.engines.kernels.targets import renamed_copy
 from attndyn.engines.kernels.tracker import period_two_tail
 
 _F32 = np.float32
@@ -190,25 +193,7 @@ def _lane_ready_in_precision(fast, pairable, prm):
     return lambda fast, pairable, prm: fast
 
 
-def lane_step(ax, ay, bx, by, ca, cb, prm, at, k, eps):
-    """The lanes' step in the precision of the lane array: :func:`pair_step` (the safe step)
-    in float32, :func:`pair_step_fast` (the max-free step) in float64."""
-    raise NotImplementedError("compiled only")
-
-
-@overload(lane_step, inline="always")
-def _lane_step_in_precision(ax, ay, bx, by, ca, cb, prm, at, k, eps):
-    if prm.dtype == types.float32:
-        return lambda ax, ay, bx, by, ca, cb, prm, at, k, eps: pair_step(
-            ax, ay, bx, by, ca, cb, prm, at, k, eps
-        )
-    return lambda ax, ay, bx, by, ca, cb, prm, at, k, eps: pair_step_fast(
-        ax, ay, bx, by, ca, cb, prm, at, k, eps
-    )
-
-
-@njit(cache=True, error_model="numpy")
-def pair_lanes(active, steps, eps, tol, ln):
+def lanes_step(active, steps, eps, tol, ln):
     """One step of every lane [0, active) of the lane array (row r of lane k: ln[r * CHUNK + k]).
 
     Marks a lane's event when it may stop: merged (delta 0), fixed point, period 2 or its
@@ -231,7 +216,7 @@ def pair_lanes(active, steps, eps, tol, ln):
             ay = ln[1 * CHUNK + k]
             bx = ln[2 * CHUNK + k]
             by = ln[3 * CHUNK + k]
-            nax, nay, nbx, nby = lane_step(
+            nax, nay, nbx, nby = lane_step(  # noqa: F821 (bound by compile_pairs)
                 ax,
                 ay,
                 bx,
@@ -319,8 +304,7 @@ def finish_pair(k, steps, tol, ln, p, out, t0s, clusters):
     clusters[p] = pair_clusters(ax, ay, bx, by)
 
 
-@njit(cache=True, error_model="numpy")
-def run_pairs(count, steps, eps, tol, ln, pix, out, t0s, clusters, stats):
+def finish_lanes(count, steps, eps, tol, ln, pix, out, t0s, clusters, stats):
     """Finish ``count`` two-group pixels: lane k is pixel pix[k] (see pair_lanes).
 
     ``stats`` (int64) accumulates: [0] lane steps computed, [1] steps skipped.
@@ -329,7 +313,7 @@ def run_pairs(count, steps, eps, tol, ln, pix, out, t0s, clusters, stats):
     dead_count = 0
     while active > 0:
         stats[0] += active - dead_count
-        pair_lanes(active, steps, eps, tol, ln)
+        pair_lanes(active, steps, eps, tol, ln)  # (the one compile_pairs binds)
         for k in range(active):
             event = ln[LANE_EVENT * CHUNK + k]
             if event == _CROSSED:  # (a dead lane's tracker is no longer read)
@@ -350,3 +334,28 @@ def run_pairs(count, steps, eps, tol, ln, pix, out, t0s, clusters, stats):
                     live += 1
             active = live
             dead_count = 0
+
+
+def compile_pairs(name: str, step: Any) -> tuple[Any, Any]:
+    """:func:`lanes_step` and :func:`finish_lanes` compiled with ``step`` as the lanes' step
+    (:func:`pair_step` in float32, :func:`pair_step_fast` in float64), named ``pair_lanes_NAME``
+    and ``run_pairs_NAME``. Binding the step by name rather than by an overload on the
+    precision compiles its body once, not twice (an inlined overload is compiled on its own
+    first): about 2 s of a cold compile."""
+    lanes = njit(cache=True, error_model="numpy")(
+        renamed_copy(lanes_step, f"pair_lanes_{name}", lane_step=step)
+    )
+    run = njit(cache=True, error_model="numpy")(
+        renamed_copy(finish_lanes, f"run_pairs_{name}", pair_lanes=lanes)
+    )
+    return lanes, run
+
+
+pair_lanes_float32, run_pairs_float32 = compile_pairs("float32", pair_step)
+pair_lanes_float64, run_pairs_float64 = compile_pairs("float64", pair_step_fast)
+
+
+def pair_lanes(active: int, steps: int, eps: Any, tol: Any, ln: np.ndarray) -> None:
+    """One step of every lane (see :func:`lanes_step`) in the precision of ``ln``."""
+    kernel = pair_lanes_float32 if ln.dtype == np.float32 else pair_lanes_float64
+    kernel(active, steps, eps, tol, ln)

@@ -129,7 +129,7 @@ def pixel_points_kernel(rows, cols, n, k0, k1, stream, out):
         pixel_points_into(rows[p], cols[p], n, k0, k1, stream, out[p, :, 0], out[p, :, 1])
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def block_pixel_points(count, n, rows, cols, k0, k1, stream, ctr, theta, st):
     """initial.pixel_points for ``count`` pixels side by side, bit for bit, into st.
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import FunctionType
 from typing import Any
 
 from numba import njit
@@ -43,3 +44,13 @@ CPU = Target(
     inline=njit(inline="always", cache=True, error_model="numpy"),
     call=njit(cache=True, error_model="numpy"),
 )
+
+
+def renamed_copy(func: FunctionType, name: str, **bound: Any) -> FunctionType:
+    """A copy of ``func`` named ``name`` whose globals also bind ``bound``: one source compiled
+    several times, each compile with its own callees (a global's value is a constant to
+    numba) and its own cache files (numba names them by the qualified name)."""
+    copy = FunctionType(func.__code__, {**func.__globals__, **bound}, name)
+    copy.__qualname__ = name
+    copy.__doc__ = func.__doc__
+    return copy

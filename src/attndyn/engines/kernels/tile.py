@@ -34,11 +34,12 @@ per lane of work the counts [group steps, pair steps, skipped steps, safe-path p
 
 from __future__ import annotations
 
-from types import FunctionType
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from attndyn.engines.inputs import MODE_INDEPENDENT, N_PARAMETERS
 from attndyn.engines.kernels.blocks import block_steps, distinct_steps, first_equal
@@ -62,14 +63,19 @@ from attndyn.engines.kernels.lanes import (
     LANE_ROWS,
     LANE_T,
     lane_ready,
-    run_pairs,
+    run_pairs_float32,
+    run_pairs_float64,
 )
 from attndyn.engines.kernels.layout import BLOCK, CHUNK, PAD
 from attndyn.engines.kernels.points import block_pixel_points, initial_points
+from attndyn.engines.kernels.targets import renamed_copy
 
 _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
 _NAN = np.float32(np.nan)
+# The pooled pixels are on the fast path. A typed boolean, not the literal True, for which
+# numba would compile on_groups a second time.
+_FAST = np.bool_(True)
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -124,7 +130,14 @@ def pixel_parameters(p, width, xv, yv, prm, xi, yi):
     return r, c
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
+def pixel_initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, c, gx, gy):
+    """:func:`~attndyn.engines.kernels.points.initial_points`, called rather than inlined: the
+    chunk needs it in two places, and one compiled copy keeps the cold compile shorter."""
+    initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, c, gx, gy)
+
+
+@njit(cache=True, error_model="numpy")
 def on_groups(
     p, m, t0, steps, prm, eps, tol, fast, pairable, work, parent, group_stats, last, before,
     after, ln, pair_pix, count, out, t0s, clusters,
@@ -163,179 +176,211 @@ def on_groups(
 
 
 def chunk(
-    first, last, row0, col0, width, xv, yv, prm, xi, yi, n, steps, eps, tol, mode, k0, k1,
+    lane, lanes, pixels, row0, col0, width, xv, yv, prm, xi, yi, n, steps, eps, tol, mode, k0, k1,
     stream, x0_shared, x0_pixels, pairs, head, keep, group_keep, out, t0s, clusters, work, st,
     der, acc, nxt, trk, parent, flags, ln, pair_pix, group_stats, pair_stats, theta, ctr, rows,
     cols, reached, firsts, cst, groups, ts, pool_pts, pool_int, pool_trk, norm2,
 ):  # fmt: skip
-    """Pixels [first, last) of a tile: the block steps, the group steps, then the pair lanes.
+    """Lane ``lane`` of ``lanes`` of a tile of ``pixels`` pixels: its chunks [first, first +
+    CHUNK) for first = lane CHUNK, (lane + lanes) CHUNK, ..., each through the block steps, the
+    group steps, then the pair lanes. Each pixel's arithmetic is the same wherever it runs, so
+    the results do not depend on the lanes or the tiles.
 
-    Writes out[0] = delta, out[1], out[2] = the gaps before and at t0, t0s = t0 and clusters.
+    Writes out[0] = delta, out[1], out[2] = the gaps before and at t0, t0s = t0 and clusters,
+    and adds the lane's counts to group_stats and pair_stats.
     """
     gx = work[0]
     gy = work[1]
     cnt = work[2]  # (the group path's other rows: see run_groups)
-    count = 0
-    pooled = 0
-    blocks = head > 0 or keep <= BLOCK
-    for start in range(first, last, BLOCK):
-        stop = min(last, start + BLOCK)
-        for q in range(BLOCK):
-            flags[2, q] = False  # lanes past the pixels of the block take no extra steps
-        # Initial points; the pixels on the fast path take the first steps side by side.
-        for p in range(start, stop):
-            q = p - start
-            r = p // width
-            c = p - r * width
-            rows[q] = row0 + r
-            cols[q] = col0 + c
-            if mode != MODE_INDEPENDENT:
-                initial_points(
-                    mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
-                    gx, gy,
-                )  # fmt: skip
-                for i in range(n):
-                    st[i * BLOCK + q] = gx[i]
-                    st[(n + i) * BLOCK + q] = gy[i]
-        if mode == MODE_INDEPENDENT:
-            block_pixel_points(stop - start, n, rows, cols, k0, k1, stream, ctr, theta, st)
-        block_start(n, tol, st, trk, norm2)
-        for p in range(start, stop):  # the parameters, and the path they and the points pick
-            q = p - start
-            pixel_parameters(p, width, xv, yv, prm, xi, yi)
-            for e in range(N_PARAMETERS):
-                st[(2 * n + e) * BLOCK + q] = prm[e]
-            fast, pairable = path_flags(n, norm2[q], prm)
-            flags[0, q] = fast
-            flags[1, q] = lane_ready(fast, pairable, prm) and pairs
-            flags[2, q] = fast and blocks
-        if head > 0:
-            block_steps(stop - start, n, head, eps, tol, st, der, acc, nxt, trk)
-        if keep <= BLOCK and n > 2:
-            distinct_steps(
-                n, head, steps, keep, eps, tol, st, der, acc, nxt, trk, flags[2], flags[3], reached
-            )
-        else:
+    for first in range(lane * CHUNK, pixels, lanes * CHUNK):
+        last = min(pixels, first + CHUNK)
+        count = np.int64(0)  # (not the literal 0, for which numba would compile run_pairs again)
+        pooled = 0
+        blocks = head > 0 or keep <= BLOCK
+        for start in range(first, last, BLOCK):
+            stop = min(last, start + BLOCK)
             for q in range(BLOCK):
-                reached[q] = head
-        if blocks:
-            first_equal(n, n, st, firsts)
-        for p in range(start, stop):
-            q = p - start
-            r, c = pixel_parameters(p, width, xv, yv, prm, xi, yi)
-            t0 = 0
-            m = 0
-            if flags[0, q] and blocks:  # on from the state and step where it left the blocks
-                t0 = reached[q]
-                group_stats[0] += t0
-                for i in range(n):  # its groups, in order of first appearance (first_equal)
-                    least = firsts[i * BLOCK + q]
-                    if least == i:
-                        gx[m] = st[i * BLOCK + q]
-                        gy[m] = st[(n + i) * BLOCK + q]
-                        cnt[m] = _ONE
-                        parent[i] = m
-                        m += 1
-                    else:
-                        cnt[parent[least]] += _ONE
+                flags[2, q] = False  # lanes past the pixels of the block take no extra steps
+            # Initial points; the pixels on the fast path take the first steps side by side.
+            for p in range(start, stop):
+                q = p - start
+                r = p // width
+                c = p - r * width
+                rows[q] = row0 + r
+                cols[q] = col0 + c
+                if mode != MODE_INDEPENDENT:
+                    pixel_initial_points(
+                        mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
+                        gx, gy,
+                    )  # fmt: skip
+                    for i in range(n):
+                        st[i * BLOCK + q] = gx[i]
+                        st[(n + i) * BLOCK + q] = gy[i]
+            if DRAWS_POINTS and mode == MODE_INDEPENDENT:  # noqa: F821 (bound by compile_chunk)
+                block_pixel_points(stop - start, n, rows, cols, k0, k1, stream, ctr, theta, st)
+            block_start(n, tol, st, trk, norm2)
+            for p in range(start, stop):  # the parameters, and the path they and the points pick
+                q = p - start
+                pixel_parameters(p, width, xv, yv, prm, xi, yi)
+                for e in range(N_PARAMETERS):
+                    st[(2 * n + e) * BLOCK + q] = prm[e]
+                fast, pairable = path_flags(n, norm2[q], prm)
+                flags[0, q] = fast
+                flags[1, q] = lane_ready(fast, pairable, prm) and pairs
+                flags[2, q] = fast and blocks
+            if FIXED_STEPS and head > 0:  # noqa: F821 (bound by compile_chunk)
+                block_steps(stop - start, n, head, eps, tol, st, der, acc, nxt, trk)
+            if keep <= BLOCK and n > 2:
+                distinct_steps(
+                    n,
+                    head,
+                    steps,
+                    keep,
+                    eps,
+                    tol,
+                    st,
+                    der,
+                    acc,
+                    nxt,
+                    trk,
+                    flags[2],
+                    flags[3],
+                    reached,
+                )
             else:
-                initial_points(
-                    mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
-                    gx, gy,
+                for q in range(BLOCK):
+                    reached[q] = head
+            if blocks:
+                first_equal(n, n, st, firsts)
+            for p in range(start, stop):
+                q = p - start
+                r, c = pixel_parameters(p, width, xv, yv, prm, xi, yi)
+                t0 = 0
+                m = 0
+                if flags[0, q] and blocks:  # on from the state and step where it left the blocks
+                    t0 = reached[q]
+                    group_stats[0] += t0
+                    for i in range(n):  # its groups, in order of first appearance (first_equal)
+                        least = firsts[i * BLOCK + q]
+                        if least == i:
+                            gx[m] = st[i * BLOCK + q]
+                            gy[m] = st[(n + i) * BLOCK + q]
+                            cnt[m] = _ONE
+                            parent[i] = m
+                            m += 1
+                        else:
+                            cnt[parent[least]] += _ONE
+                else:
+                    pixel_initial_points(
+                        mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
+                        gx, gy,
+                    )  # fmt: skip
+                    trk[q], trk[BLOCK + q], trk[2 * BLOCK + q] = start_tracker(n, gx, tol)
+                    for i in range(n):
+                        cnt[i] = _ONE
+                    m = n
+                if flags[0, q] and blocks and m >= 3 and t0 < steps and group_keep <= BLOCK:
+                    # to the pool of the chunk's pixels that go on side by side on their groups
+                    pool_int[pooled, POOL_PIXEL] = p
+                    pool_int[pooled, POOL_GROUPS] = m
+                    pool_int[pooled, POOL_STEP] = t0
+                    pool_int[pooled, POOL_PAIRS] = flags[1, q]
+                    for i in range(m):
+                        pool_pts[pooled, i] = gx[i]
+                        pool_pts[pooled, n + i] = gy[i]
+                        pool_pts[pooled, 2 * n + i] = cnt[i]
+                    for e in range(3):
+                        pool_trk[pooled, e] = trk[e * BLOCK + q]
+                    pooled += 1
+                    continue
+                count = on_groups(
+                    p, m, t0, steps, prm, eps, tol, flags[0, q], flags[1, q], work, parent,
+                    group_stats, np.int64(trk[q]), trk[BLOCK + q], trk[2 * BLOCK + q], ln, pair_pix,
+                    count, out, t0s, clusters,
                 )  # fmt: skip
-                trk[q], trk[BLOCK + q], trk[2 * BLOCK + q] = start_tracker(n, gx, tol)
-                for i in range(n):
-                    cnt[i] = _ONE
-                m = n
-            if flags[0, q] and blocks and m >= 3 and t0 < steps and group_keep <= BLOCK:
-                # to the pool of the chunk's pixels that go on side by side on their groups
-                pool_int[pooled, POOL_PIXEL] = p
-                pool_int[pooled, POOL_GROUPS] = m
-                pool_int[pooled, POOL_STEP] = t0
-                pool_int[pooled, POOL_PAIRS] = flags[1, q]
+        # The pool, by group count, BLOCK pixels at a time (see group_blocks).
+        order = pool_int[:, POOL_ORDER]
+        k = 0
+        for m in range(3, n + 1):  # (a counting sort: 3 <= m <= n)
+            for j in range(pooled):
+                if pool_int[j, POOL_GROUPS] == m:
+                    order[k] = j
+                    k += 1
+        for start in range(0, pooled, BLOCK):
+            lanes = min(BLOCK, pooled - start)
+            for q in range(BLOCK):
+                groups[q] = 0
+                ts[q] = steps
+            for q in range(lanes):
+                k = order[start + q]
+                p = pool_int[k, POOL_PIXEL]
+                pixel_parameters(p, width, xv, yv, prm, xi, yi)
+                m = pool_int[k, POOL_GROUPS]
+                groups[q] = m
+                ts[q] = pool_int[k, POOL_STEP]
                 for i in range(m):
-                    pool_pts[pooled, i] = gx[i]
-                    pool_pts[pooled, n + i] = gy[i]
-                    pool_pts[pooled, 2 * n + i] = cnt[i]
+                    st[i * BLOCK + q] = pool_pts[k, i]
+                    st[(n + i) * BLOCK + q] = pool_pts[k, n + i]
+                    cst[i * BLOCK + q] = pool_pts[k, 2 * n + i]
+                for i in range(m, n):  # copies of the first group, of count 0
+                    st[i * BLOCK + q] = pool_pts[k, 0]
+                    st[(n + i) * BLOCK + q] = pool_pts[k, n]
+                    cst[i * BLOCK + q] = _ZERO
+                for e in range(N_PARAMETERS):
+                    st[(2 * n + e) * BLOCK + q] = prm[e]
                 for e in range(3):
-                    pool_trk[pooled, e] = trk[e * BLOCK + q]
-                pooled += 1
-                continue
-            count = on_groups(
-                p, m, t0, steps, prm, eps, tol, flags[0, q], flags[1, q], work, parent,
-                group_stats, np.int64(trk[q]), trk[BLOCK + q], trk[2 * BLOCK + q], ln, pair_pix,
-                count, out, t0s, clusters,
+                    trk[e * BLOCK + q] = pool_trk[k, e]
+            group_stats[0] += group_blocks(  # (flags 2 and 3: free past the blocks, scratch here)
+                n, steps, group_keep, eps, tol, st, cst, der, acc, nxt, trk, groups, ts, flags[3],
+                flags[2], firsts,
             )  # fmt: skip
-    # The pool, by group count, BLOCK pixels at a time (see group_blocks).
-    order = pool_int[:, POOL_ORDER]
-    k = 0
-    for m in range(3, n + 1):  # (a counting sort: 3 <= m <= n)
-        for j in range(pooled):
-            if pool_int[j, POOL_GROUPS] == m:
-                order[k] = j
-                k += 1
-    for start in range(0, pooled, BLOCK):
-        lanes = min(BLOCK, pooled - start)
-        for q in range(BLOCK):
-            groups[q] = 0
-            ts[q] = steps
-        for q in range(lanes):
-            k = order[start + q]
-            p = pool_int[k, POOL_PIXEL]
-            pixel_parameters(p, width, xv, yv, prm, xi, yi)
-            m = pool_int[k, POOL_GROUPS]
-            groups[q] = m
-            ts[q] = pool_int[k, POOL_STEP]
-            for i in range(m):
-                st[i * BLOCK + q] = pool_pts[k, i]
-                st[(n + i) * BLOCK + q] = pool_pts[k, n + i]
-                cst[i * BLOCK + q] = pool_pts[k, 2 * n + i]
-            for i in range(m, n):  # copies of the first group, of count 0
-                st[i * BLOCK + q] = pool_pts[k, 0]
-                st[(n + i) * BLOCK + q] = pool_pts[k, n]
-                cst[i * BLOCK + q] = _ZERO
-            for e in range(N_PARAMETERS):
-                st[(2 * n + e) * BLOCK + q] = prm[e]
-            for e in range(3):
-                trk[e * BLOCK + q] = pool_trk[k, e]
-        group_stats[0] += group_blocks(  # (flags 2 and 3: free past the blocks, scratch here)
-            n, steps, group_keep, eps, tol, st, cst, der, acc, nxt, trk, groups, ts, flags[3],
-            flags[2], firsts,
-        )  # fmt: skip
-        for q in range(lanes):
-            k = order[start + q]
-            p = pool_int[k, POOL_PIXEL]
-            pixel_parameters(p, width, xv, yv, prm, xi, yi)
-            m = groups[q]
-            for i in range(m):
-                gx[i] = st[i * BLOCK + q]
-                gy[i] = st[(n + i) * BLOCK + q]
-                cnt[i] = cst[i * BLOCK + q]
-            count = on_groups(
-                p, m, ts[q], steps, prm, eps, tol, True, pool_int[k, POOL_PAIRS] != 0, work,
-                parent, group_stats, np.int64(trk[q]), trk[BLOCK + q], trk[2 * BLOCK + q], ln,
-                pair_pix, count, out, t0s, clusters,
-            )  # fmt: skip
-    run_pairs(count, steps, eps, tol, ln, pair_pix, out, t0s, clusters, pair_stats)
+            for q in range(lanes):
+                k = order[start + q]
+                p = pool_int[k, POOL_PIXEL]
+                pixel_parameters(p, width, xv, yv, prm, xi, yi)
+                m = groups[q]
+                for i in range(m):
+                    gx[i] = st[i * BLOCK + q]
+                    gy[i] = st[(n + i) * BLOCK + q]
+                    cnt[i] = cst[i * BLOCK + q]
+                count = on_groups(
+                    p, m, ts[q], steps, prm, eps, tol, _FAST, pool_int[k, POOL_PAIRS] != 0, work,
+                    parent, group_stats, np.int64(trk[q]), trk[BLOCK + q], trk[2 * BLOCK + q], ln,
+                    pair_pix, count, out, t0s, clusters,
+                )  # fmt: skip
+        run_pairs(  # noqa: F821 (bound by compile_chunk: run_pairs_float32 or _float64)
+            count, steps, eps, tol, ln, pair_pix, out, t0s, clusters, pair_stats
+        )
 
 
-def compile_chunk(name: str, **flags: Any) -> Any:
+def compile_chunk(name: str, *, float32: bool, **flags: Any) -> Any:
     """:func:`chunk` compiled by numba with ``flags``, under ``name``: a copy of the function so
     named, since numba names a function's cache files by its qualified name (one source, two
-    compiles, each with its own cache entries)."""
-    copy = FunctionType(chunk.__code__, chunk.__globals__, name)
-    copy.__qualname__ = name
-    copy.__doc__ = chunk.__doc__
-    return njit(cache=True, error_model="numpy", _nrt=False, **flags)(copy)
+    compiles, each with its own cache entries). ``nogil``, so :func:`run_tile` runs a tile's
+    lanes on threads side by side.
+
+    The copy's globals ``DRAWS_POINTS`` and ``FIXED_STEPS`` say whether the kernel draws
+    independent points itself and takes the fixed block steps: both float32 only. numba prunes
+    a branch on a constant before it types it, so the float64 kernel never compiles
+    :func:`~attndyn.engines.kernels.points.block_pixel_points` or
+    :func:`~attndyn.engines.kernels.blocks.block_steps` (a sixth of its cold compile).
+    """
+    run_pairs = run_pairs_float32 if float32 else run_pairs_float64
+    copy = renamed_copy(chunk, name, DRAWS_POINTS=float32, FIXED_STEPS=float32, run_pairs=run_pairs)
+    return njit(cache=True, error_model="numpy", _nrt=False, nogil=True, **flags)(copy)
 
 
-run_chunk = compile_chunk("run_chunk", fastmath={"contract"})
-run_chunk_exact = compile_chunk("run_chunk_exact")
+# float32 (tile_kernel): fused multiply-adds allowed; the fixed block steps (block_steps), the
+# Philox points of MODE_INDEPENDENT (k0, k1, stream). float64 (tile_kernel_exact): no fused
+# multiply-adds; block_steps 0, and the points of MODE_SHARED or MODE_PER_PIXEL made on the
+# host (k0, k1, stream unused).
+tile_kernel = compile_chunk("tile_kernel", float32=True, fastmath={"contract"})
+tile_kernel_exact = compile_chunk("tile_kernel_exact", float32=False)
 
 
-@njit(inline="always", cache=True, error_model="numpy")
 def lane_buffers(n, dtype):
-    """A lane of work's buffers for :func:`chunk`, the float ones in ``dtype``."""
+    """A lane of work's buffers for :func:`chunk`, the float ones in ``dtype``, in the order of
+    its arguments from ``work`` on (``group_stats`` and ``pair_stats`` sit among them)."""
     padded = (n + PAD - 1) // PAD * PAD
     return (
         np.zeros((16, padded), dtype),  # work: the group path's rows
@@ -348,6 +393,8 @@ def lane_buffers(n, dtype):
         np.zeros((4, BLOCK), np.bool_),  # flags: fast, to the lanes, in the blocks, scratch
         np.zeros(LANE_ROWS * CHUNK, dtype),  # ln: the pair lanes
         np.zeros(CHUNK, np.int64),  # pair_pix
+        np.zeros(3, np.int64),  # group_stats: group steps, skipped steps, safe-path pixels
+        np.zeros(2, np.int64),  # pair_stats: pair steps, skipped steps
         np.zeros(((n + 3) // 4 * 4) * BLOCK, np.float64),  # theta: the block points' angles
         np.zeros(4 * BLOCK, np.uint64),  # ctr: their Philox counters
         np.zeros(BLOCK, np.int64),  # rows
@@ -364,79 +411,69 @@ def lane_buffers(n, dtype):
     )
 
 
-def tile(
-    row0, col0, height, width, xv, yv, base, xi, yi, n, steps, eps, tol, mode, k0, k1, stream,
-    x0_shared, x0_pixels, lanes, pairs, block_steps, keep, group_keep, out, t0s, clusters,
-    stats,
-):  # fmt: skip
-    """Every pixel of a tile; lane k takes chunks k, k + lanes, ... Each pixel's arithmetic is
-    the same wherever it runs, so the results do not depend on the lanes or the tiles.
+# Allocated by numba (NRT) rather than NumPy: the buffers then lie where the kernels' own
+# allocations did before the lanes moved to Python threads, and the kernel's speed depends on
+# where they lie (64-byte aligned NumPy buffers ran 24-39% slower, plain NumPy ones 7-14%;
+# benchmarks/LOG.md, 2026-12-06).
+lane_buffers_float32 = njit(cache=True, error_model="numpy")(
+    renamed_copy(lane_buffers, "lane_buffers_float32")
+)
+lane_buffers_float64 = njit(cache=True, error_model="numpy")(
+    renamed_copy(lane_buffers, "lane_buffers_float64")
+)
 
-    One source for both precisions (:func:`compile_tile`): ``tile_chunk`` and ``TILE_DTYPE``
-    are the globals its compiles bind, :data:`run_chunk` and float32 or
-    :data:`run_chunk_exact` and float64.
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _lane_pool(workers: int) -> ThreadPoolExecutor:
+    """One process-wide pool of threads for the lanes past the first, grown when needed."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="attndyn-lane")
+        return _pool
+
+
+def run_tile(
+    kernel: Any, lanes: int, height: int, width: int, dtype: type, args: tuple[Any, ...],
+    stats: np.ndarray,
+) -> None:  # fmt: skip
+    """Every pixel of a height x width tile through ``kernel`` (:data:`tile_kernel` or
+    :data:`tile_kernel_exact`) in ``lanes`` lanes of work side by side: lane 0 on the calling
+    thread, the others on a pool's threads (the kernel releases the GIL), each with its own
+    buffers (:func:`lane_buffers` in ``dtype``) and its own copy of the parameters
+    (``args[5]``, ``base``). ``args`` are the kernel's arguments from ``row0`` to
+    ``clusters``; stats[lane] gets lane's [group steps, pair steps, skipped steps, safe-path
+    pixels].
+
+    Why threads rather than numba's ``prange``: a parallel kernel makes numba build a gufunc
+    and three wrappers around the chunk function, each linking in, optimising and compiling
+    its whole code again, about a third of a cold compile (benchmarks/LOG.md, 2026-12-06); a
+    lane per thread is the same division of the work.
     """
     pixels = height * width
-    chunks = (pixels + CHUNK - 1) // CHUNK
-    head = min(block_steps, steps)
-    for lane in prange(lanes):
-        (
-            work,
-            st,
-            der,
-            acc,
-            nxt,
-            trk,
-            parent,
-            flags,
-            ln,
-            pair_pix,
-            theta,
-            ctr,
-            rows,
-            cols,
-            reached,
-            firsts,
-            cst,
-            groups,
-            ts,
-            pool_pts,
-            pool_int,
-            pool_trk,
-            norm2,
-        ) = lane_buffers(n, TILE_DTYPE)  # noqa: F821 (bound by compile_tile)
-        prm = base.copy()
-        group_stats = np.zeros(3, np.int64)
-        pair_stats = np.zeros(2, np.int64)
-        for chunk_index in range(lane, chunks, lanes):
-            first = chunk_index * CHUNK
-            tile_chunk(  # noqa: F821 (bound by compile_tile)
-                first, min(pixels, first + CHUNK), row0, col0, width, xv, yv, prm, xi, yi, n,
-                steps, eps, tol, mode, k0, k1, stream, x0_shared, x0_pixels, pairs, head, keep,
-                group_keep, out, t0s, clusters, work, st, der, acc, nxt, trk, parent, flags, ln,
-                pair_pix, group_stats, pair_stats, theta, ctr, rows, cols, reached, firsts,
-                cst, groups, ts, pool_pts, pool_int, pool_trk, norm2,
-            )  # fmt: skip
-        stats[lane, 0] = group_stats[0]
-        stats[lane, 1] = pair_stats[0]
-        stats[lane, 2] = group_stats[1] + pair_stats[1]
-        stats[lane, 3] = group_stats[2]
+    n = args[8]
 
+    def lane_of_work(lane: int) -> None:
+        allocate = lane_buffers_float32 if dtype == np.float32 else lane_buffers_float64
+        buffers = allocate(n, dtype)
+        own = (*args[:5], args[5].copy(), *args[6:])  # base -> prm, the lane's parameters
+        kernel(lane, lanes, pixels, *own, *buffers)
+        group_stats, pair_stats = buffers[10], buffers[11]
+        stats[lane] = (group_stats[0], pair_stats[0], group_stats[1] + pair_stats[1],
+                       group_stats[2])  # fmt: skip
 
-def compile_tile(name: str, run: Any, dtype: type) -> Any:
-    """:func:`tile` compiled by numba (parallel) under ``name``, with ``run`` as its chunk
-    function and buffers of ``dtype``: a copy of the function whose globals bind
-    ``tile_chunk`` and ``TILE_DTYPE`` (as :func:`compile_chunk`, the name keeps the two
-    compiles' cache files apart)."""
-    bound = {**tile.__globals__, "tile_chunk": run, "TILE_DTYPE": dtype}
-    copy = FunctionType(tile.__code__, bound, name)
-    copy.__qualname__ = name
-    copy.__doc__ = tile.__doc__
-    return njit(parallel=True, cache=True, error_model="numpy")(copy)
-
-
-# float32: the fixed block steps (block_steps), the Philox points of MODE_INDEPENDENT (k0,
-# k1, stream). float64: block_steps 0, and the points of MODE_SHARED or MODE_PER_PIXEL made
-# on the host (k0, k1, stream unused).
-tile_kernel = compile_tile("tile_kernel", run_chunk, np.float32)
-tile_kernel_exact = compile_tile("tile_kernel_exact", run_chunk_exact, np.float64)
+    if lanes <= 1:
+        lane_of_work(0)
+        return
+    pool = _lane_pool(lanes - 1)
+    others = [pool.submit(lane_of_work, lane) for lane in range(1, lanes)]
+    try:
+        lane_of_work(0)
+    finally:
+        for future in others:
+            future.result()
