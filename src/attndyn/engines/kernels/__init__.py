@@ -17,12 +17,14 @@
               without fused multiply-adds)
     fused_cuda  the CUDA kernel: one thread per pixel (imports numba.cuda)
     caching   the disk cache, stamped with all of these modules, and its warm loads
+    inlining  numba's inliner, copying a callee's variables once per inlined call
 
 The engines around them are :mod:`attndyn.engines.numba_cpu` and
 :mod:`attndyn.engines.numba_cuda`; what they are given is made by :mod:`attndyn.engines.inputs`.
 Importing this package imports numba (not numba.cuda).
 """
 
-from attndyn.engines.kernels import caching
+from attndyn.engines.kernels import caching, inlining
 
 caching.install()
+inlining.install()
