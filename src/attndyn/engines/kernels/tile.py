@@ -378,49 +378,60 @@ tile_kernel = compile_chunk("tile_kernel", float32=True, fastmath={"contract"})
 tile_kernel_exact = compile_chunk("tile_kernel_exact", float32=False)
 
 
-def lane_buffers(n, dtype):
+@njit(cache=True, error_model="numpy")
+def nrt_zeros(count, like):
+    """``count`` zeros of ``like``'s dtype, allocated by numba's runtime (NRT)."""
+    return np.zeros(count, like.dtype)
+
+
+def lane_buffers(n: int, dtype: type) -> tuple[np.ndarray, ...]:
     """A lane of work's buffers for :func:`chunk`, the float ones in ``dtype``, in the order of
-    its arguments from ``work`` on (``group_stats`` and ``pair_stats`` sit among them)."""
+    its arguments from ``work`` on (``group_stats`` and ``pair_stats`` sit among them).
+
+    Allocated by numba's runtime (:func:`nrt_zeros`, one compile per dtype) rather than NumPy,
+    one after the other as the kernels' own allocations were before the lanes moved to Python
+    threads: the kernel's speed depends on where the buffers lie (NumPy's placement ran 7-14%
+    slower, 64-byte aligned buffers 24-39%; benchmarks/LOG.md, 2026-12-06).
+    """
+    real = np.zeros(1, dtype)
     padded = (n + PAD - 1) // PAD * PAD
-    return (
-        np.zeros((16, padded), dtype),  # work: the group path's rows
-        np.zeros((2 * n + N_PARAMETERS) * BLOCK, dtype),  # st: the block's points, parameters
-        np.zeros(6 * n * BLOCK, dtype),  # der
-        np.zeros(3 * BLOCK, dtype),  # acc
-        np.zeros(2 * n * BLOCK, dtype),  # nxt
-        np.zeros(3 * BLOCK, dtype),  # trk
-        np.zeros(n, np.int64),  # parent
-        np.zeros((4, BLOCK), np.bool_),  # flags: fast, to the lanes, in the blocks, scratch
-        np.zeros(LANE_ROWS * CHUNK, dtype),  # ln: the pair lanes
-        np.zeros(CHUNK, np.int64),  # pair_pix
-        np.zeros(3, np.int64),  # group_stats: group steps, skipped steps, safe-path pixels
-        np.zeros(2, np.int64),  # pair_stats: pair steps, skipped steps
-        np.zeros(((n + 3) // 4 * 4) * BLOCK, np.float64),  # theta: the block points' angles
-        np.zeros(4 * BLOCK, np.uint64),  # ctr: their Philox counters
-        np.zeros(BLOCK, np.int64),  # rows
-        np.zeros(BLOCK, np.int64),  # cols
-        np.zeros(BLOCK, np.int64),  # reached: the step at which a pixel left the blocks
-        np.zeros(n * BLOCK, np.int32),  # firsts: each block point's first equal (first_equal)
-        np.zeros(n * BLOCK, dtype),  # cst: the group blocks' counts
-        np.zeros(BLOCK, np.int64),  # groups: the group blocks' group counts
-        np.zeros(BLOCK, np.int64),  # ts: their steps
-        np.zeros((CHUNK, 3 * n), dtype),  # pool_pts: the pooled pixels' groups and counts
-        np.zeros((CHUNK, 5), np.int64),  # pool_int: pixel, group count, step, pairs, order
-        np.zeros((CHUNK, 3), dtype),  # pool_trk: their sync trackers
-        np.zeros(BLOCK, np.float64),  # norm2: the largest squared norm of each lane's points
+    shapes_and_kinds = (
+        ((16, padded), real),  # work: the group path's rows
+        ((2 * n + N_PARAMETERS) * BLOCK, real),  # st: the block's points, parameters
+        (6 * n * BLOCK, real),  # der
+        (3 * BLOCK, real),  # acc
+        (2 * n * BLOCK, real),  # nxt
+        (3 * BLOCK, real),  # trk
+        (n, _INT64),  # parent
+        ((4, BLOCK), _BOOL),  # flags: fast, to the lanes, in the blocks, scratch
+        (LANE_ROWS * CHUNK, real),  # ln: the pair lanes
+        (CHUNK, _INT64),  # pair_pix
+        (3, _INT64),  # group_stats: group steps, skipped steps, safe-path pixels
+        (2, _INT64),  # pair_stats: pair steps, skipped steps
+        (((n + 3) // 4 * 4) * BLOCK, _FLOAT64),  # theta: the block points' angles
+        (4 * BLOCK, _UINT64),  # ctr: their Philox counters
+        (BLOCK, _INT64),  # rows
+        (BLOCK, _INT64),  # cols
+        (BLOCK, _INT64),  # reached: the step at which a pixel left the blocks
+        (n * BLOCK, _INT32),  # firsts: each block point's first equal (first_equal)
+        (n * BLOCK, real),  # cst: the group blocks' counts
+        (BLOCK, _INT64),  # groups: the group blocks' group counts
+        (BLOCK, _INT64),  # ts: their steps
+        ((CHUNK, 3 * n), real),  # pool_pts: the pooled pixels' groups and counts
+        ((CHUNK, 5), _INT64),  # pool_int: pixel, group count, step, pairs, order
+        ((CHUNK, 3), real),  # pool_trk: their sync trackers
+        (BLOCK, _FLOAT64),  # norm2: the largest squared norm of each lane's points
+    )
+    return tuple(
+        nrt_zeros(int(np.prod(shape)), like).reshape(shape) for shape, like in shapes_and_kinds
     )
 
 
-# Allocated by numba (NRT) rather than NumPy: the buffers then lie where the kernels' own
-# allocations did before the lanes moved to Python threads, and the kernel's speed depends on
-# where they lie (64-byte aligned NumPy buffers ran 24-39% slower, plain NumPy ones 7-14%;
-# benchmarks/LOG.md, 2026-12-06).
-lane_buffers_float32 = njit(cache=True, error_model="numpy")(
-    renamed_copy(lane_buffers, "lane_buffers_float32")
-)
-lane_buffers_float64 = njit(cache=True, error_model="numpy")(
-    renamed_copy(lane_buffers, "lane_buffers_float64")
-)
+_INT64 = np.zeros(1, np.int64)
+_INT32 = np.zeros(1, np.int32)
+_UINT64 = np.zeros(1, np.uint64)
+_FLOAT64 = np.zeros(1, np.float64)
+_BOOL = np.zeros(1, np.bool_)
 
 
 _pool: ThreadPoolExecutor | None = None
@@ -459,8 +470,7 @@ def run_tile(
     n = args[8]
 
     def lane_of_work(lane: int) -> None:
-        allocate = lane_buffers_float32 if dtype == np.float32 else lane_buffers_float64
-        buffers = allocate(n, dtype)
+        buffers = lane_buffers(n, dtype)
         own = (*args[:5], args[5].copy(), *args[6:])  # base -> prm, the lane's parameters
         kernel(lane, lanes, pixels, *own, *buffers)
         group_stats, pair_stats = buffers[10], buffers[11]
