@@ -50,12 +50,15 @@ def philox_block(block, col, row, stream, k0, k1):
     return philox(_U64(block), _U64(col), _U64(row), _U64(stream), k0, k1)
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def pixel_angles_kernel(rows, cols, n, k0, k1, stream, theta):
     """The angles theta (P, n) of initial.pixel_points for pixels (rows[k], cols[k]), float64
     bit for bit: point i takes word i % 4 of block i // 4, theta = 2 pi (w + 1/2) / 2^32.
-    (The float64 engine takes cos and sin of them from NumPy, as the reference does.)"""
-    for p in prange(rows.size):
+    (The float64 engine takes cos and sin of them from NumPy, as the reference does.)
+
+    One thread: a tile's angles take a few hundredths of the float64 kernel's time on it, and
+    a parallel loop would add numba's gufunc wrappers to the first float64 compile."""
+    for p in range(rows.size):
         for block in range((n + 3) // 4):
             words = philox_block(block, cols[p], rows[p], stream, k0, k1)
             for word in range(4):

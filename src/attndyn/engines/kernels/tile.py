@@ -1,7 +1,7 @@
 """A tile: its pixels through the block steps, the group steps and the pair lanes.
 
-A tile's pixels go in CHUNKs of 256, each lane of work (a thread) taking chunks k,
-k + lanes, ... Within a chunk, BLOCK (32) pixels at a time get their initial points (drawn
+A tile's pixels go in CHUNKs of 256, each lane of work (a Python thread running the kernel,
+which releases the GIL: :func:`run_tile`) taking chunks k, k + lanes, ... Within a chunk, BLOCK (32) pixels at a time get their initial points (drawn
 side by side for "independent", else from the host), their sync trackers and the bound that
 picks their path (:func:`block_start`, side by side), and those on the fast path take the
 first steps side by side (:mod:`~attndyn.engines.kernels.blocks`) and leave them with their
@@ -14,9 +14,9 @@ blocks, and a pixel that reaches two groups joins the pair lanes of its chunk
 the distinct block steps are the group path's steps bit for bit, so they change no field;
 the fixed block steps (float32) define the fields. One source (:func:`chunk`), two compiles:
 
-  * float32 (:func:`tile_kernel`, :data:`run_chunk`): LLVM may fuse multiply-adds (fastmath
+  * float32 (:data:`tile_kernel`): LLVM may fuse multiply-adds (fastmath
     "contract"); the fixed block steps, then the distinct ones; the safe-step pair lanes.
-  * float64 (:func:`tile_kernel_exact`, :data:`run_chunk_exact`): no fused multiply-adds,
+  * float64 (:data:`tile_kernel_exact`): no fused multiply-adds,
     as the float64 group path always was; the distinct block steps from step 0 and the
     max-free pair lanes, each the group path's step bit for bit, so every float64 pixel is
     the group path's (tested); from the reference's own initial points (made on the host:
