@@ -24,7 +24,6 @@ The engines around them are :mod:`attndyn.engines.numba_cpu` and
 Importing this package imports numba (not numba.cuda).
 """
 
-from attndyn.engines.kernels import caching, inlining
+from attndyn.engines.kernels import caching
 
 caching.install()
-inlining.install()

@@ -95,14 +95,23 @@ def load_kernel(cache: Any, sig: Any, target_context: Any) -> Any:
     """numba's ``Cache.load_overload`` for this package's CPU functions, without the refresh of
     the target context (see the module docstring): the runtime is initialised, then the cached
     machine code is loaded; None when it is not in the cache. Other functions, and the CUDA
-    kernels (whose context numba's CUDA cache sets up in that refresh), load as usual."""
+    kernels (whose context numba's CUDA cache sets up in that refresh), load as usual.
+
+    On a miss, numba compiles next: numba's inliner is patched first
+    (:mod:`~attndyn.engines.kernels.inlining`), here rather than at import, since importing
+    the inliner imports numba's implementations, which a warm start does without."""
     ours = isinstance(cache._impl.locator, KernelCacheLocator)
     if not ours or not isinstance(target_context, CPUContext):
         return _load_overload_refreshed(cache, sig, target_context)
     rtsys.initialize(target_context)
+    loaded = None
     with cache._guard_against_spurious_io_errors():
-        return cache._load_overload(sig, target_context)
-    return None  # the guard swallowed an I/O error: compile instead
+        loaded = cache._load_overload(sig, target_context)
+    if loaded is None:  # not cached, or the guard swallowed an I/O error: compile instead
+        from attndyn.engines.kernels import inlining
+
+        inlining.install()
+    return loaded
 
 
 def install() -> None:

@@ -8,9 +8,10 @@ the cost grows as blocks times variables. ``groups.run_groups`` (138 blocks, 1,3
 took 2.2 s to inline, and the copies were about a fifth of a cold compile of the kernels
 (cProfile, benchmarks/LOG.md, 2026-12-06).
 
-:func:`install` wraps numba's ``InlineWorker.inline_ir`` so that, during one inlining, the
-blocks that share a scope share that scope's copy: as in the callee, where all blocks share
-one scope. The inliner only reads the copies' scopes (it makes the new variables in the
+:func:`install` (called by :func:`~attndyn.engines.kernels.caching.load_kernel` before the
+first compile of a process) wraps numba's ``InlineWorker.inline_ir`` so that, during one
+inlining, the blocks that share a scope share that scope's copy: as in the callee, where all
+blocks share one scope. The inliner only reads the copies' scopes (it makes the new variables in the
 caller's scope), so what it builds is the same; the copies are made per inlining and dropped
 after it, so no copy outlives it or is shared between two inlined calls. The kernels' fields
 are byte for byte those of the unpatched inliner (the engine tests, and seven golden jobs in

@@ -1,18 +1,19 @@
 """A tile: its pixels through the block steps, the group steps and the pair lanes.
 
 A tile's pixels go in CHUNKs of 256, each lane of work (a Python thread running the kernel,
-which releases the GIL: :func:`run_tile`) taking chunks k, k + lanes, ... Within a chunk, BLOCK (32) pixels at a time get their initial points (drawn
-side by side for "independent", else from the host), their sync trackers and the bound that
-picks their path (:func:`block_start`, side by side), and those on the fast path take the
-first steps side by side (:mod:`~attndyn.engines.kernels.blocks`) and leave them with their
-groups (``first_equal``). A pixel with three or more groups goes to the chunk's pool, whose
-pixels then step side by side on their groups
-(:mod:`~attndyn.engines.kernels.group_blocks`); every pixel then runs on its groups alone
-(:mod:`~attndyn.engines.kernels.groups`) from the state and step at which it left the
-blocks, and a pixel that reaches two groups joins the pair lanes of its chunk
-(:mod:`~attndyn.engines.kernels.lanes`), which finish at the end of it. The group blocks and
-the distinct block steps are the group path's steps bit for bit, so they change no field;
-the fixed block steps (float32) define the fields. One source (:func:`chunk`), two compiles:
+which releases the GIL: :func:`run_tile`) taking chunks k, k + lanes, ... Within a chunk,
+BLOCK (32) pixels at a time get their initial points (drawn side by side for "independent",
+else from the host), their sync trackers and the bound that picks their path
+(:func:`block_start`, side by side), and those on the fast path take the first steps side by
+side (:mod:`~attndyn.engines.kernels.blocks`) and leave them with their groups
+(``first_equal``). A pixel with three or more groups goes to the chunk's pool, whose pixels
+then step side by side on their groups (:mod:`~attndyn.engines.kernels.group_blocks`); every
+pixel then runs on its groups alone (:mod:`~attndyn.engines.kernels.groups`) from the state
+and step at which it left the blocks, and a pixel that reaches two groups joins the pair
+lanes of its chunk (:mod:`~attndyn.engines.kernels.lanes`), which finish at the end of it.
+The group blocks and the distinct block steps are the group path's steps bit for bit, so
+they change no field; the fixed block steps (float32) define the fields. One source
+(:func:`chunk`), two compiles:
 
   * float32 (:data:`tile_kernel`): LLVM may fuse multiply-adds (fastmath
     "contract"); the fixed block steps, then the distinct ones; the safe-step pair lanes.
@@ -35,8 +36,7 @@ per lane of work the counts [group steps, pair steps, skipped steps, safe-path p
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numba import njit
@@ -379,16 +379,17 @@ tile_kernel_exact = compile_chunk("tile_kernel_exact", float32=False)
 
 
 @njit(cache=True, error_model="numpy")
-def nrt_zeros(count, like):
-    """``count`` zeros of ``like``'s dtype, allocated by numba's runtime (NRT)."""
-    return np.zeros(count, like.dtype)
+def nrt_zeros(nbytes):
+    """``nbytes`` zero bytes allocated by numba's runtime (NRT), as numba allocates any array
+    (its data aligned to 32 bytes, whatever the dtype): one signature, one cache load."""
+    return np.zeros(nbytes, np.uint8)
 
 
 def lane_buffers(n: int, dtype: type) -> tuple[np.ndarray, ...]:
     """A lane of work's buffers for :func:`chunk`, the float ones in ``dtype``, in the order of
     its arguments from ``work`` on (``group_stats`` and ``pair_stats`` sit among them).
 
-    Allocated by numba's runtime (:func:`nrt_zeros`, one compile per dtype) rather than NumPy,
+    Allocated by numba's runtime (:func:`nrt_zeros`, viewed as each dtype) rather than NumPy,
     one after the other as the kernels' own allocations were before the lanes moved to Python
     threads: the kernel's speed depends on where the buffers lie (NumPy's placement ran 7-14%
     slower, 64-byte aligned buffers 24-39%; benchmarks/LOG.md, 2026-12-06).
@@ -423,7 +424,8 @@ def lane_buffers(n: int, dtype: type) -> tuple[np.ndarray, ...]:
         (BLOCK, _FLOAT64),  # norm2: the largest squared norm of each lane's points
     )
     return tuple(
-        nrt_zeros(int(np.prod(shape)), like).reshape(shape) for shape, like in shapes_and_kinds
+        nrt_zeros(int(np.prod(shape)) * like.itemsize).view(like.dtype).reshape(shape)
+        for shape, like in shapes_and_kinds
     )
 
 
@@ -434,6 +436,9 @@ _FLOAT64 = np.zeros(1, np.float64)
 _BOOL = np.zeros(1, np.bool_)
 
 
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -441,6 +446,8 @@ _pool_lock = threading.Lock()
 def _lane_pool(workers: int) -> ThreadPoolExecutor:
     """One process-wide pool of threads for the lanes past the first, grown when needed."""
     global _pool
+    from concurrent.futures import ThreadPoolExecutor  # (imported when a tile has 2 lanes)
+
     with _pool_lock:
         if _pool is None or _pool._max_workers < workers:
             if _pool is not None:
