@@ -50,5 +50,6 @@ def test_a_bad_option_gets_one_line_and_exit_2_before_perf_starts(capsys):
     assert main(["--precision", "float16"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        "profile_kernel.py: error: --precision 'float16' is unknown; choose one of float32, float64"
+        "profile_kernel.py: error: --precision 'float16' is unknown (did you mean 'float64'?); "
+        "choose one of float32, float64"
     ]

@@ -1,12 +1,15 @@
 """A tile's results do not depend on who computes them: threads, lanes, chunks or tiles; and
 the block's start, lane by lane, is the per-pixel start."""
 
+import threading
+
 import numba
 import numpy as np
+import pytest
 
 from attndyn import Job, render_landscape
 from attndyn.engines.kernels.layout import BLOCK
-from attndyn.engines.kernels.tile import block_start, start_tracker
+from attndyn.engines.kernels.tile import block_start, run_tile, start_tracker
 from attndyn.engines.numba_cpu import NumbaCpuEngine
 from attndyn.tiles import Tile, row_bands
 
@@ -86,3 +89,21 @@ def test_block_start_is_the_per_pixel_start_lane_by_lane():
         np.testing.assert_array_equal(norm2, np.maximum(1.0, squares.max(axis=0)))
         assert (norm2[5:8] == 1.0).all() and (norm2 > 1.0).any()
         assert trk[4] == 1.0 and (trk[:4] == 0.0).all()  # label of the gap tol: not synchronised
+
+
+def test_lanes_leave_no_thread_behind():
+    # cli.run skips the interpreter's finalisation only when no other non-daemon thread lives
+    spec = appendix_b(5227590, width=40, height=20, steps=20)
+    before = set(threading.enumerate())
+    NumbaCpuEngine(threads=3).compute(Job(spec), whole(spec))
+    assert set(threading.enumerate()) <= before
+
+
+def test_a_lanes_failure_is_raised_on_the_calling_thread():
+    def kernel(lane, lanes, pixels, *rest):
+        if lane == 2:
+            raise ValueError(f"lane {lane} of {lanes}")
+
+    args = tuple([0] * 5 + [np.zeros(13, np.float32)] + [0, 0, 3] + [0] * 16)
+    with pytest.raises(ValueError, match="lane 2 of 3"):
+        run_tile(kernel, 3, 1, 1, np.float32, args, np.zeros((3, 4), np.int64))

@@ -36,7 +36,7 @@ per lane of work the counts [group steps, pair steps, skipped steps, safe-path p
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -436,33 +436,13 @@ _FLOAT64 = np.zeros(1, np.float64)
 _BOOL = np.zeros(1, np.bool_)
 
 
-if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _lane_pool(workers: int) -> ThreadPoolExecutor:
-    """One process-wide pool of threads for the lanes past the first, grown when needed."""
-    global _pool
-    from concurrent.futures import ThreadPoolExecutor  # (imported when a tile has 2 lanes)
-
-    with _pool_lock:
-        if _pool is None or _pool._max_workers < workers:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="attndyn-lane")
-        return _pool
-
-
 def run_tile(
     kernel: Any, lanes: int, height: int, width: int, dtype: type, args: tuple[Any, ...],
     stats: np.ndarray,
 ) -> None:  # fmt: skip
     """Every pixel of a height x width tile through ``kernel`` (:data:`tile_kernel` or
     :data:`tile_kernel_exact`) in ``lanes`` lanes of work side by side: lane 0 on the calling
-    thread, the others on a pool's threads (the kernel releases the GIL), each with its own
+    thread, the others on threads of their own (the kernel releases the GIL), each with its own
     buffers (:func:`lane_buffers` in ``dtype``) and its own copy of the parameters
     (``args[5]``, ``base``). ``args`` are the kernel's arguments from ``row0`` to
     ``clusters``; stats[lane] gets lane's [group steps, pair steps, skipped steps, safe-path
@@ -470,7 +450,7 @@ def run_tile(
 
     Why threads rather than numba's ``prange``: a parallel kernel makes numba build a gufunc
     and three wrappers around the chunk function, each linking in, optimising and compiling
-    its whole code again, about a third of a cold compile (benchmarks/LOG.md, 2026-12-06); a
+    its whole code again, about a quarter of a cold compile (benchmarks/LOG.md, 2026-12-06); a
     lane per thread is the same division of the work.
     """
     pixels = height * width
@@ -487,10 +467,27 @@ def run_tile(
     if lanes <= 1:
         lane_of_work(0)
         return
-    pool = _lane_pool(lanes - 1)
-    others = [pool.submit(lane_of_work, lane) for lane in range(1, lanes)]
+    failures: list[BaseException] = []
+
+    def guarded(lane: int) -> None:
+        try:
+            lane_of_work(lane)
+        except BaseException as failure:  # raised again on the calling thread
+            failures.append(failure)
+
+    # Daemon threads, one per extra lane and tile (starting one takes about 0.1 ms): a pool's
+    # non-daemon workers would outlive the render and make the command's exit finalise the
+    # interpreter (cli.run).
+    others = [
+        threading.Thread(target=guarded, args=(lane,), name=f"attndyn-lane-{lane}", daemon=True)
+        for lane in range(1, lanes)
+    ]
+    for thread in others:
+        thread.start()
     try:
         lane_of_work(0)
     finally:
-        for future in others:
-            future.result()
+        for thread in others:
+            thread.join()
+    if failures:
+        raise failures[0]
