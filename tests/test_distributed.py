@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +30,8 @@ from attndyn.distributed import (  # noqa: E402
     render_store,
 )
 from attndyn.store.zarr_store import ZarrStore  # noqa: E402
+
+from local_servers import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = appendix_b(1679700, width=16, height=12, steps=20, n_points=6)
@@ -153,12 +154,6 @@ def test_a_corrupt_chunk_is_found_by_its_checksum_and_recomputed(tmp_path, refer
     assert [failure.key for failure in again.corrupt] == [(0, 2, 1)]
     assert logged_tiles(log) == [(8, 4)] and again.computed == 1
     assert_same_fields(again.store, reference)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_real_scheduler_and_two_workers_survive_a_worker_killed_mid_render(tmp_path, reference):

@@ -17,7 +17,6 @@ import importlib.util
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -32,6 +31,8 @@ from types import ModuleType
 import numpy as np
 import pytest
 from PIL import Image
+
+from local_servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LEAFLET_IN_PACKAGE = "attndyn/explore/static/leaflet/"
@@ -204,12 +205,6 @@ def test_the_installed_script_renders_the_checkouts_picture(venv: Path, tmp_path
     assert wheel_picture.shape[:2] == (16, 16)
     assert len(np.unique(wheel_picture.reshape(-1, wheel_picture.shape[-1]), axis=0)) > 1
     assert np.array_equal(wheel_picture, np.asarray(Image.open(tmp_path / "checkout.png")))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def fetch(url: str) -> tuple[int, bytes]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,46 +23,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from local_servers import CHROMIUM, CHROMIUM_ARGS, free_port, require_browser
+
 # binary colours: the checks below read black and white pixels
 FIRST_VIEW = ["--preset", "art1679700", "--init", "shared", "--steps", "30", "--coloring", "binary"]
 WAIT_MS = 60_000
 
 
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install 'attndyn[explore]')"
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    from attndyn.explore.app import leaflet_installed
-
-    if not leaflet_installed():
-        return "Leaflet is not in the package (make explore)"
-    return None
-
-
-if (reason := _missing()) is not None:
-    if os.environ.get("CI"):
-        pytest.fail(f"the browser test cannot run: {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+require_browser()
 
 from playwright.sync_api import sync_playwright  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get_json(url: str):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -30,15 +29,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from local_servers import CHROMIUM, CHROMIUM_ARGS, free_port, require_browser
+
 ROOT = Path(__file__).resolve().parents[2]
 # a cold numba cache compiles the kernels before the first tile: allow for it
 SETTLE_MS = 300_000
@@ -46,34 +38,11 @@ MAP_BACKGROUND = (34, 34, 34)  # #222, explorer.css: what shows where no tile is
 SCREENS = {"wide": (1280, 800), "narrow": (390, 844)}
 
 
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install 'attndyn[dev]')"
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    from attndyn.explore.app import leaflet_installed
-
-    if not leaflet_installed():
-        return "Leaflet is not in the package (make explore)"
-    return None
-
-
-if (reason := _missing()) is not None:
-    if os.environ.get("CI"):
-        pytest.fail(f"the browser test cannot run: {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+require_browser()
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from attndyn.explore.views import DEFAULT_VIEW  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start(command: list[str]) -> tuple[subprocess.Popen, str]:
