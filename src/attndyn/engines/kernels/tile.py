@@ -132,8 +132,9 @@ def pixel_parameters(p, width, xv, yv, prm, xi, yi):
 
 @njit(cache=True, error_model="numpy")
 def pixel_initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, c, gx, gy):
-    """:func:`~attndyn.engines.kernels.points.initial_points`, called rather than inlined: the
-    chunk needs it in two places, and one compiled copy keeps the cold compile shorter."""
+    """``initial_points`` (made by :func:`~attndyn.engines.kernels.points.compile_points`),
+    called rather than inlined: the chunk needs it in two places, and one compiled copy keeps
+    the cold compile shorter."""
     initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, c, gx, gy)
 
 
