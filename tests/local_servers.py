@@ -1,11 +1,15 @@
-"""What the tests that start servers and a browser share: a free loopback port, and Debian's
-Chromium driven by Playwright (skipped where missing, a failure under CI)."""
+"""What the tests that start servers and a browser share: a free loopback port, stopping a
+server by its pid, and Debian's Chromium driven by Playwright (skipped where missing, a
+failure under CI)."""
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +29,26 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen, seconds: float = 20) -> None:
+    """Stop a server this test started, by its pid: SIGTERM, then SIGKILL if it lingers."""
+    process.terminate()
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(seconds)
+
+
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, for a module-scoped ``browser`` fixture."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 def browser_missing() -> str | None:

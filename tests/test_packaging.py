@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from local_servers import free_port
+from local_servers import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 LEAFLET_IN_PACKAGE = "attndyn/explore/static/leaflet/"
@@ -260,12 +260,7 @@ def test_the_installed_explorer_serves_its_page_and_leaflet(venv: Path, tmp_path
             status, image = fetch(f"{base}/static/leaflet/images/{png}")
             assert status == 200 and image.startswith(b"\x89PNG\r\n\x1a\n"), png
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        stop_process(server, seconds=10)
 
 
 # The build hook on scratch trees ------------------------------------------------------------

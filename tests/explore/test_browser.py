@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from local_servers import CHROMIUM, CHROMIUM_ARGS, free_port, require_browser
+from local_servers import chromium, free_port, require_browser, stop_process
 
 # binary colours: the checks below read black and white pixels
 FIRST_VIEW = ["--preset", "art1679700", "--init", "shared", "--steps", "30", "--coloring", "binary"]
@@ -31,8 +31,6 @@ WAIT_MS = 60_000
 
 
 require_browser()
-
-from playwright.sync_api import sync_playwright  # noqa: E402
 
 
 def get_json(url: str):
@@ -70,20 +68,12 @@ def server():
             pytest.fail(f"the server exited: {process.stderr.read().decode()[-2000:]}")
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(20)
+        stop_process(process)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 def settled(page) -> None:

@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from local_servers import CHROMIUM, CHROMIUM_ARGS, free_port, require_browser
+from local_servers import chromium, free_port, require_browser, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 # a cold numba cache compiles the kernels before the first tile: allow for it
@@ -40,7 +40,6 @@ SCREENS = {"wide": (1280, 800), "narrow": (390, 844)}
 
 require_browser()
 
-from playwright.sync_api import sync_playwright  # noqa: E402
 
 from attndyn.explore.views import DEFAULT_VIEW  # noqa: E402
 
@@ -66,17 +65,8 @@ def start(command: list[str]) -> tuple[subprocess.Popen, str]:
                     return process, base
         except OSError:
             time.sleep(0.1)
-    stop(process)
+    stop_process(process)
     pytest.fail("the server did not answer /api/health")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(20)
 
 
 @pytest.fixture(scope="module")
@@ -86,15 +76,12 @@ def server():
     try:
         yield base
     finally:
-        stop(process)
+        stop_process(process)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 @pytest.fixture
@@ -253,4 +240,4 @@ def test_the_page_says_why_it_waits_while_the_kernels_compile(browser, shots):
         assert page.evaluate("explorer.compiling()") is None
     finally:
         page.close()
-        stop(process)
+        stop_process(process)
