@@ -147,7 +147,7 @@ class NumbaCpuEngine:
             dtype.type(spec.eps), dtype.type(spec.tol), mode, *philox, stream, x0_shared,
             x0_pixels, pairs, head, keep, group_keep, out, t0s, clusters,
         )  # fmt: skip
-        run_tile(kernel, lanes, height, width, dtype.type, args, stats)
+        run_tile(kernel, lanes, height * width, args, stats)
         kernel_seconds = time.perf_counter() - kernel_started
         shape = (height, width)
         t0s, before, after = t0s.reshape(shape), *out[1:].reshape(2, height, width)

@@ -106,4 +106,4 @@ def test_a_lanes_failure_is_raised_on_the_calling_thread():
 
     args = tuple([0] * 5 + [np.zeros(13, np.float32)] + [0, 0, 3] + [0] * 16)
     with pytest.raises(ValueError, match="lane 2 of 3"):
-        run_tile(kernel, 3, 1, 1, np.float32, args, np.zeros((3, 4), np.int64))
+        run_tile(kernel, 3, 1, args, np.zeros((3, 4), np.int64))

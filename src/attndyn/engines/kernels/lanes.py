@@ -313,7 +313,7 @@ def finish_lanes(count, steps, eps, tol, ln, pix, out, t0s, clusters, stats):
     dead_count = 0
     while active > 0:
         stats[0] += active - dead_count
-        pair_lanes(active, steps, eps, tol, ln)  # (the one compile_pairs binds)
+        step_lanes(active, steps, eps, tol, ln)  # noqa: F821 (bound by compile_pairs)
         for k in range(active):
             event = ln[LANE_EVENT * CHUNK + k]
             if event == _CROSSED:  # (a dead lane's tracker is no longer read)
@@ -346,7 +346,7 @@ def compile_pairs(name: str, step: Any) -> tuple[Any, Any]:
         renamed_copy(lanes_step, f"pair_lanes_{name}", lane_step=step)
     )
     run = njit(cache=True, error_model="numpy")(
-        renamed_copy(finish_lanes, f"run_pairs_{name}", pair_lanes=lanes)
+        renamed_copy(finish_lanes, f"run_pairs_{name}", step_lanes=lanes)
     )
     return lanes, run
 
@@ -356,6 +356,7 @@ pair_lanes_float64, run_pairs_float64 = compile_pairs("float64", pair_step_fast)
 
 
 def pair_lanes(active: int, steps: int, eps: Any, tol: Any, ln: np.ndarray) -> None:
-    """One step of every lane (see :func:`lanes_step`) in the precision of ``ln``."""
+    """One step of every lane (see :func:`lanes_step`) in the precision of ``ln``, from Python
+    (the tests); the kernels call ``pair_lanes_float32`` or ``_float64`` directly."""
     kernel = pair_lanes_float32 if ln.dtype == np.float32 else pair_lanes_float64
     kernel(active, steps, eps, tol, ln)

@@ -395,7 +395,7 @@ def lane_buffers(n: int, dtype: type) -> tuple[np.ndarray, ...]:
     threads: the kernel's speed depends on where the buffers lie (NumPy's placement ran 7-14%
     slower, 64-byte aligned buffers 24-39%; benchmarks/LOG.md, 2026-12-06).
     """
-    real = np.zeros(1, dtype)
+    real = np.dtype(dtype)
     padded = (n + PAD - 1) // PAD * PAD
     shapes_and_kinds = (
         ((16, padded), real),  # work: the group path's rows
@@ -425,27 +425,32 @@ def lane_buffers(n: int, dtype: type) -> tuple[np.ndarray, ...]:
         (BLOCK, _FLOAT64),  # norm2: the largest squared norm of each lane's points
     )
     return tuple(
-        nrt_zeros(int(np.prod(shape)) * like.itemsize).view(like.dtype).reshape(shape)
-        for shape, like in shapes_and_kinds
+        nrt_zeros(int(np.prod(shape)) * kind.itemsize).view(kind).reshape(shape)
+        for shape, kind in shapes_and_kinds
     )
 
 
-_INT64 = np.zeros(1, np.int64)
-_INT32 = np.zeros(1, np.int32)
-_UINT64 = np.zeros(1, np.uint64)
-_FLOAT64 = np.zeros(1, np.float64)
-_BOOL = np.zeros(1, np.bool_)
+_INT64 = np.dtype(np.int64)
+_INT32 = np.dtype(np.int32)
+_UINT64 = np.dtype(np.uint64)
+_FLOAT64 = np.dtype(np.float64)
+_BOOL = np.dtype(np.bool_)
+
+
+# Where run_tile finds, among the kernel's arguments from row0 on, the parameters (base, each
+# lane's prm) and the point count n.
+_BASE = 5
+_N = 8
 
 
 def run_tile(
-    kernel: Any, lanes: int, height: int, width: int, dtype: type, args: tuple[Any, ...],
-    stats: np.ndarray,
-) -> None:  # fmt: skip
-    """Every pixel of a height x width tile through ``kernel`` (:data:`tile_kernel` or
+    kernel: Any, lanes: int, pixels: int, args: tuple[Any, ...], stats: np.ndarray
+) -> None:
+    """Every pixel of a tile of ``pixels`` pixels through ``kernel`` (:data:`tile_kernel` or
     :data:`tile_kernel_exact`) in ``lanes`` lanes of work side by side: lane 0 on the calling
     thread, the others on threads of their own (the kernel releases the GIL), each with its own
-    buffers (:func:`lane_buffers` in ``dtype``) and its own copy of the parameters
-    (``args[5]``, ``base``). ``args`` are the kernel's arguments from ``row0`` to
+    buffers (:func:`lane_buffers`, in the precision of the parameters ``args[_BASE]``) and its
+    own copy of those parameters. ``args`` are the kernel's arguments from ``row0`` to
     ``clusters``; stats[lane] gets lane's [group steps, pair steps, skipped steps, safe-path
     pixels].
 
@@ -454,12 +459,11 @@ def run_tile(
     its whole code again, about a quarter of a cold compile (benchmarks/LOG.md, 2026-12-06); a
     lane per thread is the same division of the work.
     """
-    pixels = height * width
-    n = args[8]
+    base = args[_BASE]
 
     def lane_of_work(lane: int) -> None:
-        buffers = lane_buffers(n, dtype)
-        own = (*args[:5], args[5].copy(), *args[6:])  # base -> prm, the lane's parameters
+        buffers = lane_buffers(args[_N], base.dtype)
+        own = (*args[:_BASE], base.copy(), *args[_BASE + 1 :])  # the lane's prm
         kernel(lane, lanes, pixels, *own, *buffers)
         group_stats, pair_stats = buffers[10], buffers[11]
         stats[lane] = (group_stats[0], pair_stats[0], group_stats[1] + pair_stats[1],
