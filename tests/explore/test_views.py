@@ -62,6 +62,27 @@ def test_caps():
     assert parse_export_size("4096", Limits()) == (4096, 4096)
 
 
+# The caps of docs/explorer.md ("steps <= 2000, points <= 64, samples <= 16, supersample <= 3"):
+# a value at its cap is allowed, one over it refused.
+@pytest.mark.parametrize(
+    ("option", "cap"), [("steps", 2000), ("points", 64), ("samples", 16), ("supersample", 3)]
+)
+def test_a_value_at_its_cap_is_accepted_and_one_more_refused(option, cap):
+    assert getattr(Limits(), option) == cap
+    view = View.from_query({option: str(cap)})
+    spec_name = {"points": "n_points"}.get(option, option)
+    assert getattr(view.base, spec_name) == cap
+    with pytest.raises(UserError) as refused:
+        View.from_query({option: str(cap + 1)})
+    assert str(refused.value).startswith(f"{option} {cap + 1} is over the explorer's cap")
+    assert str(refused.value).endswith(f"it must be <= {cap}")
+    # a smaller cap of one's own is honoured the same way
+    small = Limits(**{option: 2})
+    assert getattr(View.from_query({option: "2"}, limits=small).base, spec_name) == 2
+    with pytest.raises(UserError, match="over the explorer's cap; it must be <= 2"):
+        View.from_query({option: "3"}, limits=small)
+
+
 def test_the_default_view_is_a_coloured_view_of_a_gallery_preset():
     from attndyn.explore.views import DEFAULT_VIEW
     from attndyn.presets import builtin_presets
