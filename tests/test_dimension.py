@@ -13,6 +13,7 @@ log 4 / log 3 = 1.2619, hence 0.05 (still far from 1 and from 1.5).
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from scipy import stats
 
 from attndyn.dimension import (
     boundary_mask,
@@ -51,6 +52,27 @@ def test_exact_power_law_gives_its_exponent_with_a_zero_width_interval():
     low, high = estimate.interval
     assert high - low < 1e-9 and estimate.stderr < 1e-9
     assert np.allclose(estimate.local_slopes, 2.0)
+
+
+def test_noisy_counts_give_the_least_squares_fit_and_t_interval_of_scipy():
+    # Counts off a power law by a few percent: the slope, its standard error and the 95%
+    # interval slope +- t_{0.975, m-2} * stderr (m - 2 degrees of freedom: two fitted
+    # coefficients) are those of scipy.stats.linregress on (log 1/s, log N).
+    sizes = np.array([2, 3, 4, 6, 8, 11, 16, 23, 32])
+    noise = np.array([1.04, 0.97, 1.06, 0.95, 1.02, 0.93, 1.08, 0.99, 1.05])
+    counts = np.rint(5000.0 * sizes**-1.4 * noise).astype(np.int64)
+    estimate = fit_dimension(sizes, counts)
+    fit = stats.linregress(-np.log(sizes), np.log(counts))
+    assert fit.stderr > 0.01  # the noise gives the interval a width
+    assert estimate.dimension == pytest.approx(fit.slope, rel=1e-12)
+    assert estimate.intercept == pytest.approx(fit.intercept, rel=1e-12)
+    assert estimate.stderr == pytest.approx(fit.stderr, rel=1e-12)
+    half = stats.t.ppf(0.975, len(sizes) - 2) * fit.stderr
+    assert estimate.interval == pytest.approx((fit.slope - half, fit.slope + half), rel=1e-12)
+    # a 90% interval takes t_{0.95, m-2}
+    narrower = fit_dimension(sizes, counts, confidence=0.9).interval
+    half90 = stats.t.ppf(0.95, len(sizes) - 2) * fit.stderr
+    assert narrower == pytest.approx((fit.slope - half90, fit.slope + half90), rel=1e-12)
 
 
 def test_a_straight_edge_has_dimension_one():
