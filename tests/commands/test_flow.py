@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from attndyn.cli import main
+from attndyn.commands.flow import _movie_frames
 from attndyn.particles.simulate import FlowSetup, simulate
 
 
@@ -50,6 +51,32 @@ def test_flow_defaults_to_flow_npz_and_runs_the_sa_flow_on_the_circle(tmp_path, 
         assert json.loads(str(data["setup"]))["Q"] == np.eye(2).tolist()
 
 
+def test_flow_without_a_dimension_or_matrices_runs_in_three_dimensions(tmp_path):
+    # --help: "dimension d >= 2 of the ambient space (default: the matrices' size, else 3)"
+    assert run("flow", "-n", "4", "--steps", "1", "-o", tmp_path / "f.npz", "-q") == 0
+    with np.load(tmp_path / "f.npz") as data:
+        assert data["points"].shape == (2, 4, 3)
+        assert np.allclose(np.linalg.norm(data["points"], axis=-1), 1.0)  # on the sphere S^2
+        assert json.loads(str(data["setup"]))["dimension"] == 3
+
+
+@pytest.mark.parametrize(
+    ("records", "wanted", "frames"),
+    [
+        # linspace(0, 4, 4) = 0, 4/3, 8/3, 4, rounded to the nearest record: 0, 1, 3, 4
+        (5, 4, [0, 1, 3, 4]),
+        # linspace(0, 9, 4) = 0, 3, 6, 9: whole already
+        (10, 4, [0, 3, 6, 9]),
+        # linspace(0, 6, 5) = 0, 1.5, 3, 4.5, 6: halves go to the even record (numpy's round)
+        (7, 5, [0, 2, 3, 4, 6]),
+        # more frames wanted than records: every record once
+        (3, 120, [0, 1, 2]),
+    ],
+)
+def test_movie_frames_are_the_nearest_records_to_an_even_spread(records, wanted, frames):
+    assert _movie_frames(records, wanted).tolist() == frames
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
@@ -63,6 +90,8 @@ def test_flow_defaults_to_flow_npz_and_runs_the_sa_flow_on_the_circle(tmp_path, 
         (["--points", "0"], "--points 0 is too small"),
         (["--steps", "x"], "--steps 'x' is not an integer"),
         (["--steps", "0"], "--steps 0 is too few; give an integer >= 1"),
+        (["--cluster-distance", "0"], "--cluster-distance 0.0 must be a finite number > 0"),
+        (["--cluster-distance", "nan"], "--cluster-distance nan must be a finite number > 0"),
         (["-o", "missing/dir/f.npz"], "does not exist"),
     ],
 )

@@ -38,6 +38,10 @@ def test_parse_matrix_forms():
         ({"D": np.eye(2)}, "D has shape (2, 2); the dimension is 3"),
         ({"flow": "sa", "D": np.eye(3)}, "D is not used by the SA flow"),
         ({"seed": -1}, "seed -1 is negative"),
+        ({"cluster_distance": 0.0}, "cluster_distance 0.0 must be a finite number > 0"),
+        ({"cluster_distance": -0.5}, "cluster_distance -0.5 must be a finite number > 0"),
+        ({"cluster_distance": float("nan")}, "cluster_distance nan must be a finite number > 0"),
+        ({"cluster_distance": float("inf")}, "cluster_distance inf must be a finite number > 0"),
     ],
 )
 def test_bad_setups_name_the_option(values, fragment):
