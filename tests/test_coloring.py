@@ -91,6 +91,38 @@ def test_supersamples_are_averaged_by_hand():
     assert out[0, 0, 0] == 191 and out[1, 1, 0] == 0  # round(3 * 255 / 4)
 
 
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        ((1, 2, 2, 2), 2),  # mean 1.75: the nearest integer, not the truncation 1
+        ((127, 128, 127, 128), 128),  # mean 127.5: a half goes to the even neighbour
+        ((0, 0, 1, 1), 0),  # mean 0.5: to the even 0
+        ((2, 3, 2, 3), 2),  # mean 2.5: to the even 2
+        ((3, 4, 3, 4), 4),  # mean 3.5: to the even 4
+        ((254, 255, 254, 255), 254),  # mean 254.5: to the even 254
+        ((0, 0, 0, 1), 0),  # mean 0.25
+        ((255, 255, 255, 254), 255),  # mean 254.75
+    ],
+)
+def test_block_means_round_to_the_nearest_integer_halves_to_even(block, expected):
+    # The rounding rule of average_blocks: each channel's block mean is rounded to the nearest
+    # integer, a mean exactly halfway (x.5) to the even neighbour (numpy's rint).
+    rgb = np.zeros((2, 4, 3), dtype=np.uint8)
+    rgb[:, :2, 1] = np.reshape(block, (2, 2))  # the left block's green channel
+    rgb[:, 2:, 0] = 9  # the right block, red 9 throughout
+    out = average_blocks(rgb, 2)
+    assert out.dtype == np.uint8
+    assert out.tolist() == [[[0, expected, 0], [9, 0, 0]]]
+
+
+def test_three_by_three_blocks_round_their_ninths():
+    rgb = np.zeros((3, 3, 3), dtype=np.uint8)
+    rgb[0, :, 2] = (1, 2, 2)  # sum 5, mean 5/9 = 0.56 -> 1
+    rgb[..., 0] = 200
+    rgb[2, 2, 0] = 204  # sum 1804, mean 200.44 -> 200
+    assert average_blocks(rgb, 3).tolist() == [[[200, 0, 1]]]
+
+
 def test_resize_gives_the_requested_size():
     image = picture(fields(), SPEC, ColorOptions("binary"), size=(6, 4))
     assert image.size == (6, 4)
