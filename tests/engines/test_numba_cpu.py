@@ -27,6 +27,15 @@ from helpers import (
 
 FIELDS = ("delta", "labels", "sync_step", "clusters")
 
+# Labels: the engine sums in another order than the reference (SIMD lanes, fused
+# multiply-adds), so a chaotic pixel, whose gap at the last step is decided by the rounding,
+# may take the other label; on the Appendix B pictures at 512 x 512 that is at most 9 of 262144
+# pixels (numba_cpu's docstring), 3.4e-5, or an expected 0.08 pixels of the 2304 of a 48 x 48
+# test. Measured on 2026-12-06 (the AMD EPYC of the development machine), every picture of this
+# module compared with ``differing`` has 0 differing labels; the bound LABELS_MAY_DIFFER = 1
+# leaves room for one such pixel on another CPU, while a wrong step changes many pixels.
+LABELS_MAY_DIFFER = 1
+
 
 def assert_same_fields(ours, theirs):
     """Every field bitwise equal (nan where nan)."""
@@ -70,7 +79,8 @@ def test_appendix_b_fields_agree_with_the_reference(seed, init):
     reference, ours = both(appendix_b(seed, init=init, width=48, height=48))
     assert ours.delta.dtype == np.float32 and ours.labels.dtype == np.uint8
     assert ours.sync_step.dtype == np.float32 and ours.clusters.dtype == np.uint16
-    assert differing(reference, ours) <= 1
+    # measured: 0 of 2304 labels differ for each seed and init (see LABELS_MAY_DIFFER)
+    assert differing(reference, ours) <= LABELS_MAY_DIFFER
     # Where the points did not synchronise, the gaps agree too (chaotic pixels aside).
     open_ = (reference.delta > 1e-3) & (ours.delta > 1e-3)
     close = np.isclose(ours.delta[open_], reference.delta[open_], rtol=1e-3)
@@ -100,13 +110,15 @@ def test_appendix_b_fields_agree_with_the_reference(seed, init):
 def test_other_parameter_slices_agree(parameter):
     spec = appendix_b(6306593, x_param=parameter, y_param="wk00", width=20, height=16, steps=40)
     reference, ours = both(spec)
-    assert differing(reference, ours) <= 1
+    # measured: 0 of 320 labels differ for each parameter (see LABELS_MAY_DIFFER)
+    assert differing(reference, ours) <= LABELS_MAY_DIFFER
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 17, 33])
 def test_any_number_of_points(n):
     reference, ours = both(appendix_b(8012376, n_points=n, width=14, height=12, steps=60))
-    assert differing(reference, ours) <= 1
+    # measured: 0 of 168 labels differ for each n (see LABELS_MAY_DIFFER)
+    assert differing(reference, ours) <= LABELS_MAY_DIFFER
     if n == 1:
         assert (ours.delta == 0).all() and (ours.labels == 1).all()
 
@@ -122,7 +134,8 @@ def test_points_from_a_file_shared_and_per_pixel():
     spec = appendix_b(6549664, width=13, height=11, steps=50)
     for x0 in (random_unit_points((7,), 5), random_unit_points((11, 13, 7), 4)):
         reference, ours = both(Job.with_x0(spec, x0))
-        assert differing(reference, ours) <= 1
+        # measured: 0 of 143 labels differ, shared and per pixel (see LABELS_MAY_DIFFER)
+        assert differing(reference, ours) <= LABELS_MAY_DIFFER
 
 
 def test_wide_windows_and_large_matrices_take_the_safe_path():
@@ -132,7 +145,8 @@ def test_wide_windows_and_large_matrices_take_the_safe_path():
     ours = engine.compute(job, whole(spec))
     assert engine.last_diagnostics.safe_pixels == spec.width * spec.height  # all safe
     reference = NumpyReferenceEngine().compute(job, whole(spec))
-    assert differing(reference, ours) <= 1
+    # measured: 0 of 120 labels differ (see LABELS_MAY_DIFFER)
+    assert differing(reference, ours) <= LABELS_MAY_DIFFER
 
 
 def test_non_finite_states_give_nan_like_the_reference():
