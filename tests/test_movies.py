@@ -20,6 +20,7 @@ from attndyn.movies import (
     render_movie,
     sweep_specs,
     zoom_specs,
+    zoom_widths,
 )
 
 from helpers import APPENDIX_B
@@ -83,6 +84,16 @@ def test_zoom_windows_are_centred_and_shrink_geometrically():
     assert ratios == pytest.approx([expected] * 8, rel=1e-9)
     # only the window changes
     assert {f.wq for f in frames} == {spec.wq} and {f.steps for f in frames} == {20}
+
+
+def test_zoom_widths_end_exactly_on_the_widths_asked_for():
+    # 7 * (0.9 / 7) ** (4 / 4) is 0.9000000000000001 in floating point: the ends are set
+    # to the widths given, so a zoom ends on the window asked for, bit for bit.
+    assert 7.0 * (0.9 / 7.0) ** (4 / 4) != 0.9
+    widths = zoom_widths(7.0, 0.9, 5)
+    assert widths[0] == 7.0 and widths[-1] == 0.9
+    assert widths[1:4] == pytest.approx([7.0 * (0.9 / 7.0) ** (i / 4) for i in (1, 2, 3)])
+    assert zoom_widths(0.9, 7.0, 5)[-1] == 7.0 and zoom_widths(3.0, 1e-7, 2) == [3.0, 1e-7]
 
 
 def test_zoom_start_width_defaults_to_the_spec_window_and_can_zoom_out():
