@@ -1,5 +1,7 @@
 """Exported pictures of a store against the in-memory picture of the same fields."""
 
+from xml.etree import ElementTree
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -18,6 +20,7 @@ from attndyn.store.zarr_store import ZarrStore  # noqa: E402
 from attndyn.store_coloring import key_values, order_keys  # noqa: E402
 
 SPEC = appendix_b(5227590, width=13, height=9, steps=20, n_points=6, supersample=2, samples=2)
+OME = "{http://www.openmicroscopy.org/Schemas/OME/2016-06}"
 PLAIN = appendix_b(1679700, width=21, height=11, steps=20, n_points=6)
 
 
@@ -64,7 +67,20 @@ def test_the_bigtiff_carries_the_same_pixels_and_the_spec(tmp_path, stores):
     expected = np.asarray(picture(landscape.fields, landscape.spec, options))
     with tifffile.TiffFile(tmp_path / "p.tif") as tif:
         assert (tif.pages[0].asarray() == expected).all()
-        assert landscape.spec.to_json() in tif.pages[0].description.replace('\\"', '"')
+        # an OME-TIFF: the spec and the colouring in the OME-XML's MapAnnotation, 300 dpi
+        assert tif.is_ome
+        ome = ElementTree.fromstring(tif.ome_metadata)
+        pairs = {m.get("K"): m.text for m in ome.iter(f"{OME}M")}
+        assert pairs == {
+            "attndyn-spec": landscape.spec.to_json(),
+            "attndyn-coloring": options.to_json(),
+        }
+        pixels = next(ome.iter(f"{OME}Pixels"))
+        assert float(pixels.get("PhysicalSizeX")) == pytest.approx(25_400 / 300)
+        assert pixels.get("PhysicalSizeXUnit") == "µm"
+        tags = tif.pages[0].tags
+        assert tags["ResolutionUnit"].value == tifffile.RESUNIT.INCH
+        assert tags["XResolution"].value == tags["YResolution"].value == (300, 1)
 
 
 def test_16_bit_grey_is_the_colour_scale_value_times_65535(tmp_path, stores):

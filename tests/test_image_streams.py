@@ -80,8 +80,17 @@ def test_a_bigtiff_has_the_picture_tiled_and_each_level_the_2x2_mean_of_the_one_
     expected = np.where(picture, 255, 0).astype(np.uint8) if mode == "1" else picture
     with tifffile.TiffFile(path) as tif:
         assert tif.is_bigtiff and tif.pages[0].is_tiled and tif.pages[0].tile == (256, 256)
-        assert '"attndyn-spec": "{}"' in tif.pages[0].description
+        assert tif.is_ome and '<M K="attndyn-spec">{}</M>' in tif.pages[0].description
         levels = [level.asarray() for level in tif.series[0].levels]
+        # 300 dpi at full resolution; a level's pixels are larger by its sides' ratios
+        resolutions = [
+            (page.tags["XResolution"].value, page.tags["YResolution"].value, page.tags[296].value)
+            for page in (tif.pages[0], *tif.pages[0].pages)
+        ]
+    x, y = [r[0][0] / r[0][1] for r in resolutions], [r[1][0] / r[1][1] for r in resolutions]
+    assert x == pytest.approx([300, 300 * 150 / 299, 300 * 75 / 299], rel=1e-6)
+    assert y == pytest.approx([300, 300 * 301 / 601, 300 * 151 / 601], rel=1e-6)
+    assert {r[2] for r in resolutions} == {2}  # ResolutionUnit: inch
     assert [level.shape[:2] for level in levels] == level_shapes(299, 601) == [
         (601, 299), (301, 150), (151, 75),
     ]  # fmt: skip

@@ -36,7 +36,7 @@ from PIL import Image
 
 from attndyn.errors import FieldError, UserError
 from attndyn.fields import Fields
-from attndyn.images import binary_picture, read_png_text
+from attndyn.images import binary_picture, read_picture_text
 from attndyn.parsing import did_you_mean, parse_flag
 from attndyn.spec import LandscapeSpec
 
@@ -84,7 +84,7 @@ class ColorOptions:
     @classmethod
     def from_picture(cls, path: str | Path) -> ColorOptions:
         """The options a PNG made by attndyn was colored with (the default if it has none)."""
-        stored = read_png_text(path, "coloring", required=False)
+        stored = read_picture_text(path, "coloring", required=False)
         return cls.from_json(stored) if stored else cls()
 
     @classmethod

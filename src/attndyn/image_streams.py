@@ -11,9 +11,14 @@ PNG (:func:`write_png_bands`)
     ``attndyn-coloring`` that :func:`attndyn.images.read_png_text` reads, as in every PNG
     attndyn writes. Modes map to PNG grey 1-bit, grey 8-bit, truecolour 8-bit and grey 16-bit.
 
-BigTIFF (:func:`write_tiff_bands`, with tifffile)
-    Tiles of 256 x 256, deflate-compressed; the JSON ``{"attndyn-spec": ..., "attndyn-coloring":
-    ...}`` in the ImageDescription. The full resolution is the first page; reduced levels
+BigTIFF (:func:`write_tiff_bands`, with tifffile), an OME-TIFF
+    Tiles of 256 x 256, deflate-compressed. The ImageDescription holds OME-XML (OME 2016-06, as
+    Bio-Formats, QuPath and napari read it): one image of the picture's size, whose
+    ``MapAnnotation`` carries ``attndyn-spec`` and ``attndyn-coloring``, the texts a PNG carries
+    (:func:`attndyn.picture_metadata.stored_text` reads them back without the pixels). The
+    print resolution is in the ResolutionUnit/XResolution/YResolution tags (inches, ``dpi``,
+    300 by default) and, as the same pixel size in µm, in OME's PhysicalSizeX/Y; a reduced
+    level's resolution is scaled with it. The full resolution is the first page; reduced levels
     follow as its SubIFDs, each the 2 x 2 mean of the level above (rounded; an odd last row or
     column averages what it has), until both sides are at most 256. While level 0 is written,
     each level's rows are made from the level above's and kept in a temporary raw file beside
@@ -24,7 +29,6 @@ BigTIFF (:func:`write_tiff_bands`, with tifffile)
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import struct
 import tempfile
@@ -41,6 +45,8 @@ from attndyn.images import COLORING_CHUNK, SPEC_CHUNK
 from attndyn.outputs import atomic_file
 
 TIFF_TILE = 256
+DEFAULT_DPI = 300.0
+MICROMETRES_PER_INCH = 25_400.0
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_FORMAT = {"1": (1, 0), "L": (8, 0), "RGB": (8, 2), "I;16": (16, 0)}  # depth, colour type
 _IDAT_BYTES = 1 << 20
@@ -203,16 +209,38 @@ def _raw_bands(path: Path, shape: tuple[int, ...], dtype: np.dtype) -> Iterator[
             yield data.reshape(count, *shape[1:])
 
 
+def ome_metadata(mode: str, text: dict[str, str], dpi: float) -> dict:
+    """tifffile's OME metadata for a picture of ``mode``: axes, name, creator, the pixel size
+    of ``dpi`` in µm, and ``text`` (e.g. the spec) as a MapAnnotation."""
+    pixel = MICROMETRES_PER_INCH / dpi
+    return {
+        "axes": "YXS" if mode == "RGB" else "YX",
+        "Name": "attndyn landscape",
+        "Creator": f"attndyn {__version__}",
+        "PhysicalSizeX": pixel,
+        "PhysicalSizeXUnit": "µm",
+        "PhysicalSizeY": pixel,
+        "PhysicalSizeYUnit": "µm",
+        "MapAnnotation": dict(text),
+    }
+
+
 def write_tiff_bands(
     path: str | Path,
     size: tuple[int, int],
     mode: str,
     bands: Iterable[np.ndarray],
     description: dict[str, str],
+    *,
+    dpi: float = DEFAULT_DPI,
 ) -> None:
-    """Write a tiled pyramidal BigTIFF of ``size`` from ``bands`` (see the module docstring);
-    ``description`` is stored as JSON in the ImageDescription."""
+    """Write a tiled pyramidal OME-TIFF (BigTIFF) of ``size`` from ``bands`` (see the module
+    docstring); ``description``: the texts (key -> text) its OME-XML carries; ``dpi``: the
+    print resolution of the full-resolution level."""
     import tifffile
+
+    if not (np.isfinite(dpi) and dpi > 0):
+        raise UserError(f"dpi {dpi} is not a positive number")
 
     width, height = size
     dtype = np.dtype(np.uint16 if mode == "I;16" else np.uint8)
@@ -228,7 +256,6 @@ def write_tiff_bands(
         tile=(TIFF_TILE, TIFF_TILE),
         photometric=photometric,
         compression="zlib",
-        metadata=None,
     )
     try:
         with (
@@ -240,22 +267,30 @@ def write_tiff_bands(
             reducer = None
             for raw in reversed(raws):
                 reducer = _Reducer(files.enter_context(open(raw, "wb")), reducer)
-            with tifffile.TiffWriter(partial, bigtiff=True) as tif:
+            with tifffile.TiffWriter(partial, bigtiff=True, ome=True) as tif:
                 tif.write(
                     _tiles(bands, reducer),
                     shape=(height, width, *extra),
                     subifds=len(raws),
-                    description=json.dumps(description, sort_keys=True),
                     software=f"attndyn {__version__}",
+                    resolution=(dpi, dpi),
+                    resolutionunit="INCH",
                     **options,
+                    metadata=ome_metadata(mode, description, dpi),
                 )
                 if reducer is not None:
                     reducer.close()
                 files.close()
                 for raw, shape in zip(raws, shapes[1:], strict=True):
                     full = (*shape, *extra)
+                    level_dpi = (dpi * shape[1] / width, dpi * shape[0] / height)
                     tif.write(
-                        _tiles(_raw_bands(raw, full, dtype)), shape=full, subfiletype=1, **options
+                        _tiles(_raw_bands(raw, full, dtype)),
+                        shape=full,
+                        subfiletype=1,
+                        resolution=level_dpi,
+                        resolutionunit="INCH",
+                        **options,
                     )
                     os.unlink(raw)
             os.chmod(partial, 0o644)

@@ -2,7 +2,8 @@
 
 The picture has one pixel per grid point. Row 0 of a field (the lowest y value) is the
 *bottom* row of the picture, so arrays are flipped vertically on the way out. The spec is
-stored as JSON in the PNG text chunk ``attndyn-spec``.
+stored as JSON in the PNG text chunk ``attndyn-spec``; :func:`read_picture_text` reads it back
+from a PNG, or from a TIFF that ``attndyn export`` wrote, without decoding the pixels.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PIL import Image, PngImagePlugin
 from attndyn import __version__
 from attndyn.errors import UserError
 from attndyn.outputs import write_atomic
+from attndyn.picture_metadata import stored_text
 
 SPEC_CHUNK = "attndyn-spec"
 COLORING_CHUNK = "attndyn-coloring"
@@ -46,27 +48,39 @@ def write_png(
     write_atomic(path, lambda stream: stream.write(data))
 
 
-def read_png_text(path: str | Path, key: str, *, required: bool = True) -> str | None:
-    """The text chunk ``attndyn-<key>`` ("spec" or "coloring") of a PNG written by attndyn."""
-    chunk = f"attndyn-{key}"
+def read_picture_text(path: str | Path, key: str, *, required: bool = True) -> str | None:
+    """The text ``attndyn-<key>`` ("spec" or "coloring") of a PNG or TIFF written by attndyn.
+
+    Only the file's metadata is read (:mod:`attndyn.picture_metadata`), never its pixels, so
+    a poster of any size works. None if the picture has no such text and ``required`` is
+    false; a one-line :class:`~attndyn.errors.UserError` otherwise.
+    """
+    name = f"attndyn-{key}"
     try:
-        with Image.open(path) as image:
-            image.load()
-            text = getattr(image, "text", {}) or {}
+        text = stored_text(path)
     except (OSError, ValueError) as error:
-        raise UserError(f"cannot read picture {str(path)!r}: {error}") from None
-    if chunk not in text:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise UserError(f"cannot read picture {str(path)!r}: {reason}") from None
+    if name not in text:
         if not required:
             return None
-        raise UserError(f"picture {str(path)!r} has no {chunk!r} chunk; it was not made by attndyn")
-    return text[chunk]
+        raise UserError(
+            f"picture {str(path)!r} carries no {name!r} text (a PNG chunk or, in a TIFF, "
+            "the ImageDescription); it was not made by attndyn"
+        )
+    return text[name]
 
 
-def read_png_spec(path: str | Path) -> str:
-    """The spec JSON stored in a PNG written by attndyn."""
-    text = read_png_text(path, "spec")
+def read_picture_spec(path: str | Path) -> str:
+    """The spec JSON stored in a PNG or TIFF written by attndyn."""
+    text = read_picture_text(path, "spec")
     assert text is not None
     return text
+
+
+# The names from before TIFFs were read too; both kinds of file work through either.
+read_png_text = read_picture_text
+read_png_spec = read_picture_spec
 
 
 def read_picture(path: str | Path) -> Image.Image:

@@ -60,7 +60,7 @@ from dataclasses import MISSING, dataclass, fields, replace
 from typing import Any
 
 from attndyn.errors import FieldError, UserError
-from attndyn.images import read_png_text
+from attndyn.images import read_picture_text
 from attndyn.initial import seeded_matrices
 from attndyn.job import Job, load_x0
 from attndyn.parsing import parse_flag, parse_float, parse_int, parse_numbers, parse_size
@@ -473,7 +473,7 @@ def _job_from_picture(options: RenderOptions) -> Job:
             lambda n: f"{n('from_picture')} reproduces a picture exactly; drop {n(given[0])}"
         )
     path = options.from_picture
-    text = read_png_text(path, "spec")
+    text = read_picture_text(path, "spec")
     assert text is not None and path is not None
     try:
         spec = LandscapeSpec.from_json(text)

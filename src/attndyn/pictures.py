@@ -14,7 +14,7 @@ from PIL import Image
 
 from attndyn.coloring import ColorOptions, picture
 from attndyn.errors import UserError
-from attndyn.images import read_png_text, write_png
+from attndyn.images import read_picture_text, write_png
 from attndyn.store import save_landscape
 
 if TYPE_CHECKING:
@@ -46,6 +46,6 @@ def carries_spec(png: str | Path, spec_json: str) -> bool:
     if not Path(png).exists():
         return False
     try:
-        return read_png_text(png, "spec", required=False) == spec_json
+        return read_picture_text(png, "spec", required=False) == spec_json
     except UserError:
         return False
