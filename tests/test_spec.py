@@ -27,6 +27,22 @@ def test_json_round_trip_is_exact():
     assert json.loads(spec.to_json())["format"] == "attndyn.landscape/1"
 
 
+# Near 1 (just above) an ulp is 2**-23 in float32 and 2**-52 in float64; a window from 1 whose
+# 5 pixels are exactly 4 ulps apart ends at 1 + 16 ulps.
+@pytest.mark.parametrize(("dtype", "ulp"), [("float32", 2.0**-23), ("float64", 2.0**-52)])
+@pytest.mark.parametrize("axis", ["x", "y"])
+def test_a_grid_spacing_of_exactly_4_ulps_is_resolved_and_just_below_is_refused(dtype, ulp, axis):
+    exact = (1.0, 1.0 + 16 * ulp)
+    spec = make(dtype=dtype, width=5, height=5, **{f"{axis}_range": exact})
+    assert (getattr(spec, f"{axis}_range")[1] - 1.0) / 4 == 4 * ulp
+    # the same window seen from its negative side: -1 - 16 ulps .. -1
+    make(dtype=dtype, width=5, height=5, **{f"{axis}_range": (-exact[1], -exact[0])})
+    below = (1.0, float(np.nextafter(1.0 + 16 * ulp, 0.0)))  # one float64 step narrower
+    with pytest.raises(UserError, match=f"{axis} window .* is too narrow for {dtype}"):
+        make(dtype=dtype, width=5, height=5, **{f"{axis}_range": below})
+    assert float(np.spacing(np.dtype(dtype).type(exact[1]))) == ulp  # the ulp assumed above
+
+
 def test_default_axes_are_the_seeds():
     spec = make()
     assert (spec.x_param, spec.y_param) == ("wk11", "wk00")
