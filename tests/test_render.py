@@ -121,10 +121,52 @@ def test_a_checkpoint_of_another_spec_is_ignored(tmp_path):
     assert len(engine.tiles) == other.height
 
 
+def transcribed_gap(x0, wq, wk, wv, steps, beta=1.0, eps=1e-8):
+    """Δ after ``steps`` steps from x0, one pixel, float64, the map written out point by point:
+    x_i <- y_i / (|y_i| + eps), y_i = sum_j softmax_j(beta q_i . k_j) v_j."""
+    x = [np.array(p, dtype=np.float64) for p in x0]
+    for _ in range(steps):
+        q, k, v = [wq @ p for p in x], [wk @ p for p in x], [wv @ p for p in x]
+        new = []
+        for qi in q:
+            scores = [beta * float(qi @ kj) for kj in k]
+            top = max(scores)
+            weights = [np.exp(s - top) for s in scores]
+            y = sum(w * vj for w, vj in zip(weights, v, strict=True)) / sum(weights)
+            new.append(y / (np.hypot(y[0], y[1]) + eps))
+        x = new
+    return max(abs(p[0] - x[0][0]) for p in x)
+
+
 def test_job_with_explicit_points_runs_through_the_api():
     x0 = np.array([[1.0, 0.0], [0.0, 1.0], [-0.6, 0.8]])
     result = render_landscape(Job.with_x0(SPEC, x0))
     assert result.labels.shape == (9, 11) and result.delta.dtype == np.float32
+    # No step: every pixel keeps x0, whose gap is |-0.6 - 1| = 1.6 (not synchronised), and
+    # whose three points are far apart (3 clusters).
+    start = render_landscape(Job.with_x0(LandscapeSpec(**{**SPEC.__dict__, "steps": 0}), x0))
+    np.testing.assert_allclose(start.delta, 1.6, rtol=1e-7)
+    assert (start.labels == 0).all() and (start.fields.clusters == 3).all()
+    # Three steps in float64 against the map written out for each pixel: W_K is 0 but for
+    # the swept wk00 (rows, y) and wk11 (columns, x), each from -8 to 8.
+    spec = LandscapeSpec(**{**SPEC.__dict__, "steps": 3, "dtype": "float64"})
+    stepped = render_landscape(Job.with_x0(spec, x0))
+    wq, wv = np.reshape(SPEC.wq, (2, 2)), np.reshape(SPEC.wv, (2, 2))
+    expected = np.array(
+        [
+            [
+                transcribed_gap(x0, wq, np.diag([-8 + 2 * row, -8 + 1.6 * col]), wv, 3)
+                for col in range(11)
+            ]
+            for row in range(9)
+        ]
+    )
+    assert expected.std() > 0.1  # the pixels differ: the swept values reach the map
+    # delta is stored in float32 whatever the precision: rounded once, within 2**-24 relative;
+    # where the points nearly meet, Δ is a difference of coordinates near 1 and carries their
+    # float64 rounding, an ulp of 1 (2**-52) or so (measured: at most 1.1e-16 beyond float32)
+    np.testing.assert_allclose(stepped.delta, expected, rtol=2.0**-23, atol=8 * 2.0**-52)
+    np.testing.assert_array_equal(stepped.labels, expected < SPEC.tol)
 
 
 # -- tiles of the quadtree ---------------------------------------------------------------------
