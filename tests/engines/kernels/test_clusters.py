@@ -5,6 +5,7 @@ compile runs in numba's CUDA simulator without a GPU (see tests/conftest.py).
 """
 
 import functools
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -116,3 +117,46 @@ def test_links_near_the_threshold_are_the_reference_links(target):
     count, pair = kernel_counts(target, np.stack([a, b], axis=1))
     np.testing.assert_array_equal(count, expected)
     np.testing.assert_array_equal(pair, expected)
+
+
+# Two float32 points exactly CLUSTER_DISTANCE apart as the link test computes it: their
+# differences in float64 are dx = 0.00059723743 (a float32) and dy = 0.0008020645 +
+# 1.1850386e-12 (a float32 and a tiny one, exact in float64), and dx*dx + dy*dy is
+# CLUSTER_DISTANCE**2 = 1e-06 whether each product is rounded or one of them is fused into the
+# sum. One float32 step of the tiny part further (1.1850387e-12) it is 1e-06 + 1 ulp, one step
+# nearer (1.1850385e-12) 1e-06 - 1 ulp. Found by a search over float32 pairs, checked below
+# with exact rationals.
+THRESHOLD_DX = np.float32("0.00059723743")
+THRESHOLD_Y = np.float32("0.0008020645")
+THRESHOLD_TINY = {"on": "1.1850386e-12", "beyond": "1.1850387e-12", "within": "1.1850385e-12"}
+
+
+def squared_distances(dx: float, dy: float) -> set[Fraction]:
+    """dx*dx + dy*dy in float64 rounded after each operation, and with either product fused."""
+    unfused = Fraction(dx * dx + dy * dy)
+    fused = {Fraction(float(Fraction(a) ** 2 + Fraction(b * b))) for a, b in [(dx, dy), (dy, dx)]}
+    return {unfused, *fused}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_points_exactly_on_the_link_distance_are_linked(target):
+    assert CLUSTER_DISTANCE**2 == 1e-06
+    configurations, expected = [], []
+    for where, clusters_expected in (("on", 1), ("beyond", 2), ("within", 1)):
+        tiny = np.float32(THRESHOLD_TINY[where])
+        first, second = (0.0, -tiny), (THRESHOLD_DX, THRESHOLD_Y)
+        dx = float(second[0]) - float(first[0])
+        dy = float(second[1]) - float(first[1])
+        assert dy - float(THRESHOLD_Y) == float(tiny)  # the difference is exact in float64
+        distances = squared_distances(dx, dy)
+        link = Fraction(CLUSTER_DISTANCE**2)
+        if where == "on":
+            assert distances == {link}
+        else:
+            assert all((d > link) == (where == "beyond") and d != link for d in distances)
+        configurations.append([first, second])
+        expected.append(clusters_expected)
+    points = np.array(configurations, np.float32)
+    count, pair = kernel_counts(target, points)
+    assert count.tolist() == pair.tolist() == expected == [1, 2, 1]
+    assert count_clusters(points).tolist() == expected  # the reference, attndyn.fields
