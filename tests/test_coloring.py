@@ -139,3 +139,33 @@ def test_color_options_from_strings_over_a_base():
     ) == ColorOptions("sync-step", "viridis", True, True)
     with pytest.raises(UserError, match="option 'colour' is unknown; known color options are"):
         ColorOptions.from_strings({"colour": "red"})
+
+
+def test_equalized_log_delta_gives_gaps_equal_up_to_float32_rounding_one_colour():
+    # A plateau of the gap (three pixels at one float32 value, one a unit in the last place
+    # above it, as float32 arithmetic leaves the unsynchronised region) is one value to the
+    # equalisation; gaps apart by more than the resolution keep their own ranks. By hand, of
+    # six values: 0 (the floor) -> 1/6, 0.5 -> 2/6, 1.9868 * (1 - 1e-5) -> 3/6, the plateau and
+    # its neighbour -> 6/6 (before: 5/6 and 6/6, two colours).
+    plateau = np.float32(1.9868379)
+    above = np.nextafter(plateau, np.float32(3))
+    below = np.float32(plateau * (1 - 1e-5))
+    delta = np.float32([[0.0, 0.5, below], [plateau, plateau, above]])
+    values = np.log10(np.maximum(delta.astype(np.float64), 1e-12)).ravel()
+    for dtype in ("float32", "float64"):
+        ranks = normalise(values, "log-delta", equalize=True, dtype=dtype)
+        np.testing.assert_allclose(ranks, np.array([1, 2, 3, 6, 6, 6]) / 6)
+    spec = LandscapeSpec(wq=(1, 0, 0, 1), wv=(1, 0, 0, 1), width=3, height=2)
+    rgb = color_array(fields(delta=delta), spec, ColorOptions("log-delta", equalize=True))
+    assert len({tuple(rgb[0, i]) for i in range(3)}) == 1  # top row: the plateau, one colour
+    assert len({tuple(rgb[1, i]) for i in range(3)}) == 3  # bottom row: three apart
+
+
+def test_equalization_ranks_ties_alike_wherever_they_are():
+    # Equal values get one rank, the number of values <= them, whatever their positions.
+    values = np.float64([3.0, 1.0, 3.0, 2.0, 3.0, 1.0])
+    for coloring in ("sync-step", "clusters", "log-delta"):
+        ranks = normalise(values, coloring, equalize=True)
+        np.testing.assert_allclose(ranks, np.array([6, 2, 6, 3, 6, 2]) / 6)
+        shuffled = normalise(values[::-1], coloring, equalize=True)
+        np.testing.assert_allclose(shuffled, ranks[::-1])

@@ -17,10 +17,18 @@ A coloring maps one field to numbers in [0, 1], then through a matplotlib colorm
     the number of clusters of the points after the last step; 1 is the colormap's first color.
 
 Options: any matplotlib colormap, ``invert`` (the reversed colormap), and ``equalize``
-(histogram equalisation: each value is replaced by the fraction of pixels below it, so every
-color covers about the same area). Supersampled fields (k x k samples per output pixel) are
-colored per sample and averaged; a picture larger than wanted is resized with a bicubic
-filter, which is what gives the seed's matplotlib pictures their look.
+(histogram equalisation: each value is replaced by the fraction of pixels at or below it, so
+every color covers about the same area; equal values share one colour). Supersampled fields
+(k x k samples per output pixel) are colored per sample and averaged; a picture larger than
+wanted is resized with a bicubic filter, which is what gives the seed's matplotlib pictures
+their look.
+
+Equalising ``log-delta`` counts as equal the gaps Δ that the computation cannot tell apart
+(:func:`equalization_keys`): Δ is stored in float32, and a float32 render computes it to
+about one float32 unit in the last place of the points' coordinates (|x| <= 1). Without that,
+the unsynchronised region, where Δ is one value (about 1.98683786 for art1679700 shared) up to
+rounding, splits into two colours by the last bit of each pixel's arithmetic: speckle and
+streaks that are not in the landscape (docs/art.md shows them).
 """
 
 from __future__ import annotations
@@ -51,6 +59,13 @@ COLORINGS = tuple(DEFAULT_CMAPS)
 COLOR_OPTION_NAMES = ("coloring", "cmap", "invert", "equalize")
 BAD_COLOR = (0, 0, 0)
 LOG_DELTA_FLOOR = 1e-12
+# Δ values closer than Δ * DELTA_RELATIVE_RESOLUTION + DELTA_ABSOLUTE_RESOLUTION[dtype] are one
+# value to the equalisation: two float32 units in the last place relative (Δ is stored in
+# float32), and four units of the coordinates' float32 (or float64) last place absolute
+# (float32 renders of art1679700 agree with float64 ones to one unit at 99.9% of the
+# unsynchronised pixels, see docs/art.md).
+DELTA_RELATIVE_RESOLUTION = 2.0**-22
+DELTA_ABSOLUTE_RESOLUTION = {"float32": 2.0**-21, "float64": 2.0**-50}
 
 
 @dataclass(frozen=True)
@@ -165,19 +180,40 @@ def field_values(fields: Fields, spec: LandscapeSpec, coloring: str) -> np.ndarr
     return values
 
 
+def equalization_keys(values: np.ndarray, coloring: str, dtype: str = "float32") -> np.ndarray:
+    """What the equalisation looks up for each of ``values`` (a coloring's field values): a
+    value's rank is the number of reference values <= its key.
+
+    The key is the value itself, except for ``log-delta``: there it is log10 of
+    ``Δ (1 + DELTA_RELATIVE_RESOLUTION) + DELTA_ABSOLUTE_RESOLUTION[dtype]``, Δ = 10**value,
+    so Δ values within the resolution above a value rank with it, and the values of a plateau
+    that differ only by rounding get one colour. ``dtype`` is the precision of the render.
+    The key grows with the value, so the colours keep the values' order.
+    """
+    if coloring != "log-delta":
+        return values
+    delta = np.power(10.0, values)
+    absolute = DELTA_ABSOLUTE_RESOLUTION.get(dtype, DELTA_ABSOLUTE_RESOLUTION["float32"])
+    return np.log10(delta * (1.0 + DELTA_RELATIVE_RESOLUTION) + absolute)
+
+
 def normalise(
     values: np.ndarray,
     coloring: str,
     *,
     equalize: bool,
     reference: np.ndarray | None = None,
+    dtype: str = "float32",
 ) -> np.ndarray:
     """Map finite values to [0, 1] (nan stays nan).
 
     The range (``log-delta``, ``sync-step``) and the equalisation are those of the finite
     ``reference`` values (default: ``values`` themselves), so that pictures coloured with
-    one reference join without seams (the explorer's tiles); with a reference, values
-    outside its range are clipped to [0, 1].
+    one reference join without seams (the explorer's tiles) and frames of a movie keep their
+    colours (:mod:`attndyn.movies`); with a reference, values outside its range are clipped to
+    [0, 1]. Equalised, a value becomes the fraction of reference values <= its
+    :func:`equalization_keys` key (``dtype``: the render's precision), so equal values share
+    one colour whatever their position.
     """
     finite = np.isfinite(values)
     out = np.full(values.shape, np.nan)
@@ -189,7 +225,8 @@ def normalise(
         basis = reference[np.isfinite(reference)]
     clip = basis is not data
     if equalize:
-        ranks = np.searchsorted(np.sort(basis), data, side="right")
+        keys = equalization_keys(data, coloring, dtype)
+        ranks = np.searchsorted(np.sort(basis), keys, side="right")
         out[finite] = ranks / basis.size
         return out
     lo, hi = float(basis.min()), float(basis.max())
@@ -216,20 +253,25 @@ def color_array(
     spec: LandscapeSpec,
     options: ColorOptions,
     *,
-    reference: Fields | None = None,
+    reference: Fields | np.ndarray | None = None,
 ) -> np.ndarray:
     """RGB uint8 of the grid's shape, in picture orientation (top row = highest y).
 
     ``reference``: fields whose values set the color range and the equalisation (see
-    :func:`normalise`); default ``fields`` themselves.
+    :func:`normalise`), or those values themselves (the coloring's :func:`field_values`, e.g.
+    a movie's, :func:`attndyn.movies.movie_reference`); default ``fields`` themselves.
     """
     cmap = options_colormap(options)
-    basis = None if reference is None else field_values(reference, spec, options.coloring)
+    if reference is None or isinstance(reference, np.ndarray):
+        basis = reference
+    else:
+        basis = field_values(reference, spec, options.coloring)
     unit = normalise(
         field_values(fields, spec, options.coloring),
         options.coloring,
         equalize=options.equalize,
         reference=basis,
+        dtype=spec.dtype,
     )
     rgba = cmap(np.nan_to_num(unit, nan=0.0), bytes=True)
     rgb = rgba[..., :3]
@@ -252,7 +294,7 @@ def picture(
     options: ColorOptions,
     *,
     size: tuple[int, int] | None = None,
-    reference: Fields | None = None,
+    reference: Fields | np.ndarray | None = None,
 ) -> Image.Image:
     """The picture of ``fields``: colored, supersamples averaged, optionally resized.
 

@@ -15,7 +15,9 @@ others need the whole picture's statistics first, gathered in passes over the st
     the colormap of N colours shows colour ``g(r) = min(int((r / S) * N), N - 1)``, computed
     in float64 as matplotlib does. g only grows with r, so the colour of a value v is the
     number of thresholds ``T_k <= v``, where T_k is the R_k-th smallest value and R_k the
-    least rank with g(R_k) >= k, k = 1..N-1. The thresholds are exact order statistics,
+    least rank with g(R_k) >= k, k = 1..N-1 (a value's rank counts the values <= its
+    :func:`~attndyn.coloring.equalization_keys` key, so its colour is the number of T_k <= that
+    key). The thresholds are exact order statistics,
     found by a radix selection on the values' 64-bit order-preserving keys, 16 bits per pass
     (one counting pass, then four), with memory bounded by N x 65536 counters.
 
@@ -38,6 +40,7 @@ from attndyn.coloring import (
     FIELD_OF_COLORING,
     ColorOptions,
     average_blocks,
+    equalization_keys,
     field_values,
     options_colormap,
     scaled,
@@ -227,7 +230,10 @@ class StoreColoring:
             grey = grey.reshape(rows // k, k, cols // k, k).mean(axis=(1, 3))
             return np.rint(grey).astype(np.uint16)
         if self.thresholds is not None:
-            index = np.searchsorted(self.thresholds, np.where(finite, values, 0.0), side="right")
+            keys = equalization_keys(
+                np.where(finite, values, 0.0), self.options.coloring, self.spec.dtype
+            )
+            index = np.searchsorted(self.thresholds, keys, side="right")
             rgba = self.cmap(index, bytes=True)
         else:
             rgba = self.cmap(np.nan_to_num(self.unit(values), nan=0.0), bytes=True)
