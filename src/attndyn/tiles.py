@@ -397,6 +397,82 @@ class Quadtree:
             for x in spans[0]:
                 yield TileAddress(zoom, x, y)
 
+    # -- how far precision reaches ------------------------------------------------------------
+    def max_zoom(self, dtype: np.dtype | type | str = "float64", ulps: int = 4) -> int:
+        """A zoom no resolving tile exceeds: beyond it a pixel is under ``ulps`` times the
+        smallest positive ``dtype`` (the spacing of numbers at zero), so no tile anywhere on
+        the plane passes :meth:`resolves`. One comparison of bit lengths; the explorer checks a
+        zoom against it before any arithmetic with ``2**zoom``."""
+        smallest = Fraction(float(np.finfo(np.dtype(dtype)).smallest_subnormal))
+        ratio = min(self.pixel_width, self.pixel_height) / (ulps * smallest)
+        return _floor_log2(ratio) + 1  # + 1: float() of a pixel size rounds up at most to that
+
+    def index_bounds(
+        self, zoom: int, dtype: np.dtype | type | str = "float64", ulps: int = 4
+    ) -> tuple[tuple[int, int], tuple[int, int]]:
+        """((x_lo, x_hi), (y_lo, y_hi)): the tile indices at ``zoom`` (at most
+        :meth:`max_zoom`) outside which no tile passes :meth:`resolves`, inclusive.
+
+        A tile resolves only if its coordinates are under ``L = 2**(e + nmant + 1)`` in
+        magnitude, ``e = floor(log2(pixel / ulps))``: from there on a unit in the last place
+        is at least ``2**(e + 1) > pixel / ulps``. So the tile's edges lie in (-L, L), which
+        bounds x and y; the exact test stays :meth:`resolves`.
+        """
+        kind = np.finfo(np.dtype(dtype))
+        bounds = []
+        for origin, pixel, count in (
+            (self.x_origin, self.pixel_width, self.columns),
+            (self.y_origin, self.pixel_height, self.rows),
+        ):
+            size = pixel / (1 << zoom)
+            reach = Fraction(2) ** (_floor_log2(size / ulps) + kind.nmant + 1)
+            span = size * count
+            bounds.append(
+                (math.floor((-reach - origin) / span), math.ceil((reach - origin) / span))
+            )
+        return bounds[0], bounds[1]
+
+    def check_address(
+        self, address: TileAddress, dtype: np.dtype | type | str = "float64", ulps: int = 4
+    ) -> None:
+        """Refuse (:class:`~attndyn.errors.UserError`, one line) a tile whose zoom or indices
+        lie beyond what ``dtype`` could resolve anywhere (:meth:`max_zoom`,
+        :meth:`index_bounds`), before any arithmetic that grows with them: a hostile address
+        costs comparisons, never ``2**zoom`` of a huge zoom."""
+        name = np.dtype(dtype).name
+        deepest = self.max_zoom(dtype, ulps)
+        if address.zoom > deepest:
+            raise UserError(
+                f"tile zoom {_short(address.zoom)} is beyond {name}'s limit; zoom must be "
+                f"0..{deepest}, the deepest anywhere on the plane (near zero)"
+            )
+        (x_lo, x_hi), (y_lo, y_hi) = self.index_bounds(address.zoom, dtype, ulps)
+        for axis, value, lo, hi in (("x", address.x, x_lo, x_hi), ("y", address.y, y_lo, y_hi)):
+            if not lo <= value <= hi:
+                raise UserError(
+                    f"tile {axis} {_short(value)} at zoom {address.zoom} is beyond {name}'s "
+                    f"limit; it must be {lo}..{hi}"
+                )
+
+    def deepest_zoom(
+        self,
+        point: tuple[Number, Number],
+        dtype: np.dtype | type | str = "float64",
+        ulps: int = 4,
+    ) -> int:
+        """The zoom before the first at which the tile under ``point`` does not resolve
+        (-1 if tile (0, 0, 0)'s level already fails there): how deep a view centred on
+        ``point`` can go in ``dtype``. Near zero that is deep (numbers are dense there), a
+        few dozen levels elsewhere."""
+        px, py = _exact("x", point[0]), _exact("y", point[1])
+        for zoom in range(self.max_zoom(dtype, ulps) + 1):
+            width, height = self.pixel_size(zoom)
+            x = math.floor((px - self.x_origin) / (width * self.columns))
+            y = math.floor((py - self.y_origin) / (height * self.rows))
+            if not self.resolves(TileAddress(zoom, x, y), dtype, ulps):
+                return zoom - 1
+        return self.max_zoom(dtype, ulps)
+
     def resolves(self, address: TileAddress, dtype: np.dtype | type | str, ulps: int = 4) -> bool:
         """Whether ``dtype`` separates the tile's pixels: on each axis the pixel size is at
         least ``ulps`` units in the last place of the tile's largest coordinate (the rule
@@ -409,6 +485,24 @@ class Quadtree:
             if float(size) < ulps * float(np.spacing(kind(float(largest)))):
                 return False
         return True
+
+
+def _floor_log2(value: Fraction) -> int:
+    """floor(log2(value)) of a positive rational, exactly (bit lengths, one correction)."""
+    numerator, denominator = value.numerator, value.denominator
+    exponent = numerator.bit_length() - denominator.bit_length()
+    if exponent >= 0:
+        return exponent - 1 if numerator < denominator << exponent else exponent
+    return exponent - 1 if numerator << -exponent < denominator else exponent
+
+
+def _short(value: int) -> str:
+    """An integer for a message: in full up to 20 digits, else its leading digits and size."""
+    text = str(value) if value.bit_length() < 4000 else ""
+    if text and len(text) <= 20:
+        return text
+    digits = len(text) if text else int(value.bit_length() * 0.30103) + 1
+    return f"{str(value)[:8] if text else ''}... ({digits} digits)"
 
 
 def tile_seed(seed: int, address: TileAddress) -> int:

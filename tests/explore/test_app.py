@@ -36,6 +36,8 @@ from attndyn.tiles import Quadtree, TileAddress
 
 # Few steps keep tiles cheap; the pictures still have boundaries.
 VIEW = {"preset": "art1679700", "init": "shared", "steps": "30"}
+LOCAL = "http://127.0.0.1"  # the server answers only to its own address (explore.guard)
+FROM_PAGE = {"Origin": LOCAL}  # what the browser adds to the page's POSTs
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +48,7 @@ def engine() -> CountingEngine:
 @pytest.fixture(scope="module")
 def client(engine):
     app = create_app(ExplorerConfig(first_view=VIEW, engine=engine, warm_up=False))
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=LOCAL) as test_client:
         yield test_client
 
 
@@ -185,7 +187,9 @@ def test_bad_parameters_get_422_with_one_line(client, path, named):
 
 
 def test_export_over_the_cap_is_refused(client):
-    response = client.post(f"/api/export?{urlencode({**VIEW, 'size': '9000x10'})}")
+    response = client.post(
+        f"/api/export?{urlencode({**VIEW, 'size': '9000x10'})}", headers=FROM_PAGE
+    )
     assert response.status_code == 422
     assert "size 9000x10" in response.json()["detail"]
 
@@ -211,7 +215,7 @@ def test_deep_tiles_switch_to_float64(client):
 
 def test_export_renders_a_png_that_render_from_reproduces(client, engine, tmp_path):
     query = {**VIEW, "center": "-3,-1.75", "width": "0.5", "size": "48x32"}
-    started = client.post(f"/api/export?{urlencode(query)}")
+    started = client.post(f"/api/export?{urlencode(query)}", headers=FROM_PAGE)
     assert started.status_code == 202, started.text
     export_id = started.json()["id"]
     assert "--center=-3.0,-1.75" in started.json()["command"]
@@ -253,7 +257,7 @@ def test_health_page_and_first_view(client):
 
 def test_bare_root_redirects_once_to_the_default_view():
     app = create_app(ExplorerConfig(engine="numpy", warm_up=False))
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=LOCAL) as test_client:
         redirect = test_client.get("/", follow_redirects=False)
         assert redirect.status_code == 307
         location = redirect.headers["location"]
@@ -264,7 +268,7 @@ def test_bare_root_redirects_once_to_the_default_view():
 def test_a_first_view_without_options_is_served_without_a_redirect():
     # a view that is all defaults has an empty query: redirecting to "/?" would loop
     app = create_app(ExplorerConfig(first_view={}, engine="numpy", warm_up=False))
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=LOCAL) as test_client:
         page = test_client.get("/", follow_redirects=False)
         assert page.status_code == 200 and "leaflet" in page.text
 
@@ -305,7 +309,7 @@ def test_tiles_wait_for_the_one_compile_and_health_says_so(engine):
         answers[name] = response.status_code
         sizes.add(Image.open(io.BytesIO(response.content)).size)
 
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=LOCAL) as test_client:
         assert backend.entered.wait(10)  # the lifespan started the first view's compile
         started = time.perf_counter()
         health = test_client.get("/api/health").json()
@@ -362,7 +366,7 @@ def test_full_queue_answers_503_with_retry_after():
     gated = _GatedEngine()
     app = create_app(ExplorerConfig(engine=gated, max_queued=1, warm_up=False))
     small = {**VIEW, "steps": "1"}
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         answers: list[int] = []
 
         def ask(z: int) -> None:

@@ -5,7 +5,9 @@ DEFAULT_VIEW`: art1679700, shared points, sync-step in twilight_shifted, equaliz
 ``render`` option (except the ones that name files) changes it
 (:func:`~attndyn.explore.views.first_view_query`). The server listens at once and compiles
 the kernels in the background (the page says so while it waits). The server binds
-127.0.0.1 by default (any other host gets a warning: the server has no authentication). The
+127.0.0.1 by default (any other host gets a warning: the server has no authentication), and
+answers only requests addressed to it (:mod:`attndyn.explore.guard`: the Host check, POSTs
+from its page only; ``--allow-host`` adds a name, ``--api-docs`` serves the schema). The
 web packages are the ``explore`` extra (``pip install 'attndyn[explore]'``) and Leaflet comes
 from npm (``make explore`` installs both).
 """
@@ -56,6 +58,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     server.add_argument(
         "--cache-mb", type=int, default=512, help="memory for cached tile fields (default 512)"
     )
+    server.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another host name the server answers to, e.g. a reverse proxy's (repeatable; "
+        "default: only its own address)",
+    )
+    server.add_argument(
+        "--api-docs",
+        action="store_true",
+        help="serve the HTTP API's OpenAPI schema (/openapi.json) and its page (/docs)",
+    )
     explore.set_defaults(run=run)
 
 
@@ -95,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
 
         from attndyn.explore.app import ExplorerConfig, create_app, leaflet_installed
+        from attndyn.explore.guard import split_host
     except ImportError as error:
         raise UserError(
             f"explore needs the web packages ({error.name}); install them with "
@@ -109,6 +125,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--port {args.port} is not a port; give 0..65535")
     if args.cache_mb < 1:
         raise UserError(f"--cache-mb {args.cache_mb} is too small; it must be >= 1")
+    for name in args.allow_host:
+        if split_host(name) is None or split_host(name)[1] is not None:
+            raise UserError(f"--allow-host {name!r} is not a host name; give a name, no port")
     if args.host not in LOOPBACK:
         print(
             f"attndyn: warning: --host {args.host} makes the explorer reachable from other "
@@ -121,6 +140,10 @@ def run(args: argparse.Namespace) -> int:
         engine=args.engine,
         fields_cache_bytes=args.cache_mb * 1024**2,
         notify=lambda line: print(f"attndyn explorer: {line}", file=sys.stderr, flush=True),
+        host=args.host,
+        port=args.port,
+        allowed_hosts=tuple(args.allow_host),
+        api_docs=args.api_docs,
     )
     app = create_app(config)
     host = f"[{args.host}]" if ":" in args.host else args.host

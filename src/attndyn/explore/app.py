@@ -10,23 +10,35 @@ Every endpoint takes the view in its query, under ``render``'s option names
     200 ``{"status": "ok", "kernels": {...}}`` as soon as the server listens; ``kernels``
     holds each precision's compile state, seconds since it began and the expected seconds
     (:meth:`attndyn.explore.kernels.Kernels.to_dict`). The page shows it while tiles wait.
-``GET /tiles/{z}/{x}/{y}.png?QUERY``
+``GET /api/status``
+    ``{"in_flight": int, "queued": int, "capacity": int, "compiling": bool,
+    "exports_running": int, "exports_limit": int}``: tasks computing now, tasks waiting in
+    the compute queue, the most it holds (beyond: 503), whether kernels are being made
+    ready, and the exports running and their limit. Cheap, for the page's indicator.
+``GET /tiles/{z}/{x}/{y}.png?QUERY[&preview=1]``
     tile (z, x, y) of the view's pyramid as a 256² PNG: tile (0, 0, 0) covers the spec's
     window, x runs rightward and y *upward* (rows go upward in a, as in ``render``'s
-    pictures). While its precision's kernels compile, the request waits for that compile.
-    The header ``X-Attndyn-Precision`` says float32 or float64, and ``Server-Timing`` the
-    server's time for the tile.
+    pictures); tiles outside that window are served alike (the plane is unbounded; only
+    float64's precision bounds zoom, x and y). While its precision's kernels compile, the
+    request waits for that compile. The header ``X-Attndyn-Precision`` says float32 or
+    float64, and ``Server-Timing`` the server's time for the tile. With ``preview=1``: a
+    quick coarse version (the tile's window at 64² pixels, coloured alike, upscaled to 256²
+    by repeating pixels; computed before waiting tiles; ``Cache-Control: no-store``), or the
+    tile itself when it is at hand (its PNG, or its fields: a recolouring costs no
+    computation); the header ``X-Attndyn-Preview`` says which (1 or 0).
 ``GET /api/view?QUERY[&screen=WxH]``
     the view, checked: the resolved options for the panel, the pyramid's geometry, the
-    query that reopens it, and the ``attndyn render`` command of it at ``size`` (or
-    ``screen``).
+    query that reopens it, the ``attndyn render`` command of it at ``size`` (or
+    ``screen``), and ``max_zoom``: the deepest zoom at the view's centre (``center``, else
+    the window's) that float64 resolves (:meth:`attndyn.explore.views.View.max_zoom`).
 ``GET /api/presets``
     the built-in presets (the start strip).
 ``GET /api/pixel?QUERY&z&x&y&row&col``
     the fields of one pixel of a tile, if the tile is cached (the hover readout).
 ``GET /api/inspect?QUERY&z&x&y&row&col``
     the point inspector: the pixel's points, Δ(t) and cluster count at every step, from the
-    tile's own job (:func:`attndyn.trace.trace_pixel`), so its final Δ is the tile's.
+    tile's own job (:func:`attndyn.trace.trace_pixel`), so its final Δ is the tile's; run
+    in the compute pool, ahead of waiting tiles.
 ``POST /api/export?QUERY`` (``size`` = WxH), ``GET /api/export/{id}``,
 ``GET /api/export/{id}/picture.png``
     Save PNG: start a background render of the view, poll its progress, fetch the PNG
@@ -34,9 +46,19 @@ Every endpoint takes the view in its query, under ``render``'s option names
 ``GET /api/stats``
     the engine's call count, caches and queue.
 
-A bad parameter gets 422 and ``{"detail": one line}`` naming the value and what is allowed;
-a full queue gets 503 with Retry-After; nothing answers with a traceback. Static files come
-only from the package; no endpoint takes a file path.
+A bad parameter gets 422 and ``{"detail": one line}`` naming the value and what is allowed
+(a tile address is checked against float64's reach before any arithmetic with it, so a
+hostile one costs microseconds); a reached limit gets 503 with Retry-After and a line naming
+the limit; nothing answers with a traceback. Static files come only from the package; no
+endpoint takes a file path. Parsing, tile geometry and colouring run in worker threads, the
+engine in the compute pool: the event loop only routes, so ``/api/health`` answers while
+anything else runs.
+
+Local means local (:mod:`attndyn.explore.guard`): requests whose ``Host`` is not the
+server's own address get 421, ``POST`` requests not from the page (no same-origin
+``Origin`` or ``Sec-Fetch-Site``, no ``X-Attndyn-Token``) get 403; the page carries the
+token as ``<meta name="attndyn-token" content="...">``. The OpenAPI schema and its pages
+(``/openapi.json``, ``/docs``) exist only with ``api_docs`` (``attndyn explore --api-docs``).
 """
 
 from __future__ import annotations
@@ -51,37 +73,45 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from attndyn.engines import Engine, get_engine
 from attndyn.errors import UserError
 from attndyn.explore.exports import Exports
+from attndyn.explore.guard import GuardMiddleware, HostPolicy
 from attndyn.explore.kernels import COMPILING_ENGINES, Kernels
 from attndyn.explore.pool import ComputePool, PoolFull
 from attndyn.explore.service import (
     DEFAULT_FIELDS_CACHE_BYTES,
     DEFAULT_PNG_CACHE_BYTES,
+    PREVIEW_PRIORITY,
     CountingEngine,
     TileService,
+    tile_key,
 )
 from attndyn.explore.views import (
     DEFAULT_VIEW,
+    TILE_SIZE,
     Limits,
     View,
     parse_address,
     parse_export_size,
+    preview_job,
     spelled,
 )
 from attndyn.fields import Fields
 from attndyn.job import Job
-from attndyn.parsing import parse_int, parse_size
+from attndyn.parsing import parse_flag, parse_int, parse_size
 from attndyn.presets import builtin_presets
 
 log = logging.getLogger("attndyn.explore")
 
 TILE_KEYS = ("z", "x", "y")
+TILE_EXTRA = ("preview",)
+TOKEN_META = '<meta name="attndyn-token" content="{token}">'
+KERNELS_BUSY = ("starting", "compiling", "loading")
 PIXEL_KEYS = (*TILE_KEYS, "row", "col")
 DISCONNECT_POLL_SECONDS = 0.1
 
@@ -104,6 +134,11 @@ class ExplorerConfig:
     (otherwise the first tile starts it). ``kernels``: their state (made for the engine when
     not given; tests give one with a fake backend). ``notify``: told in a line when a
     compile starts and ends (the command prints it on stderr).
+
+    ``host``, ``port``, ``allowed_hosts``: the address the server is bound to and other
+    names it answers to (:class:`attndyn.explore.guard.HostPolicy`; ``port`` None: any);
+    ``token``: the page's token for POSTs (random when not given). ``api_docs``: serve the
+    OpenAPI schema (``/openapi.json``) and its page (``/docs``).
     """
 
     first_view: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_VIEW))
@@ -116,6 +151,11 @@ class ExplorerConfig:
     warm_up: bool = True
     kernels: Kernels | None = None
     notify: Callable[[str], None] | None = None
+    host: str = "127.0.0.1"
+    port: int | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    token: str | None = None
+    api_docs: bool = False
 
 
 class _ClientGone(Exception):
@@ -144,7 +184,21 @@ def create_app(config: ExplorerConfig | None = None) -> FastAPI:
     def lifespan(app: FastAPI):
         return _Lifespan(config, kernels, first_view.base.dtype, pool)
 
-    app = FastAPI(title="attndyn explore", docs_url=None, redoc_url=None, lifespan=lifespan)
+    policy = HostPolicy(config.host, config.port, tuple(config.allowed_hosts))
+    if config.token is not None:
+        policy = HostPolicy(config.host, config.port, tuple(config.allowed_hosts), config.token)
+    app = FastAPI(
+        title="attndyn explore",
+        docs_url="/docs" if config.api_docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if config.api_docs else None,
+        lifespan=lifespan,
+    )
+    app.add_middleware(GuardMiddleware, policy=policy)
+    page_html = (static_dir() / "index.html").read_text(encoding="utf-8")
+    token_meta = TOKEN_META.format(token=policy.token)
+    page_html = page_html.replace("<head>", "<head>\n  " + token_meta, 1)
+    app.state.policy = policy
     app.state.service = service
     app.state.exports = exports
     app.state.pool = pool
@@ -175,14 +229,51 @@ def create_app(config: ExplorerConfig | None = None) -> FastAPI:
     def view_of(request: Request, extra: tuple[str, ...] = ()) -> View:
         return View.from_query(_single(request.query_params), limits, extra=extra)
 
-    async def fields_of(job: Job, request: Request) -> Fields:
+    async def fields_of(job: Job, request: Request, priority: int = 0) -> Fields:
         cached = service.cached_fields(job)
         if cached is not None:
             return cached
         # the tile waits (outside the pool's queue) for its kernels' one compile
         if not await kernels.wait(job.spec.dtype, request.is_disconnected):
             raise _ClientGone()
-        return await _wait(service.compute_ticket(job), request)
+        return await _wait(service.compute_ticket(job, priority), request)
+
+    def tile_request(
+        request: Request, z: str, x: str, name: str
+    ) -> tuple[View, Job, bytes | None, bool]:
+        """The view, the tile's job, its cached PNG (or None), and whether the tile is at
+        hand (its PNG, or its fields and its reference's, so that colouring is all it
+        costs): parsing and the tile's geometry, run in a worker thread."""
+        if not name.endswith(".png"):
+            raise UserError(f"tile {name[:40]!r} must be Y.png")
+        view = view_of(request, TILE_EXTRA)
+        job = view.tile_job(parse_address(z, x, name[:-4]))
+        data = service.png_cache.get(service.png_key(view, job))
+        at_hand = data is not None or (
+            service.cached_fields(job) is not None
+            and (
+                not view.needs_reference
+                or service.cached_fields(view.tile_job(view.ref_address)) is not None
+            )
+        )
+        return view, job, data, at_hand
+
+    async def preview_png(view: View, job: Job, request: Request) -> bytes:
+        """The tile's preview (:func:`attndyn.explore.views.preview_job`), coloured with
+        the reference tile's fields if they are cached, else with the reference's preview."""
+        small = await run_in_threadpool(preview_job, job)
+        fields = await fields_of(small, request, PREVIEW_PRIORITY)
+        reference = None
+        if view.needs_reference:
+            ref_job = await run_in_threadpool(view.tile_job, view.ref_address)
+            ref_fields = service.cached_fields(ref_job)
+            if ref_fields is None:
+                ref_job = await run_in_threadpool(preview_job, ref_job)
+                ref_fields = await fields_of(ref_job, request, PREVIEW_PRIORITY)
+            reference = (ref_job, ref_fields)
+        return await run_in_threadpool(
+            service.paint_preview, view, small, fields, reference, TILE_SIZE
+        )
 
     @app.get("/", include_in_schema=False)
     async def page(request: Request) -> Response:
@@ -190,37 +281,58 @@ def create_app(config: ExplorerConfig | None = None) -> FastAPI:
             query = _encode(first_view.to_query())
             if query:  # one redirect, to a URL with a query (an empty one would loop)
                 return RedirectResponse("/?" + query, status_code=307)
-        return FileResponse(static_dir() / "index.html", headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(page_html, headers={"Cache-Control": "no-cache"})
 
     @app.get("/api/health")
     async def health() -> dict[str, Any]:
         return {"status": "ok", "kernels": kernels.to_dict()}
 
+    @app.get("/api/status")
+    async def status() -> dict[str, Any]:
+        counts = pool.stats()
+        states = [entry["state"] for entry in kernels.to_dict().values()]
+        return {
+            "in_flight": counts["running"],
+            "queued": counts["queued"],
+            "capacity": counts["max_queued"],
+            "compiling": any(state in KERNELS_BUSY for state in states),
+            "exports_running": exports.running,
+            "exports_limit": exports.max_running,
+        }
+
     @app.get("/tiles/{z}/{x}/{name}")
     async def tile(z: str, x: str, name: str, request: Request) -> Response:
         started = time.perf_counter()
-        if not name.endswith(".png"):
-            raise UserError(f"tile {name!r} must be Y.png")
-        view = view_of(request)
-        job = view.tile_job(parse_address(z, x, name[:-4]))
+        preview = parse_flag("preview", request.query_params.get("preview", "0"))
+        view, job, data, at_hand = await run_in_threadpool(tile_request, request, z, x, name)
         headers = {"X-Attndyn-Precision": job.spec.dtype, "Cache-Control": "max-age=600"}
-        data = service.png_cache.get(service.png_key(view, job))
+        if preview:  # the tile itself when it is at hand (a recolouring), else its preview
+            headers["Cache-Control"] = "no-store"
+            headers["X-Attndyn-Preview"] = "0" if at_hand else "1"
+            if not at_hand:
+                data = await preview_png(view, job, request)
         if data is None:
             fields = await fields_of(job, request)
             reference = None
             if view.needs_reference:
-                reference = await fields_of(view.tile_job(view.ref_address), request)
+                ref_job = await run_in_threadpool(view.tile_job, view.ref_address)
+                reference = await fields_of(ref_job, request)
             data = await run_in_threadpool(service.paint, view, job, fields, reference)
         # the server's time for this tile (queue, computation, colouring), for the benchmark
         headers["Server-Timing"] = f"tile;dur={1000 * (time.perf_counter() - started):.2f}"
         return Response(data, media_type="image/png", headers=headers)
 
-    @app.get("/api/view")
-    async def view_info(request: Request) -> dict[str, Any]:
+    def describe(request: Request) -> dict[str, Any]:
         view = view_of(request, ("screen",))
         screen = request.query_params.get("screen")
         size = view.options.size or (parse_size("screen", screen) if screen else None)
-        return _describe(view, size, limits)
+        out = _describe(view, size, limits)
+        out["max_zoom"] = view.max_zoom()
+        return out
+
+    @app.get("/api/view")
+    async def view_info(request: Request) -> dict[str, Any]:
+        return await run_in_threadpool(describe, request)
 
     @app.get("/api/presets")
     async def presets() -> list[dict[str, str]]:
@@ -229,19 +341,23 @@ def create_app(config: ExplorerConfig | None = None) -> FastAPI:
             for preset in builtin_presets().values()
         ]
 
-    @app.get("/api/pixel")
-    async def pixel(request: Request) -> dict[str, Any]:
-        view = view_of(request, PIXEL_KEYS)
-        job, row, col = _pixel(view, request.query_params)
+    def pixel_of(request: Request) -> tuple[Job, int, int]:
+        return _pixel(view_of(request, PIXEL_KEYS), request.query_params)
+
+    def pixel_answer(request: Request) -> dict[str, Any]:
+        job, row, col = pixel_of(request)
         fields = service.cached_fields(job)
         out: dict[str, Any] = {"cached": fields is not None, "precision": job.spec.dtype}
         out.update(_pixel_values(job, row, col, fields))
         return out
 
+    @app.get("/api/pixel")
+    async def pixel(request: Request) -> dict[str, Any]:
+        return await run_in_threadpool(pixel_answer, request)
+
     @app.get("/api/inspect")
     async def inspect(request: Request) -> dict[str, Any]:
-        view = view_of(request, PIXEL_KEYS)
-        job, row, col = _pixel(view, request.query_params)
+        job, row, col = await run_in_threadpool(pixel_of, request)
         try:
             from attndyn.trace import trace_pixel
         except ImportError:
@@ -249,22 +365,30 @@ def create_app(config: ExplorerConfig | None = None) -> FastAPI:
                 {"detail": "the point inspector needs attndyn.trace, which is not installed"},
                 status_code=501,
             )
-        trace = await run_in_threadpool(trace_pixel, job, row, col)
-        out = trace.to_dict()
+        key = ("inspect", tile_key(job), row, col)
+        ticket = pool.submit(key, lambda: trace_pixel(job, row, col), PREVIEW_PRIORITY)
+        trace = await _wait(ticket, request)
+        out = await run_in_threadpool(trace.to_dict)
         out["precision"] = job.spec.dtype
         out["tile"] = _pixel_values(job, row, col, service.cached_fields(job))
         return out
 
-    @app.post("/api/export")
-    async def export_start(request: Request) -> JSONResponse:
+    def export_of(request: Request) -> tuple[dict[str, Any], bool]:
         view = view_of(request)
         if view.options.size is not None:
             parse_export_size(f"{view.options.size[0]}x{view.options.size[1]}", limits)
         job = view.export_job()
+        before = len(exports)
         export = exports.start(job, view.colors)
         body = export.to_dict()
         body["command"] = view.command()
-        return JSONResponse(body, status_code=202)
+        return body, len(exports) > before
+
+    @app.post("/api/export")
+    async def export_start(request: Request) -> JSONResponse:
+        """202 with a new export, 200 with the export of the same picture already kept."""
+        body, new = await run_in_threadpool(export_of, request)
+        return JSONResponse(body, status_code=202 if new else 200)
 
     @app.get("/api/export/{export_id}")
     async def export_status(export_id: str) -> dict[str, Any]:
@@ -316,7 +440,7 @@ class _Lifespan:
         await run_in_threadpool(self.pool.close)
 
 
-async def _wait(ticket, request: Request) -> Fields:
+async def _wait(ticket, request: Request) -> Any:
     """The ticket's result; gives the ticket up if the browser goes away meanwhile."""
     loop = asyncio.get_running_loop()
     woken = loop.create_future()
@@ -331,7 +455,7 @@ async def _wait(ticket, request: Request) -> Fields:
             if not ticket.future.done() and await request.is_disconnected():
                 raise _ClientGone()
         if ticket.future.cancelled():
-            raise PoolFull(0)
+            raise PoolFull("the compute pool is stopping; retry shortly")
         return ticket.future.result()
     finally:
         ticket.release()
@@ -395,10 +519,15 @@ def _describe(view: View, size: tuple[int, int] | None, limits: Limits) -> dict[
         command = view.command(size)
     except UserError as error:
         command = f"# {spelled(error)}"
+    try:  # the spec of that picture (the page's "Download my views" writes it as a preset)
+        picture: dict[str, Any] | None = view.export_job(size).spec.to_dict()
+    except UserError:
+        picture = None
     return {
         "query": view.to_query(),
         "tile_query": view.tile_query(),
         "command": command,
+        "picture": picture,
         "spec": spec.to_dict(),
         "options": {
             "preset": options.preset,

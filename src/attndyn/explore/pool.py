@@ -24,11 +24,21 @@ from typing import Any
 
 
 class PoolFull(Exception):
-    """The queue holds ``max_queued`` tasks; try again after ``retry_after`` seconds."""
+    """A limit of the server is reached; try again after ``retry_after`` seconds.
 
-    def __init__(self, queued: int, retry_after: int = 1) -> None:
-        super().__init__(f"the compute queue is full ({queued} tasks); retry shortly")
+    The message names the limit (the server answers 503 with it): the compute queue's
+    ``max_queued`` here, the exports' own limit in :mod:`attndyn.explore.exports`."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
         self.retry_after = retry_after
+
+    @classmethod
+    def queue(cls, waiting: int, limit: int) -> PoolFull:
+        return cls(
+            f"the compute queue is full: {waiting} tasks wait, its limit (max_queued "
+            f"{limit}); retry shortly"
+        )
 
 
 @dataclass(eq=False)
@@ -96,7 +106,7 @@ class ComputePool:
             if task is None:
                 waiting = sum(1 for t in self._tasks.values() if not t.started)
                 if waiting >= self.max_queued:
-                    raise PoolFull(waiting)
+                    raise PoolFull.queue(waiting, self.max_queued)
                 task = _Task(key, run, priority)
                 self._tasks[key] = task
                 heapq.heappush(self._heap, (priority, next(self._order), task))

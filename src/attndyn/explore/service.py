@@ -8,6 +8,12 @@ kept in a second cache under the tile, the colour options and the reference. So 
 the coloring, cmap, invert or equalize costs a colouring, never a computation; the engine's
 call count (:attr:`CountingEngine.calls`) shows it.
 
+Previews. A tile's preview is a quick coarse picture of its window
+(:func:`attndyn.explore.views.preview_job`: 64² pixels, 1/16 of the work or less), computed
+before the tiles waiting in the pool (a lower priority number), coloured like the tile and
+upscaled to the tile's size. It is its own job, so its fields and PNG are kept under its own
+keys, never under the tile's.
+
 Everything here is synchronous; :mod:`attndyn.explore.app` awaits the tickets.
 """
 
@@ -34,6 +40,7 @@ from attndyn.tiles import ROOT, Tile
 DEFAULT_FIELDS_CACHE_BYTES = 512 * 1024**2
 DEFAULT_PNG_CACHE_BYTES = 64 * 1024**2
 TILE_PRIORITY = 0
+PREVIEW_PRIORITY = -1  # previews and the point inspector go before tiles: they are quick
 
 
 class CountingEngine:
@@ -129,7 +136,7 @@ class TileService:
         """The tile's fields if they are cached."""
         return self.fields_cache.get(tile_key(job))
 
-    def compute_ticket(self, job: Job) -> Ticket:
+    def compute_ticket(self, job: Job, priority: int = TILE_PRIORITY) -> Ticket:
         """A ticket for the tile's fields, computed in the pool (or found in the cache by
         the time the task runs). Raises :class:`~attndyn.explore.pool.PoolFull`."""
         key = tile_key(job)
@@ -142,7 +149,7 @@ class TileService:
                 self.fields_cache.put(key, fields)
             return fields
 
-        return self.pool.submit(key, run, TILE_PRIORITY)
+        return self.pool.submit(key, run, priority)
 
     def fields_now(self, job: Job) -> Fields:
         """The tile's fields, computing them in the pool and waiting (for scripts and tests)."""
@@ -170,6 +177,30 @@ class TileService:
             return cached
         image = picture(fields, job.spec, view.colors, reference=reference)
         data = png_of(image)
+        self.png_cache.put(key, data)
+        return data
+
+    def paint_preview(
+        self,
+        view: View,
+        preview: Job,
+        fields: Fields,
+        reference: tuple[Job, Fields] | None,
+        side: int,
+    ) -> bytes:
+        """A preview's PNG: its picture (coloured by the view, the colour range from the
+        ``reference`` job's fields: the reference tile's, or its preview's while the tile is
+        not computed) upscaled to ``side``² by repeating pixels, so each coarse pixel shows
+        as the block it stands for."""
+        reference_key = None if reference is None else tile_key(reference[0])
+        key = ("preview", tile_key(preview), view.colors.to_json(), reference_key)
+        cached = self.png_cache.get(key)
+        if cached is not None:
+            return cached
+        image = picture(
+            fields, preview.spec, view.colors, reference=None if reference is None else reference[1]
+        )
+        data = png_of(image.resize((side, side), Image.Resampling.NEAREST))
         self.png_cache.put(key, data)
         return data
 

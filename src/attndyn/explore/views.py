@@ -35,6 +35,7 @@ import math
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Any
 
 from attndyn.coloring import COLOR_OPTION_NAMES, ColorOptions
@@ -43,7 +44,7 @@ from attndyn.job import Job
 from attndyn.options import FILE_FIELDS, OPTION_NAMES, RenderOptions, build_job, option_name
 from attndyn.parsing import parse_int, parse_size
 from attndyn.spec import LandscapeSpec
-from attndyn.tiles import Quadtree, TileAddress
+from attndyn.tiles import Quadtree, TileAddress, tile_seed
 
 TILE_SIZE = 256
 DEFAULT_PICTURE_SIDE = 512  # a picture of the view when neither size nor the screen is known
@@ -52,6 +53,9 @@ _FILE_NAMES = tuple(option_name(f) for f in FILE_FIELDS)
 SPEC_KEYS = tuple(name for name in OPTION_NAMES if name not in _FILE_NAMES)
 VIEW_KEYS = (*SPEC_KEYS, *COLOR_OPTION_NAMES, *EXPLORER_KEYS)
 RESOLVING_ULPS = 4
+INITS = ("independent", "shared")  # the initial points a view may take (no file: no x0)
+PREVIEW_SIDE = 64  # a preview tile: the tile's window at 64 x 64 pixels, shown upscaled
+ADDRESS_DIGITS = 400  # a tile index or zoom longer than this is refused unread
 
 # The first screen when the command line says nothing: chosen by looking at the gallery's
 # presets at 1280x800 (docs/explorer.md): art8012376 with one shared configuration, coloured
@@ -116,8 +120,21 @@ def spelled(error: UserError) -> str:
 
 
 def parse_address(z: Any, x: Any, y: Any) -> TileAddress:
-    """A tile address from text (``"3"``, ``"-2"``, ``"5"``), each an integer, zoom >= 0."""
-    return TileAddress(parse_int("tile z", z), parse_int("tile x", x), parse_int("tile y", y))
+    """A tile address from text (``"3"``, ``"-2"``, ``"5"``), each an integer, zoom >= 0.
+
+    Text over :data:`ADDRESS_DIGITS` characters is refused before it is read: no tile the
+    explorer draws needs more (float64's reach is about 1100 binary digits of zoom and
+    index), and the message then quotes its start, not all of it."""
+    values = []
+    for name, text in (("tile z", z), ("tile x", x), ("tile y", y)):
+        text = str(text)
+        if len(text) > ADDRESS_DIGITS:
+            raise UserError(
+                f"{name} {text[:12]!r}... has {len(text)} characters; an index has at most "
+                f"{ADDRESS_DIGITS} digits"
+            )
+        values.append(parse_int(name, text))
+    return TileAddress(*values)
 
 
 def _parse_ref(text: str) -> TileAddress:
@@ -167,6 +184,13 @@ class View:
                 color_values[key] = value
             elif key == "ref":
                 ref = _parse_ref(value)
+            elif key == "init" and value not in INITS:  # "file" needs x0, a file: not here
+                raise FieldError(
+                    lambda n, value=value: (
+                        f"{n('init')} {value!r} is not one the explorer draws; choose "
+                        f"{' or '.join(INITS)}"
+                    )
+                )
             elif key in SPEC_KEYS:
                 spec_values[key] = value
             else:
@@ -200,6 +224,27 @@ class View:
         Raises :class:`~attndyn.errors.UserError` for a tile beyond float64's limit.
         """
         return tile_job(self.base, address)
+
+    def max_zoom(self) -> int:
+        """How deep the view can zoom at its centre (``center``, else the pyramid window's
+        centre): the last zoom whose tile there float64 resolves
+        (:meth:`attndyn.tiles.Quadtree.deepest_zoom`) and, with ``init independent``, whose
+        tile indices the tile seed takes (``[-2**63, 2**63)``, :func:`attndyn.tiles.tile_seed`).
+        """
+        tree = self.quadtree
+        if self.options.center is not None:
+            point = self.options.center
+        else:
+            (x_lo, x_hi), (y_lo, y_hi) = self.base.x_range, self.base.y_range
+            point = ((x_lo + x_hi) / 2, (y_lo + y_hi) / 2)
+        deepest = tree.deepest_zoom(point, "float64", RESOLVING_ULPS)
+        if self.base.init == "independent":
+            while deepest > 0:
+                tile = next(tree.covering(deepest, (point[0],) * 2, (point[1],) * 2))
+                if max(abs(tile.x), abs(tile.y)) < 1 << 62:
+                    break
+                deepest -= 1
+        return deepest
 
     @property
     def ref_address(self) -> TileAddress:
@@ -320,8 +365,16 @@ def pyramid_spec(options: RenderOptions) -> LandscapeSpec:
 
 
 def tile_job(base: LandscapeSpec, address: TileAddress) -> Job:
-    """Tile ``address`` of ``base``'s pyramid in the precision that resolves it."""
+    """Tile ``address`` of ``base``'s pyramid in the precision that resolves it.
+
+    The address is first checked against float64's reach on the whole plane
+    (:meth:`attndyn.tiles.Quadtree.check_address`: comparisons only), so a hostile zoom or
+    index costs microseconds; then the exact test. Tiles outside the base window are tiles
+    like any other: the plane is unbounded, and only precision bounds it."""
     tree = Quadtree.for_spec(base)
+    tree.check_address(address, "float64", RESOLVING_ULPS)
+    if base.init == "independent":
+        tile_seed(base.seed, address)  # refuses indices outside [-2**63, 2**63), one line
     spec = base
     if base.dtype == "float32" and not tree.resolves(address, "float32", RESOLVING_ULPS):
         spec = replace(base, dtype="float64")
@@ -333,6 +386,35 @@ def tile_job(base: LandscapeSpec, address: TileAddress) -> Job:
             "coordinates; zoom out"
         )
     return Job(spec).for_tile(address)
+
+
+def preview_job(job: Job) -> Job:
+    """A quick, coarse picture of tile ``job``'s window: :data:`PREVIEW_SIDE`² pixels
+    (no supersampling), their centres those of a grid whose pixels are
+    ``columns / PREVIEW_SIDE`` of the tile's wide, over the same window. Its own job (its
+    own spec, ``render``'s linspace over those centres), so it is never taken for the tile.
+    """
+    spec = job.spec
+    tree = Quadtree.for_spec(spec)
+    factor = Fraction(tree.columns, PREVIEW_SIDE), Fraction(tree.rows, PREVIEW_SIDE)
+    coarse = Quadtree(
+        tree.x_origin,
+        tree.y_origin,
+        tree.pixel_width * factor[0],
+        tree.pixel_height * factor[1],
+        PREVIEW_SIDE,
+        PREVIEW_SIDE,
+    )
+    x_range, y_range = coarse.render_ranges(job.address or TileAddress(0, 0, 0))
+    small = replace(
+        spec,
+        width=PREVIEW_SIDE,
+        height=PREVIEW_SIDE,
+        supersample=1,
+        x_range=x_range,
+        y_range=y_range,
+    )
+    return Job(small, job.x0, job.sample)
 
 
 def _check_view_window(options: RenderOptions) -> None:
