@@ -31,6 +31,9 @@ not oversubscribe the cores: a local cluster of N workers has one task thread ea
 from __future__ import annotations
 
 import contextlib
+import errno
+import importlib.util
+import json
 import logging
 import os
 import threading
@@ -38,18 +41,25 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
 from tqdm.auto import tqdm
 
 from attndyn.engines import Engine, get_engine
-from attndyn.errors import UserError
+from attndyn.errors import FieldError, UserError
 from attndyn.job import Job
 from attndyn.render import RenderInterrupted, compute_chunk
 from attndyn.spec import LandscapeSpec
+from attndyn.store.lock import store_lock
 from attndyn.store.manifest import ChunkRecord
-from attndyn.store.zarr_store import PYRAMID_MIN_SIDE, CorruptChunk, ZarrStore, require_zarr
+from attndyn.store.zarr_store import (
+    PYRAMID_MIN_SIDE,
+    CorruptChunk,
+    ZarrStore,
+    check_store_location,
+    require_zarr,
+)
 from attndyn.tiles import Tile, Tiling
 from attndyn.warmup import compile_first
 
@@ -58,15 +68,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CHUNK",
+    "RenderFailed",
     "StoreRender",
     "chunk_tiling",
     "dask_client",
+    "default_worker_memory",
     "engine_threads_by_worker",
     "render_store",
 ]
 
 DEFAULT_CHUNK = 2048
 CONNECT_TIMEOUT_SECONDS = 10.0
+NO_WORKER_SECONDS = 60.0  # a cluster without workers this long stops the render
 
 
 @dataclass
@@ -80,6 +93,27 @@ class StoreRender:
     corrupt: list[CorruptChunk] = field(default_factory=list)
     seconds: float = 0.0
     where: str = "this process"
+    skipped_records: list[str] = field(default_factory=list)
+
+
+class RenderFailed(Exception):
+    """A render stopped by a failure around it (a lost scheduler or worker, a full disk, a
+    permission, a lost connection): ``what`` names it. Every chunk finished before is in the
+    store's manifest, intact, and running the same render again resumes from there."""
+
+    def __init__(self, what: str, done: int, total: int, store: Path) -> None:
+        super().__init__(what, done, total, store)
+        self.what, self.done, self.total, self.store = what, done, total, store
+
+    def __str__(self) -> str:
+        return (
+            f"{self.what}; the store {str(self.store)!r} keeps the {self.done} of {self.total} "
+            "chunks finished so far: fix that and run the same command again to resume it"
+        )
+
+
+class _StepFailed(Exception):
+    """What a step's failure was (one line); raised inside :func:`_run`."""
 
 
 def chunk_tiling(spec: LandscapeSpec, chunk: int) -> Tiling:
@@ -206,25 +240,34 @@ def render_store(
     path: str | Path,
     client: Client | None = None,
     *,
-    chunk: int = DEFAULT_CHUNK,
+    chunk: int | None = None,
     engine: str | Engine = "auto",
     device: str = "auto",
     engine_threads: int | None = None,
     progress: bool = False,
     verify: bool = True,
     pyramid_min_side: int = PYRAMID_MIN_SIDE,
+    no_worker_seconds: float = NO_WORKER_SECONDS,
 ) -> StoreRender:
     """Render ``job`` into the Zarr store at ``path``, on ``client``'s Dask cluster if given.
 
     The store is created, or resumed if it was made for this spec (a store of another spec
     is refused with a :class:`~attndyn.errors.UserError`); chunks already done are checked
-    against their checksums first (``verify``). Chunks are ``chunk`` x ``chunk`` grid pixels
-    (:func:`chunk_tiling`; a resumed store keeps its own). ``engine`` is an engine name, or
-    an engine object (pickled to the workers on a cluster). ``engine_threads``: numba threads
-    per task (default: see the module docstring). With ``progress``, in this process or on a
-    local cluster, kernels that still need their first compile are compiled here before the
-    bar starts, under a notice (:func:`attndyn.warmup.compile_first`). On Ctrl-C the chunks
-    finished so far stay done and :class:`~attndyn.render.RenderInterrupted` is raised.
+    against their checksums first (``verify``). The render holds the store's lock
+    (:mod:`attndyn.store.lock`) throughout: a second render of the same store is refused in
+    one line. Chunks are ``chunk`` x ``chunk`` grid pixels (:func:`chunk_tiling`; default
+    :data:`DEFAULT_CHUNK`); a resumed store keeps its own, and a ``chunk`` that gives other
+    chunks is refused. ``engine`` is an engine name, or an engine object (pickled to the
+    workers on a cluster). ``engine_threads``: numba threads per task (default: see the
+    module docstring). With ``progress``, in this process or on a local cluster, kernels that
+    still need their first compile are compiled here before the bar starts, under a notice
+    (:func:`attndyn.warmup.compile_first`).
+
+    On Ctrl-C the chunks finished so far stay done and
+    :class:`~attndyn.render.RenderInterrupted` is raised. A failure around the render (the
+    scheduler or workers lost for good, no worker for ``no_worker_seconds``, a full disk, a
+    permission, a lost connection) raises :class:`RenderFailed`, which names it in one line;
+    the chunks finished so far stay done there too.
 
     Examples
     --------
@@ -239,11 +282,52 @@ def render_store(
         job = Job(job)
     if isinstance(engine, str):
         get_engine(engine, device)  # a bad name or device is refused here, not on a worker
+    check_store_location(path)
+    with store_lock(path):
+        return _render_locked(
+            job,
+            path,
+            client,
+            chunk=chunk,
+            engine=engine,
+            device=device,
+            engine_threads=engine_threads,
+            progress=progress,
+            verify=verify,
+            pyramid_min_side=pyramid_min_side,
+            no_worker_seconds=no_worker_seconds,
+        )
+
+
+def _render_locked(
+    job: Job,
+    path: str | Path,
+    client: Client | None,
+    *,
+    chunk: int | None,
+    engine: str | Engine,
+    device: str,
+    engine_threads: int | None,
+    progress: bool,
+    verify: bool,
+    pyramid_min_side: int,
+    no_worker_seconds: float,
+) -> StoreRender:
+    """:func:`render_store` once the store's lock is held."""
     started = time.perf_counter()
-    store = ZarrStore.open(
-        path, job.spec, chunk_tiling(job.spec, chunk), pyramid_min_side=pyramid_min_side
-    )
-    report = StoreRender(store)
+    asked = chunk_tiling(job.spec, DEFAULT_CHUNK if chunk is None else chunk)
+    store = ZarrStore.open(path, job.spec, asked, pyramid_min_side=pyramid_min_side)
+    if chunk is not None and store.tiling != asked:
+        rows, cols = store.tiling.tile_shape
+        store.close()
+        raise FieldError(
+            lambda n: (
+                f"{n('chunk')} {chunk} would cut store {str(path)!r} into chunks of "
+                f"{asked.tile_shape[0]}x{asked.tile_shape[1]}, but it has chunks of {rows}x{cols}; "
+                f"drop {n('chunk')} to resume it with its own, or choose another path"
+            )
+        )
+    report = StoreRender(store, skipped_records=list(store.skipped_records))
     if verify and store.resumed_tiles:
         report.corrupt = store.verify()
     report.resumed = int(store.done(0).sum())
@@ -276,15 +360,16 @@ def render_store(
         leave=False,
         desc="render",
     )
+    watchdog = _Watchdog(client, no_worker_seconds) if client is not None else None
     try:
-        report.computed = _run(steps, store, client, bar)
+        report.computed = _run(steps, store, client, bar, watchdog)
         for level in range(1, store.levels):  # each level is made from the one below
             level_steps: list[Step] = [
                 (tile, level, build_level_chunk,
                  (location, store.uid, level, store.level_tiling(level).index(tile)))
                 for tile in store.missing(level)
             ]  # fmt: skip
-            _run(level_steps, store, client, bar)
+            _run(level_steps, store, client, bar, watchdog)
     except KeyboardInterrupt:
         done, tiling = store.done(0), store.tiling
         store.close()
@@ -292,42 +377,186 @@ def render_store(
         raise RenderInterrupted(
             int(done.sum()), done.size, full, tiling.shape[0], store.path
         ) from None
+    except _StepFailed as failure:
+        store.close()
+        done = sum(int(store.done(k).sum()) for k in range(store.levels))
+        raise RenderFailed(str(failure), done, total, store.path) from failure.__cause__
     finally:
+        if watchdog is not None:
+            watchdog.stop()
         bar.close()
     store.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _run(steps: list[Step], store: ZarrStore, client: Client | None, bar: tqdm) -> int:
+def _run(
+    steps: list[Step],
+    store: ZarrStore,
+    client: Client | None,
+    bar: tqdm,
+    watchdog: _Watchdog | None = None,
+) -> int:
     """Run every step (here, or as Dask tasks) and mark each chunk done as its record comes
-    back; returns how many ran."""
+    back; returns how many ran. A failure of the surroundings becomes :class:`_StepFailed`."""
     if client is None:
         for tile, level, function, args in steps:
-            store.mark_done(tile, function(*args), level)
+            try:
+                record = function(*args)
+            except Exception as error:
+                _fail(error, f"chunk {_name(store, tile, level)}", None)
+            _mark(store, tile, record, level)
             bar.update(1)
         return len(steps)
     from distributed import as_completed
 
     futures = {}
-    for tile, level, function, args in steps:
-        i, j = store.level_tiling(level).index(tile)
-        key = f"attndyn-{store.uid}-{level}-{i}-{j}"
-        futures[client.submit(function, *args, key=key, pure=False, retries=2)] = (tile, level)
+    address = client.scheduler.address if client.scheduler is not None else None
     try:
+        for tile, level, function, args in steps:
+            i, j = store.level_tiling(level).index(tile)
+            key = f"attndyn-{store.uid}-{level}-{i}-{j}"
+            future = client.submit(function, *args, key=key, pure=False, retries=2)
+            futures[future] = (tile, level)
+        if watchdog is not None:
+            watchdog.watch(list(futures))
         for future in as_completed(futures, loop=client.loop):
             tile, level = futures[future]
-            store.mark_done(tile, future.result(), level)
+            try:
+                record = future.result()
+            except Exception as error:
+                why = watchdog.reason if watchdog is not None else None
+                _fail(error, f"chunk {_name(store, tile, level)} on the Dask cluster", why, address)
+            _mark(store, tile, record, level)
             future.release()
             bar.update(1)
-    except BaseException:
-        client.cancel(list(futures))
-        raise
+    except BaseException as error:
+        with contextlib.suppress(Exception):
+            client.cancel(list(futures))
+        if isinstance(error, (KeyboardInterrupt, _StepFailed)) or not isinstance(error, Exception):
+            raise
+        _fail(error, "the render", watchdog.reason if watchdog is not None else None, address)
     return len(steps)
 
 
+def _mark(store: ZarrStore, tile: Tile, record: ChunkRecord, level: int) -> None:
+    try:
+        store.mark_done(tile, record, level)
+    except OSError as error:
+        _fail(error, f"the manifest of chunk {_name(store, tile, level)}", None)
+
+
+def _name(store: ZarrStore, tile: Tile, level: int) -> str:
+    i, j = store.level_tiling(level).index(tile)
+    return f"({i}, {j})" + (f" of pyramid level {level}" if level else "")
+
+
+_CONNECTION_ERRORS = (
+    "FutureCancelledError",
+    "CancelledError",
+    "CommClosedError",
+    "StreamClosedError",
+)
+_DISK_ERRORS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EROFS: "the file system is read-only",
+    errno.EIO: "an input/output error (a failing disk or network file system)",
+}
+
+
+def _fail(
+    error: Exception, what: str, reason: str | None, scheduler: str | None = None
+) -> NoReturn:
+    """Raise :class:`_StepFailed` naming ``error`` met in ``what``, or re-raise ``error``
+    unchanged when it is not a failure of the surroundings (a bug has its traceback)."""
+    line = reason or _describe(error, what, scheduler)
+    if line is None:
+        raise error
+    raise _StepFailed(line) from error
+
+
+def _describe(error: BaseException, what: str, scheduler: str | None = None) -> str | None:
+    """One line for a failure of the surroundings, or None for anything else."""
+    name = type(error).__name__
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if name == "KilledWorker":
+        return (
+            f"{what} failed: every Dask worker that ran it died (KilledWorker: {first}); a "
+            "worker may have run out of memory (see --worker-memory) or been stopped"
+        )
+    if name in _CONNECTION_ERRORS or isinstance(error, (TimeoutError, ConnectionError)):
+        at = f" at {scheduler}" if scheduler else ""
+        return f"lost the connection to the Dask scheduler{at} ({name}); is it still running?"
+    if isinstance(error, OSError):
+        text = _DISK_ERRORS.get(error.errno or 0, error.strerror or first or name)
+        where = f" writing {error.filename!r}" if error.filename else ""
+        return f"{what} failed{where}: {text} (OSError errno {error.errno})"
+    if isinstance(error, MemoryError):
+        return f"{what} failed: out of memory"
+    return None
+
+
+class _Watchdog:
+    """Watches a cluster for workers: with none for ``seconds``, the render's tasks are
+    cancelled and :attr:`reason` says why (Dask would wait for workers forever)."""
+
+    def __init__(self, client: Client, seconds: float) -> None:
+        self.client, self.seconds = client, seconds
+        self.reason: str | None = None
+        self._futures: list[Any] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="attndyn-watchdog")
+        self._thread.start()
+
+    def watch(self, futures: list[Any]) -> None:
+        self._futures = futures
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _workers(self) -> int | None:
+        try:
+            return len(self.client.scheduler_info(n_workers=-1)["workers"])
+        except Exception:
+            return None
+
+    def _loop(self) -> None:
+        alone_since: float | None = None
+        while not self._stop.wait(min(1.0, self.seconds / 4)):
+            workers = self._workers()
+            if workers:
+                alone_since = None
+                continue
+            alone_since = alone_since or time.monotonic()
+            if time.monotonic() - alone_since >= self.seconds:
+                self.reason = (
+                    f"no Dask worker was connected to the scheduler at "
+                    f"{self.client.scheduler.address} for {self.seconds:g} s"
+                    if workers == 0
+                    else f"the Dask scheduler could not be reached for {self.seconds:g} s"
+                )
+                with contextlib.suppress(Exception):
+                    self.client.cancel(self._futures)
+                return
+
+
 # -- where it runs ----------------------------------------------------------------------------
+TLS_SETTINGS = (
+    "DASK_DISTRIBUTED__COMM__TLS__CA_FILE, DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and "
+    "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY"
+)
+
+
 def _checked_scheduler_address(address: str) -> str:
+    """A tcp:// or tls:// scheduler address, or a Dask scheduler file (JSON written by
+    ``dask scheduler --scheduler-file``) read for its address; tls:// only with Dask's TLS
+    settings for the client (certificates), refused in one line otherwise."""
+    if "://" not in address and address.endswith(".json"):
+        address = _address_in_scheduler_file(address)
     parts = urlsplit(address)
     try:
         port = parts.port
@@ -335,9 +564,64 @@ def _checked_scheduler_address(address: str) -> str:
         port = None
     if parts.scheme not in ("tcp", "tls") or not parts.hostname or port is None or port < 1:
         raise UserError(
-            f"scheduler {address!r} is not a Dask scheduler address; give tcp://HOST:PORT"
+            f"scheduler {address!r} is not a Dask scheduler address; give tcp://HOST:PORT, "
+            "tls://HOST:PORT or a scheduler file (SCHEDULER.json)"
         )
+    if parts.scheme == "tls":
+        import dask
+        from distributed import Security
+
+        security = Security()
+        loader = dask.config.get("distributed.client.security-loader", None)
+        if not loader and not (security.tls_ca_file and security.tls_client_cert):
+            raise UserError(
+                f"scheduler {address!r} uses TLS, and Dask has no certificates for this "
+                f"client: set {TLS_SETTINGS} (or the same keys under distributed.comm.tls in "
+                "a Dask config file), or use tcp:// on a trusted network"
+            )
     return address
+
+
+def _address_in_scheduler_file(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as file:
+            address = json.load(file)["address"]
+    except FileNotFoundError:
+        raise UserError(f"scheduler file {path!r} does not exist") from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise UserError(
+            f"scheduler file {path!r} is not one that dask scheduler --scheduler-file wrote "
+            f"({type(error).__name__}: {error})"
+        ) from None
+    if not isinstance(address, str):
+        raise UserError(f"scheduler file {path!r} holds no address")
+    return address
+
+
+def machine_memory() -> int:
+    """Bytes of memory this machine gives its processes (a container's limit included)."""
+    from distributed.system import MEMORY_LIMIT
+
+    return int(MEMORY_LIMIT)
+
+
+def default_worker_memory(workers: int) -> int:
+    """The memory limit of each of ``workers`` local workers: the machine's memory divided
+    among them, as Dask's own default does (computed here so that it can be shown)."""
+    return machine_memory() // max(1, workers)
+
+
+@contextlib.contextmanager
+def _quiet_distributed() -> Iterator[None]:
+    """Dask's own log lines (a lost scheduler logs several) off, while a render speaks for
+    itself in one line."""
+    logger = logging.getLogger("distributed")
+    before = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
 
 
 @contextlib.contextmanager
@@ -346,12 +630,20 @@ def dask_client(
     scheduler: str | None = None,
     *,
     timeout: float = CONNECT_TIMEOUT_SECONDS,
+    worker_memory: int | None = None,
+    dashboard: bool = False,
 ) -> Iterator[Client | None]:
     """A Dask client for a render: None (in this process) when neither is given; a local
-    cluster of ``workers`` processes with one task thread each, on 127.0.0.1 without a
-    dashboard; or a connection to the scheduler at ``scheduler`` (tcp://HOST:PORT), refused
-    in one line when it cannot be reached within ``timeout`` seconds. What it started, it
-    stops on the way out."""
+    cluster of ``workers`` processes with one task thread each, on 127.0.0.1; or a connection
+    to the scheduler at ``scheduler`` (tcp://HOST:PORT, tls://HOST:PORT with Dask's TLS
+    settings, or a scheduler file), refused in one line when it cannot be reached within
+    ``timeout`` seconds. What it started, it stops on the way out.
+
+    A local cluster's workers each have ``worker_memory`` bytes (default
+    :func:`default_worker_memory`): Dask pauses a worker at 80% of it and restarts it at 95%.
+    With ``dashboard`` (and bokeh installed) the cluster serves Dask's dashboard on 127.0.0.1
+    at a free port: ``client.dashboard_link``.
+    """
     if workers is not None and scheduler is not None:
         raise UserError("workers and scheduler both say where to run; give one")
     if workers is not None and (isinstance(workers, bool) or workers < 1):
@@ -376,25 +668,30 @@ def dask_client(
                 f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
             ) from None
         try:
-            yield client
+            with _quiet_distributed():
+                yield client
         finally:
-            client.close()
+            with _quiet_distributed(), contextlib.suppress(Exception):
+                client.close(timeout=timeout)
         return
     assert workers is not None
+    with_dashboard = dashboard and importlib.util.find_spec("bokeh") is not None
     cluster = LocalCluster(
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0" if with_dashboard else None,
         silence_logs=logging.ERROR,
-        memory_limit=0,  # no pausing or restarts for memory: chunks bound it
+        memory_limit=worker_memory if worker_memory is not None else default_worker_memory(workers),
     )
     try:
         client = Client(cluster, set_as_default=False)
         try:
-            yield client
+            with _quiet_distributed():
+                yield client
         finally:
             client.close()
     finally:
-        cluster.close()
+        with _quiet_distributed():
+            cluster.close()

@@ -104,7 +104,11 @@ def test_bad_options_get_one_line_and_exit_code_2(tmp_path, capsys, extra, fragm
 def test_a_store_of_another_spec_is_refused(tmp_path, capsys):
     assert run("render", *PICTURE, "-q", "--store", tmp_path / "s.zarr", "--chunk", 8) == 0
     assert run("render", *PICTURE, "--tol", "1e-4", "--store", tmp_path / "s.zarr") == 2
-    one_line_error(capsys, "was made for another spec; remove it or choose another path")
+    one_line_error(
+        capsys,
+        "was made for another spec (tol 1e-05 in the store, 0.0001 here); remove it or choose "
+        "another path",
+    )
 
 
 def test_save_of_a_picture_larger_than_memory_points_to_export(tmp_path, capsys, monkeypatch):

@@ -92,7 +92,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--scheduler",
         metavar="tcp://HOST:PORT",
         help="run on an existing Dask cluster (dask scheduler / dask worker; with --store); "
-        "the store must be at a path every worker can reach",
+        "the store must be at a path every worker can reach; tls://HOST:PORT with Dask's TLS "
+        "settings, or the JSON file of dask scheduler --scheduler-file",
+    )
+    big.add_argument(
+        "--threads-per-worker",
+        metavar="N",
+        help="engine threads per Dask worker (default: each host's cores divided among its "
+        "workers)",
+    )
+    big.add_argument(
+        "--worker-memory",
+        metavar="SIZE",
+        help="memory limit of each --workers worker, e.g. 4GB (default: this machine's memory "
+        "divided among the workers)",
     )
     render.set_defaults(run=run)
 
@@ -106,9 +119,9 @@ def run(args: argparse.Namespace) -> int:
     size = picture_size(args)
     output = args.output
     if args.store is None:
-        for flag in ("chunk", "workers", "scheduler"):
+        for flag in ("chunk", "workers", "scheduler", "threads_per_worker", "worker_memory"):
             if getattr(args, flag) is not None:
-                raise UserError(f"--{flag} needs --store OUT.zarr")
+                raise UserError(f"--{flag.replace('_', '-')} needs --store OUT.zarr")
     if output is None and args.save is None and args.store is None:
         output = DEFAULT_OUTPUT
     png_path = check_writable(output, suffix=".png", what="picture") if output else None

@@ -17,6 +17,10 @@ that collects the records (the client of a distributed render), so a kill -9 los
 the line being written; a torn last line is ignored when the file is read, and a later line
 for the same chunk replaces an earlier one. :meth:`Manifest.rewrite` replaces the whole file
 atomically (after dropping chunks that failed their checksum).
+
+A bad line anywhere else (not a record, or the record of a chunk outside the store's grid) is
+skipped with a reason in :attr:`Manifest.skipped`, so its chunk counts as not done and is
+computed again; the first record appended afterwards rewrites the file without it.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -86,24 +90,43 @@ class Manifest:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._stream: IO[str] | None = None
+        self.skipped: list[str] = []
+        self._loaded: dict[ChunkKey, ChunkRecord] = {}
 
-    def load(self) -> dict[ChunkKey, ChunkRecord]:
-        """Every record in the file, the last one for each chunk; torn lines are skipped."""
+    def load(self, grids: Sequence[tuple[int, int]] | None = None) -> dict[ChunkKey, ChunkRecord]:
+        """Every record in the file, the last one for each chunk.
+
+        ``grids``: the chunk counts (rows, columns) of each pyramid level; a record outside
+        them is skipped. Bad lines are skipped, each with a reason in :attr:`skipped`, except
+        a torn last line (what a kill mid-write leaves), which is skipped silently.
+        """
         records: dict[ChunkKey, ChunkRecord] = {}
+        self.skipped = []
         try:
             text = self.path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return records
-        for line in text.splitlines():
+        lines = text.splitlines()
+        for number, line in enumerate(lines, 1):
             try:
                 record = ChunkRecord.from_json(line)
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError) as error:
+                torn = number == len(lines) and not text.endswith("\n")
+                if not torn and line.strip():
+                    self.skipped.append(f"line {number} is not a chunk record ({error})")
+                continue
+            outside = _outside(record, grids)
+            if outside:
+                self.skipped.append(f"line {number} {outside}")
                 continue
             records[record.key] = record
+        self._loaded = dict(records)
         return records
 
     def append(self, record: ChunkRecord) -> None:
         """Add one record, durably (written, flushed and fsync'ed before returning)."""
+        if self.skipped and self._stream is None:
+            self.rewrite(self._loaded[key] for key in sorted(self._loaded))  # drop bad lines
         if self._stream is None:
             self._stream = open(self.path, "a", encoding="utf-8")
             # A torn last line (a crash mid-write) must not swallow the first new record.
@@ -121,6 +144,7 @@ class Manifest:
     def rewrite(self, records: Iterable[ChunkRecord]) -> None:
         """Replace the file atomically with exactly ``records``."""
         self.close()
+        self.skipped = []
         text = "".join(record.to_json() + "\n" for record in records)
         with atomic_file(self.path) as stream:
             stream.write(text.encode("utf-8"))
@@ -130,3 +154,18 @@ class Manifest:
             with contextlib.suppress(OSError):
                 self._stream.close()
             self._stream = None
+
+
+def _outside(record: ChunkRecord, grids: Sequence[tuple[int, int]] | None) -> str | None:
+    """Why ``record`` names no chunk of a store with chunk counts ``grids``; None if it does."""
+    if grids is None:
+        return None
+    if not 0 <= record.level < len(grids):
+        return f"names level {record.level}; the store has levels 0 to {len(grids) - 1}"
+    rows, cols = grids[record.level]
+    if not (0 <= record.i < rows and 0 <= record.j < cols):
+        return (
+            f"names chunk ({record.i}, {record.j}) at level {record.level}, outside its "
+            f"{rows} x {cols} chunks"
+        )
+    return None

@@ -3,13 +3,19 @@
 Layout of ``OUT.zarr`` (a directory every worker of a distributed render can reach)::
 
     zarr.json                 the group; attributes["attndyn"] holds the spec JSON, the
-                              store format, the chunk shape and the pyramid's level shapes
-    delta, labels, sync_step, clusters [, probability]
-                              level 0: one array per field, of the grid's shape
-                              ``spec.shape``, chunked as the store's tiling (one tile = one
-                              chunk), fill values nan / 0
-    levels/K/<field>          pyramid level K >= 1 (see below), chunked alike
+                              store format, the chunk shape and the pyramid's level shapes,
+                              and the consolidated metadata of every array below
+    delta/, labels/, sync_step/, clusters/ [, probability/]
+                              one OME-Zarr image per field (its zarr.json holds the
+                              multiscales, below), with the arrays
+        0                     level 0, of the grid's shape ``spec.shape``, chunked as the
+                              store's tiling (one tile = one chunk, or one shard), fill
+                              values nan / 0
+        1, 2, ... K           pyramid level K >= 1 (see below), chunked alike
     manifest.jsonl            the done manifest (:mod:`attndyn.store.manifest`)
+
+Stores of the first format (``attndyn.zarr/1``, before OME-Zarr) hold level 0 of each field
+at ``<field>`` and level K at ``levels/K/<field>``; they open, resume and read as before.
 
 A chunk is done only once its record is in the manifest, with the sha256 of every field's
 values there; :meth:`ZarrStore.verify` reads chunks back and drops those whose values no
@@ -21,6 +27,20 @@ rendered, so any colouring of level 0 applies to every level, and a tile server 
 zoomed-out view of a finished render from a few chunks without recomputing anything. Levels
 are added until both sides are at most ``pyramid_min_side`` (default 256) pixels; level K's
 chunk (a, b) is made from at most 2 x 2 chunks of level K - 1 (:meth:`write_level_tile`).
+
+What other tools read. Each field's group is an OME-Zarr (NGFF) 0.5 image, the NGFF version
+that goes with Zarr v3 (:func:`ome_attributes`): ``OUT.zarr/labels`` opens in napari's
+OME-Zarr plugin, ome-zarr-py or any NGFF 0.5 reader as a multiscale image whose level K has
+the scale ``2**K`` (level K's pixel i is level 0's pixel ``2**K i``), on axes ``y`` (rows,
+lowest first) and ``x``; the multiscale's own scale and translation map a pixel to the
+swept parameters' values. The arrays' metadata is consolidated into the root ``zarr.json``,
+so a reader over a network learns the whole store from one object.
+
+Sharding. With ``shard=N`` (``render --shard N``) each array's chunks of ``chunk`` x
+``chunk`` are stored N x N to a shard (one file or object per shard, Zarr v3's sharding
+codec), for posters whose chunk count would swamp a file system or an object store. The
+unit of work (a store tile, a manifest record, a Dask task) is then the shard: a shard is
+written whole by one writer, never merged from two.
 """
 
 from __future__ import annotations
@@ -29,6 +49,7 @@ import json
 import os
 import shutil
 import uuid
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +58,7 @@ from attndyn.errors import UserError
 from attndyn.fields import Fields
 from attndyn.spec import LandscapeSpec
 from attndyn.store.base import FIELD_NAMES, OnForeign
+from attndyn.store.identity import FIELDS_FORMAT, identity_mismatch
 from attndyn.store.manifest import ChunkKey, ChunkRecord, Manifest, digest, record_for
 from attndyn.tiles import Tile, Tiling
 
@@ -45,10 +67,14 @@ try:
 except ImportError:  # the 'big' extra is not installed
     zarr = None
 
-STORE_FORMAT = "attndyn.zarr/1"
+STORE_FORMAT = "attndyn.zarr/2"  # /2: a group per field, an OME-Zarr image
+STORE_FORMATS = ("attndyn.zarr/1", STORE_FORMAT)  # /1: before OME-Zarr; read and resumed
 ATTRIBUTE = "attndyn"
 MANIFEST_NAME = "manifest.jsonl"
 PYRAMID_MIN_SIDE = 256
+OME_ATTRIBUTE = "ome"
+NGFF_VERSION = "0.5"
+AXES = ("y", "x")  # rows (lowest y first), columns
 FIELD_DTYPES = {
     "delta": np.dtype(np.float32),
     "labels": np.dtype(np.uint8),
@@ -75,6 +101,32 @@ def pyramid_shapes(shape: tuple[int, int], min_side: int) -> list[tuple[int, int
         rows, cols = shapes[-1]
         shapes.append((-(-rows // 2), -(-cols // 2)))
     return shapes
+
+
+def ome_attributes(spec: LandscapeSpec, name: str, levels: int) -> dict:
+    """The OME-Zarr 0.5 ``ome`` attributes of field ``name``'s group in a store of ``spec``
+    with ``levels`` levels (see the module docstring)."""
+    # Level 0's pixel (i, j) sits at the grid's values y[i], x[j] (linspace, as in the spec).
+    grid = [spec.y_values().astype(float), spec.x_values().astype(float)]
+    steps = [float(v[-1] - v[0]) / (len(v) - 1) if len(v) > 1 else 1.0 for v in grid]
+    multiscale = {
+        "name": name,
+        "axes": [{"name": axis, "type": "space"} for axis in AXES],
+        "datasets": [
+            {
+                "path": str(level),
+                "coordinateTransformations": [
+                    {"type": "scale", "scale": [float(2**level), float(2**level)]}
+                ],
+            }
+            for level in range(levels)
+        ],
+        "coordinateTransformations": [
+            {"type": "scale", "scale": steps},
+            {"type": "translation", "translation": [float(v[0]) for v in grid]},
+        ],
+    }
+    return {"version": NGFF_VERSION, "multiscales": [multiscale]}
 
 
 def field_names(spec: LandscapeSpec) -> tuple[str, ...]:
@@ -112,7 +164,12 @@ class ZarrStore:
         self.level_shapes: list[tuple[int, int]] = [tuple(s) for s in info["levels"]]  # type: ignore[misc]
         chunk = tuple(int(v) for v in info["chunk"])
         self._tilings = [Tiling(shape, chunk) for shape in self.level_shapes]  # type: ignore[arg-type]
-        self._records = manifest.load()
+        self.format: str = info["format"]
+        self.shard: int | None = info.get("shard")  # chunks a shard side; None: not sharded
+        per = self.shard or 1
+        self.chunk_shape: tuple[int, int] = (chunk[0] // per, chunk[1] // per)  # zarr's chunks
+        self._records = manifest.load([tiling.counts for tiling in self._tilings])
+        self.skipped_records: list[str] = list(manifest.skipped)  # bad manifest lines
         self._arrays: dict[tuple[int, str], object] = {}
         self.resumed_tiles = int(self.done().sum())
 
@@ -126,9 +183,13 @@ class ZarrStore:
         *,
         on_foreign: OnForeign = "refuse",
         pyramid_min_side: int = PYRAMID_MIN_SIDE,
+        shard: int | None = None,
     ) -> ZarrStore:
         """The store at ``location`` for ``spec``: created with ``tiling`` (one chunk a tile)
         if there is none, resumed (in its own tiling) if it was made for this spec.
+
+        ``shard``: N to store the chunks of ``tiling`` N x N to a shard; the store's tiles
+        (its :attr:`tiling`) are then the shards. A resumed store keeps its own sharding.
 
         A store of another spec, or a directory that is not an attndyn store, is refused
         with a :class:`~attndyn.errors.UserError` (``on_foreign="refuse"``, the default); with
@@ -140,6 +201,8 @@ class ZarrStore:
             raise UserError("a Zarr store needs a path")
         if tiling.shape != spec.shape:
             raise ValueError(f"tiling of {tiling.shape} for a grid of {spec.shape}")
+        if shard is not None and shard < 1:
+            raise UserError(f"shard {shard} is not allowed; give 1 or more chunks a side")
         path = check_store_location(location)
         if path.exists():
             info = _store_info(path)
@@ -148,15 +211,16 @@ class ZarrStore:
                     f"store path {str(path)!r} exists and is not an attndyn Zarr store; "
                     "choose another path"
                 )
-            if info.get("spec") == spec.to_json():
+            mismatch = identity_mismatch(info, spec)
+            if mismatch is None:
                 return cls._opened(path, "r+")
             if on_foreign == "refuse":
                 raise UserError(
-                    f"store {str(path)!r} was made for another spec; remove it or choose "
-                    "another path"
+                    f"store {str(path)!r} was made for another spec ({mismatch}); remove it or "
+                    "choose another path"
                 )
             shutil.rmtree(path)
-        return cls._create(path, spec, tiling, pyramid_min_side)
+        return cls._create(path, spec, tiling, pyramid_min_side, shard)
 
     @classmethod
     def load(cls, location: str | Path, *, mode: str = "r") -> ZarrStore:
@@ -176,7 +240,12 @@ class ZarrStore:
 
     @classmethod
     def _create(
-        cls, path: Path, spec: LandscapeSpec, tiling: Tiling, pyramid_min_side: int
+        cls,
+        path: Path,
+        spec: LandscapeSpec,
+        tiling: Tiling,
+        pyramid_min_side: int,
+        shard: int | None = None,
     ) -> ZarrStore:
         try:
             group = zarr.open_group(store=str(path), mode="w-", zarr_format=3)
@@ -184,26 +253,44 @@ class ZarrStore:
             raise UserError(f"cannot create store {str(path)!r}: {error}") from None
         names = field_names(spec)
         shapes = pyramid_shapes(spec.shape, max(1, pyramid_min_side))
+        inner = tiling.tile_shape
+        unit = inner if shard is None else (inner[0] * shard, inner[1] * shard)
+        images = {
+            name: group.create_group(
+                name, attributes={OME_ATTRIBUTE: ome_attributes(spec, name, len(shapes))}
+            )
+            for name in names
+        }
         for level, shape in enumerate(shapes):
-            parent = group if level == 0 else group.require_group(f"levels/{level}")
-            chunks = tuple(min(c, s) for c, s in zip(tiling.tile_shape, shape, strict=True))
+            chunks = tuple(min(c, s) for c, s in zip(inner, shape, strict=True))
+            # A side no longer than a chunk is one chunk, and one shard; else N chunks a shard.
+            shards = tuple(
+                c if s <= i else u for c, s, i, u in zip(chunks, shape, inner, unit, strict=True)
+            )
             for name in names:
-                parent.create_array(
-                    name,
+                images[name].create_array(
+                    str(level),
                     shape=shape,
                     chunks=chunks,
+                    shards=None if shard is None else shards,
                     dtype=FIELD_DTYPES[name],
                     fill_value=FIELD_FILLS[name],
+                    dimension_names=AXES,  # NGFF 0.5: the arrays name the image's axes
                 )
         # The attributes last: a store without them is one whose creation did not finish.
-        group.attrs[ATTRIBUTE] = {
+        info = {
             "format": STORE_FORMAT,
             "spec": spec.to_json(),
+            "fields_format": FIELDS_FORMAT,
             "uid": uuid.uuid4().hex,
             "fields": list(names),
-            "chunk": list(tiling.tile_shape),
+            "chunk": list(unit),
             "levels": [list(s) for s in shapes],
         }
+        if shard is not None:
+            info["shard"] = shard  # "chunk" is then the shard's shape, N x N zarr chunks
+        group.attrs[ATTRIBUTE] = info
+        _consolidate(group.store)
         return cls(path, group, Manifest(path / MANIFEST_NAME))
 
     # -- the LandscapeStore interface ---------------------------------------------------------
@@ -362,10 +449,16 @@ class ZarrStore:
         return failures
 
     # -- inside -------------------------------------------------------------------------------
+    def _array_path(self, level: int, name: str) -> str:
+        """Where field ``name``'s level ``level`` is in the group, in this store's format."""
+        if self.format == "attndyn.zarr/1":
+            return name if level == 0 else f"levels/{level}/{name}"
+        return f"{name}/{level}"
+
     def _array(self, level: int, name: str):
         key = (level, name)
         if key not in self._arrays:
-            self._arrays[key] = self._group[name if level == 0 else f"levels/{level}/{name}"]
+            self._arrays[key] = self._group[self._array_path(level, name)]
         return self._arrays[key]
 
     def _read_chunk(self, level: int, tile: Tile) -> dict[str, np.ndarray]:
@@ -385,6 +478,13 @@ class ZarrStore:
         return record_for(level, index, checked)
 
 
+def _consolidate(store) -> None:
+    """Write the consolidated metadata of every array into the group's ``zarr.json``."""
+    with warnings.catch_warnings():  # zarr notes that v3 has no standard for it yet; NGFF 0.5
+        warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
+        zarr.consolidate_metadata(store, zarr_format=3)
+
+
 def _store_info(path: Path) -> dict | None:
     """The attndyn attributes of the Zarr group at ``path``, or None if it is not one."""
     try:
@@ -392,7 +492,7 @@ def _store_info(path: Path) -> dict | None:
             info = json.load(file).get("attributes", {}).get(ATTRIBUTE)
     except (OSError, ValueError, AttributeError):
         return None
-    if not isinstance(info, dict) or info.get("format") != STORE_FORMAT:
+    if not isinstance(info, dict) or info.get("format") not in STORE_FORMATS:
         return None
     return info
 
