@@ -126,3 +126,31 @@ def test_gap_is_the_first_coordinate_spread_and_propagates_nan(target):
         assert ours == synchronisation_gap(points.astype(np.float32))
     gx = np.float32([0.5, np.nan, 0.1])
     assert math.isnan(tracker.gap(3, gx) if target == "cpu" else _gap_on_device(gx))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("steps", [6, 7])
+@pytest.mark.parametrize("late", [2, 1, 0])
+@pytest.mark.parametrize(("even", "odd"), [(0.4, 0.8), (0.8, 0.4), (0.7, 0.9)])
+def test_period_two_detected_at_the_last_steps_is_the_tracker_of_the_whole_orbit(
+    target, steps, late, even, odd
+):
+    # The orbit is detected at t = steps - late, the last step included (late = 0: nothing
+    # is left to step, the tracker is complete), its gaps alternating from step t - 2 on after
+    # a descent 0.95, 0.9, ... that is not periodic.
+    t = steps - late
+    gaps = np.array([0.95 - 0.05 * s for s in range(t - 2)] + [
+        (even, odd)[s % 2] for s in range(t - 2, steps + 1)
+    ])  # fmt: skip
+    last, before, after = run_tracker(target, gaps[: t + 1])
+    final, other = gaps[steps], gaps[steps - 1]
+    args = (t, steps, TOL, final, other, last, before, after)
+    if target == "cpu":
+        tail = tracker.period_two_tail(*args)
+    else:
+        tail = _on_device(_device_tracker().period_two_tail, *args)
+    above = np.flatnonzero(gaps >= TOL)
+    t0 = int(above[-1]) + 1 if above.size else 0  # the definition of the tracker's last
+    assert int(tail[0]) == t0
+    if gaps[-1] < TOL:  # before and after are read only then: the gaps around the crossing
+        assert tail[1:] == (gaps[t0 - 1], gaps[t0])
