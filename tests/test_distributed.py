@@ -145,7 +145,7 @@ def test_kill_9_of_the_client_then_a_rerun_computes_only_the_missing_chunks(tmp_
 def test_a_corrupt_chunk_is_found_by_its_checksum_and_recomputed(tmp_path, reference, damage):
     path, log = tmp_path / "s.zarr", tmp_path / "calls"
     render_store(SPEC, path, chunk=CHUNK, engine=SlowEngine())
-    chunk_file = path / "sync_step" / "c" / "2" / "1"
+    chunk_file = path / "sync_step" / "0" / "c" / "2" / "1"
     if damage == "garbage":
         chunk_file.write_bytes(b"\x28\xb5\x2f\xfd broken")
     else:
