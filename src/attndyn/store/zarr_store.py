@@ -58,6 +58,7 @@ from attndyn.errors import UserError
 from attndyn.fields import Fields
 from attndyn.spec import LandscapeSpec
 from attndyn.store.base import FIELD_NAMES, OnForeign
+from attndyn.store.identity import FIELDS_FORMAT, identity_mismatch
 from attndyn.store.manifest import ChunkKey, ChunkRecord, Manifest, digest, record_for
 from attndyn.tiles import Tile, Tiling
 
@@ -167,7 +168,8 @@ class ZarrStore:
         self.shard: int | None = info.get("shard")  # chunks a shard side; None: not sharded
         per = self.shard or 1
         self.chunk_shape: tuple[int, int] = (chunk[0] // per, chunk[1] // per)  # zarr's chunks
-        self._records = manifest.load()
+        self._records = manifest.load([tiling.counts for tiling in self._tilings])
+        self.skipped_records: list[str] = list(manifest.skipped)  # bad manifest lines
         self._arrays: dict[tuple[int, str], object] = {}
         self.resumed_tiles = int(self.done().sum())
 
@@ -209,12 +211,13 @@ class ZarrStore:
                     f"store path {str(path)!r} exists and is not an attndyn Zarr store; "
                     "choose another path"
                 )
-            if info.get("spec") == spec.to_json():
+            mismatch = identity_mismatch(info, spec)
+            if mismatch is None:
                 return cls._opened(path, "r+")
             if on_foreign == "refuse":
                 raise UserError(
-                    f"store {str(path)!r} was made for another spec; remove it or choose "
-                    "another path"
+                    f"store {str(path)!r} was made for another spec ({mismatch}); remove it or "
+                    "choose another path"
                 )
             shutil.rmtree(path)
         return cls._create(path, spec, tiling, pyramid_min_side, shard)
@@ -278,6 +281,7 @@ class ZarrStore:
         info = {
             "format": STORE_FORMAT,
             "spec": spec.to_json(),
+            "fields_format": FIELDS_FORMAT,
             "uid": uuid.uuid4().hex,
             "fields": list(names),
             "chunk": list(unit),
