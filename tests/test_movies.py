@@ -10,9 +10,10 @@ import pytest
 from PIL import Image
 
 from attndyn import LandscapeSpec, render_landscape
-from attndyn.coloring import ColorOptions
+from attndyn.coloring import COLORINGS, ColorOptions, options_colormap
 from attndyn.engines import get_engine
 from attndyn.errors import UserError
+from attndyn.fields import Fields
 from attndyn.images import read_png_spec
 from attndyn.movies import (
     MovieInterrupted,
@@ -290,3 +291,125 @@ def test_the_cost_of_a_movie_counts_only_the_frames_not_in_the_cache(tmp_path):
     one, two = (estimate_cost(job.spec, engine) for job in jobs[1:])
     assert cost.seconds == pytest.approx(one.seconds + two.seconds)
     assert cost.bytes == max(one.bytes, two.bytes)
+
+
+# -- the colour scale -----------------------------------------------------------------------
+
+
+class MadeUpEngine:
+    """Fields made up from the frame's beta b, so that frames hold different ranges of values:
+    on a ramp r from 1 (top left) to 0 (bottom right), the gap 10 ** (-8 + 8 b r), the step
+    1 + 20 b r, 1 + floor(4 b r) clusters, synchronised where r < b / 2, probability b r / 2.
+    Pixel (0, 0) is the same in every frame: gap 1e-3, step 5, 2 clusters, not synchronised,
+    probability 0.25."""
+
+    name = "made-up"
+    tile_pixels = 1 << 20
+    supports_float64 = True
+    last_diagnostics = None
+
+    def compute(self, job, tile):
+        rows, cols = job.spec.shape
+        b = job.spec.beta
+        r = np.linspace(1.0, 0.0, rows * cols).reshape(rows, cols)
+        made = Fields(
+            delta=np.float32(10.0 ** (-8 + 8 * b * r)),
+            labels=np.uint8(r < b / 2),
+            sync_step=np.float32(1 + 20 * b * r),
+            clusters=np.uint16(1 + np.floor(4 * b * r)),
+            probability=np.float32(b * r / 2),
+        )
+        for name, value in (
+            ("delta", 1e-3),
+            ("labels", 0),
+            ("sync_step", 5),
+            ("clusters", 2),
+            ("probability", 0.25),
+        ):
+            getattr(made, name)[0, 0] = value
+        rows_slice, cols_slice = tile.slices
+        return Fields(
+            **{name: array[rows_slice, cols_slice] for name, array in made.arrays().items()}
+        )
+
+    def pixels_per_second(self, spec):
+        return 1e9
+
+
+def colours_of_the_shared_pixel(tmp_path, options, color_scale):
+    spec = small_spec(width=8, height=6, samples=2, init="independent")
+    specs = sweep_specs(spec, "beta", 0.5, 1.0, 2)
+    result = render_movie(
+        specs,
+        options,
+        [tmp_path / f"{color_scale}.gif"],
+        frames_dir=tmp_path / f"{color_scale}.frames",
+        engine=MadeUpEngine(),
+        keep_frames=True,
+        color_scale=color_scale,
+    )
+    # field pixel (0, 0) is the picture's bottom-left pixel
+    return [tuple(np.asarray(Image.open(p).convert("RGB"))[-1, 0]) for p in result.frame_paths]
+
+
+@pytest.mark.parametrize("equalize", [False, True])
+@pytest.mark.parametrize("coloring", COLORINGS)
+def test_a_value_keeps_its_colour_from_frame_to_frame_on_the_movies_scale(
+    tmp_path, coloring, equalize
+):
+    options = ColorOptions(coloring, equalize=equalize)
+    first, second = colours_of_the_shared_pixel(tmp_path, options, "movie")
+    assert first == second
+    adapts = equalize or coloring in ("log-delta", "sync-step")
+    first, second = colours_of_the_shared_pixel(tmp_path, options, "per-frame")
+    assert (first != second) == adapts  # each frame's own scale moves the colour
+
+
+def test_the_movies_log_delta_range_is_that_of_all_frames(tmp_path):
+    # By hand: the gaps of both frames run from 1e-8 up to 10 ** (-8 + 8 (1 - 1/47)) (frame 2,
+    # b = 1, the largest ramp value after the top-left pixel's), so 1e-3 sits at
+    # (log 1e-3 + 8) / (8 (1 - 1/47)) of the colormap in both frames.
+    options = ColorOptions("log-delta")
+    lo = np.log10(np.float64(np.float32(1e-8)))
+    hi = np.log10(np.float64(np.float32(10.0 ** (-8 + 8 * (1 - 1 / 47)))))
+    unit = (np.log10(np.float64(np.float32(1e-3))) - lo) / (hi - lo)
+    expected = tuple(options_colormap(options)(unit, bytes=True)[:3])
+    assert colours_of_the_shared_pixel(tmp_path, options, "movie") == [expected, expected]
+
+
+def test_the_movies_scale_is_a_pass_over_the_cache_and_resumes(tmp_path):
+    # Interrupted, the movie keeps the fields of its finished frames; the rerun computes only
+    # the others, and its pictures are those of an uninterrupted movie.
+    specs = sweep_specs(small_spec(), "wv01", -2.0, 1.0, 4)
+    options = ColorOptions("log-delta", equalize=True)
+    whole = render_movie(specs, options, frames_dir=tmp_path / "whole", engine="numpy")
+    first = CountingEngine(stop_at=2)
+    with pytest.raises(MovieInterrupted):
+        render_movie(specs, options, [tmp_path / "m.gif"], engine=first)
+    assert sorted(p.suffix for p in (tmp_path / "m.frames").iterdir()) == [".npz", ".npz"]
+    second = CountingEngine()
+    result = render_movie(specs, options, [tmp_path / "m.gif"], engine=second, keep_frames=True)
+    assert result.computed == [2, 3] and second.specs == specs[2:]
+    for a, b in zip(result.frame_paths, whole.frame_paths, strict=True):
+        assert a.name == b.name and a.read_bytes() == b.read_bytes()
+    other = CountingEngine()  # another colouring of the kept movie: its fields, no compute
+    render_movie(
+        specs,
+        ColorOptions("sync-step"),
+        [tmp_path / "s.gif"],
+        engine=other,
+        frames_dir=tmp_path / "m.frames",
+    )
+    assert other.specs == []
+
+
+def test_an_unknown_colour_scale_is_refused(tmp_path):
+    with pytest.raises(UserError, match="per-frame"):
+        render_movie(
+            [small_spec()] * 2,
+            ColorOptions("log-delta"),
+            [tmp_path / "m.gif"],
+            engine="numpy",
+            color_scale="frame",
+        )
+    assert list(tmp_path.iterdir()) == []

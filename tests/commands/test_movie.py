@@ -44,15 +44,36 @@ def test_zoom_writes_mp4_and_gif_with_every_frame(tmp_path, capsys):
 
 
 def test_a_frame_is_reproduced_by_render_from(tmp_path):
+    # Coloured on its own (--color-scale per-frame), a frame is what render --from draws.
     argv = ["movie", "sweep", *FAST, "--param", "wv01", "--values=-2,1"]
     out = ["--frames", "3", "-o", tmp_path / "s.gif", "--coloring", "log-delta", "--keep-frames"]
-    assert run(*argv, *out) == 0
-    frame = sorted((tmp_path / "s.frames").iterdir())[1]
+    assert run(*argv, *out, "--color-scale", "per-frame") == 0
+    frame = sorted((tmp_path / "s.frames").glob("*.png"))[1]
     assert LandscapeSpec.from_json(read_png_spec(frame)).wv[1] == pytest.approx(-0.5)
     assert run("render", "--from", frame, "--engine", "numpy", "-q", "-o", tmp_path / "r.png") == 0
     np.testing.assert_array_equal(
         np.asarray(Image.open(frame)), np.asarray(Image.open(tmp_path / "r.png"))
     )
+
+
+def test_on_the_movies_scale_a_frame_keeps_its_spec_and_its_fields(tmp_path):
+    # The default colour scale is the movie's: the cache holds each frame's fields next to
+    # its picture, and render --from the picture computes those same fields again.
+    argv = ["movie", "sweep", *FAST, "--param", "wv01", "--values=-2,1", "--frames", "3"]
+    out = ["-o", tmp_path / "s.gif", "--coloring", "log-delta", "--keep-frames"]
+    assert run(*argv, *out) == 0
+    frames = sorted((tmp_path / "s.frames").glob("*.png"))
+    fields = sorted((tmp_path / "s.frames").glob("*.npz"))
+    assert (
+        [p.name[:5] for p in frames] == [p.name[:5] for p in fields] == ["00000", "00001", "00002"]
+    )
+    spec = LandscapeSpec.from_json(read_png_spec(frames[1]))
+    assert spec.wv[1] == pytest.approx(-0.5)
+    saved = np.load(fields[1])
+    assert LandscapeSpec.from_json(str(saved["spec"])) == spec
+    again = tmp_path / "r.npz"
+    assert run("render", "--from", frames[1], "--engine", "numpy", "-q", "--save", again) == 0
+    np.testing.assert_array_equal(np.load(again)["delta"], saved["delta"])
 
 
 @pytest.mark.parametrize("flag", [[], ["--clean-frames"]])

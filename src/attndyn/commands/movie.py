@@ -4,6 +4,8 @@ The math, the frame cache and the encoders are in :mod:`attndyn.movies`. Frames 
 for the working precision are refused up front (pass ``--precision float64``); mp4 needs even
 frame sizes (refused otherwise, no padding); the frame cache ``OUT.frames/`` is kept after
 success only with ``--keep-frames``, and is always kept by an interrupted movie, to resume.
+``--color-scale`` chooses between one colour scale for the whole movie (the default: colours
+hold still) and each frame's own.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from attndyn.errors import EXIT_INTERRUPTED, FieldError, UserError
 from attndyn.estimate import format_seconds, refuse_if_huge
 from attndyn.job import Job
 from attndyn.movies import (
+    COLOR_SCALES,
+    DEFAULT_COLOR_SCALE,
     DEFAULT_FPS,
     MovieInterrupted,
     check_outputs,
@@ -68,7 +72,8 @@ def _add_movie_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
     movie.add_argument(
         "--frames-dir",
         metavar="DIR",
-        help="frame cache: one PNG per finished frame, carrying its spec; a rerun reuses them "
+        help="frame cache: one PNG per finished frame, carrying its spec (and, when the "
+        "colours share the movie's scale, each frame's fields .npz); a rerun reuses them "
         "(default OUT.frames beside the first output)",
     )
     movie.add_argument(
@@ -76,6 +81,14 @@ def _add_movie_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
         action="store_true",
         help="keep this movie's frame PNGs after the movie is written (default: they are "
         "deleted then; an interrupted movie always keeps them, to resume)",
+    )
+    movie.add_argument(
+        "--color-scale",
+        choices=COLOR_SCALES,
+        default=DEFAULT_COLOR_SCALE,
+        help="movie (default): the colour range and --equalize come from all frames' fields, "
+        "so a value keeps its colour from frame to frame; per-frame: each frame's own (the "
+        "colours then jump in a sweep)",
     )
     # Deleting the frames after a finished movie is the default now; the old flag still works.
     movie.add_argument("--clean-frames", action="store_true", help=argparse.SUPPRESS)
@@ -237,7 +250,9 @@ def _run(args: argparse.Namespace) -> int:
     frames_dir = Path(args.frames_dir) if args.frames_dir else default_frames_dir(outputs[0])
     jobs = [Job(spec, base.x0) for spec in _frame_specs(args, base, center, width)]
     engine = get_engine(args.engine, args.device)
-    cost = estimate_movie_cost(jobs, colors, engine, frames_dir=frames_dir, size=size)
+    cost = estimate_movie_cost(
+        jobs, colors, engine, frames_dir=frames_dir, size=size, color_scale=args.color_scale
+    )
     refuse_if_huge(cost, force=args.force)
     started = time.perf_counter()
     try:
@@ -251,6 +266,7 @@ def _run(args: argparse.Namespace) -> int:
             size=size,
             progress=not args.quiet,
             keep_frames=args.keep_frames,
+            color_scale=args.color_scale,
         )
     except MovieInterrupted as stop:
         print(
