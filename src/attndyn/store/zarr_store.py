@@ -226,7 +226,8 @@ class ZarrStore:
     def load(cls, location: str | Path, *, mode: str = "r") -> ZarrStore:
         """An existing attndyn store, whatever its spec (UserError if there is none)."""
         require_zarr()
-        path = Path(location)
+        text = str(location)
+        path = Path(_local_part(text)) if "://" in text else Path(location)
         if not path.exists():
             raise UserError(f"store {str(path)!r} does not exist")
         if _store_info(path) is None:
@@ -498,14 +499,59 @@ def _store_info(path: Path) -> dict | None:
 
 
 def check_store_location(location: str | Path) -> Path:
-    """The store path, refused in one line if a store cannot be made or written there."""
-    path = Path(location)
+    """The store's local path, refused in one line if a store cannot be made or written there.
+
+    ``location`` is a path or a ``file://`` URL. Any other fsspec URL (``s3://``,
+    ``memory://``, ...) is refused with the reason, naming the URL as given: a store's done
+    manifest is appended to and fsync'ed, and its lock is a file lock, which object stores
+    do not have (see docs/big-renders.md).
+    """
+    text = str(location)
+    if not text.strip():
+        raise UserError(
+            "store path '' is empty; give a directory such as OUT.zarr (or a file:// URL)"
+        )
+    if "://" in text:
+        path = Path(_local_part(text))
+    else:
+        path = Path(location)
     if path.exists() and not path.is_dir():
-        raise UserError(f"store path {str(path)!r} is a file; give a directory (OUT.zarr)")
+        raise UserError(f"store path {text!r} is a file; give a directory (OUT.zarr)")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise UserError(f"store directory {str(parent)!r} does not exist")
+        given = f" (store {text!r})" if "://" in text else ""
+        raise UserError(f"store directory {str(parent)!r} does not exist{given}")
     target = path if path.exists() else parent
     if not os.access(target, os.W_OK | os.X_OK):
         raise UserError(f"store path {str(target)!r} is not writable")
     return path
+
+
+def _local_part(url: str) -> str:
+    """The path of a ``file://`` URL; a one-line refusal for any other URL."""
+    protocol, _, rest = url.partition("://")
+    if protocol == "file":
+        if not rest.strip("/"):
+            raise UserError(f"store URL {url!r} names no directory; give file:///path/OUT.zarr")
+        return rest
+    try:
+        import fsspec
+
+        fsspec.get_filesystem_class(protocol)
+    except ImportError as error:
+        raise UserError(
+            f"store URL {url!r}: the {protocol!r} protocol needs a package that is not "
+            f"installed ({error}), and a store must be on a file system anyway (a path or "
+            "a file:// URL)"
+        ) from None
+    except ValueError:
+        raise UserError(
+            f"store URL {url!r}: {protocol!r} is not a protocol fsspec knows; give a path "
+            "(OUT.zarr) or a file:// URL"
+        ) from None
+    raise UserError(
+        f"store URL {url!r}: a store must be on a file system (a local disk or NFS, as a "
+        "path or a file:// URL), since a render appends its done manifest with fsync and "
+        f"locks a file beside it, which {protocol}:// storage cannot do; render to a path "
+        "and copy the finished store there"
+    )
