@@ -39,6 +39,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -337,9 +338,11 @@ def _render_locked(
         threads: int | dict[str, int] | None = (
             engine_threads if engine_threads is not None else engine_threads_by_worker(client)
         )
-        job_arg: Any = client.scatter(job, broadcast=True)
     else:
-        threads, job_arg = engine_threads, job
+        threads = engine_threads
+    # The job travels in every task (a few hundred bytes), not scattered: a task then needs
+    # nothing that dies with a worker, and workers that join later can take over.
+    job_arg: Any = job
     steps: list[Step] = [
         (tile, 0, render_chunk, (job_arg, location, store.uid, store.tiling.index(tile), engine,
                                  device, threads))
@@ -426,7 +429,8 @@ def _run(
                 record = future.result()
             except Exception as error:
                 why = watchdog.reason if watchdog is not None else None
-                _fail(error, f"chunk {_name(store, tile, level)} on the Dask cluster", why, address)
+                what = f"chunk {_name(store, tile, level)} on the Dask cluster"
+                _fail(error, what, why, address, client.status == "running")
             _mark(store, tile, record, level)
             future.release()
             bar.update(1)
@@ -468,17 +472,23 @@ _DISK_ERRORS = {
 
 
 def _fail(
-    error: Exception, what: str, reason: str | None, scheduler: str | None = None
+    error: Exception,
+    what: str,
+    reason: str | None,
+    scheduler: str | None = None,
+    connected: bool = False,
 ) -> NoReturn:
     """Raise :class:`_StepFailed` naming ``error`` met in ``what``, or re-raise ``error``
     unchanged when it is not a failure of the surroundings (a bug has its traceback)."""
-    line = reason or _describe(error, what, scheduler)
+    line = reason or _describe(error, what, scheduler, connected)
     if line is None:
         raise error
     raise _StepFailed(line) from error
 
 
-def _describe(error: BaseException, what: str, scheduler: str | None = None) -> str | None:
+def _describe(
+    error: BaseException, what: str, scheduler: str | None = None, connected: bool = False
+) -> str | None:
     """One line for a failure of the surroundings, or None for anything else."""
     name = type(error).__name__
     first = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -488,6 +498,8 @@ def _describe(error: BaseException, what: str, scheduler: str | None = None) -> 
             "worker may have run out of memory (see --worker-memory) or been stopped"
         )
     if name in _CONNECTION_ERRORS or isinstance(error, (TimeoutError, ConnectionError)):
+        if connected and isinstance(error, CancelledError):
+            return f"{what} was cancelled on the Dask cluster (by its scheduler or another client)"
         at = f" at {scheduler}" if scheduler else ""
         return f"lost the connection to the Dask scheduler{at} ({name}); is it still running?"
     if isinstance(error, OSError):
