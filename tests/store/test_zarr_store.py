@@ -53,27 +53,29 @@ def test_each_pyramid_level_holds_every_other_pixel_of_the_level_below(finished,
             assert same_bytes(getattr(fields, name), array[::step, ::step]), (level, name)
 
 
-@pytest.mark.parametrize(("width", "height"), [(11, 9), (16, 12)])
+@pytest.mark.parametrize(("width", "height"), [(11, 9), (16, 16)])
 def test_each_level_is_every_other_row_and_column_of_the_level_below(tmp_path, width, height):
-    # Value by value, level k against level k - 1 read back: with 16 x 12 pixels every chunk
-    # of every level has an even source, so a decimation that takes the wrong rows or columns
-    # keeps the shapes and only the values tell.
+    # Value by value, level k against level k - 1 read back. Levels halve, rounding up, until
+    # both sides are <= 3. With 16 x 16 pixels and chunks of 4 x 4 the chunk of every level
+    # has a source of even sides, so a decimation that takes the wrong rows or columns keeps
+    # the shapes and only the values tell.
     spec = replace(SPEC, width=width, height=height, samples=1)
     store = ZarrStore.open(
         tmp_path / "s.zarr", spec, Tiling(spec.shape, (4, 4)), pyramid_min_side=3
     )
     render_into(Job(spec), NumpyReferenceEngine(), store)
     store.finalize()
-    expected_shapes = {(11, 9): [(9, 11), (5, 6), (3, 3)], (16, 12): [(12, 16), (6, 8), (3, 4)]}
+    expected_shapes = {
+        (11, 9): [(9, 11), (5, 6), (3, 3)],
+        (16, 16): [(16, 16), (8, 8), (4, 4), (2, 2)],
+    }
     assert store.level_shapes == expected_shapes[width, height]
     below = store.read(level=0)
     assert len(np.unique(below.delta)) > 20  # neighbouring pixels differ
-    for level in (1, 2):
+    for level in range(1, len(store.level_shapes)):
         fields = store.read(level=level)
         for name, array in below.arrays().items():
-            decimated = array[::2, ::2]
-            assert same_bytes(getattr(fields, name), decimated), (level, name)
-            assert getattr(fields, name)[1, 1] is not None
+            assert same_bytes(getattr(fields, name), array[::2, ::2]), (level, name)
         below = fields
 
 
