@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import zipfile
+from pathlib import Path
 
 from attndyn.commands.common import (
     add_color_arguments,
@@ -44,7 +46,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(run=run)
 
 
+def refuse_a_file_that_is_not_a_store(location: str) -> None:
+    """A fields file or a picture given for the store: say what it is and which command
+    colours it (before anything needs zarr, so the message never blames a missing extra)."""
+    path = Path(location)
+    if not path.is_file():
+        return
+    try:
+        with open(path, "rb") as file:
+            head = file.read(8)
+        names = zipfile.ZipFile(path).namelist() if zipfile.is_zipfile(path) else []
+    except OSError:
+        return  # the store's own loading says what is wrong with it
+    if "spec.npy" in names:
+        raise UserError(
+            f"{location!r} is a fields file (render --save), not a store; colour it with "
+            f"'attndyn color {location} -o OUT.png' (export colours stores of render --store)"
+        )
+    if head == b"\x89PNG\r\n\x1a\n":
+        raise UserError(
+            f"{location!r} is a picture, not a store; 'attndyn render --from {location}' "
+            "renders it again (export colours stores of render --store)"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
+    refuse_a_file_that_is_not_a_store(args.store)
     from attndyn.export import PICTURE_SUFFIXES, export_store, finished_store
 
     options = color_options(args)

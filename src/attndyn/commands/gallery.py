@@ -86,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
     for item in pictures:
         refuse_if_huge(estimate_cost(item.spec, engine), force=args.force)
     started = time.perf_counter()
+    # A bar only on a terminal: elsewhere (a log, a pipe) each bar's redraws and the line of
+    # spaces that clears it would stand between the pictures' lines as lines of their own.
+    bars = not args.quiet and sys.stderr.isatty()
     for item in pictures:
         png = check_writable(out / f"{item.name}.png", suffix=".png", what="picture")
         npz = out / f"{item.name}.npz" if args.save_fields else None
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             landscape = render_landscape(
                 item.spec,
                 engine,
-                progress=not args.quiet,
+                progress=bars,
                 checkpoint=png.with_name(png.name + ".partial.npz"),
             )
         except RenderInterrupted as stop:

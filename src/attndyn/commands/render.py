@@ -20,6 +20,7 @@ from attndyn.commands.common import (
     picture_size,
     render_options,
 )
+from attndyn.commands.recolour_hint import recolour_note
 from attndyn.engines import get_engine
 from attndyn.errors import EXIT_INTERRUPTED, UserError
 from attndyn.estimate import estimate_cost, format_seconds, refuse_if_huge
@@ -127,6 +128,17 @@ def run(args: argparse.Namespace) -> int:
     png_path = check_writable(output, suffix=".png", what="picture") if output else None
     npz_path = check_writable(args.save, suffix=".npz", what="--save") if args.save else None
     engine = get_engine(args.engine, args.device)
+    if stored is not None and colors != stored and not args.quiet:  # only the colours change
+        note = recolour_note(
+            options.from_picture,
+            spec.to_json(),
+            colors,
+            output=png_path,
+            resize=args.resize,
+            saving=npz_path is not None or args.store is not None,
+        )
+        if note:
+            print(note, file=sys.stderr)
     if args.store is not None:
         from attndyn.commands.render_store import run_store
 
