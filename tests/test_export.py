@@ -126,3 +126,35 @@ def test_order_keys_sort_as_the_values_do():
     assert (np.argsort(keys, kind="stable") == np.argsort(values + 0.0, kind="stable")).all()
     assert keys[1] == keys[2]  # -0.0 and 0.0 are one value
     assert (key_values(keys) == values).all()
+
+
+def test_scratch_is_removed_on_success_on_failure_and_at_the_next_run(
+    tmp_path, stores, monkeypatch
+):
+    from attndyn.export import scratch_left
+
+    zarr_store, _ = stores["plain"]
+    killed_tiff = tmp_path / ".p.tif.k3j_9x2a"  # what a killed export leaves
+    killed_tiff.mkdir()
+    (killed_tiff / "picture.tif").write_bytes(b"half a picture")
+    killed_png = tmp_path / ".p.tif.abcd1234.tmp"
+    killed_png.write_bytes(b"half a png")
+    others = [tmp_path / ".p.tif.notmine", tmp_path / ".q.tif.abcdefgh", tmp_path / "p.tif.x"]
+    for other in others:
+        other.mkdir()
+    assert scratch_left(tmp_path / "p.tif") == [killed_png, killed_tiff]
+    export_store(zarr_store, tmp_path / "p.tif")
+    assert scratch_left(tmp_path / "p.tif") == [] and (tmp_path / "p.tif").is_file()
+    assert all(other.is_dir() for other in others)  # only an export's own scratch goes
+
+    seen = []
+
+    def full_disk(self, *args, **kwargs):  # the disk fills up as the picture is written
+        seen.extend(scratch_left(tmp_path / "q.tif"))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tifffile.TiffWriter, "write", full_disk)
+    with pytest.raises(UserError, match=r"cannot write '.*q\.tif': No space left on device"):
+        export_store(zarr_store, tmp_path / "q.tif")
+    assert len(seen) == 1 and seen[0].name.startswith(".q.tif.")  # there while it wrote
+    assert scratch_left(tmp_path / "q.tif") == [] and not (tmp_path / "q.tif").exists()

@@ -8,6 +8,10 @@ option of ``render`` and ``color`` applies, with the same colours as the in-memo
 memory, for pictures whose fields fit in :data:`IN_MEMORY_BYTES`; so is an ``.npz`` of the
 fields (:func:`store_landscape`). Beyond that the caller is told to export without them.
 
+Scratch files live beside the output and go when the export ends, whether it succeeds or
+fails; what an export killed midway leaves is removed by the next export to the same file
+(:func:`remove_scratch`).
+
 A store is exported only when every chunk is done, and every chunk read is checked against
 the manifest's checksum: a corrupt chunk stops the export with a message that says how to
 have it recomputed.
@@ -15,6 +19,9 @@ have it recomputed.
 
 from __future__ import annotations
 
+import contextlib
+import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,6 +122,7 @@ def export_store(
     if suffix not in PICTURE_SUFFIXES:
         raise UserError(f"export file {str(output)!r} must end in .png, .tif or .tiff (BigTIFF)")
     store = finished_store(location)
+    remove_scratch(output)
     spec = store.spec
     spec_json = spec.to_json()
     if size is not None and size != (spec.width, spec.height):
@@ -151,6 +159,30 @@ def export_store(
     except CorruptChunk as failure:
         raise _corrupt(store, failure) from None
     return Exported(output, coloring.size, coloring.mode.name)
+
+
+def scratch_left(output: str | Path) -> list[Path]:
+    """What an export to ``output`` killed before it finished left beside it: the scratch
+    folder of a BigTIFF (``.NAME.XXXXXXXX/``, :func:`tempfile.TemporaryDirectory`) and the
+    temporary file of a PNG (``.NAME.XXXXXXXX.tmp``, :func:`attndyn.outputs.atomic_file`)."""
+    output = Path(output)
+    pattern = re.compile(rf"\.{re.escape(output.name)}\.[a-z0-9_]{{8}}(\.tmp)?")
+    try:
+        entries = list(output.parent.iterdir())
+    except OSError:
+        return []
+    return sorted(entry for entry in entries if pattern.fullmatch(entry.name))
+
+
+def remove_scratch(output: str | Path) -> None:
+    """Remove :func:`scratch_left` by earlier exports to ``output`` (one that ends normally
+    or fails removes its own; a killed one cannot)."""
+    for entry in scratch_left(output):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
 
 
 def _description(spec_json: str, options: ColorOptions) -> dict[str, str]:
