@@ -249,6 +249,7 @@ def render_store(
     verify: bool = True,
     pyramid_min_side: int = PYRAMID_MIN_SIDE,
     no_worker_seconds: float = NO_WORKER_SECONDS,
+    shard: int | None = None,
 ) -> StoreRender:
     """Render ``job`` into the Zarr store at ``path``, on ``client``'s Dask cluster if given.
 
@@ -258,10 +259,13 @@ def render_store(
     (:mod:`attndyn.store.lock`) throughout: a second render of the same store is refused in
     one line. Chunks are ``chunk`` x ``chunk`` grid pixels (:func:`chunk_tiling`; default
     :data:`DEFAULT_CHUNK`); a resumed store keeps its own, and a ``chunk`` that gives other
-    chunks is refused. ``engine`` is an engine name, or an engine object (pickled to the
-    workers on a cluster). ``engine_threads``: numba threads per task (default: see the
-    module docstring). With ``progress``, in this process or on a local cluster, kernels that
-    still need their first compile are compiled here before the bar starts, under a notice
+    chunks is refused. ``shard``: N stores a new store's chunks N x N to a shard (Zarr v3
+    sharding), and the shard is then the unit of work (a task, a manifest record); a resumed
+    store keeps its own sharding, and a ``shard`` that differs is refused. ``engine`` is an
+    engine name, or an engine object (pickled to the workers on a cluster).
+    ``engine_threads``: numba threads per task (default: see the module docstring). With
+    ``progress``, in this process or on a local cluster, kernels that still need their first
+    compile are compiled here before the bar starts, under a notice
     (:func:`attndyn.warmup.compile_first`).
 
     On Ctrl-C the chunks finished so far stay done and
@@ -297,6 +301,7 @@ def render_store(
             verify=verify,
             pyramid_min_side=pyramid_min_side,
             no_worker_seconds=no_worker_seconds,
+            shard=shard,
         )
 
 
@@ -313,13 +318,23 @@ def _render_locked(
     verify: bool,
     pyramid_min_side: int,
     no_worker_seconds: float,
+    shard: int | None = None,
 ) -> StoreRender:
     """:func:`render_store` once the store's lock is held."""
     started = time.perf_counter()
     asked = chunk_tiling(job.spec, DEFAULT_CHUNK if chunk is None else chunk)
-    store = ZarrStore.open(path, job.spec, asked, pyramid_min_side=pyramid_min_side)
-    if chunk is not None and store.tiling != asked:
-        rows, cols = store.tiling.tile_shape
+    store = ZarrStore.open(path, job.spec, asked, pyramid_min_side=pyramid_min_side, shard=shard)
+    if shard is not None and (store.shard or 1) != shard:
+        store.close()
+        raise FieldError(
+            lambda n: (
+                f"{n('shard')} {shard}: store {str(path)!r} has {store.shard or 1} x "
+                f"{store.shard or 1} chunks a shard; drop {n('shard')} to resume it with its "
+                "own, or choose another path"
+            )
+        )
+    if chunk is not None and store.chunk_shape != asked.tile_shape:
+        rows, cols = store.chunk_shape
         store.close()
         raise FieldError(
             lambda n: (

@@ -120,3 +120,25 @@ def test_save_of_a_picture_larger_than_memory_points_to_export(tmp_path, capsys,
     )
     one_line_error(capsys, "use 'attndyn export STORE -o poster.tif'")
     assert not (tmp_path / "s.zarr").exists()
+
+
+def test_a_sharded_store_render_writes_the_in_memory_fields(tmp_path, capsys):
+    store = tmp_path / "s.zarr"
+    assert run("render", *PICTURE, "--store", store, "--chunk", 2, "--shard", 2,
+               "--save", tmp_path / "s.npz") == 0  # fmt: skip
+    # 14 x 10 pixels in shards of 4 x 4 (2 x 2 chunks of 2 x 2): 3 x 4 shards, the unit of work
+    assert "12 of 12 chunks computed (0 done before)" in capsys.readouterr().err
+    assert run("render", *PICTURE, "-q", "--save", tmp_path / "m.npz") == 0
+    with np.load(tmp_path / "s.npz") as ours, np.load(tmp_path / "m.npz") as theirs:
+        for name in theirs.files:
+            assert same_bytes(ours[name], theirs[name]), name
+    import zarr
+
+    labels = zarr.open_group(str(store), mode="r")["labels/0"]
+    assert labels.chunks == (2, 2) and labels.shards == (4, 4)
+    assert run("render", *PICTURE, "--store", store, "--shard", 3) == 2
+    one_line_error(capsys, "--shard 3: store")
+    assert run("render", *PICTURE, "--store", store, "--chunk", 4) == 2
+    one_line_error(capsys, "it has chunks of 2x2")
+    assert run("render", *PICTURE, "--shard", 2) == 2
+    one_line_error(capsys, "--shard needs --store OUT.zarr")

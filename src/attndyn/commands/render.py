@@ -85,6 +85,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"chunks of N x N grid pixels (default {DEFAULT_CHUNK}; with --store)",
     )
     big.add_argument(
+        "--shard",
+        metavar="N",
+        help="store N x N chunks in one shard file (Zarr v3 sharding), for posters with many "
+        "chunks; the shard is then the unit of work (with --store)",
+    )
+    big.add_argument(
         "--workers",
         metavar="N",
         help="run on a local Dask cluster of N worker processes (with --store)",
@@ -120,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
     size = picture_size(args)
     output = args.output
     if args.store is None:
-        for flag in ("chunk", "workers", "scheduler", "threads_per_worker", "worker_memory"):
+        for flag in (
+            "chunk", "shard", "workers", "scheduler", "threads_per_worker", "worker_memory",
+        ):  # fmt: skip
             if getattr(args, flag) is not None:
                 raise UserError(f"--{flag.replace('_', '-')} needs --store OUT.zarr")
     if output is None and args.save is None and args.store is None:

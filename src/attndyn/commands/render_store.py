@@ -208,6 +208,7 @@ def run_store(
     require_zarr()
     spec = job.spec
     chunk = _positive("chunk", args.chunk)
+    shard = _positive("shard", args.shard)
     if args.no_resume:
         raise UserError(
             "--no-resume does not apply to --store; remove the store to render it afresh"
@@ -217,7 +218,7 @@ def run_store(
         check_fits_in_memory(spec, "--save")
     if size is not None and png_path is not None:
         check_fits_in_memory(spec, "--resize")
-    tiling = chunk_tiling(spec, chunk or DEFAULT_CHUNK)
+    tiling = chunk_tiling(spec, (chunk or DEFAULT_CHUNK) * (shard or 1))  # the unit of work
     whole = estimate_cost(spec, engine)
     chunk_pixels = tiling.tile_shape[0] * tiling.tile_shape[1]
     refuse_if_huge(
@@ -241,6 +242,7 @@ def run_store(
                 store_path,
                 client,
                 chunk=chunk,
+                shard=shard,
                 engine=args.engine if client is not None else engine,
                 device=args.device,
                 engine_threads=limits.threads,

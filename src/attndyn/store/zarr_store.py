@@ -203,6 +203,8 @@ class ZarrStore:
             raise ValueError(f"tiling of {tiling.shape} for a grid of {spec.shape}")
         if shard is not None and shard < 1:
             raise UserError(f"shard {shard} is not allowed; give 1 or more chunks a side")
+        if shard == 1:
+            shard = None  # a chunk a shard: plain chunks
         path = check_store_location(location)
         if path.exists():
             info = _store_info(path)
