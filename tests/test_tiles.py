@@ -1,3 +1,5 @@
+import math
+import re
 from dataclasses import replace
 from fractions import Fraction
 
@@ -263,3 +265,55 @@ def test_tile_seed_refuses_addresses_beyond_64_bits():
         tile_seed(1, TileAddress(70, 2**63, 0))
     with pytest.raises(UserError, match="zoom"):
         tile_seed(1, TileAddress(2**32, 0, 0))
+
+
+# -- how far float64 reaches: bounds checked before any arithmetic -------------------------
+def test_max_zoom_is_where_a_pixel_meets_the_smallest_float():
+    """Pixels of [-8, 8] at 256 are 16/255 wide: at zoom z, 16/255 / 2**z; float64's
+    smallest positive number is 2**-1074, so pixels of 4 of it need 2**z <= 16/255 * 2**1072,
+    z <= 1072 + 4 - log2(255) = 1068.006; float32's is 2**-149: z <= 147 + 4 - 7.99."""
+    tree = Quadtree.for_window((-8, 8), (-8, 8), 256, 256)
+    assert math.floor(1072 + 4 - math.log2(255)) == 1068
+    assert tree.max_zoom("float64") in (1068, 1069)  # the bound, or one more (rounding up)
+    assert tree.max_zoom("float32") in (143, 144)
+    assert tree.resolves(TileAddress(1068, 1 << 1067, 1 << 1067), "float64")  # at the origin
+    assert not tree.resolves(TileAddress(1070, 1 << 1069, 1 << 1069), "float64")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("zoom", [0, 5, 30, 44, 60, 140])
+def test_index_bounds_hold_every_resolving_tile(dtype, zoom):
+    """Just outside the bounds no tile resolves (the bound is sound); in the middle of the
+    plane near zero one does, while the zoom is within reach."""
+    tree = Quadtree.for_window((-8, 8), (-3, 5.5), 256, 200)
+    if zoom > tree.max_zoom(dtype):
+        return
+    (x_lo, x_hi), (y_lo, y_hi) = tree.index_bounds(zoom, dtype)
+    for x, y in [(x_lo - 1, 0), (x_hi + 1, 0), (0, y_lo - 1), (0, y_hi + 1), (x_lo - 9, y_hi + 9)]:
+        assert not tree.resolves(TileAddress(zoom, x, y), dtype)
+    zero = next(tree.covering(zoom, (0, 0), (0, 0)))
+    assert x_lo <= zero.x <= x_hi and y_lo <= zero.y <= y_hi
+    assert tree.resolves(zero, dtype)
+
+
+def test_check_address_refuses_in_one_line_without_growing_numbers():
+    tree = Quadtree.for_window((-8, 8), (-8, 8), 256, 256)
+    tree.check_address(TileAddress(40, 5, -7))
+    for address, named in [
+        (TileAddress(300_000_000, 0, 0), "tile zoom 300000000 is beyond float64's limit"),
+        (TileAddress(10**22, 0, 0), "tile zoom 10000000... (23 digits)"),
+        (TileAddress(30, 10**22, 0), "tile x 10000000... (23 digits) at zoom 30"),
+        (TileAddress(30, 0, -(10**5000)), "tile y -... (about 5001 digits)"),
+    ]:
+        with pytest.raises(UserError, match=re.escape(named)) as refused:
+            tree.check_address(address)
+        assert "\n" not in str(refused.value) and len(str(refused.value)) < 200
+
+
+def test_deepest_zoom_at_a_point():
+    """At x = 3 (ulp 2**-51 in [2, 4)), pixels 16/255 / 2**z reach 4 ulps up to
+    z = floor(53 - log2 255) = 45; at the origin, down to the smallest floats."""
+    tree = Quadtree.for_window((-8, 8), (-8, 8), 256, 256)
+    assert tree.deepest_zoom((3.0, 0.0)) == 45
+    assert tree.deepest_zoom((3.0, 3.0)) == 45
+    assert tree.deepest_zoom((0.0, 0.0)) >= 1060

@@ -451,7 +451,7 @@ class Quadtree:
             if not lo <= value <= hi:
                 raise UserError(
                     f"tile {axis} {_short(value)} at zoom {address.zoom} is beyond {name}'s "
-                    f"limit; it must be {lo}..{hi}"
+                    f"limit; it must be {_short(lo)}..{_short(hi)}"
                 )
 
     def deepest_zoom(
@@ -497,12 +497,16 @@ def _floor_log2(value: Fraction) -> int:
 
 
 def _short(value: int) -> str:
-    """An integer for a message: in full up to 20 digits, else its leading digits and size."""
-    text = str(value) if value.bit_length() < 4000 else ""
-    if text and len(text) <= 20:
+    """An integer for a message: in full up to 20 digits, else its sign, leading digits and
+    length (a number too long to print quickly: its sign and about how many digits)."""
+    text = str(value) if value.bit_length() <= 64 else ""
+    if text:
         return text
-    digits = len(text) if text else int(value.bit_length() * 0.30103) + 1
-    return f"{str(value)[:8] if text else ''}... ({digits} digits)"
+    sign = "-" if value < 0 else ""
+    if value.bit_length() < 4000:
+        digits = str(abs(value))
+        return f"{sign}{digits[:8]}... ({len(digits)} digits)"
+    return f"{sign}... (about {int(value.bit_length() * math.log10(2)) + 1} digits)"
 
 
 def tile_seed(seed: int, address: TileAddress) -> int:

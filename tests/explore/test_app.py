@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import threading
 import time
 import warnings
@@ -414,3 +415,143 @@ def test_inspector_traces_the_tiles_pixel(client, precision):
             assert np.float32(trace["delta"][-1]) == np.float32(tile["delta"])
         else:
             assert trace["delta"][-1] == pytest.approx(tile["delta"], abs=1e-4)
+
+
+# -- bounds: a hostile address costs milliseconds, never a stall --------------------------
+HOSTILE = [
+    ("/tiles/300000000/0/0.png", "tile zoom 300000000 is beyond float64's limit"),
+    ("/tiles/99999999999999999999999/0/0.png", "(23 digits) is beyond float64's limit"),
+    ("/tiles/30/99999999999999999999999/0.png", "tile x 99999999... (23 digits) at zoom 30"),
+    ("/tiles/30/0/-99999999999999999999999.png", "tile y -99999999... (23 digits)"),
+    ("/tiles/5/0/" + "9" * 5000 + ".png", "has 5000 characters"),
+    ("/tiles/1000/0/0.png", "tile x 0 at zoom 1000 is beyond float64's limit"),
+    ("/api/pixel?z=300000000&x=0&y=0&row=0&col=0", "tile zoom 300000000"),
+    ("/api/inspect?z=0&x=99999999999999999999999&y=0&row=0&col=0", "tile x 99999999..."),
+    ("/tiles/0/0/0.png?coloring=log-delta&ref=300000000,0,0", "tile zoom 300000000"),
+]
+
+
+@pytest.mark.parametrize(("path", "named"), HOSTILE)
+def test_hostile_addresses_get_a_quick_422(client, path, named):
+    client.get(path)  # once, so that the timing is not the first request's
+    started = time.perf_counter()
+    response = client.get(path)
+    seconds = time.perf_counter() - started
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert named in detail and "\n" not in detail and len(detail) < 300
+    assert seconds < 0.25  # was 11 s for zoom 300000000 (a 2**300000000 on the event loop)
+
+
+def test_health_answers_while_hostile_addresses_are_in_flight(client):
+    """20 hostile requests at once: each gets its 422, and /api/health meanwhile answers as
+    quickly as alone (both bounded far below the 11 s a big zoom used to cost)."""
+    answers: list[int] = []
+    paths = [path for path, _ in HOSTILE] * 3
+    threads = [
+        threading.Thread(target=lambda p=p: answers.append(client.get(p).status_code))
+        for p in paths[:20]
+    ]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter()
+    assert client.get("/api/health").status_code == 200
+    health_seconds = time.perf_counter() - started
+    for thread in threads:
+        thread.join(30)
+    assert answers == [422] * 20
+    assert health_seconds < 0.5
+
+
+def test_the_plane_outside_the_window_is_served(client):
+    """Tile (0, -1, 0) is the window left of tile (0, 0, 0): a render of that window."""
+    engine = get_engine("numpy")
+    query = {**VIEW, "steps": "3"}
+    tree = Quadtree.for_spec(spec_of(query))
+    x_range, y_range = tree.render_ranges(TileAddress(0, -1, 0))
+    assert x_range[1] < -8  # wholly outside the base window [-8, 8]
+    rendered = render_landscape(spec_of(query, x_range=x_range, y_range=y_range), engine)
+    np.testing.assert_array_equal(tile_labels(client, 0, -1, 0, query), rendered.labels)
+    far = client.get(f"/api/pixel?{urlencode(query)}&z=0&x=-1000&y=3000&row=0&col=0").json()
+    pixel = Fraction(16, 255)
+    centre = float(-8 - pixel / 2 + (256 * -1000 + Fraction(1, 2)) * pixel)
+    assert far["precision"] == "float32"  # float32 still resolves pixels there
+    assert far["x"] == float(np.float32(centre)) and far["x"] < -16000
+
+
+def test_a_preview_is_the_tiles_window_at_64_pixels_upscaled(client, engine):
+    """The preview of tile (2, 1, 2) is a render of 64² pixels whose centres are those of
+    a grid 4 tile pixels wide over the tile's window (by hand, from the tile's exact window),
+    each pixel repeated 4 x 4; it is not the tile, and asking for the tile afterwards
+    computes the tile."""
+    query = {**VIEW, "seed": "11"}  # a tile no other test computes
+    tree = Quadtree.for_spec(spec_of(query))
+    window = tree.window(TileAddress(2, 1, 2))
+    step_x, step_y = (window.x_hi - window.x_lo) / 64, (window.y_hi - window.y_lo) / 64
+    x_range = (float(window.x_lo + step_x / 2), float(window.x_hi - step_x / 2))
+    y_range = (float(window.y_lo + step_y / 2), float(window.y_hi - step_y / 2))
+    coarse = spec_of(query, x_range=x_range, y_range=y_range, width=64, height=64)
+    expected = render_landscape(coarse, engine.engine).labels
+    calls = engine.calls
+    response = client.get(f"/tiles/2/1/2.png?{urlencode(query)}&preview=1")
+    assert response.status_code == 200, response.text
+    assert response.headers["x-attndyn-preview"] == "1"
+    assert response.headers["cache-control"] == "no-store"
+    image = np.asarray(Image.open(io.BytesIO(response.content)).convert("L"))
+    assert image.shape == (256, 256)
+    labels = np.flipud(image > 127).astype(np.uint8)
+    np.testing.assert_array_equal(labels, np.kron(expected, np.ones((4, 4), np.uint8)))
+    assert engine.calls == calls + 1  # one small job
+    full = tile_labels(client, 2, 1, 2, query)
+    assert engine.calls == calls + 2  # the tile itself: its own computation
+    assert not np.array_equal(full, labels)
+    again = client.get(f"/tiles/2/1/2.png?{urlencode(query)}&preview=1")
+    assert again.headers["x-attndyn-preview"] == "0"  # the tile is at hand now: the tile
+    assert np.array_equal(
+        np.flipud(np.asarray(Image.open(io.BytesIO(again.content)).convert("L")) > 127),
+        full.astype(bool),
+    )
+
+
+def test_a_preview_of_a_range_colouring_takes_the_reference_previews_range(client, engine):
+    query = {**VIEW, "seed": "12", "coloring": "log-delta", "ref": "1,0,0"}
+    calls = engine.calls
+    response = client.get(f"/tiles/1/1/1.png?{urlencode(query)}&preview=1")
+    assert response.status_code == 200 and response.headers["x-attndyn-preview"] == "1"
+    assert engine.calls == calls + 2  # its own 64² and the reference's, no 256² tile
+
+
+def test_status_reports_the_queue(client):
+    status = client.get("/api/status").json()
+    assert status == {
+        "in_flight": 0,
+        "queued": 0,
+        "capacity": 64,
+        "compiling": False,
+        "exports_running": status["exports_running"],
+        "exports_limit": 2,
+    }
+
+
+def test_max_zoom_is_float64s_limit_at_the_views_centre(client):
+    """At the README's centre (x in [2, 4): ulp 2**-51) a pixel 16/255 / 2**z wide is at
+    least 4 ulps while 2**z <= 16 * 2**49 / 255, so up to zoom floor(53 - log2 255) = 45;
+    at the corner (8, 8) (ulp 2**-49 just above 8): 43; at the origin numbers are dense and
+    only the smallest subnormal bounds it."""
+
+    def max_zoom(center: str) -> int:
+        query = {**VIEW, "center": center, "width": "0.001"}
+        return client.get(f"/api/view?{urlencode(query)}").json()["max_zoom"]
+
+    assert math.floor(53 - math.log2(255)) == 45
+    assert max_zoom("-3.06819,-1.82531") == 45
+    assert max_zoom("8.01,8.01") == 43
+    assert max_zoom("0,0") > 1000
+
+
+def test_inspect_runs_in_the_compute_pool(client):
+    completed = client.get("/api/stats").json()["pool"]["completed"]
+    query = {**VIEW, "steps": "4"}
+    response = client.get(f"/api/inspect?{urlencode(query)}&z=0&x=0&y=0&row=3&col=4")
+    assert response.status_code == 200, response.text
+    assert client.get("/api/stats").json()["pool"]["completed"] == completed + 1
