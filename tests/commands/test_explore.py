@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def test_no_options_give_the_default_view():
         (["--presets", "mine.toml"], "explore takes no files (--presets)"),
         (["--steps", "0x"], "--steps '0x' is not an integer"),
         (["--resize", "64"], "explore takes no --resize"),
+        (["--allow-host", "box.lan:80"], "--allow-host 'box.lan:80' is not a host name"),
+        (["--allow-host", "a/b"], "--allow-host 'a/b' is not a host name"),
     ],
 )
 def test_refusals_are_one_line(argv, message, capsys):
@@ -103,3 +106,52 @@ def test_the_server_answers_at_once_with_cold_kernels(tmp_path):
     if os.getloadavg()[0] < (os.cpu_count() or 1) * 0.5:
         assert seconds <= 2.0, f"answered after {seconds:.2f} s"
     assert cpu <= 2.0, f"the server used {cpu:.2f} s of CPU before it answered"
+
+
+def _ask(url: str, host: str | None = None, method: str = "GET") -> int:
+    """The status of one request to a server this test started (127.0.0.1 only)."""
+    request = urllib.request.Request(url, method=method, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_the_server_answers_only_its_own_address_and_page():
+    """The command's --host, --port and --allow-host reach the Host check: a rebinding
+    name gets 421, the server's own address and the allowed name 200; a POST without the
+    page's Origin gets 403; no OpenAPI schema without --api-docs."""
+    pytest.importorskip("uvicorn")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    command = [sys.executable, "-m", "attndyn.cli", "explore", "--no-browser", "--engine"]
+    process = subprocess.Popen(
+        [*command, "numpy", "--port", str(port), "--allow-host", "box.lan"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # bounded: 30 s
+            if process.poll() is not None:
+                break
+            try:
+                if _ask(f"{base}/api/health") == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert _ask(f"{base}/api/health") == 200
+        assert _ask(f"{base}/api/health", host=f"localhost:{port}") == 200
+        assert _ask(f"{base}/api/health", host="box.lan") == 200
+        assert _ask(f"{base}/api/health", host=f"attacker.example:{port}") == 421
+        assert _ask(f"{base}/api/health", host=f"127.0.0.1:{port + 1}") == 421
+        assert _ask(f"{base}/api/export?size=8x8", method="POST") == 403
+        assert _ask(f"{base}/openapi.json") == 404
+    finally:
+        process.kill()
+        process.wait(20)
