@@ -47,6 +47,10 @@ $A color docs/colorings/fields.npz --coloring sync-step --cmap twilight_shifted 
 $A color docs/colorings/fields.npz --coloring clusters -q -o docs/colorings/clusters.png
 $A render --preset art5227590 --size 512 --samples 16 --coloring probability --cmap bone -q -o docs/colorings/probability.png
 rm docs/colorings/fields.npz
+# log-delta --equalize in float32 and float64 (the "before" picture is kept, not regenerated).
+W="--preset art1679700 --init shared --center=0,3.5 --width 16 --size 320x200 --coloring log-delta --equalize"
+$A render $W -q -o docs/colorings/log-delta-equalize-float32.png
+$A render $W --precision float64 -q -o docs/colorings/log-delta-equalize-float64.png
 
 # A zoom into a boundary, in float32 and deep in float64.
 Z="--preset art1679700 --init shared --size 512 --coloring sync-step --cmap twilight_shifted --equalize"
@@ -57,6 +61,16 @@ $A render $Z --center=-3.06819,-1.82531 --width 2e-6 --precision float64 -q -o d
 $A movie zoom --preset art1679700 --init shared --size 160 --center=-3.06819,-1.82531 \
     --end-width 0.002 --frames 40 --fps 12 --coloring sync-step --cmap twilight_shifted \
     --equalize -q -o docs/zoom/zoom.gif
+# Two frames of a sweep, coloured each on its own and on the movie's scale.
+mkdir -p docs/movies
+S="--preset art1679700 --init shared --size 160 --param wv01 --values=-3,-1 --frames 48 --fps 12"
+$A movie sweep $S --coloring sync-step --equalize --color-scale per-frame --keep-frames \
+    --frames-dir "$WORK/sweep-per-frame" -q -o "$WORK/sweep-per-frame.gif"
+$A movie sweep $S --coloring sync-step --equalize --color-scale movie --keep-frames \
+    --frames-dir "$WORK/sweep-movie" -q -o "$WORK/sweep-movie.gif"
+for scale in per-frame movie; do
+    for k in 26 27; do cp "$WORK/sweep-$scale"/000$k-*.png "docs/movies/sweep-$scale-$k.png"; done
+done
 
 # The research experiments at full size (Research); their CSVs and movies stay in $WORK.
 for name in fig1 fig2 fig3 fig4 fig5 fig6 fig7 animations; do
