@@ -102,7 +102,7 @@ class RenderFailed(Exception):
     permission, a lost connection): ``what`` names it. Every chunk finished before is in the
     store's manifest, intact, and running the same render again resumes from there."""
 
-    def __init__(self, what: str, done: int, total: int, store: Path) -> None:
+    def __init__(self, what: str, done: int, total: int, store: str | Path) -> None:
         super().__init__(what, done, total, store)
         self.what, self.done, self.total, self.store = what, done, total, store
 
@@ -347,7 +347,7 @@ def _render_locked(
     if verify and store.resumed_tiles:
         report.corrupt = store.verify()
     report.resumed = int(store.done(0).sum())
-    location = str(store.path.resolve())
+    location = str(store.path.resolve()) if store.path is not None else store.location
     if client is not None:
         report.where = f"Dask cluster {client.scheduler.address}"
         threads: int | dict[str, int] | None = (
@@ -393,12 +393,12 @@ def _render_locked(
         store.close()
         full = sum(tiling.tile(i, 0).shape[0] for i in range(done.shape[0]) if done[i].all())
         raise RenderInterrupted(
-            int(done.sum()), done.size, full, tiling.shape[0], store.path
+            int(done.sum()), done.size, full, tiling.shape[0], store.location
         ) from None
     except _StepFailed as failure:
         store.close()
         done = sum(int(store.done(k).sum()) for k in range(store.levels))
-        raise RenderFailed(str(failure), done, total, store.path) from failure.__cause__
+        raise RenderFailed(str(failure), done, total, store.location) from failure.__cause__
     finally:
         if watchdog is not None:
             watchdog.stop()

@@ -76,7 +76,7 @@ def finished_store(location: str | Path | ZarrStore) -> ZarrStore:
     if missing:
         total = sum(len(store.level_tiling(level)) for level in range(store.levels))
         raise UserError(
-            f"store {str(store.path)!r} is not finished: {missing} of {total} chunks are "
+            f"store {store.location!r} is not finished: {missing} of {total} chunks are "
             "missing; run the render command that made it again to finish it"
         )
     return store
@@ -84,7 +84,7 @@ def finished_store(location: str | Path | ZarrStore) -> ZarrStore:
 
 def _corrupt(store: ZarrStore, failure: CorruptChunk) -> UserError:
     return UserError(
-        f"store {str(store.path)!r}: {failure}; run the render command that made it again "
+        f"store {store.location!r}: {failure}; run the render command that made it again "
         "to recompute it"
     )
 

@@ -107,12 +107,12 @@ class StoreColoring:
         if self.field not in store.field_names:
             raise UserError(
                 f"coloring {options.coloring!r} needs the field {self.field!r}, which the "
-                f"store {str(store.path)!r} lacks; render with --samples K (K > 1)"
+                f"store {store.location!r} lacks; render with --samples K (K > 1)"
             )
         k = self.spec.supersample
         if any(side % k for side in store.tiling.tile_shape):
             raise UserError(
-                f"store {str(store.path)!r} has chunks of {store.tiling.tile_shape} grid pixels, "
+                f"store {store.location!r} has chunks of {store.tiling.tile_shape} grid pixels, "
                 f"not whole output pixels of {k} x {k}; it cannot be coloured chunk by chunk"
             )
         self.mode = picture_mode(options, k, depth)

@@ -64,10 +64,11 @@ def test_one_process_holds_a_store_once(tmp_path):
         pass
 
 
-def test_only_stores_on_a_file_system_can_be_locked(tmp_path):
-    with pytest.raises(UserError, match="only stores on a file system can be locked"):
-        with store_lock("s3://bucket/poster.zarr"):
-            pass
+def test_a_path_gets_the_file_lock_and_a_url_the_object_lock(tmp_path):
+    from attndyn.store.object_lock import ObjectStoreLock
+
+    with store_lock("memory://locks/poster.zarr") as object_lock:  # tests/store/test_object_lock
+        assert isinstance(object_lock, ObjectStoreLock) and object_lock.held
     with store_lock(f"file://{tmp_path}/s.zarr") as lock:
         assert lock.path == tmp_path / "s.zarr.lock" and lock.path.exists()
     with pytest.raises(UserError, match="cannot make the lock file"):

@@ -258,7 +258,7 @@ def test_a_sharded_store_holds_the_same_bytes_in_fewer_files(tmp_path, reference
         ZarrStore.open(tmp_path / "s0.zarr", SPEC, big_chunks, shard=0)
 
 
-def test_a_file_url_is_a_store_path_and_other_urls_are_refused_with_the_reason(tmp_path):
+def test_a_file_url_is_a_store_path_and_bad_locations_get_one_line(tmp_path):
     url = f"file://{tmp_path}/u.zarr"
     store = ZarrStore.open(url, SPEC, TILING)
     assert store.path == tmp_path / "u.zarr" and (tmp_path / "u.zarr" / "zarr.json").is_file()
@@ -269,10 +269,7 @@ def test_a_file_url_is_a_store_path_and_other_urls_are_refused_with_the_reason(t
         UserError, match=r"'/no/such/dir' does not exist \(store 'file:///no/such/dir/u.zarr'\)"
     ):
         ZarrStore.open("file:///no/such/dir/u.zarr", SPEC, TILING)
-    for given in ("memory://x/u.zarr", "s3://bucket/x"):  # named as given, with the reason
-        with pytest.raises(UserError, match=rf"store URL '{given}': .*file system"):
-            ZarrStore.open(given, SPEC, TILING)
-        with pytest.raises(UserError, match=rf"store URL '{given}'"):
-            ZarrStore.load(given)
+    with pytest.raises(UserError, match=r"store 'memory://none/u.zarr' does not exist"):
+        ZarrStore.load("memory://none/u.zarr")  # object stores: tests/store/test_object_stores
     with pytest.raises(UserError, match=r"'nope' is not a protocol fsspec knows"):
         ZarrStore.open("nope://x", SPEC, TILING)

@@ -14,7 +14,7 @@ holder removes the file when it lets go; a file whose lock nobody holds is one a
 left, and is reused.
 
 A store that is not a local path (an fsspec URL such as ``s3://``) has no file to lock:
-:func:`store_lock` refuses it with a reason.
+:func:`store_lock` takes :mod:`attndyn.store.object_lock`'s lock object instead.
 """
 
 from __future__ import annotations
@@ -29,8 +29,12 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from attndyn.errors import UserError
+
+if TYPE_CHECKING:
+    from attndyn.store.object_lock import ObjectStoreLock
 
 __all__ = ["LOCK_SUFFIX", "LockHolder", "StoreLock", "is_local", "lock_path", "store_lock"]
 
@@ -186,16 +190,17 @@ def is_local(location: str | Path) -> bool:
 
 
 @contextlib.contextmanager
-def store_lock(location: str | Path) -> Iterator[StoreLock]:
-    """Hold the lock of the store at ``location`` for the ``with`` block (a local path or a
-    ``file://`` URL); any other URL is refused in one line, since object stores have no lock
-    that a dead client's successor could recover safely."""
+def store_lock(location: str | Path) -> Iterator[StoreLock | ObjectStoreLock]:
+    """Hold the lock of the store at ``location`` for the ``with`` block: this file lock for
+    a local path or a ``file://`` URL, :class:`attndyn.store.object_lock.ObjectStoreLock` (an
+    object created only if absent, renewed while held) for any other URL."""
     text = str(location)
     if not is_local(text):
-        raise UserError(
-            f"store {text!r}: a render needs to lock its store against a second client, and "
-            "only stores on a file system can be locked; give a path (local disk or NFS)"
-        )
+        from attndyn.store.object_lock import ObjectStoreLock
+
+        with ObjectStoreLock(text) as object_lock:
+            yield object_lock
+        return
     path = Path(text[len("file://") :] if text.startswith("file://") else text)
     with StoreLock(path) as lock:
         yield lock

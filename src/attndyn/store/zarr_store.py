@@ -45,9 +45,6 @@ written whole by one writer, never merged from two.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import uuid
 import warnings
 from pathlib import Path
@@ -59,7 +56,9 @@ from attndyn.fields import Fields
 from attndyn.spec import LandscapeSpec
 from attndyn.store.base import FIELD_NAMES, OnForeign
 from attndyn.store.identity import FIELDS_FORMAT, identity_mismatch
+from attndyn.store.locations import StoreLocation, is_url
 from attndyn.store.manifest import ChunkKey, ChunkRecord, Manifest, digest, record_for
+from attndyn.store.object_manifest import ObjectManifest
 from attndyn.tiles import Tile, Tiling
 
 try:
@@ -152,9 +151,9 @@ class ZarrStore:
     whatever its spec, to read or export it).
     """
 
-    def __init__(self, path: Path, group, manifest: Manifest) -> None:
+    def __init__(self, where: StoreLocation, group, manifest: Manifest | ObjectManifest) -> None:
         info = group.attrs[ATTRIBUTE]
-        self._path = path
+        self._where = where
         self._group = group
         self._manifest = manifest
         self._spec = LandscapeSpec.from_json(info["spec"])
@@ -205,55 +204,58 @@ class ZarrStore:
             raise UserError(f"shard {shard} is not allowed; give 1 or more chunks a side")
         if shard == 1:
             shard = None  # a chunk a shard: plain chunks
-        path = check_store_location(location)
-        if path.exists():
-            info = _store_info(path)
+        where = StoreLocation.parse(location)
+        where.check_writable()
+        given = where.given
+        if where.exists():
+            info = _store_info(where)
             if info is None:
                 raise UserError(
-                    f"store path {str(path)!r} exists and is not an attndyn Zarr store; "
+                    f"store path {given!r} exists and is not an attndyn Zarr store; "
                     "choose another path"
                 )
             mismatch = identity_mismatch(info, spec)
             if mismatch is None:
-                return cls._opened(path, "r+")
+                return cls._opened(where, "r+")
             if on_foreign == "refuse":
                 raise UserError(
-                    f"store {str(path)!r} was made for another spec ({mismatch}); remove it or "
+                    f"store {given!r} was made for another spec ({mismatch}); remove it or "
                     "choose another path"
                 )
-            shutil.rmtree(path)
-        return cls._create(path, spec, tiling, pyramid_min_side, shard)
+            where.remove()
+        return cls._create(where, spec, tiling, pyramid_min_side, shard)
 
     @classmethod
     def load(cls, location: str | Path, *, mode: str = "r") -> ZarrStore:
         """An existing attndyn store, whatever its spec (UserError if there is none)."""
         require_zarr()
-        text = str(location)
-        path = Path(_local_part(text)) if "://" in text else Path(location)
-        if not path.exists():
-            raise UserError(f"store {str(path)!r} does not exist")
-        if _store_info(path) is None:
-            raise UserError(f"{str(path)!r} is not an attndyn Zarr store (made by render --store)")
-        return cls._opened(path, mode)
+        where = StoreLocation.parse(location)
+        if not where.exists():
+            raise UserError(f"store {where.given!r} does not exist")
+        if _store_info(where) is None:
+            raise UserError(
+                f"{where.given!r} is not an attndyn Zarr store (made by render --store)"
+            )
+        return cls._opened(where, mode)
 
     @classmethod
-    def _opened(cls, path: Path, mode: str) -> ZarrStore:
-        group = zarr.open_group(store=str(path), mode=mode, zarr_format=3)
-        return cls(path, group, Manifest(path / MANIFEST_NAME))
+    def _opened(cls, where: StoreLocation, mode: str) -> ZarrStore:
+        group = zarr.open_group(store=where.zarr_target(), mode=mode, zarr_format=3)
+        return cls(where, group, _manifest(where))
 
     @classmethod
     def _create(
         cls,
-        path: Path,
+        where: StoreLocation,
         spec: LandscapeSpec,
         tiling: Tiling,
         pyramid_min_side: int,
         shard: int | None = None,
     ) -> ZarrStore:
         try:
-            group = zarr.open_group(store=str(path), mode="w-", zarr_format=3)
+            group = zarr.open_group(store=where.zarr_target(), mode="w-", zarr_format=3)
         except (OSError, FileExistsError) as error:
-            raise UserError(f"cannot create store {str(path)!r}: {error}") from None
+            raise UserError(f"cannot create store {where.given!r}: {error}") from None
         names = field_names(spec)
         shapes = pyramid_shapes(spec.shape, max(1, pyramid_min_side))
         inner = tiling.tile_shape
@@ -294,7 +296,7 @@ class ZarrStore:
             info["shard"] = shard  # "chunk" is then the shard's shape, N x N zarr chunks
         group.attrs[ATTRIBUTE] = info
         _consolidate(group.store)
-        return cls(path, group, Manifest(path / MANIFEST_NAME))
+        return cls(where, group, _manifest(where))
 
     # -- the LandscapeStore interface ---------------------------------------------------------
     @property
@@ -306,8 +308,18 @@ class ZarrStore:
         return self._tilings[0]
 
     @property
-    def path(self) -> Path:
-        return self._path
+    def path(self) -> Path | None:
+        """The store's directory; None for a store at a URL (see :attr:`location`)."""
+        return self._where.path
+
+    @property
+    def location(self) -> str:
+        """The store's place as the user gave it (a path or a URL), for messages."""
+        return self._where.given
+
+    @property
+    def where(self) -> StoreLocation:
+        return self._where
 
     @property
     def levels(self) -> int:
@@ -488,72 +500,25 @@ def _consolidate(store) -> None:
         zarr.consolidate_metadata(store, zarr_format=3)
 
 
-def _store_info(path: Path) -> dict | None:
-    """The attndyn attributes of the Zarr group at ``path``, or None if it is not one."""
-    try:
-        with open(path / "zarr.json", encoding="utf-8") as file:
-            info = json.load(file).get("attributes", {}).get(ATTRIBUTE)
-    except (OSError, ValueError, AttributeError):
-        return None
+def _manifest(where: StoreLocation) -> Manifest | ObjectManifest:
+    """The done manifest: a JSON-lines file in a directory, an object per chunk at a URL."""
+    if where.path is not None:
+        return Manifest(where.path / MANIFEST_NAME)
+    return ObjectManifest(*where.filesystem())
+
+
+def _store_info(where: StoreLocation) -> dict | None:
+    """The attndyn attributes of the Zarr group at ``where``, or None if it is not one."""
+    document = where.read_json("zarr.json")
+    info = document.get("attributes", {}).get(ATTRIBUTE) if isinstance(document, dict) else None
     if not isinstance(info, dict) or info.get("format") not in STORE_FORMATS:
         return None
     return info
 
 
-def check_store_location(location: str | Path) -> Path:
-    """The store's local path, refused in one line if a store cannot be made or written there.
-
-    ``location`` is a path or a ``file://`` URL. Any other fsspec URL (``s3://``,
-    ``memory://``, ...) is refused with the reason, naming the URL as given: a store's done
-    manifest is appended to and fsync'ed, and its lock is a file lock, which object stores
-    do not have (see docs/big-renders.md).
-    """
-    text = str(location)
-    if not text.strip():
-        raise UserError(
-            "store path '' is empty; give a directory such as OUT.zarr (or a file:// URL)"
-        )
-    if "://" in text:
-        path = Path(_local_part(text))
-    else:
-        path = Path(location)
-    if path.exists() and not path.is_dir():
-        raise UserError(f"store path {text!r} is a file; give a directory (OUT.zarr)")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        given = f" (store {text!r})" if "://" in text else ""
-        raise UserError(f"store directory {str(parent)!r} does not exist{given}")
-    target = path if path.exists() else parent
-    if not os.access(target, os.W_OK | os.X_OK):
-        raise UserError(f"store path {str(target)!r} is not writable")
-    return path
-
-
-def _local_part(url: str) -> str:
-    """The path of a ``file://`` URL; a one-line refusal for any other URL."""
-    protocol, _, rest = url.partition("://")
-    if protocol == "file":
-        if not rest.strip("/"):
-            raise UserError(f"store URL {url!r} names no directory; give file:///path/OUT.zarr")
-        return rest
-    try:
-        import fsspec
-
-        fsspec.get_filesystem_class(protocol)
-    except ImportError as error:
-        raise UserError(
-            f"store URL {url!r}: the {protocol!r} protocol needs a package that is not "
-            f"installed ({error}), and a store must be on a file system anyway (a path or "
-            "a file:// URL)"
-        ) from None
-    except ValueError:
-        raise UserError(
-            f"store URL {url!r}: {protocol!r} is not a protocol fsspec knows; give a path "
-            "(OUT.zarr) or a file:// URL"
-        ) from None
-    raise UserError(
-        f"store URL {url!r}: a store must be on a file system (a local disk or NFS, as a "
-        "path or a file:// URL), since a render appends its done manifest with fsync and "
-        f"locks a file beside it, which {protocol}:// storage cannot do; render to a path "
-        "and copy the finished store there"
-    )
+def check_store_location(location: str | Path) -> str | Path:
+    """The store's location as given (a Path for a plain path, else the URL), refused in one
+    line if a store cannot be made or written there (:class:`StoreLocation`)."""
+    where = StoreLocation.parse(location)
+    where.check_writable()
+    return where.path if not is_url(where.given) and where.path is not None else where.given
