@@ -377,12 +377,10 @@ def create_app(config: ExplorerConfig | None = None) -> FastAPI:
         view = view_of(request)
         if view.options.size is not None:
             parse_export_size(f"{view.options.size[0]}x{view.options.size[1]}", limits)
-        job = view.export_job()
-        before = len(exports)
-        export = exports.start(job, view.colors)
+        export, new = exports.request(view.export_job(), view.colors)
         body = export.to_dict()
         body["command"] = view.command()
-        return body, len(exports) > before
+        return body, new
 
     @app.post("/api/export")
     async def export_start(request: Request) -> JSONResponse:

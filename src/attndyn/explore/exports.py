@@ -98,13 +98,17 @@ class Exports:
         """Start rendering ``job``, or give the export of the same job and colours that is
         queued, running or done; raises UserError for a job ``render`` would refuse, and
         :class:`PoolFull` when ``max_running`` exports are running."""
+        return self.request(job, colors)[0]
+
+    def request(self, job: Job, colors: ColorOptions) -> tuple[Export, bool]:
+        """:meth:`start`, and whether the export is new (False: an earlier one's)."""
         refuse_if_huge(estimate_cost(job.spec, self.engine), force=False)
         rows, cols = job.spec.shape
         with self._lock:
             self._expire()
             for export in self._jobs.values():
                 if export.state != "failed" and _same(export, job, colors):
-                    return export
+                    return export, False
             running = sum(1 for e in self._jobs.values() if e.state in ("queued", "running"))
             if running >= self.max_running:
                 raise PoolFull(
@@ -115,7 +119,7 @@ class Exports:
             export = Export(f"e{next(self._ids)}", job, colors, rows * cols)
             self._jobs[export.id] = export
         threading.Thread(target=self._run, args=(export,), daemon=True).start()
-        return export
+        return export, True
 
     def __len__(self) -> int:
         """Exports kept now (queued, running and finished)."""
