@@ -24,6 +24,7 @@ from attndyn.pictures import carries_spec, write_landscape
 from attndyn.presets import GALLERY_INITS, gallery_pictures, load_presets
 from attndyn.render import RenderInterrupted, render_landscape
 from attndyn.sheet import SheetItem, contact_sheet, write_sheet
+from attndyn.warmup import compile_first
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -94,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         npz = out / f"{item.name}.npz" if args.save_fields else None
         if carries_spec(png, item.spec.to_json()) and (npz is None or npz.exists()):
             continue
+        if not args.quiet:  # the kernels' first compile is said, on a terminal or not
+            compile_first(engine, (item.spec.dtype,))
         try:
             landscape = render_landscape(
                 item.spec,
