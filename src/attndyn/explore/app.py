@@ -65,7 +65,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -112,6 +114,7 @@ TILE_KEYS = ("z", "x", "y")
 TILE_EXTRA = ("preview",)
 TOKEN_META = '<meta name="attndyn-token" content="{token}">'
 KERNELS_BUSY = ("starting", "compiling", "loading")
+VIEWS_KEPT = 64
 PIXEL_KEYS = (*TILE_KEYS, "row", "col")
 DISCONNECT_POLL_SECONDS = 0.1
 
@@ -226,8 +229,25 @@ def create_app(config: ExplorerConfig | None = None) -> FastAPI:
             status_code=500,
         )
 
+    views: OrderedDict[tuple[Any, ...], View] = OrderedDict()
+    views_lock = threading.Lock()
+
     def view_of(request: Request, extra: tuple[str, ...] = ()) -> View:
-        return View.from_query(_single(request.query_params), limits, extra=extra)
+        """The request's view; the last VIEWS_KEPT are remembered by their query (less the
+        endpoint's own keys), so the tiles and pixels of one view parse it once."""
+        query = _single(request.query_params)
+        key = (tuple((k, v) for k, v in query.items() if k not in extra), extra)
+        with views_lock:
+            view = views.get(key)
+            if view is not None:
+                views.move_to_end(key)
+                return view
+        view = View.from_query(query, limits, extra=extra)
+        with views_lock:
+            views[key] = view
+            while len(views) > VIEWS_KEPT:
+                views.popitem(last=False)
+        return view
 
     async def fields_of(job: Job, request: Request, priority: int = 0) -> Fields:
         cached = service.cached_fields(job)

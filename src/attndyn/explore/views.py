@@ -31,6 +31,7 @@ changes), or tile (0, 0, 0) when ``ref`` is not given.
 
 from __future__ import annotations
 
+import functools
 import math
 import shlex
 from collections.abc import Mapping
@@ -364,8 +365,11 @@ def pyramid_spec(options: RenderOptions) -> LandscapeSpec:
     return build_job(base).spec
 
 
+@functools.lru_cache(maxsize=4096)
 def tile_job(base: LandscapeSpec, address: TileAddress) -> Job:
-    """Tile ``address`` of ``base``'s pyramid in the precision that resolves it.
+    """Tile ``address`` of ``base``'s pyramid in the precision that resolves it (remembered
+    for the last 4096 tiles: a tile's request, its picture's cache key and its reference's
+    each need it, and its exact geometry costs a millisecond).
 
     The address is first checked against float64's reach on the whole plane
     (:meth:`attndyn.tiles.Quadtree.check_address`: comparisons only), so a hostile zoom or
