@@ -14,6 +14,7 @@ from attndyn.commands import (
     gallery,
     movie,
     presets,
+    publish,
     render,
     trace,
     warmup,
@@ -31,5 +32,6 @@ COMMANDS = (
     trace,
     dimension,
     explore,
+    publish,
     warmup,
 )

@@ -131,4 +131,19 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
             "another first view, and no browser",
         ),
     ],
+    "publish": [
+        (
+            "attndyn publish big.zarr -o site/",
+            "a store of 'render --store' as a static gallery: open site/index.html",
+        ),
+        (
+            "attndyn publish --preset art5227590 --init shared --size 2048 -o art-site/ "
+            "--title 'art5227590'",
+            "render the preset into art-site.zarr first, then publish it",
+        ),
+        (
+            "attndyn publish big.zarr -o site/ --max-zoom 2 --views my-views.toml",
+            "fewer zoom levels, and the explorer's saved views pinned in the page",
+        ),
+    ],
 }

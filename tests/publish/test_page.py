@@ -1,0 +1,214 @@
+"""The published page in Debian's Chromium, opened from a static server on 127.0.0.1
+(``python -m http.server``, stopped by its pid) and from ``file://``.
+
+Checks: the page loads with no request outside its folder; the tiles' canvases show
+``attndyn color``'s colours of the same fields within the stated quantisation (conftest's
+comparison: exact for binary and clusters, else at most one colormap step at a bounded
+fraction of pixels); recolouring (colouring, cmap, invert, equalize) repaints with no new
+request, in under 100 ms; zoom requests the next level's tiles; a share link reopens the view.
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+
+from attndyn.coloring import ColorOptions, color_array
+from local_servers import chromium, free_port, require_browser, stop_process
+
+require_browser()
+
+SETTLE_MS = 30_000
+READY = (
+    "window.attndynLayer && !window.attndynLayer.isLoading() && "
+    "document.querySelectorAll('canvas[data-tile]').length > 0"
+)
+READ_TILES = """() => [...document.querySelectorAll('canvas[data-tile]')].map((c) => {
+  const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let text = '';
+  for (let i = 0; i < data.length; i++) text += String.fromCharCode(data[i]);
+  return [c.dataset.tile, c.width, btoa(text)];
+})"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from chromium()
+
+
+@pytest.fixture(scope="module")
+def static_server(site):
+    """``python -m http.server`` serving the site on a free loopback port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+        cwd=site,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 20
+    try:
+        for _ in range(200):  # bounded in count and in time
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the static server did not start")
+            try:
+                with urllib.request.urlopen(base + "manifest.json", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        stop_process(process)
+
+
+@pytest.fixture(params=["http", "file"])
+def origin(request, site):
+    if request.param == "http":
+        return request.getfixturevalue("static_server")
+    return site.as_uri() + "/"
+
+
+def open_page(browser, url):
+    page = browser.new_page(viewport={"width": 900, "height": 600})
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function(READY, timeout=SETTLE_MS)
+    return page, requests, errors
+
+
+def tile_pixels(page) -> dict[str, np.ndarray]:
+    out = {}
+    for name, side, text in page.evaluate(READ_TILES):
+        out[name] = np.frombuffer(base64.b64decode(text), np.uint8).reshape(side, side, 4)
+    return out
+
+
+def check_colours(page, store, manifest, transcription, options: ColorOptions) -> int:
+    """Every tile on the page at full zoom against attndyn color's picture; returns the
+    number of tiles checked."""
+    full = manifest["full_zoom"]
+    theirs = np.flipud(color_array(store.read(), store.spec, options))  # row 0 at the bottom
+    table = transcription.lut(
+        manifest, options.cmap or transcription.DEFAULT_CMAPS[options.coloring], options.invert
+    )
+    size = manifest["tile_size"]
+    rows, cols = store.spec.shape
+    checked = 0
+    for name, rgba in tile_pixels(page).items():
+        zoom, x, y = (int(v) for v in name.split("/"))
+        if zoom != full:
+            continue
+        yb = 2**zoom - 1 - y
+        r0, c0 = yb * size, x * size
+        h, w = min(size, rows - r0), min(size, cols - c0)
+        expected = np.flipud(theirs[r0 : r0 + h, c0 : c0 + w])
+        shown = rgba[size - h :, :w]
+        assert (shown[..., 3] == 255).all()
+        result = transcription.compare(shown[..., :3], expected, table)
+        if options.coloring in ("binary", "clusters"):
+            assert result.count == 0, (name, result)
+        else:
+            assert result.adjacent and result.fraction <= 0.03, (name, result)
+        assert not rgba[: size - h].any()  # above a short tile: transparent
+        checked += 1
+    return checked
+
+
+def test_the_page_recolours_its_tiles_as_attndyn_color_with_no_request(
+    browser, origin, site, store, transcription
+):
+    manifest = transcription.read_manifest(site)
+    page, requests, errors = open_page(
+        browser, origin + "index.html#coloring=log-delta&z=3&x=0&y=0"
+    )
+    try:
+        assert all(url.startswith(origin) for url in requests), requests
+        assert check_colours(page, store, manifest, transcription, ColorOptions("log-delta")) == 20
+        loaded = len(requests)
+        steps = [
+            ("#cmap", "viridis", ColorOptions("log-delta", "viridis")),
+            ("#invert", True, ColorOptions("log-delta", "viridis", True)),
+            ("#coloring", "sync-step", ColorOptions("sync-step", "viridis", True)),
+            ("#equalize", True, ColorOptions("sync-step", "viridis", True, True)),
+            ("#coloring", "clusters", ColorOptions("clusters", "viridis", True, True)),
+            ("#cmap", "", ColorOptions("clusters", None, True, True)),
+            ("#coloring", "binary", ColorOptions("binary", None, True, True)),
+        ]
+        for selector, value, options in steps:
+            if value is True:
+                page.click(selector)
+            else:
+                page.select_option(selector, value)
+            repaint = page.evaluate("window.attndynLastRepaint")
+            assert repaint["tiles"] >= 20 and repaint["ms"] < 100, repaint
+            check_colours(page, store, manifest, transcription, options)
+        assert requests[loaded:] == []  # recolouring fetched nothing
+        assert errors == []
+    finally:
+        page.close()
+
+
+def test_zoom_and_a_share_link(browser, origin, site):
+    page, requests, errors = open_page(browser, origin + "index.html#z=1&x=0&y=0")
+    try:
+        page.select_option("#coloring", "sync-step")
+        page.click("#equalize")
+        zoom = page.evaluate("attndynMap.getZoom()")
+        before = len(requests)
+        page.click(".leaflet-control-zoom-in")
+        page.wait_for_function(f"location.hash.includes('z={zoom + 1}&')", timeout=SETTLE_MS)
+        page.wait_for_function(READY, timeout=SETTLE_MS)
+        new_tiles = [url for url in requests[before:] if "/tiles/" in url]
+        assert zoom == 1 and new_tiles
+        assert all("/tiles/2/" in url for url in new_tiles)
+        link = page.input_value("#link")
+        assert "coloring=sync-step" in link and "equalize=1" in link and f"z={zoom + 1}" in link
+        center = page.evaluate("[attndynMap.getCenter().lat, attndynMap.getCenter().lng]")
+        assert errors == []
+    finally:
+        page.close()
+    again, requests, errors = open_page(browser, link)
+    try:
+        assert again.input_value("#coloring") == "sync-step"
+        assert again.is_checked("#equalize") and not again.is_checked("#invert")
+        assert again.evaluate("attndynMap.getZoom()") == zoom + 1
+        reopened = again.evaluate("[attndynMap.getCenter().lat, attndynMap.getCenter().lng]")
+        assert np.allclose(reopened, center, atol=1e-9)
+        assert all(url.startswith(origin) for url in requests)
+        assert errors == []
+    finally:
+        again.close()
+
+
+def test_the_inspector_shows_the_pixels_values_and_the_trace_command(browser, site, store):
+    page, _, errors = open_page(browser, site.as_uri() + "/index.html#z=3&x=0&y=0")
+    try:
+        box = page.locator("#map").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2 + 0.5, box["y"] + box["height"] / 2 + 0.5)
+        page.wait_for_selector("#inspector:not([hidden])", timeout=SETTLE_MS)
+        text = page.inner_text("#inspector-text")
+        command = page.input_value("#inspector-command")
+        assert command.startswith("attndyn trace ") and "--at=" in command
+        row = int(text.split("row ")[1].split(",")[0])
+        col = int(text.split("column ")[1].split(" ")[0])
+        fields = store.read()
+        label = int(fields.labels[row, col])
+        assert f"label {label} " in text
+        assert f"clusters {int(fields.clusters[row, col])}" in text
+        x = store.spec.x_values()[col]
+        y = store.spec.y_values()[row]
+        at = command.split("--at=")[1]
+        assert np.allclose([float(v) for v in at.split(",")], [x, y], rtol=0, atol=1e-6)
+        assert errors == []
+    finally:
+        page.close()
