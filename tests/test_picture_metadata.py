@@ -106,7 +106,7 @@ def test_the_image_description_of_tiffs_by_tifffile(tmp_path, bigtiff, byteorder
     assert stored_text(tmp_path / "q.tif") == {}  # no description at all
 
 
-def test_a_png_past_pils_bomb_limit_gives_its_spec_without_decoding(tmp_path):
+def test_a_png_past_pils_bomb_limit_gives_its_spec_without_decoding(tmp_path, capsys):
     side = 16384  # 268 million pixels: PIL refuses to open it (over twice MAX_IMAGE_PIXELS)
     spec = appendix_b(1679700, width=side, height=side, steps=10, n_points=4)
     zeros = np.zeros((1024, side), dtype=bool)
@@ -116,6 +116,9 @@ def test_a_png_past_pils_bomb_limit_gives_its_spec_without_decoding(tmp_path):
     with pytest.raises(Image.DecompressionBombError):
         Image.open(path)
     assert build_job(RenderOptions(from_picture=str(path))).spec == spec
+    # the command gets as far as the cost of rendering it again (8.6 GiB: refused, no --force)
+    assert main(["render", "--from", str(path), "-o", str(tmp_path / "again.png")]) == 2
+    assert "job is huge" in capsys.readouterr().err
 
 
 def exported_tiff(tmp_path, spec, options: ColorOptions):
