@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"attndyn: warning: --host {args.host} makes the explorer reachable from other "
             "machines; it has no authentication and computes whatever it is asked (within "
-            "its caps)",
+            "its caps); see the Security section of docs/explorer.md",
             file=sys.stderr,
         )
     config = ExplorerConfig(

@@ -69,7 +69,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -189,7 +189,7 @@ def create_app(config: ExplorerConfig | None = None) -> FastAPI:
 
     policy = HostPolicy(config.host, config.port, tuple(config.allowed_hosts))
     if config.token is not None:
-        policy = HostPolicy(config.host, config.port, tuple(config.allowed_hosts), config.token)
+        policy = replace(policy, token=config.token)
     app = FastAPI(
         title="attndyn explore",
         docs_url="/docs" if config.api_docs else None,
