@@ -31,7 +31,7 @@ from attndyn.coloring import ColorOptions, picture
 from attndyn.errors import UserError
 from attndyn.estimate import format_bytes
 from attndyn.fields import Fields
-from attndyn.image_streams import picture_text, write_png_bands, write_tiff_bands
+from attndyn.image_streams import DEFAULT_DPI, picture_text, write_png_bands, write_tiff_bands
 from attndyn.images import COLORING_CHUNK, SPEC_CHUNK, write_png
 from attndyn.spec import LandscapeSpec
 from attndyn.store.base import Landscape
@@ -110,11 +110,13 @@ def export_store(
     *,
     depth: int = 8,
     size: tuple[int, int] | None = None,
+    dpi: float = DEFAULT_DPI,
 ) -> Exported:
     """Colour a finished store into ``output`` (.png, or .tif/.tiff for a pyramidal BigTIFF).
 
     ``options``: the colouring (default binary); ``depth``: 8, or 16 for 16-bit grey;
-    ``size``: (width, height) to resize to (in memory; see the module docstring).
+    ``size``: (width, height) to resize to (in memory; see the module docstring); ``dpi``:
+    a TIFF's print resolution (:func:`attndyn.image_streams.write_tiff_bands`).
     """
     options = options or ColorOptions()
     output = Path(output)
@@ -136,7 +138,9 @@ def export_store(
         else:
             mode = "RGB" if image.mode == "RGB" else ("1" if image.mode == "1" else "L")
             array = np.asarray(image)
-            write_tiff_bands(output, image.size, mode, [array], _description(spec_json, options))
+            write_tiff_bands(
+                output, image.size, mode, [array], _description(spec_json, options), dpi=dpi
+            )
         return Exported(output, image.size, image.mode)
     try:
         coloring = StoreColoring(store, options, depth=depth)
@@ -155,6 +159,7 @@ def export_store(
                 coloring.mode.name,
                 coloring.bands(),
                 _description(spec_json, options),
+                dpi=dpi,
             )
     except CorruptChunk as failure:
         raise _corrupt(store, failure) from None

@@ -23,7 +23,6 @@ import struct
 import zlib
 from pathlib import Path
 from typing import BinaryIO
-from xml.etree import ElementTree
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
@@ -180,6 +179,8 @@ def description_text(description: str) -> dict[str, str]:
             return {}
         return {k: v for k, v in values.items() if isinstance(k, str) and isinstance(v, str)}
     if stripped.startswith("<") and "OME" in stripped[:512]:
+        from xml.etree import ElementTree  # only for OME-TIFFs: keeps the CLI's start light
+
         try:
             root = ElementTree.fromstring(stripped)
         except ElementTree.ParseError:

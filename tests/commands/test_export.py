@@ -57,3 +57,25 @@ def test_export_of_an_unfinished_or_foreign_store_is_refused(tmp_path, capsys):
     assert run("export", tmp_path / "u.zarr", "-o", tmp_path / "p.jpg") == 2
     one_line_error(capsys, "must end in .png, .tif or .tiff")
     assert not (tmp_path / "p.png").exists()
+
+
+def test_the_tiff_has_the_print_resolution_asked_for(tmp_path, capsys):
+    from xml.etree import ElementTree
+
+    assert run("render", *PICTURE, "--store", tmp_path / "s.zarr", "--chunk", 4) == 0
+    assert run("export", tmp_path / "s.zarr", "-o", tmp_path / "p.tif", "--dpi", 600, "-q") == 0
+    with tifffile.TiffFile(tmp_path / "p.tif") as tif:
+        tags = tif.pages[0].tags
+        assert tags["XResolution"].value == tags["YResolution"].value == (600, 1)
+        assert tags["ResolutionUnit"].value == tifffile.RESUNIT.INCH
+        ome = ElementTree.fromstring(tif.ome_metadata)
+    pixels = next(ome.iter("{http://www.openmicroscopy.org/Schemas/OME/2016-06}Pixels"))
+    assert float(pixels.get("PhysicalSizeX")) == pytest.approx(25_400 / 600)  # µm a pixel
+    for dpi, fragment in (("0", "must be a positive number"), ("x", "--dpi 'x' is not a number")):
+        assert run("export", tmp_path / "s.zarr", "-o", tmp_path / "q.tif", "--dpi", dpi) == 2
+        one_line_error(capsys, fragment)
+    assert run("export", tmp_path / "s.zarr", "-o", tmp_path / "q.png", "--dpi", 600) == 2
+    one_line_error(capsys, "--dpi sets a TIFF's print resolution")
+    # a poster given where the store goes: render --from renders it again
+    assert run("export", tmp_path / "p.tif", "-o", tmp_path / "q.png") == 2
+    one_line_error(capsys, "is a picture, not a store; 'attndyn render --from")

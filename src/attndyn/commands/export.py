@@ -15,6 +15,8 @@ from attndyn.commands.common import (
 )
 from attndyn.errors import UserError
 from attndyn.outputs import check_writable
+from attndyn.parsing import parse_float
+from attndyn.picture_metadata import TIFF_SIGNATURES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--output",
         required=True,
         metavar="OUT.tif|OUT.png",
-        help="the picture: .tif/.tiff (tiled, pyramidal BigTIFF) or .png",
+        help="the picture: .tif/.tiff (tiled, pyramidal OME-TIFF, a BigTIFF) or .png",
     )
     add_color_arguments(export)
     export.add_argument(
@@ -41,6 +43,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("8", "16"),
         default="8",
         help="bits per sample: 16 writes 16-bit grey of a continuous colouring (default 8)",
+    )
+    export.add_argument(
+        "--dpi",
+        metavar="N",
+        help="print resolution of a .tif poster, in pixels per inch (default 300): the TIFF's "
+        "resolution tags and its OME pixel size",
     )
     add_quiet_argument(export)
     export.set_defaults(run=run)
@@ -63,7 +71,7 @@ def refuse_a_file_that_is_not_a_store(location: str) -> None:
             f"{location!r} is a fields file (render --save), not a store; colour it with "
             f"'attndyn color {location} -o OUT.png' (export colours stores of render --store)"
         )
-    if head == b"\x89PNG\r\n\x1a\n":
+    if head == b"\x89PNG\r\n\x1a\n" or head[:4] in TIFF_SIGNATURES:
         raise UserError(
             f"{location!r} is a picture, not a store; 'attndyn render --from {location}' "
             "renders it again (export colours stores of render --store)"
@@ -73,15 +81,21 @@ def refuse_a_file_that_is_not_a_store(location: str) -> None:
 def run(args: argparse.Namespace) -> int:
     refuse_a_file_that_is_not_a_store(args.store)
     from attndyn.export import PICTURE_SUFFIXES, export_store, finished_store
+    from attndyn.image_streams import DEFAULT_DPI
 
     options = color_options(args)
     size = picture_size(args)
     suffix = next((s for s in PICTURE_SUFFIXES if args.output.lower().endswith(s)), None)
     if suffix is None:
         raise UserError(f"export file {args.output!r} must end in .png, .tif or .tiff")
+    dpi = DEFAULT_DPI if args.dpi is None else parse_float("dpi", args.dpi)
+    if args.dpi is not None and suffix == ".png":
+        raise UserError("--dpi sets a TIFF's print resolution; drop it, or export to .tif")
+    if not dpi > 0 or dpi == float("inf"):
+        raise UserError(f"--dpi {args.dpi} must be a positive number of pixels per inch")
     output = check_writable(args.output, suffix=suffix, what="export")
     store = finished_store(args.store)
-    done = export_store(store, output, options, depth=int(args.depth), size=size)
+    done = export_store(store, output, options, depth=int(args.depth), size=size, dpi=dpi)
     if not args.quiet:
         print(
             f"wrote {done.path}: {done.size[0]}x{done.size[1]} {done.mode}, {options.coloring}",
