@@ -142,3 +142,16 @@ def test_a_sharded_store_render_writes_the_in_memory_fields(tmp_path, capsys):
     one_line_error(capsys, "it has chunks of 2x2")
     assert run("render", *PICTURE, "--shard", 2) == 2
     one_line_error(capsys, "--shard needs --store OUT.zarr")
+
+
+def test_a_memory_store_is_rendered_here_and_refused_to_dask_workers(tmp_path, capsys):
+    url = "memory://cli-test/s.zarr"
+    try:
+        assert run("render", *PICTURE, "--store", url, "--chunk", 8, "-o", tmp_path / "s.png") == 0
+        assert f"wrote {url}, " in capsys.readouterr().err
+        assert run("render", *PICTURE, "--store", url, "--workers", 2) == 2
+        one_line_error(capsys, "in this process's memory, which Dask workers cannot reach")
+    finally:
+        import fsspec
+
+        fsspec.filesystem("memory").rm("/cli-test", recursive=True)

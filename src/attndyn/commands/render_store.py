@@ -214,6 +214,11 @@ def run_store(
             "--no-resume does not apply to --store; remove the store to render it afresh"
         )
     store_path = check_store_location(args.store)
+    if str(store_path).startswith("memory://") and (args.workers or args.scheduler):
+        raise UserError(
+            f"store {args.store!r} is in this process's memory, which Dask workers cannot "
+            "reach; drop --workers/--scheduler, or give a path or an object-store URL"
+        )
     if npz_path is not None:
         check_fits_in_memory(spec, "--save")
     if size is not None and png_path is not None:
