@@ -1,27 +1,36 @@
-"""Big renders into a Zarr store: memory, throughput against the in-memory render, scaling on
-Dask, and a poster estimate, measured in one run.
+"""Big renders into a Zarr store, measured as a user runs them: the ``attndyn render``
+commands themselves, each in its own process, timed with the CPU time and peak memory of the
+whole process tree (the Dask workers included).
 
     .venv/bin/python benchmarks/bench_store.py                 # 16384 x 16384 (minutes)
     .venv/bin/python benchmarks/bench_store.py --size 4096     # the same, smaller
 
 The picture is the README's (``make run``: the seed's shared-init landscape of 1679700) at
-``--size`` squared, with the numba engine, warmed up first so no JIT compile is timed. Every
-measurement runs in its own subprocess, so its peak memory (ru_maxrss) is its own:
+``--size`` squared, with the numba engine (its compile cache warmed first, so no JIT compile
+is timed). Each run is one command (printed above the table); ``PICTURE`` stands for
+``--preset art1679700 --init shared --size N --engine numba -q --force``:
 
-``in-memory``   ``render_landscape`` (the fields held in memory, as ``render --save`` does);
-``store``       ``render_store`` in one process, chunks of ``--chunk`` (the store's pyramid
-                and checksums included);
-``cluster``     the same on a local Dask cluster of ``--workers`` processes (peak RSS of the
-                client, which runs the scheduler, and of each worker);
+``in-memory``   ``attndyn render PICTURE -o m.png`` (the fields held in memory);
+``store``       ``attndyn render PICTURE --store s.zarr --chunk C -o s.png`` (in this process;
+                the store's checksums, pyramid and the PNG written from it included);
+``cluster``     the same with ``--workers W`` (a local Dask cluster as the CLI sets it up);
+
+and, on a ``--scaling-size`` picture in chunks of ``--scaling-chunk``, the single-host truth:
+
+``in-process``  ``--store`` without Dask;
 ``1 worker``, ``2 workers``
-                scaling: one, then two single-threaded workers (numba on one thread each) on a
-                ``--scaling-size`` picture in chunks of ``--scaling-chunk``.
+                ``--workers 1`` and ``--workers 2`` as the CLI sets them up (each worker's
+                engine gets the cores divided among the workers);
+``1 worker x1``, ``2 workers x1``
+                ``--workers 1`` and ``--workers 2`` with ``--threads-per-worker 1``: how the
+                engine scales across worker processes, one core each.
 
-Targets (printed with each number): peak RSS under 1 GB in the client and in each worker;
-store throughput within 10% of the in-memory render's; two workers at least 1.8 times one.
-Wall-clock ratios need cores free of other work; the CPU time of every process involved (the
-client's and the workers' user + system time) is printed beside them, and its ratio says what
-the store itself costs whatever else runs on the machine.
+Targets (last round's, printed with each number): peak RSS under 1 GB for the store render and
+for every process of the cluster render; the store's throughput within 10% of the in-memory
+render's; two single-threaded workers at least 1.8 times one. Beside them, what the CLI gives
+on one host: 2 workers against 1, and the Dask overhead (the CPU time of ``--workers 1``
+against the in-process render's). Wall-clock ratios need cores free of other work; the CPU
+time of every process involved is printed beside them.
 The poster estimate takes the store's time per chunk and spreads the 65536^2 poster's chunks
 over 1, 8 and 64 machines like this one, in waves of one chunk per machine.
 """
@@ -29,9 +38,8 @@ over 1, 8 and 64 machines like this one, in waves of one chunk per machine.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import resource
+import os
 import shutil
 import subprocess
 import sys
@@ -42,77 +50,43 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 GIB = 1024**3
 POSTER_SIDE = 65536
+PICTURE = ["--preset", "art1679700", "--init", "shared", "--engine", "numba", "-q", "--force"]
 
 
-def _spec(size: int):
-    from attndyn import LandscapeSpec
-
-    return LandscapeSpec(
-        wq=(1.1646, -0.0278, -0.8054, -0.9405),
-        wv=(-1.9675, -2.0948, 0.3671, 1.458),
-        init="shared",
-        seed=1679700,
-        width=size,
-        height=size,
-    )
+def attndyn_command() -> list[str]:
+    """How to run attndyn: the console script beside this Python, else ``python -m``."""
+    script = Path(sys.executable).with_name("attndyn")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "attndyn"]
 
 
-def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def run_command(argv: list[str]) -> dict:
+    """Run one command; its wall time, and the CPU time and peak RSS of its process tree
+    (every process it started and waited for: a local cluster's workers included)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({process.returncode}): {errors[-2000:]}")
+    return {
+        "seconds": seconds,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss": usage.ru_maxrss * 1024,
+    }
 
 
-def _cpu_seconds() -> float:
-    """User + system CPU time of this process so far (all its threads)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _phase(name: str, size: int, chunk: int, workers: int, folder: Path) -> dict:
-    """One measurement, in this (fresh) process."""
-    from attndyn import render_landscape
-    from attndyn.distributed import dask_client, render_store
-
-    render_landscape(_spec(16), "numba")  # load the JIT cache before the clock starts
-    spec = _spec(size)
-    store = folder / f"{name.replace(' ', '-')}.zarr"
-    started, cpu = time.perf_counter(), _cpu_seconds()
-    result: dict = {"pixels": size * size}
-    if name == "in-memory":
-        render_landscape(spec, "numba")
-    elif name == "store":
-        done = render_store(spec, store, chunk=chunk, engine="numba")
-        result["chunks"] = len(done.store.tiling)
-    else:
-        single = name.endswith("worker") or name.endswith("workers")
-        with dask_client(workers=workers) as client:
-            assert client is not None
-            client.run(lambda: render_landscape(_spec(16), "numba"))  # warm every worker
-            workers_cpu = sum(client.run(_cpu_seconds).values())
-            started, cpu = time.perf_counter(), _cpu_seconds()
-            render_store(
-                spec,
-                store,
-                client,
-                chunk=chunk,
-                engine="numba",
-                engine_threads=1 if single else None,
-            )
-            result["seconds"] = time.perf_counter() - started
-            workers_cpu = sum(client.run(_cpu_seconds).values()) - workers_cpu
-            result["cpu"] = _cpu_seconds() - cpu + workers_cpu
-            result["worker_rss"] = list(client.run(_peak_rss).values())
-    result.setdefault("seconds", time.perf_counter() - started)
-    result.setdefault("cpu", _cpu_seconds() - cpu)
-    result["rss"] = _peak_rss()
-    shutil.rmtree(store, ignore_errors=True)
+def measure(name: str, size: int, extra: list[str], folder: Path) -> dict:
+    output = folder / name.replace(" ", "-")
+    argv = [*attndyn_command(), "render", *PICTURE, "--size", str(size), *extra]
+    argv = [a.replace("{out}", str(output)) for a in argv]
+    result = run_command(argv)
+    command = " ".join(argv[len(attndyn_command()) :]).replace(str(output), "OUT")
+    result.update(name=name, pixels=size * size, command=command)
+    for path in folder.iterdir():
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
     return result
-
-
-def _measure(name: str, size: int, chunk: int, workers: int, folder: Path) -> dict:
-    command = [sys.executable, __file__, "--phase", name, "--size", str(size), "--chunk",
-               str(chunk), "--workers", str(workers), "--dir", str(folder)]  # fmt: skip
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
 
 
 def _gb(size: float) -> str:
@@ -134,54 +108,62 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scaling-size", type=int, default=2048)
     parser.add_argument("--scaling-chunk", type=int, default=256)
-    parser.add_argument("--phase", help=argparse.SUPPRESS)
-    parser.add_argument("--dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.phase:
-        result = _phase(args.phase, args.size, args.chunk, args.workers, Path(args.dir))
-        print(json.dumps(result))
-        return 0
 
+    warm = [*attndyn_command(), "warmup", "-q"]
+    subprocess.run(warm, check=False, capture_output=True)  # the kernels' compile cache
     folder = Path(tempfile.mkdtemp(prefix="bench_store."))
+    store = ["--store", "{out}.zarr", "--chunk", str(args.chunk), "-o", "{out}.png"]
+    scaling = ["--store", "{out}.zarr", "--chunk", str(args.scaling_chunk)]
+    one_thread = ["--threads-per-worker", "1"]
+    plan = [
+        ("in-memory", args.size, ["-o", "{out}.png"]),
+        ("store", args.size, store),
+        ("cluster", args.size, [*store, "--workers", str(args.workers)]),
+        ("in-process", args.scaling_size, scaling),
+        ("1 worker", args.scaling_size, [*scaling, "--workers", "1"]),
+        ("2 workers", args.scaling_size, [*scaling, "--workers", "2"]),
+        ("1 worker x1", args.scaling_size, [*scaling, "--workers", "1", *one_thread]),
+        ("2 workers x1", args.scaling_size, [*scaling, "--workers", "2", *one_thread]),
+    ]  # fmt: skip
     try:
-        runs = {
-            "in-memory": _measure("in-memory", args.size, args.chunk, 0, folder),
-            "store": _measure("store", args.size, args.chunk, 0, folder),
-            "cluster": _measure("cluster", args.size, args.chunk, args.workers, folder),
-            "1 worker": _measure("1 worker", args.scaling_size, args.scaling_chunk, 1, folder),
-            "2 workers": _measure("2 workers", args.scaling_size, args.scaling_chunk, 2, folder),
-        }
+        runs = {name: measure(name, size, extra, folder) for name, size, extra in plan}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    print(f"picture {args.size}^2 ({args.size**2 / 1e6:.0f}M px), chunks {args.chunk}^2, numba")
-    print(
-        f"{'run':<11} {'size':>6} {'seconds':>8} {'Mpx/s':>7} {'CPU s':>7} {'Mpx/CPU s':>9} "
-        f"{'peak RSS':>9} {'workers RSS':>12}"
-    )
+    print(f"picture {args.size}^2 ({args.size**2 / 1e6:.0f}M px), chunks {args.chunk}^2, numba, "
+          f"{os.cpu_count()} cores")  # fmt: skip
+    print("commands (PICTURE: " + " ".join(PICTURE) + " --size N):")
+    for run in runs.values():
+        print(
+            f"  {run['name']:<13} attndyn " + run["command"].replace(" ".join(PICTURE), "PICTURE")
+        )
+    print(f"{'run':<13} {'size':>6} {'seconds':>8} {'Mpx/s':>7} {'CPU s':>7} {'Mpx/CPU s':>9} "
+          f"{'peak RSS':>9}")  # fmt: skip
     for name, run in runs.items():
         side = math.isqrt(run["pixels"])
-        workers = ", ".join(_gb(r) for r in run.get("worker_rss", [])) or "-"
         rate, work = run["pixels"] / run["seconds"] / 1e6, run["pixels"] / run["cpu"] / 1e6
-        print(
-            f"{name:<11} {side:>6} {run['seconds']:>8.1f} {rate:>7.2f} {run['cpu']:>7.1f} "
-            f"{work:>9.2f} {_gb(run['rss']):>9} {workers:>12}"
-        )
-    memory, store = runs["in-memory"], runs["store"]
-    ratio = memory["seconds"] / store["seconds"]
-    scaling = runs["1 worker"]["seconds"] / runs["2 workers"]["seconds"]
-    rss = [store["rss"], runs["cluster"]["rss"], *runs["cluster"]["worker_rss"]]
+        print(f"{name:<13} {side:>6} {run['seconds']:>8.1f} {rate:>7.2f} {run['cpu']:>7.1f} "
+              f"{work:>9.2f} {_gb(run['rss']):>9}")  # fmt: skip
+    memory, store_run = runs["in-memory"], runs["store"]
+    ratio = memory["seconds"] / store_run["seconds"]
+    single = runs["1 worker x1"]["seconds"] / runs["2 workers x1"]["seconds"]
+    rss = max(store_run["rss"], runs["cluster"]["rss"])
     checks = [
-        (f"peak RSS, client and each worker: max {_gb(max(rss))}", max(rss) < GIB),
+        (f"peak RSS, store and every process of the cluster: max {_gb(rss)}", rss < GIB),
         (f"store throughput / in-memory: {ratio:.2f} (>= 0.90)", ratio >= 0.9),
-        (f"two single-threaded workers / one: {scaling:.2f}x (>= 1.8)", scaling >= 1.8),
+        (f"two single-threaded workers / one: {single:.2f}x (>= 1.8)", single >= 1.8),
     ]
     for text, ok in checks:
         print(f"{'ok  ' if ok else 'MISS'} {text}")
-    print(
-        f"     (CPU time per pixel, store / in-memory: {store['cpu'] / memory['cpu']:.2f}; "
-        "wall-clock ratios need the cores free of other work)"
-    )
-    per_chunk = store["seconds"] / store["chunks"] * (2048**2 / min(args.chunk, args.size) ** 2)
+    cli = runs["1 worker"]["seconds"] / runs["2 workers"]["seconds"]
+    overhead = runs["1 worker"]["cpu"] / runs["in-process"]["cpu"]
+    wall = runs["1 worker"]["seconds"] / runs["in-process"]["seconds"]
+    print(f"     one host, as the CLI sets it up: --workers 2 / --workers 1: {cli:.2f}x")
+    print(f"     Dask overhead, --workers 1 / in-process: CPU {overhead:.2f}x, wall {wall:.2f}x")
+    print(f"     (CPU time per pixel, store / in-memory: {store_run['cpu'] / memory['cpu']:.2f}; "
+          "wall-clock ratios need the cores free of other work)")  # fmt: skip
+    chunks_here = math.ceil(args.size / args.chunk) ** 2
+    per_chunk = store_run["seconds"] / chunks_here * (2048**2 / min(args.chunk, args.size) ** 2)
     chunks = (POSTER_SIDE // 2048) ** 2
     print(
         f"poster {POSTER_SIDE}^2 = {chunks} chunks of 2048^2 at {per_chunk:.1f} s each "
@@ -194,5 +176,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(HERE.parent / "src"))
     sys.exit(main())
