@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from attndyn.coloring import ColorOptions, color_array
+
 from local_servers import chromium, free_port, require_browser, stop_process
 
 require_browser()

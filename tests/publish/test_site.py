@@ -153,3 +153,29 @@ def test_max_zoom_stops_the_pyramid_early(store, tmp_path):
     assert sorted(p.name for p in (tmp_path / "site" / "tiles").iterdir()) == ["0", "1"]
     # zoom 0 shows level 3 (38 x 25 pixels): one tile; zoom 1 level 2 (75 x 50): 2 x 1 tiles
     assert report.tiles == 1 + 2
+
+
+def test_probability_is_coded_exactly(tmp_path, transcription):
+    """With K samples the probability k / K is stored as k + 1: the colours are attndyn
+    color's, pixel for pixel, plain and equalised."""
+    from attndyn.distributed import render_store
+    from attndyn.spec import LandscapeSpec
+
+    spec = LandscapeSpec(
+        wq=(1.0, -0.5, 0.3, 0.8), wv=(0.9, 0.2, -0.4, 1.1), width=30, height=20,
+        n_points=5, steps=15, samples=3, x_range=(-6.0, 6.0), y_range=(-4.0, 4.0),
+    )  # fmt: skip
+    store = render_store(spec, tmp_path / "p.zarr", None, chunk=16, engine="numpy").store
+    publish_store(store, tmp_path / "site", tile_size=16)
+    t = transcription
+    manifest = t.read_manifest(tmp_path / "site")
+    entry = manifest["fields"]["probability"]
+    assert entry["bits"] == 8 and entry["denominator"] == 3
+    q = t.level_codes(tmp_path / "site", manifest, manifest["max_zoom"], "probability")
+    values = store.read().probability
+    assert set(np.unique(values * 3).round(6)) <= {0.0, 1.0, 2.0, 3.0}
+    for equalize in (False, True):
+        ours = t.page_colours(manifest, q, "probability", "viridis", False, equalize)
+        options = ColorOptions("probability", "viridis", False, equalize)
+        theirs = np.flipud(color_array(store.read(), store.spec, options))
+        assert np.array_equal(ours, theirs)

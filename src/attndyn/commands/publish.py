@@ -117,6 +117,7 @@ def source_store(args: argparse.Namespace, site: Path):
 
 def run(args: argparse.Namespace) -> int:
     from attndyn.publish import PublishInterrupted, publish_store
+    from attndyn.publish.site import check_site_folder
     from attndyn.publish.views import read_views
     from attndyn.render import RenderInterrupted
 
@@ -124,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
     if not str(args.output).strip():
         raise UserError("--output '' is empty; give a directory such as site/")
     max_zoom = parse_int("max-zoom", args.max_zoom) if args.max_zoom is not None else None
+    check_site_folder(site)
     started = time.perf_counter()
     try:
         store = source_store(args, site)
@@ -134,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
             max_zoom=max_zoom,
             title=args.title,
             views=views,
-            progress=not args.quiet,
+            progress=not args.quiet and sys.stderr.isatty(),
         )
     except RenderInterrupted as stop:
         print(

@@ -133,6 +133,20 @@ def static_source() -> Path:
     return Path(str(resources.files("attndyn.publish") / "static"))
 
 
+def check_site_folder(site: Path) -> None:
+    """Refuse a site path that is a file, a folder that is not a site, or a missing parent,
+    before any work."""
+    if site.exists() and not site.is_dir():
+        raise UserError(f"site {str(site)!r} is a file; give a directory")
+    parent = site.parent if str(site.parent) else Path(".")
+    if not parent.is_dir():
+        raise UserError(f"the site's parent directory {str(parent)!r} does not exist")
+    if site.is_dir() and any(site.iterdir()) and not (site / "manifest.json").is_file():
+        raise UserError(
+            f"site {str(site)!r} exists and is not an attndyn site; give a new or empty directory"
+        )
+
+
 class Publisher:
     """Publishes ``store`` into ``site`` (see the module docstring)."""
 
@@ -241,18 +255,16 @@ class Publisher:
             "explicit_points": spec.x0_sha256 is not None,
         }
 
+    def check_folder(self) -> None:
+        check_site_folder(self.site)
+
     def prepare(self) -> None:
-        """Check the folder, then write the manifest and the page (before any tile)."""
+        """Check that a site already there is of this store and settings, then write the
+        manifest and the page (before any tile)."""
         site = self.site
-        if site.exists() and not site.is_dir():
-            raise UserError(f"site {str(site)!r} is a file; give a directory")
-        if site.is_dir() and any(site.iterdir()):
-            old = site / "manifest.json"
-            if not old.is_file():
-                raise UserError(
-                    f"site {str(site)!r} exists and is not an attndyn site; give a new or empty "
-                    "directory"
-                )
+        self.check_folder()
+        old = site / "manifest.json"
+        if old.is_file():
             try:
                 identity = json.loads(old.read_text(encoding="utf-8")).get("identity")
             except (OSError, ValueError):
@@ -358,6 +370,7 @@ class Publisher:
         write_file_atomic(key.path(self.site), tile_script(key, pngs))
 
     def run(self, progress: bool = True) -> PublishReport:
+        self.check_folder()
         self.scan(progress)
         self.prepare()
         total, written, size = self.write_tiles(progress)
