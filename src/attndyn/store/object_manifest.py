@@ -73,7 +73,8 @@ class ObjectManifest:
         self.fs.pipe_file(self._name(record.key), (record.to_json() + "\n").encode("utf-8"))
 
     def rewrite(self, records: Iterable[ChunkRecord]) -> None:
-        """Keep exactly ``records``: write theirs, remove every other record object."""
+        """Keep exactly ``records``: remove every other record object, and write those whose
+        object is missing or differs (after a verify, only removals: no object is rewritten)."""
         keep = {self._name(record.key): record for record in records}
         try:
             present = set(self.fs.find(self.folder))
@@ -82,8 +83,12 @@ class ObjectManifest:
         gone = sorted(present - set(keep))
         if gone:
             self.fs.rm(gone)
+        kept = sorted(present & set(keep))
+        stored = self.fs.cat(kept) if kept else {}
         for name, record in keep.items():
-            self.fs.pipe_file(name, (record.to_json() + "\n").encode("utf-8"))
+            data = (record.to_json() + "\n").encode("utf-8")
+            if stored.get(name) != data:
+                self.fs.pipe_file(name, data)
         self.skipped, self._bad = [], []
 
     def close(self) -> None:
