@@ -15,7 +15,14 @@ Starts ``attndyn explore`` on a free loopback port (and stops it by its process 
   fresh server, so every tile is cold; its kernels loaded first);
 * 200 concurrent tile requests from a bounded load script (threads, one request each, 30 s
   timeout): the answers by status, whether every 200 is a valid PNG, and the server's peak
-  RSS; only deliberate 503s (a full queue) are allowed besides 200.
+  RSS; only deliberate 503s (a full queue) are allowed besides 200;
+* time to first visible content per tile: cold previews (``?preview=1``: the tile's window
+  at 64², coloured and upscaled) of distinct float32 tiles, asked one at a time, the
+  server's time and the client's; target <= 150 ms. And a screenful: 24 tiles' previews and
+  tiles asked at once, as the page does, the time until each preview arrived (reported);
+* the health latency while 20 hostile addresses are in flight (20 threads sending absurd
+  zooms and indices for a few seconds; each must get 422), and those 422s' own latency;
+  target <= 50 ms.
 
 Each server is timed once its float32 kernels are ready (``/api/health``), so no line counts
 numba's compile; run ``attndyn warmup`` first on a fresh checkout.
@@ -39,6 +46,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from PIL import Image
@@ -188,6 +196,90 @@ def load_test(server: Server, requests: int = 200) -> dict[str, object]:
     return {"statuses": statuses, "bad_png": bad_png}
 
 
+def get(url: str, timeout: float = 120) -> tuple[int, float, Any]:
+    """(status, client seconds, headers: case-insensitive) of one GET."""
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            response.read()
+            return response.status, time.perf_counter() - started, response.headers
+    except urllib.error.HTTPError as error:
+        error.read()
+        return error.code, time.perf_counter() - started, error.headers
+
+
+def preview_times(server: Server, tiles: list, query: dict) -> tuple[list[float], list[float]]:
+    """Server and client milliseconds of cold previews of ``tiles``, one at a time."""
+    server_ms, client_ms = [], []
+    for z, x, y in tiles:
+        url = f"{server.base}/tiles/{z}/{x}/{y}.png?{urlencode(query)}&preview=1"
+        status, seconds, headers = get(url)
+        if status != 200 or headers.get("X-Attndyn-Preview") != "1":
+            raise SystemExit(f"preview {z}/{x}/{y} answered {status} {dict(headers)}")
+        server_ms.append(float(headers["Server-Timing"].split("dur=")[1]))
+        client_ms.append(1000 * seconds)
+    return server_ms, client_ms
+
+
+def screenful_previews(server: Server, tiles: list, query: dict) -> list[float]:
+    """Ask every tile's preview and the tile itself at once (as the page does); the
+    milliseconds from the start until each preview arrived."""
+    started = time.perf_counter()
+    arrived: list[float] = []
+
+    def ask(job: tuple[tuple[int, int, int], bool]) -> None:
+        (z, x, y), preview = job
+        url = f"{server.base}/tiles/{z}/{x}/{y}.png?{urlencode(query)}"
+        status, _, _ = get(url + "&preview=1" if preview else url)
+        if preview and status == 200:
+            arrived.append(1000 * (time.perf_counter() - started))
+
+    jobs = [(tile, preview) for tile in tiles for preview in (True, False)]
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        list(pool.map(ask, jobs))
+    if len(arrived) != len(tiles):
+        raise SystemExit(f"{len(tiles) - len(arrived)} previews failed")
+    return arrived
+
+
+HOSTILE = (
+    "/tiles/300000000/0/0.png",
+    "/tiles/99999999999999999999999/0/0.png",
+    "/tiles/30/99999999999999999999999/0.png",
+    "/tiles/1000/0/0.png",
+    "/api/inspect?z=300000000&x=0&y=0&row=0&col=0",
+    "/tiles/5/0/" + "9" * 4000 + ".png",
+)
+
+
+def health_under_attack(server: Server, seconds: float = 4.0) -> tuple[list, list, dict]:
+    """Milliseconds of /api/health (every 50 ms) while 20 threads send hostile addresses
+    for ``seconds``; the hostile requests' milliseconds and their statuses."""
+    stop = time.monotonic() + seconds
+    hostile_ms: list[float] = []
+    statuses: dict[int, int] = {}
+
+    def attack(i: int) -> None:
+        while time.monotonic() < stop:
+            status, took, _ = get(server.base + HOSTILE[i % len(HOSTILE)], timeout=30)
+            hostile_ms.append(1000 * took)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    health_ms: list[float] = []
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        attackers = [pool.submit(attack, i) for i in range(20)]
+        time.sleep(0.3)  # all 20 in flight
+        while time.monotonic() < stop - 0.2:
+            status, took, _ = get(f"{server.base}/api/health", timeout=30)
+            if status != 200:
+                raise SystemExit(f"/api/health answered {status}")
+            health_ms.append(1000 * took)
+            time.sleep(0.05)
+        for attacker in attackers:
+            attacker.result()
+    return health_ms, hostile_ms, statuses
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tiles", type=int, default=12, help="tiles per measured line")
@@ -220,6 +312,28 @@ def main() -> None:
                 "reported",
                 "/".join(sorted(precisions)),
             )
+        # cold previews of tiles no line above asked for (zoom 4 of art1679700's boundaries)
+        preview_tiles = [(4, x, y) for y in range(5, 11) for x in range(5, 11)][: args.tiles]
+        query = {"preset": "art1679700", "init": "shared"}
+        server_ms, client_ms = preview_times(server, preview_tiles, query)
+        row("first content: cold preview tile, float32 (server)", server_ms, "<= 150 ms")
+        row("first content: cold preview tile, float32 (client)", client_ms, "<= 150 ms")
+        zoom, screen = screen_tiles(README_CENTER, 0.02, 24)
+        arrived = screenful_previews(server, screen, query)
+        row(
+            f"first content: 24 tiles at once (zoom {zoom}), preview arrival",
+            arrived,
+            "reported",
+            "from the start, previews and tiles asked together",
+        )
+        health_ms, hostile_ms, statuses = health_under_attack(server)
+        row(
+            "/api/health while 20 hostile addresses are in flight",
+            health_ms,
+            "<= 50 ms",
+            f"hostile answers {json.dumps(statuses)}",
+        )
+        row("a hostile address's 422, under that load", hostile_ms, "<= 50 ms")
         load = load_test(server)
         rows.append(
             (
