@@ -155,3 +155,12 @@ def test_a_memory_store_is_rendered_here_and_refused_to_dask_workers(tmp_path, c
         import fsspec
 
         fsspec.filesystem("memory").rm("/cli-test", recursive=True)
+
+
+def test_a_file_url_store_is_reported_as_given(tmp_path, capsys):
+    url = f"file://{tmp_path}/s.zarr"
+    assert run("render", *PICTURE, "--store", url, "--chunk", 8, "--save", tmp_path / "s.npz") == 0
+    assert f"wrote {url}, " in capsys.readouterr().err
+    assert (tmp_path / "s.zarr" / "labels" / "0" / "zarr.json").is_file()
+    assert run("render", *PICTURE, "--store", "", "--chunk", 8) == 2
+    one_line_error(capsys, "store path '' is empty")
