@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -288,3 +289,30 @@ def test_a_second_render_is_refused_while_the_first_holds_the_store(tmp_path):
         with pytest.raises(UserError, match=f"is in use by a render: pid {os.getpid()} on "):
             render_store(SPEC, path, chunk=CHUNK, engine=SlowEngine())
     assert not path.exists()  # refused before the store was made
+
+
+def test_a_full_disk_under_the_manifest_is_one_line_and_the_records_before_stay(
+    tmp_path, reference, monkeypatch
+):
+    import attndyn.store.manifest
+
+    path = tmp_path / "s.zarr"
+    synced = []
+
+    class DiskFillsUp(types.ModuleType):  # the manifest's os, whose sixth fsync finds no space
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def fsync(self, fd):
+            if len(synced) == 5:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            synced.append(fd)
+            os.fsync(fd)
+
+    monkeypatch.setattr(attndyn.store.manifest, "os", DiskFillsUp("os"))
+    with pytest.raises(RenderFailed) as failed:
+        render_store(SPEC, path, chunk=CHUNK, engine=SlowEngine())
+    monkeypatch.undo()
+    assert str(failed.value).startswith("the manifest of chunk (1, 1) failed: the disk is full")
+    assert failed.value.done == 5
+    intact_and_resumable(path, reference, tmp_path / "rerun")
