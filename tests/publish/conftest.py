@@ -113,6 +113,11 @@ def ranks(entry: dict) -> np.ndarray:
     return np.cumsum(steps.astype(np.int64))
 
 
+def means(entry: dict) -> np.ndarray:
+    """Each code's value, for fields coded in bins."""
+    return np.frombuffer(zlib.decompress(base64.b64decode(entry["means_deflate"])), "<f8")
+
+
 def lut(manifest: dict, name: str, invert: bool) -> np.ndarray:
     table = manifest["luts"][name]["rgb_r" if invert else "rgb"]
     return np.frombuffer(base64.b64decode(table), np.uint8).reshape(-1, 3)
@@ -131,7 +136,8 @@ def page_colours(manifest, q, coloring, cmap=None, invert=False, equalize=False)
     elif coloring == "clusters":
         unit = ((q - 1) / 9) % 1.0
     else:
-        unit = (q - 1) / field["steps"] if field["hi"] > field["lo"] else np.full(q.shape, 0.5)
+        span = field["hi"] - field["lo"]
+        unit = (means(field)[q] - field["lo"]) / span if span > 0 else np.full(q.shape, 0.5)
     table = lut(manifest, cmap or DEFAULT_CMAPS[coloring], invert)
     n = len(table)
     index = np.minimum(np.floor(unit * n), n - 1).astype(np.int64)
@@ -167,6 +173,7 @@ def transcription():
         level_codes=level_codes,
         page_colours=page_colours,
         lut=lut,
+        means=means,
         compare=compare,
         TILE=TILE,
         DEFAULT_CMAPS=DEFAULT_CMAPS,

@@ -22,6 +22,7 @@ where it stopped; a site of another store (or other codings, zoom or tile size) 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
 from collections.abc import Iterator
@@ -133,6 +134,13 @@ def static_source() -> Path:
     return Path(str(resources.files("attndyn.publish") / "static"))
 
 
+def edges_digest(coding: FieldCoding) -> str | None:
+    """A short hash of a coding's bin edges (None for exact codings)."""
+    if coding.edges is None:
+        return None
+    return hashlib.sha256(coding.edges.astype("<f8").tobytes()).hexdigest()[:16]
+
+
 def check_site_folder(site: Path) -> None:
     """Refuse a site path that is a file, a folder that is not a site, or a missing parent,
     before any work."""
@@ -187,7 +195,7 @@ class Publisher:
         from tqdm.auto import tqdm
 
         names = self.store.field_names
-        scan = RangeScan(names)
+        scan = RangeScan(names, self.spec.shape)
         count = len(self.store.tiling)
         for arrays in tqdm(
             self.chunks(), total=count, desc="ranges", unit="chunk", disable=not progress
@@ -195,12 +203,17 @@ class Publisher:
             scan.add(arrays)
         codings = scan.codings(self.spec)
         histograms = {name: np.zeros(codings[name].size, dtype=np.int64) for name in names}
+        sums = {name: np.zeros(codings[name].size) for name in names}
         for arrays in tqdm(
             self.chunks(), total=count, desc="histograms", unit="chunk", disable=not progress
         ):
             for name in names:
-                codings[name].count_codes(codings[name].encode(arrays[name]), histograms[name])
+                coding = codings[name]
+                codes = coding.encode(arrays[name])
+                coding.count_codes(codes, arrays[name], histograms[name], sums[name])
         for name in names:
+            if codings[name].kind == "bins":
+                codings[name].set_means(histograms[name], sums[name])
             codings[name].set_ranks(histograms[name], self.spec.dtype)
         self.codings = codings
 
@@ -214,7 +227,7 @@ class Publisher:
             "tile_size": self.tile_size,
             "max_zoom": self.max_zoom,
             "codings": {
-                name: [c.kind, c.bits, c.lo, c.hi, c.denominator]
+                name: [c.kind, c.bits, c.lo, c.hi, c.denominator, edges_digest(c)]
                 for name, c in self.codings.items()
             },
         }

@@ -81,8 +81,15 @@
     const stream = new Blob([bytesOf(text)]).stream().pipeThrough(new DecompressionStream("deflate"));
     return new Uint8Array(await new Response(stream).arrayBuffer());
   }
+  const means = new Map();  // field with bins -> Float64Array of each code's value
   async function loadRanks() {  // each field's equalisation table, from its differences
     for (const [name, f] of Object.entries(M.fields)) {
+      if (f.means_deflate) {
+        const raw = await inflate(f.means_deflate), view = new DataView(raw.buffer);
+        const values = new Float64Array(raw.length / 8);
+        for (let q = 0; q < values.length; q++) values[q] = view.getFloat64(8 * q, true);
+        means.set(name, values);
+      }
       const bytes = await inflate(f.ranks_deflate), view = new DataView(bytes.buffer);
       const out = new Uint32Array(bytes.length / 4);
       let sum = 0;
@@ -96,7 +103,7 @@
     if (coloring === "binary") return q - 1;
     if (coloring === "probability") return Math.fround((q - 1) / f.denominator);
     if (coloring === "clusters") return ((q - 1) / 9) % 1;
-    return f.hi > f.lo ? (q - 1) / f.steps : 0.5;
+    return f.hi > f.lo ? (means.get(FIELD_OF[coloring])[q] - f.lo) / (f.hi - f.lo) : 0.5;
   }
   // One RGBA word per code: the colormap's entry min(floor(u N), N - 1), black for no value.
   function colourTable() {
@@ -296,9 +303,9 @@
     if (name === "labels") return `label ${q - 1} (${q === 2 ? "synchronised" : "not synchronised"})`;
     if (name === "clusters") return `clusters ${q}`;
     if (name === "probability") return `probability ${((q - 1) / f.denominator).toFixed(4)}`;
-    const v = f.lo + (q - 1) * ((f.hi - f.lo) / f.steps), err = (f.hi - f.lo) / f.steps / 2;
-    if (name === "delta") return `log10 Δ ${v.toFixed(5)} ± ${err.toPrecision(2)} (Δ ≈ ${(10 ** v).toPrecision(4)})`;
-    return `sync step ${v.toFixed(4)} ± ${err.toPrecision(2)}`;
+    const v = means.get(name)[q];  // the mean of the values in the code's bin
+    if (name === "delta") return `log10 Δ ≈ ${v.toFixed(5)} (Δ ≈ ${(10 ** v).toPrecision(4)})`;
+    return `sync step ≈ ${v.toFixed(4)}`;
   }
   map.on("click", async (event) => {
     const u = Math.floor(event.latlng.lng * SCALE), i = Math.floor((T + event.latlng.lat) * SCALE);
