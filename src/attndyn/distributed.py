@@ -516,7 +516,7 @@ def _describe(
         if connected and isinstance(error, CancelledError):
             return f"{what} was cancelled on the Dask cluster (by its scheduler or another client)"
         at = f" at {scheduler}" if scheduler else ""
-        return f"lost the connection to the Dask scheduler{at} ({name}); is it still running?"
+        return f"lost the connection to the Dask scheduler{at} ({name})"
     if isinstance(error, OSError):
         text = _DISK_ERRORS.get(error.errno or 0, error.strerror or first or name)
         where = f" writing {error.filename!r}" if error.filename else ""
@@ -642,13 +642,19 @@ def default_worker_memory(workers: int) -> int:
 def _quiet_distributed() -> Iterator[None]:
     """Dask's own log lines (a lost scheduler logs several) off, while a render speaks for
     itself in one line."""
-    logger = logging.getLogger("distributed")
-    before = logger.level
-    logger.setLevel(logging.CRITICAL)
+    names = [
+        "distributed",
+        *(n for n in logging.root.manager.loggerDict if n.startswith("distributed.")),
+    ]
+    loggers = [logging.getLogger(name) for name in names]  # Dask sets some children's levels
+    before = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        logger.setLevel(before)
+        for logger, level in zip(loggers, before, strict=True):
+            logger.setLevel(level)
 
 
 @contextlib.contextmanager
