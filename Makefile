@@ -3,6 +3,8 @@
 #   make test   add the dev tools, torch, the 'explore' and 'big' extras, Leaflet and Chromium; lint; test
 #   make docs   add the documentation tools to .venv and build the site into site/ (strict)
 #   make explore  add the explorer's packages and Leaflet (npm ci), start attndyn explore
+#   make publish  add the big renders' packages and Leaflet, publish the picture of make run
+#                 at 1024x1024 as a static gallery in out/site/ (open out/site/index.html)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,13 +14,14 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 DOCS_STAMP := $(VENV)/.installed-docs
 EXPLORE_STAMP := $(VENV)/.installed-explore
+PUBLISH_STAMP := $(VENV)/.installed-publish
 # Leaflet from the npm registry (package.json, package-lock.json), copied into the package so
 # the server serves it from there: no CDN, the page works offline. (A wheel or sdist build does
 # the same copy itself, in hatch_build.py.)
 LEAFLET := src/attndyn/explore/static/leaflet/leaflet.js
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint docs bench explore clean
+.PHONY: run test lint docs bench explore publish clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +48,11 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 
 $(EXPLORE_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[explore]'
+	$(COMPILE)
+	touch $@
+
+$(PUBLISH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[big]'
 	$(COMPILE)
 	touch $@
 
@@ -87,6 +95,12 @@ bench: $(RUN_STAMP)
 explore: $(EXPLORE_STAMP) $(LEAFLET)
 	$(BIN)/attndyn warmup
 	$(BIN)/attndyn explore
+
+# The store goes to out/site.zarr; run it again after an interruption to resume.
+publish: $(PUBLISH_STAMP) $(LEAFLET)
+	mkdir -p out
+	$(BIN)/attndyn warmup --precision float32
+	$(BIN)/attndyn publish --size 1024 -o out/site
 
 clean:
 	rm -rf $(VENV) out site dist node_modules $(dir $(LEAFLET))

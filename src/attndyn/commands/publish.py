@@ -117,7 +117,7 @@ def source_store(args: argparse.Namespace, site: Path):
 
 def run(args: argparse.Namespace) -> int:
     from attndyn.publish import PublishInterrupted, publish_store
-    from attndyn.publish.site import check_site_folder
+    from attndyn.publish.site import check_site_folder, leaflet_source
     from attndyn.publish.views import read_views
     from attndyn.render import RenderInterrupted
 
@@ -126,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--output '' is empty; give a directory such as site/")
     max_zoom = parse_int("max-zoom", args.max_zoom) if args.max_zoom is not None else None
     check_site_folder(site)
+    leaflet_source()  # a site carries Leaflet: refused before any work where it is missing
     started = time.perf_counter()
     try:
         store = source_store(args, site)
