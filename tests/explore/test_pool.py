@@ -88,3 +88,35 @@ def test_errors_reach_every_waiter():
     with pytest.raises(ValueError, match="boom"):
         ticket.future.result(30)
     pool.close()
+
+
+def test_a_long_task_lets_quicker_ones_run_between_its_parts():
+    """A tile (priority 0) computed in parts calls run_urgent between them: a preview
+    (priority -1) queued meanwhile runs after the first part, not after the whole tile;
+    a task of the same or a later priority waits for the tile."""
+    pool = ComputePool(workers=1, max_queued=8)
+    order: list[str] = []
+    first_part, go_on = threading.Event(), threading.Event()
+
+    def tile() -> str:
+        order.append("part 1")
+        first_part.set()
+        assert go_on.wait(30)
+        ran = pool.run_urgent(0)
+        order.append(f"part 2 after {ran}")
+        return "tile"
+
+    tile_ticket = pool.submit("tile", tile, 0)
+    assert first_part.wait(30)
+    other_tile = pool.submit("other tile", lambda: order.append("other tile"), 0)
+    preview = pool.submit("preview", lambda: order.append("preview") or "small", -1)
+    dropped = pool.submit("dropped preview", lambda: order.append("dropped"), -1)
+    dropped.release()
+    go_on.set()
+    assert tile_ticket.future.result(30) == "tile"
+    assert preview.future.result(30) == "small"
+    other_tile.future.result(30)
+    assert order == ["part 1", "preview", "part 2 after 1", "other tile"]
+    stats = pool.stats()
+    assert stats["running"] == 0 and stats["queued"] == 0 and stats["completed"] == 3
+    pool.close()

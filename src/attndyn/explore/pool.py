@@ -141,16 +141,37 @@ class ComputePool:
 
     def _work(self) -> None:
         while (task := self._next()) is not None:
-            if not task.future.set_running_or_notify_cancel():
-                self._finish(task)
-                continue
-            try:
-                result = task.run()
-            except BaseException as error:  # handed to the waiters
-                task.future.set_exception(error)
-            else:
-                task.future.set_result(result)
+            self._execute(task)
+
+    def _execute(self, task: _Task) -> None:
+        if not task.future.set_running_or_notify_cancel():
             self._finish(task)
+            return
+        try:
+            result = task.run()
+        except BaseException as error:  # handed to the waiters
+            task.future.set_exception(error)
+        else:
+            task.future.set_result(result)
+        self._finish(task)
+
+    def run_urgent(self, priority: int) -> int:
+        """Run here and now the queued tasks of a lower priority number than ``priority``,
+        and say how many ran. A long task calls it between its parts (a tile between its
+        bands), so that quick tasks queued meanwhile (previews, the inspector) wait for a
+        part, not for the whole task, without a second computation at the same time."""
+        ran = 0
+        while True:
+            with self._lock:
+                while self._heap and self._heap[0][2].cancelled:
+                    heapq.heappop(self._heap)
+                if not self._heap or self._heap[0][0] >= priority:
+                    return ran
+                task = heapq.heappop(self._heap)[2]
+                task.started = True
+                self.running += 1
+            self._execute(task)
+            ran += 1
 
     def _finish(self, task: _Task) -> None:
         with self._lock:

@@ -8,6 +8,10 @@ kept in a second cache under the tile, the colour options and the reference. So 
 the coloring, cmap, invert or equalize costs a colouring, never a computation; the engine's
 call count (:attr:`CountingEngine.calls`) shows it.
 
+A tile is computed in :data:`TILE_BANDS` bands of rows, one task of the pool; between two
+bands the quicker tasks queued meanwhile (previews, the inspector) run, so they wait for a
+band rather than a tile, and nothing computes twice at once.
+
 Previews. A tile's preview is a quick coarse picture of its window
 (:func:`attndyn.explore.views.preview_job`: 64² pixels, 1/16 of the work or less), computed
 before the tiles waiting in the pool (a lower priority number), coloured like the tile and
@@ -33,13 +37,14 @@ from attndyn.explore.pool import ComputePool, Ticket
 from attndyn.explore.views import View
 from attndyn.fields import Fields
 from attndyn.job import Job
-from attndyn.render import render_tile
+from attndyn.render import compute_tile, render_tile
 from attndyn.spec import LandscapeSpec
 from attndyn.tiles import ROOT, Tile
 
 DEFAULT_FIELDS_CACHE_BYTES = 512 * 1024**2
 DEFAULT_PNG_CACHE_BYTES = 64 * 1024**2
 TILE_PRIORITY = 0
+TILE_BANDS = 4  # a tile is computed in bands; between two, queued previews run
 PREVIEW_PRIORITY = -1  # previews and the point inspector go before tiles: they are quick
 
 
@@ -144,12 +149,30 @@ class TileService:
         def run() -> Fields:
             fields = self.fields_cache.get(key)
             if fields is None:
-                fields = render_tile(job, job.address or ROOT, self.engine)
+                if priority == TILE_PRIORITY:
+                    fields = self._banded(job)
+                else:
+                    fields = render_tile(job, job.address or ROOT, self.engine)
                 self.tiles_computed += 1
                 self.fields_cache.put(key, fields)
             return fields
 
         return self.pool.submit(key, run, priority)
+
+    def _banded(self, job: Job) -> Fields:
+        """The tile's fields, computed in :data:`TILE_BANDS` bands of rows, running the
+        quicker tasks queued meanwhile between two (:meth:`ComputePool.run_urgent`). Every
+        pixel depends only on itself, so the bands give the tile's fields exactly."""
+        tile_job = job.for_tile(job.address or ROOT)
+        rows, cols = job.spec.shape
+        fields = Fields.empty(rows, cols, probability=job.spec.samples > 1)
+        step = -(-rows // TILE_BANDS)
+        for row0 in range(0, rows, step):
+            band = Tile(row0, min(rows, row0 + step), 0, cols)
+            fields.put(*band.slices, compute_tile(tile_job, self.engine, band))
+            if band.row1 < rows:
+                self.pool.run_urgent(TILE_PRIORITY)
+        return fields
 
     def fields_now(self, job: Job) -> Fields:
         """The tile's fields, computing them in the pool and waiting (for scripts and tests)."""
