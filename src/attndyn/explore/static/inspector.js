@@ -35,11 +35,18 @@ const AXInspector = (() => {
     });
     g.fillStyle = "#aaa"; g.font = "11px monospace";
     g.fillText(`t = ${step} / ${trace.points.length - 1}`, 6, 14);
+    // the axes: a point's two coordinates (the unit circle is where they live)
+    g.fillText("x₁ →", c + r - 26, c - 4);
+    g.fillText("x₂ ↑", c + 4, c - r - 2);
+    g.fillText("1", c + r + 2, c + 12);
+    g.fillText("-1", c - r - 16, c + 12);
   }
 
+  // A quantity over the steps: its axis (log or linear) on the left with its name at the top,
+  // the step t along the bottom (0, the middle, T), the tolerance dashed, the step shown white.
   function plot(canvasId, values, { log, label, tol }) {
     const canvas = $(canvasId), g = canvas.getContext("2d");
-    const w = canvas.width, h = canvas.height, left = 42, bottom = 16, top = 14;
+    const w = canvas.width, h = canvas.height, left = 42, bottom = 26, top = 14;
     g.clearRect(0, 0, w, h);
     const finite = values.filter((v) => v !== null && (!log || v > 0));
     const tf = (v) => (log ? Math.log10(Math.max(v, 1e-300)) : v);
@@ -54,6 +61,15 @@ const AXInspector = (() => {
     g.fillText(label, left, 10);
     g.fillText(log ? `1e${Math.round(hi)}` : fmt(hi, 3), 2, top + 8);
     g.fillText(log ? `1e${Math.round(lo)}` : fmt(lo, 3), 2, h - bottom);
+    const last = Math.max(values.length - 1, 0);
+    g.textAlign = "center";
+    for (const t of new Set([0, Math.round(last / 2), last])) {
+      g.fillRect(X(t) - 0.5, h - bottom, 1, 3);
+      g.fillText(String(t), X(t), h - bottom + 12);
+    }
+    g.textAlign = "right";
+    g.fillText("step t →", w - 6, h - 2);
+    g.textAlign = "left";
     if (tol) {
       g.strokeStyle = "#844"; g.setLineDash([3, 3]);
       g.beginPath(); g.moveTo(left, Y(tol)); g.lineTo(w - 6, Y(tol)); g.stroke(); g.setLineDash([]);
@@ -71,8 +87,8 @@ const AXInspector = (() => {
 
   function draw() {
     drawCircle();
-    plot("delta-plot", trace.delta, { log: true, label: "Δ(t), log axis", tol: trace.tol });
-    plot("cluster-plot", trace.clusters, { log: false, label: "clusters(t)" });
+    plot("delta-plot", trace.delta, { log: true, label: "Δ(t) = max_i |x_i1 - x_11|, log axis; tol dashed", tol: trace.tol });
+    plot("cluster-plot", trace.clusters, { log: false, label: "clusters(t), the number of groups" });
     $("step").value = step;
   }
 

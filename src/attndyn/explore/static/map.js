@@ -14,7 +14,9 @@
 "use strict";
 
 const AXMap = (() => {
-  const DEEP = 16, SHALLOW = 3, RELAX = 8, MAX_ZOOM = 62, RETRIES = 30;
+  const DEEP = 16, SHALLOW = 3, RELAX = 8, MAX_ZOOM = 62, RETRIES = 30, CACHED_TILES = 600;
+  const ANCESTOR_LEVELS = 8;  // how far up a tile looks for a picture to show meanwhile
+  const RESOLVING_ULPS = 4;  // as the server's views.RESOLVING_ULPS
 
   const crs = L.extend({}, L.CRS.Simple, {
     transformation: new L.Transformation(1, 0, -1, 0),
@@ -31,43 +33,131 @@ const AXMap = (() => {
     return Math.max(0, Math.ceil(Math.log2(Math.max(width, height) / 256) - 1e-9));
   }
 
-  // A GridLayer whose tiles are fetched (so they can be aborted) and whose 503s are retried.
+  // The tiles' pictures that the page has: absolute tile key (z/x/y and the tile query, without
+  // the colours' reference) -> object URL of the full tile's PNG; the least recently used
+  // are dropped past `size`. A tile that is asked for again (a re-anchored frame, a pan back)
+  // shows at once, and a deeper tile shows its ancestor's part, upscaled, until it comes.
+  class TileCache {
+    constructor(size) { this.size = size; this.urls = new Map(); }
+    get(key) {
+      const url = this.urls.get(key);
+      if (url) { this.urls.delete(key); this.urls.set(key, url); }
+      return url;
+    }
+    put(key, url) {
+      const old = this.urls.get(key);
+      if (old) { this.urls.delete(key); if (old !== url) URL.revokeObjectURL(old); }
+      this.urls.set(key, url);
+      while (this.urls.size > this.size) {
+        const [oldest, oldUrl] = this.urls.entries().next().value;
+        this.urls.delete(oldest);
+        URL.revokeObjectURL(oldUrl);
+      }
+    }
+    clear() { for (const url of this.urls.values()) URL.revokeObjectURL(url); this.urls.clear(); }
+  }
+
+  // A picture inside a tile's box: `src` scaled by `scale` and shifted by (left, top) px, so
+  // that the part of an ancestor tile over this tile fills it.
+  function picture(src, scale, left, top, className) {
+    const img = document.createElement("img");
+    img.alt = "";
+    img.className = className;
+    img.style.width = img.style.height = `${256 * scale}px`;
+    img.style.left = `${left}px`;
+    img.style.top = `${top}px`;
+    img.src = src;
+    return img;
+  }
+
+  // A GridLayer whose tiles are progressive: at once the nearest ancestor's part upscaled (if
+  // the page has it), else the server's coarse preview (the tile at a quarter of its
+  // resolution, asked for first); then the full tile replaces it. Tiles are fetched, so that
+  // they can be aborted, and 503s are retried. A tile's element is a box holding its
+  // pictures; `_done` is set when the full tile is in (or failed), `_coarse` when a coarse
+  // picture shows.
   const FetchLayer = L.GridLayer.extend({
     initialize(owner, options) {
       this.owner = owner;
       L.GridLayer.prototype.initialize.call(this, options);
       this.on("tileunload", (e) => {
         if (e.tile._abort && !e.tile._done) { e.tile._abort.abort(); owner.stats.aborted += 1; }
+        if (e.tile._previewUrl && !e.tile._done) URL.revokeObjectURL(e.tile._previewUrl);
       });
     },
     createTile(coords, done) {
-      const tile = this.owner.absoluteTile(coords);
-      if (!this.owner.inWindow(tile)) {  // outside the spec's window: nothing to draw
-        const blank = document.createElement("div");
-        blank._done = true;
-        setTimeout(() => done(null, blank), 0);
-        return blank;
+      const owner = this.owner, tile = owner.absoluteTile(coords);
+      const box = document.createElement("div");
+      box.className = "ax-tile";
+      const url = owner.tileUrl(tile), key = owner.tileKey(tile);
+      box.dataset.url = url;
+      box._asked = performance.now();
+      owner.stats.requested += 1;
+      let told = false;  // Leaflet is told once: at the first true picture, or the failure
+      const tell = (error) => { if (!told) { told = true; done(error, box); } };
+      const cached = owner.cache.get(key);
+      if (cached) {  // the page has this tile: at once
+        const img = picture(cached, 1, 0, 0, "ax-full");
+        img.onload = () => { box._done = true; owner.stats.loaded += 1; owner.stats.fromCache += 1; tell(null); };
+        img.onerror = () => { box._done = true; tell(new Error("bad image")); };
+        box.appendChild(img);
+        return box;
       }
-      const img = document.createElement("img");
-      img.alt = "";
       const controller = new AbortController();
-      img._abort = controller;
-      const url = this.owner.tileUrl(tile);
-      img.dataset.url = url;
-      this.owner.stats.requested += 1;
-      this.owner.fetchTile(url, controller.signal).then((blob) => {
-        const src = URL.createObjectURL(blob);
-        img.onload = () => { URL.revokeObjectURL(src); img._done = true; this.owner.stats.loaded += 1; done(null, img); };
-        img.onerror = () => { img._done = true; done(new Error("bad image"), img); };
-        img.src = src;
-      }).catch((error) => {
-        img._done = true;
-        if (error.name === "AbortError") return;
-        this.owner.stats.failed += 1;
-        this.owner.onTileError(error.message);
-        done(error, img);
-      });
-      return img;
+      box._abort = controller;
+      const showCoarse = (src, scale, left, top, kind) => {
+        if (box._done) return;
+        const old = box.querySelector(".ax-coarse");
+        const img = picture(src, scale, left, top, "ax-coarse");
+        img.onload = () => {
+          if (box._done) { img.remove(); return; }
+          if (old) old.remove();
+          if (!box._coarse) { box._coarse = kind; owner.stats.coarse += 1; owner.noteFirstPicture(box); }
+          box._coarse = kind;
+          tell(null);
+        };
+        box.appendChild(img);
+      };
+      const ancestor = owner.ancestorPicture(tile);
+      if (ancestor) showCoarse(ancestor.src, ancestor.scale, ancestor.left, ancestor.top, "ancestor");
+      if (owner.previews && (!ancestor || ancestor.levels > 2)) {
+        owner.fetchTile(`${url}&preview=1`, controller.signal, "high").then((blob) => {
+          if (box._done) return;
+          const src = URL.createObjectURL(blob);
+          showCoarse(src, 1, 0, 0, "preview");
+          box._previewUrl = src;
+        }).catch((error) => {
+          if (error.name !== "AbortError" && /preview/.test(error.message)) owner.previews = false;
+        });
+      }
+      // the full tile is asked for after the batch's previews (Leaflet makes a batch of tiles
+      // in one loop), so the browser sends those first
+      setTimeout(() => {
+        if (controller.signal.aborted) return;
+        owner.fetchTile(url, controller.signal, "low").then((blob) => {
+          const src = URL.createObjectURL(blob);
+          const img = picture(src, 1, 0, 0, "ax-full");
+          img.onload = () => {
+            box._done = true;
+            owner.cache.put(key, src);
+            for (const coarse of box.querySelectorAll(".ax-coarse")) coarse.remove();
+            if (box._previewUrl) URL.revokeObjectURL(box._previewUrl);
+            owner.stats.loaded += 1;
+            if (!box._coarse) owner.noteFirstPicture(box);
+            tell(null);
+          };
+          img.onerror = () => { box._done = true; tell(new Error("bad image")); };
+          box.appendChild(img);
+        }).catch((error) => {
+          box._done = true;
+          if (error.name === "AbortError") return;
+          box._failed = error.message;
+          owner.stats.failed += 1;
+          owner.onTileError(error.message, tile);
+          tell(box._coarse ? null : error);  // a coarse picture stays: the last good level
+        });
+      }, 0);
+      return box;
     },
   });
 
@@ -77,7 +167,11 @@ const AXMap = (() => {
       this.anchor = { z: 0, x: 0n, y: 0n };
       this.geometry = null;  // {x_origin, y_origin, tile_width, tile_height, columns, rows}
       this.tileQuery = "";
-      this.stats = { requested: 0, loaded: 0, aborted: 0, failed: 0 };
+      this.stats = { requested: 0, loaded: 0, aborted: 0, failed: 0, coarse: 0, fromCache: 0,
+        firstMs: [] };  // firstMs: ms from asking to a tile's first true picture, the last 200
+      this.cache = new TileCache(CACHED_TILES);
+      this.previews = true;  // whether the server makes coarse previews (learnt from a 422)
+      this.limit = null;  // {z, reason}: the deepest absolute zoom here, when it is reached
       this.quiet = 0;  // moves made by the page itself (not reported as the user's)
       this.map = L.map(element, {
         crs, zoomControl: true, attributionControl: false, zoomSnap: 1, zoomDelta: 1,
@@ -150,7 +244,9 @@ const AXMap = (() => {
         center = [g.x_origin + g.tile_width / 2, g.y_origin + g.tile_height / 2];
         shift = Math.max(0, Math.min(inset / 2, (256 * pow2(zoom) - size.x) / 2));
       }
-      zoom = Math.max(0, Math.min(MAX_ZOOM, zoom));
+      // never deeper than float64 resolves there (a link made elsewhere, a narrower window)
+      zoom = Math.max(0, Math.min(MAX_ZOOM, zoom, this.float64Limit({ x: center[0], y: center[1] })));
+      this.limit = null;
       const az = Math.max(0, zoom - RELAX);
       const w = g.tile_width * pow2(-az), h = g.tile_height * pow2(-az);
       const u = (center[0] - g.x_origin) / w + shift / (256 * pow2(zoom - az));
@@ -170,6 +266,7 @@ const AXMap = (() => {
       this.quiet -= 1;
       if (!this.map.hasLayer(this.layer)) this.layer.addTo(this.map);
       else if (changed || redraw) this.layer.redraw();
+      this.updateMaxZoom();
     }
 
     // Move to the anchor at absolute zoom newZ under the view's centre, keeping the view.
@@ -195,6 +292,8 @@ const AXMap = (() => {
     onMoveEnd() {
       if (this.quiet || !this.geometry) return;
       const z = Math.round(this.map.getZoom()), absZ = this.absoluteZoom();
+      if (this.limit && absZ < this.limit.z) this.limit = null;  // zoomed back out
+      this.updateMaxZoom();
       if (z > DEEP && absZ < MAX_ZOOM) return this.reanchor(absZ - RELAX);
       if (z < SHALLOW && this.anchor.z > 0) return this.reanchor(Math.max(0, absZ - RELAX));
       this.callbacks.moved();
@@ -228,9 +327,9 @@ const AXMap = (() => {
       return `/tiles/${tile.z}/${tile.x}/${tile.y}.png?${this.tileQuery}${extra}`;
     }
 
-    async fetchTile(url, signal) {
+    async fetchTile(url, signal, priority = "auto") {
       for (let attempt = 0; ; attempt++) {
-        const response = await fetch(url, { signal });
+        const response = await fetch(url, { signal, priority });
         if (response.ok) return await response.blob();
         if (response.status === 503 && attempt < RETRIES) {
           const wait = Number(response.headers.get("Retry-After") || "1");
@@ -246,12 +345,100 @@ const AXMap = (() => {
       }
     }
 
-    onTileError(message) { this.callbacks.tileError(message); }
+    onTileError(message, tile) {
+      // a tile beyond float64's limit: the zoom stops at the last good level (whose picture
+      // the failed tiles keep), with the reason, until the view goes back out
+      if (/float64's limit/.test(message)) {
+        const z = Math.max(0, Number(tile.z) - 1);
+        if (!this.limit || z < this.limit.z) this.setLimit(z);
+        return;
+      }
+      this.callbacks.tileError(message);
+    }
 
+    noteFirstPicture(box) {
+      const ms = this.stats.firstMs;
+      ms.push(performance.now() - box._asked);
+      if (ms.length > 200) ms.shift();
+    }
+
+    // The key of a tile's picture in the cache: its address and the tile query (not the
+    // colours' reference, which follows the zoom).
+    tileKey(tile) { return `${tile.z}/${tile.x}/${tile.y}?${this.tileQuery}`; }
+
+    // The nearest ancestor (up to ANCESTOR_LEVELS up) whose picture the page has, and how to
+    // place it so that its part over `tile` fills the tile's box.
+    ancestorPicture(tile) {
+      for (let d = 1; d <= ANCESTOR_LEVELS && d <= tile.z; d++) {
+        const k = BigInt(d);
+        const up = { z: tile.z - d, x: tile.x >> k, y: tile.y >> k };
+        const src = this.cache.get(this.tileKey(up));
+        if (!src) continue;
+        const mask = (1n << k) - 1n, n = pow2(d);
+        const col = Number(tile.x & mask), rowUp = Number(tile.y & mask);
+        // y runs upward in tiles and downward on screen
+        return { src, levels: d, scale: n, left: -256 * col, top: -256 * (n - 1 - rowUp) };
+      }
+      return null;
+    }
+
+    // Tiles asked for whose full picture is not in yet.
     pending() {
       let n = 0;
       for (const key in this.layer._tiles) if (!this.layer._tiles[key].el._done) n += 1;
       return n;
+    }
+
+    // Tiles asked for that show no picture yet, not even a coarse one.
+    blank() {
+      let n = 0;
+      for (const key in this.layer._tiles) {
+        const el = this.layer._tiles[key].el;
+        if (!el._done && !el._coarse) n += 1;
+      }
+      return n;
+    }
+
+    // -- the float64 limit ------------------------------------------------------------------
+    // The deepest absolute zoom at which float64 still resolves the tiles around the view's
+    // centre (the server's rule, attndyn.tiles.Quadtree.resolves: a pixel at least
+    // RESOLVING_ULPS ulps of the tile's largest coordinate, on each axis).
+    float64Limit(center = null) {
+      const g = this.geometry, c = center || this.toParams(this.map.getCenter());
+      const ulp = (v) => (v === 0 ? Number.MIN_VALUE : pow2(Math.floor(Math.log2(Math.abs(v))) - 52));
+      for (let z = 1; z <= MAX_ZOOM; z++) {
+        const pw = g.tile_width / g.columns / pow2(z), ph = g.tile_height / g.rows / pow2(z);
+        const largeX = Math.abs(c.x) + g.tile_width / pow2(z);
+        const largeY = Math.abs(c.y) + g.tile_height / pow2(z);
+        if (pw < RESOLVING_ULPS * ulp(largeX) || ph < RESOLVING_ULPS * ulp(largeY)) return z - 1;
+      }
+      return MAX_ZOOM;
+    }
+
+    // Stop zooming in at absolute zoom z (the + button, the wheel, the keys, a double click
+    // all respect the map's maxZoom), or, with null, at the float64 limit here.
+    setLimit(z) {
+      this.limit = z === null ? null : { z };
+      this.updateMaxZoom();
+    }
+
+    // The deepest zoom now: the learnt limit, else float64's here; never under the view's.
+    deepest() {
+      const computed = this.geometry ? this.float64Limit() : MAX_ZOOM;
+      return Math.min(MAX_ZOOM, computed, this.limit ? this.limit.z : MAX_ZOOM);
+    }
+
+    updateMaxZoom() {
+      if (!this.geometry) return;
+      const local = Math.round(this.map.getZoom());
+      const max = Math.max(local, Math.min(DEEP + 4, this.deepest() - this.anchor.z));
+      if (max !== this.map.getMaxZoom()) this.map.setMaxZoom(max);
+      this.callbacks.limit?.(this.atLimit());
+    }
+
+    // Whether zooming in is stopped by float64's limit here (not by the frame, which moves).
+    atLimit() {
+      return this.geometry !== null && this.absoluteZoom() >= this.deepest();
     }
 
     // The absolute tiles on screen now (for tests and the share-link check).
