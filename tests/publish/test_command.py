@@ -60,10 +60,15 @@ def test_title_and_views_go_into_the_manifest(published, tmp_path):
         "[whole]\nseed = 5227590\nsteps = 12\n"
     )
     site = tmp_path / "site"
+    colours = ["--coloring", "clusters", "--cmap", "Pastel1"]
     assert run("publish", published / "site.zarr", "-o", site, "--title", "My bay",
-               "--views", views, "-q") == 0  # fmt: skip
+               "--views", views, *colours, "-q") == 0  # fmt: skip
     manifest = json.loads((site / "manifest.json").read_text())
     assert manifest["title"] == "My bay"
+    assert manifest["colors"] == {
+        "coloring": "clusters", "cmap": "Pastel1", "invert": False, "equalize": False
+    }  # fmt: skip
+    assert manifest["luts"]["Pastel1"]["n"] == 9  # a colormap given is carried too
     bay, whole = manifest["views"]
     assert bay == {
         "name": "bay",

@@ -160,7 +160,7 @@ def test_the_page_recolours_its_tiles_as_attndyn_color_with_no_request(
 
 
 def test_zoom_and_a_share_link(browser, origin, site):
-    page, requests, errors = open_page(browser, origin + "index.html#z=1&x=0&y=0")
+    page, requests, errors = open_page(browser, origin + "index.html#coloring=binary&z=1&x=0&y=0")
     try:
         page.select_option("#coloring", "sync-step")
         page.click("#equalize")
@@ -197,6 +197,9 @@ def test_the_inspector_shows_the_pixels_values_and_the_trace_command(browser, si
         box = page.locator("#map").bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2 + 0.5, box["y"] + box["height"] / 2 + 0.5)
         page.wait_for_selector("#inspector:not([hidden])", timeout=SETTLE_MS)
+        # no colours in the link: the site's first ones, the explorer's first screen's
+        assert page.input_value("#coloring") == "sync-step" and page.is_checked("#equalize")
+        assert page.input_value("#cmap") == "twilight_shifted"
         text = page.inner_text("#inspector-text")
         command = page.input_value("#inspector-command")
         assert command.startswith("attndyn trace ") and "--at=" in command

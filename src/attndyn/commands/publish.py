@@ -13,9 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+from attndyn.coloring import COLORINGS
 from attndyn.commands.common import (
     add_quiet_argument,
     add_spec_arguments,
+    color_options,
     render_options,
 )
 from attndyn.engines import engine_names
@@ -53,6 +55,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "has 4x the tiles of the one above)",
     )
     publish.add_argument("--title", metavar="TEXT", help="the page's title")
+    colours = publish.add_argument_group("the page's first colours (the reader can change them)")
+    colours.add_argument(
+        "--coloring",
+        "--colouring",
+        choices=COLORINGS,
+        help="default sync-step with twilight_shifted, equalized: the explorer's first screen",
+    )
+    colours.add_argument("--cmap", help="any matplotlib colormap (default depends on --coloring)")
+    colours.add_argument("--invert", action="store_true", help="reverse the colormap")
+    colours.add_argument("--equalize", action="store_true", help="histogram-equalise the colours")
     publish.add_argument(
         "--views",
         metavar="FILE.toml",
@@ -126,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--output '' is empty; give a directory such as site/")
     max_zoom = parse_int("max-zoom", args.max_zoom) if args.max_zoom is not None else None
     check_site_folder(site)
+    given = any(getattr(args, name) for name in ("coloring", "cmap", "invert", "equalize"))
+    colors = color_options(args) if given else None
     leaflet_source()  # a site carries Leaflet: refused before any work where it is missing
     started = time.perf_counter()
     try:
@@ -137,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
             max_zoom=max_zoom,
             title=args.title,
             views=views,
+            colors=colors,
             progress=not args.quiet and sys.stderr.isatty(),
         )
     except RenderInterrupted as stop:

@@ -34,8 +34,9 @@ from typing import Any
 import numpy as np
 
 from attndyn import __version__
+from attndyn.coloring import FIELD_OF_COLORING, ColorOptions
 from attndyn.errors import UserError
-from attndyn.publish.luts import site_luts
+from attndyn.publish.luts import SITE_CMAPS, site_luts
 from attndyn.publish.pyramid import (
     TILE_SIZE,
     TileKey,
@@ -56,6 +57,7 @@ SITE_FORMAT = "attndyn.site/1"
 STATIC_FILES = ("index.html", "gallery.js", "gallery.css")
 LEAFLET_FILES = ("leaflet.js", "leaflet.css", "images")
 BLOCK_TILES = 4  # tiles a side read from the store at once
+FIRST_COLORS = ColorOptions("sync-step", "twilight_shifted", False, True)  # explore's first
 
 
 class PublishInterrupted(Exception):
@@ -124,7 +126,7 @@ def leaflet_source() -> Path:
     folder = Path(str(resources.files("attndyn.explore") / "static" / "leaflet"))
     if not (folder / "leaflet.js").is_file():
         raise UserError(
-            "Leaflet is not in the package, and a site needs its own copy; run 'make explore' "
+            "Leaflet is not in the package, and a site needs its own copy; run 'make publish' "
             "(npm ci) in a checkout, or install attndyn from a wheel"
         )
     return folder
@@ -166,6 +168,7 @@ class Publisher:
         max_zoom: int | None = None,
         title: str | None = None,
         views: list[dict[str, Any]] | None = None,
+        colors: ColorOptions | None = None,
         tile_size: int = TILE_SIZE,
     ) -> None:
         self.store = store
@@ -182,6 +185,13 @@ class Publisher:
         self.max_zoom = self.full_zoom if max_zoom is None else max_zoom
         self.title = title or f"attndyn {self.spec.x_param} × {self.spec.y_param}"
         self.views = views or []
+        self.colors = colors or FIRST_COLORS
+        if FIELD_OF_COLORING[self.colors.coloring] not in store.field_names:
+            raise UserError(
+                f"coloring {self.colors.coloring!r} needs the field "
+                f"{FIELD_OF_COLORING[self.colors.coloring]!r}, which the store lacks; render "
+                "with --samples K (K > 1)"
+            )
         self.codings: dict[str, FieldCoding] = {}
 
     # -- statistics ---------------------------------------------------------------------------
@@ -262,7 +272,13 @@ class Publisher:
             "max_zoom": self.max_zoom,
             "levels": levels,
             "fields": {name: c.to_manifest() for name, c in self.codings.items()},
-            "luts": site_luts(),
+            "luts": site_luts((*SITE_CMAPS, *([self.colors.cmap] if self.colors.cmap else []))),
+            "colors": {
+                "coloring": self.colors.coloring,
+                "cmap": self.colors.cmap or "",
+                "invert": self.colors.invert,
+                "equalize": self.colors.equalize,
+            },
             "views": self.views,
             "command": shlex.join(["attndyn", "trace", *spec_argv(spec)]),
             "explicit_points": spec.x0_sha256 is not None,
@@ -397,11 +413,19 @@ def publish_store(
     max_zoom: int | None = None,
     title: str | None = None,
     views: list[dict[str, Any]] | None = None,
+    colors: ColorOptions | None = None,
     tile_size: int = TILE_SIZE,
     progress: bool = False,
 ) -> PublishReport:
-    """Publish finished ``store`` as a static site in ``site`` (see the module docstring)."""
+    """Publish finished ``store`` as a static site in ``site`` (see the module docstring);
+    ``colors``: the page's first colours (default :data:`FIRST_COLORS`)."""
     publisher = Publisher(
-        store, site, max_zoom=max_zoom, title=title, views=views, tile_size=tile_size
+        store,
+        site,
+        max_zoom=max_zoom,
+        title=title,
+        views=views,
+        colors=colors,
+        tile_size=tile_size,
     )
     return publisher.run(progress)

@@ -21,15 +21,17 @@
   const $ = (id) => document.getElementById(id);
 
   // -- state: the URL's hash ------------------------------------------------------------------
-  const state = { coloring: COLORINGS.includes("log-delta") ? "log-delta" : COLORINGS[0],
-    cmap: "", invert: false, equalize: false };
+  const state = { coloring: M.colors.coloring, cmap: M.colors.cmap,
+    invert: M.colors.invert, equalize: M.colors.equalize };  // publish's --coloring etc.
   let start = null;  // {x, y, z} of the hash
   function readHash() {
     const q = new URLSearchParams(location.hash.replace(/^#/, ""));
-    if (COLORINGS.includes(q.get("coloring"))) state.coloring = q.get("coloring");
-    if (q.get("cmap") && q.get("cmap") in M.luts) state.cmap = q.get("cmap");
-    state.invert = q.get("invert") === "1";
-    state.equalize = q.get("equalize") === "1";
+    if (COLORINGS.includes(q.get("coloring"))) {  // a link's colours, whole
+      state.coloring = q.get("coloring");
+      state.cmap = q.get("cmap") && q.get("cmap") in M.luts ? q.get("cmap") : "";
+      state.invert = q.get("invert") === "1";
+      state.equalize = q.get("equalize") === "1";
+    }
     const x = parseFloat(q.get("x")), y = parseFloat(q.get("y")), z = parseInt(q.get("z"), 10);
     if (Number.isFinite(x) && Number.isFinite(y) && Number.isFinite(z)) start = { x, y, z };
   }
@@ -225,6 +227,7 @@
   document.title = M.title;
   $("title").textContent = M.title;
   const map = L.map("map", { crs: L.CRS.Simple, minZoom: 0, maxZoom: MAXZ + 4, zoomSnap: 1,
+    fadeAnimation: false,
     attributionControl: false, maxBounds: gridBounds.pad(0.5) });
   const layer = new FieldLayer({ tileSize: T, minZoom: 0, maxZoom: MAXZ + 4, maxNativeZoom: MAXZ,
     bounds: gridBounds, noWrap: true, keepBuffer: 1 });
