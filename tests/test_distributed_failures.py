@@ -12,6 +12,7 @@ raises, in this process or in a worker that preloads it.
 import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -316,3 +317,28 @@ def test_a_full_disk_under_the_manifest_is_one_line_and_the_records_before_stay(
     assert str(failed.value).startswith("the manifest of chunk (1, 1) failed: the disk is full")
     assert failed.value.done == 5
     intact_and_resumable(path, reference, tmp_path / "rerun")
+
+
+def test_a_store_the_workers_cannot_reach_is_named_in_one_line(tmp_path, monkeypatch):
+    from distributed import Client, LocalCluster
+
+    import attndyn.distributed
+
+    def elsewhere(path, uid):  # a worker on a machine where the store's path is not mounted
+        return ZarrStore.load(str(tmp_path / "not-mounted-here" / Path(path).name))
+
+    monkeypatch.setattr(attndyn.distributed, "_store_in_this_process", elsewhere)
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+        as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):  # fmt: skip
+        with pytest.raises(RenderFailed) as failed:
+            render_store(SPEC, tmp_path / "s.zarr", client, chunk=CHUNK, engine=SlowEngine())
+    line = str(failed.value)
+    assert re.match(r"chunk \(\d, \d\) on the Dask cluster failed on a Dask worker: ", line)
+    assert line.split(" failed on a Dask worker: ")[1].startswith(
+        f"store '{tmp_path}/not-mounted-here/s.zarr' does not exist; every worker must reach "
+        "the store at the same path as this client"
+    )
+    assert failed.value.done == 0

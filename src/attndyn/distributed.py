@@ -140,7 +140,7 @@ def _store_in_this_process(path: str, uid: str) -> ZarrStore:
     if key not in _worker_stores:
         store = ZarrStore.load(path, mode="r+")
         if store.uid != uid:
-            raise RuntimeError(f"store {path!r} was replaced during the render")
+            raise UserError(f"store {path!r} was replaced by another one during the render")
         _worker_stores[key] = store
     return _worker_stores[key]
 
@@ -507,6 +507,14 @@ def _describe(
     """One line for a failure of the surroundings, or None for anything else."""
     name = type(error).__name__
     first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if isinstance(error, UserError) and scheduler is not None:  # raised in a task
+        reach = (
+            "; every worker must reach the store at the same path as this client (a shared "
+            "file system, or an object-store URL)"
+            if first.startswith(("store ", "'"))
+            else ""
+        )
+        return f"{what} failed on a Dask worker: {first}{reach}"
     if name == "KilledWorker":
         return (
             f"{what} failed: every Dask worker that ran it died (KilledWorker: {first}); a "
