@@ -153,3 +153,21 @@ def test_bad_inputs_are_refused_in_one_line(published, tmp_path, capsys):
     assert load_landscape(landscape_file) is not None
     assert run("publish", landscape_file, "-o", tmp_path / "b") == EXIT_USAGE
     one_line_error(capsys, "is a fields file (render --save), not a store")
+
+
+def test_the_inspectors_command_names_the_published_landscape(published):
+    """The manifest's ``attndyn trace`` command (the inspector adds ``--at=X,Y``) builds the
+    store's own spec."""
+    import shlex
+
+    from attndyn.cli import _build_parser
+    from attndyn.commands.common import render_options
+    from attndyn.export import finished_store
+    from attndyn.options import build_job
+
+    manifest = json.loads((published / "site" / "manifest.json").read_text())
+    argv = [*shlex.split(manifest["command"])[1:], "--at=0.5,-1.25"]
+    args = _build_parser().parse_args(argv)
+    assert args.command == "trace"
+    spec = build_job(render_options(args)).spec
+    assert spec == finished_store(published / "site.zarr").spec
