@@ -131,7 +131,7 @@ def check_limits(
                 "them and render no faster than "
                 f"{here} worker{'s' if here > 1 else ''}"
             )
-        if threads is not None and workers * threads > here and not quiet:
+        if threads is not None and workers <= here < workers * threads and not quiet:
             warn(
                 f"--workers {workers} with --threads-per-worker {threads} run "
                 f"{workers * threads} engine threads on {here} cores; they will compete"
