@@ -216,3 +216,37 @@ def test_the_inspector_shows_the_pixels_values_and_the_trace_command(browser, si
         assert errors == []
     finally:
         page.close()
+
+
+def test_a_pinned_view_shows_its_window_and_colours(browser, store, tmp_path):
+    from attndyn.publish import publish_store
+    from attndyn.publish.views import read_views
+
+    toml = tmp_path / "views.toml"
+    toml.write_text(
+        '[corner]\ncaption = "the lower left"\nx_range = [-6.0, -3.0]\ny_range = [-4.0, -2.0]\n'
+        'coloring = "clusters"\n'
+    )
+    site = tmp_path / "site"
+    publish_store(store, site, tile_size=64, views=read_views(toml, store.spec), max_zoom=1)
+    page, requests, errors = open_page(browser, site.as_uri() + "/index.html")
+    try:
+        button = page.locator("#views button", has_text="corner")
+        assert button.get_attribute("title") == "the lower left"
+        button.click()
+        page.wait_for_function("location.hash.includes('coloring=clusters')", timeout=SETTLE_MS)
+        page.wait_for_function(READY, timeout=SETTLE_MS)
+        # the window now shown holds the view's, and is not much wider (one zoom step)
+        x0, y0, x1, y1 = page.evaluate(
+            """() => { const b = attndynMap.getBounds(), T = 64, S = 8;
+            const g = window.ATTNDYN_SITE.grid;
+            const px = (lng) => g.x0 + (lng * S - 0.5) * g.dx;
+            const py = (lat) => g.y0 + ((T + lat) * S - 0.5) * g.dy;
+            return [px(b.getWest()), py(b.getSouth()), px(b.getEast()), py(b.getNorth())]; }"""
+        )
+        assert x0 <= -6.0 + 0.05 and x1 >= -3.0 - 0.05 and y0 <= -4.0 + 0.05 and y1 >= -2.0 - 0.05
+        assert x1 - x0 < 4 * 3.0
+        assert all(url.startswith(site.as_uri()) for url in requests)
+        assert errors == []
+    finally:
+        page.close()
