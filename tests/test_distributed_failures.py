@@ -218,11 +218,12 @@ from helpers import SlowEngine, appendix_b
 from attndyn import UserError
 from attndyn.distributed import render_store
 path, log, go = sys.argv[1:4]
+print("ready", flush=True)
 while not Path(go).exists():
     time.sleep(0.01)
 try:
     render_store(appendix_b(1679700, width=16, height=12, steps=20, n_points=6), path, chunk=4,
-                 engine=SlowEngine(0.1, log))
+                 engine=SlowEngine(0.2, log))
     print("rendered")
 except UserError as error:
     print(error)
@@ -238,8 +239,8 @@ def test_two_clients_on_one_store_never_compute_a_chunk_twice(tmp_path, referenc
         for log in logs
     ]  # fmt: skip
     try:
-        time.sleep(1.0)  # both are waiting at the start line
-        go.touch()
+        assert [client.stdout.readline().strip() for client in clients] == ["ready"] * 2
+        go.touch()  # both are at the start line
         outputs = [client.communicate(timeout=60)[0].strip() for client in clients]
     finally:
         for client in clients:
