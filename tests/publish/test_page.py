@@ -195,6 +195,8 @@ def test_the_inspector_shows_the_pixels_values_and_the_trace_command(browser, si
     page, _, errors = open_page(browser, site.as_uri() + "/index.html#z=3&x=0&y=0")
     try:
         box = page.locator("#map").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2 + 0.5, box["y"] + box["height"] / 2 + 0.5)
+        assert page.inner_text("#where").startswith("wk11 = ")  # the pointer's parameters
         page.mouse.click(box["x"] + box["width"] / 2 + 0.5, box["y"] + box["height"] / 2 + 0.5)
         page.wait_for_selector("#inspector:not([hidden])", timeout=SETTLE_MS)
         # no colours in the link: the site's first ones, the explorer's first screen's

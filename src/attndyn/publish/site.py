@@ -3,6 +3,7 @@
 The site (``publish`` writes it; any static host, or ``file://``, serves it)::
 
     index.html, gallery.js, gallery.css    the page (attndyn/publish/static)
+    .nojekyll                              GitHub Pages: no Jekyll, the files as they are
     leaflet/                               Leaflet, copied from the package: no CDN
     manifest.js                            ``window.ATTNDYN_SITE = {...}`` (the page loads it
                                            as a script, so file:// works), and
@@ -311,6 +312,8 @@ class Publisher:
         write_file_atomic(site / "manifest.js", script.encode("utf-8"))
         for name in STATIC_FILES:
             write_file_atomic(site / name, (static_source() / name).read_bytes())
+        # GitHub Pages: serve the folder as it is, without Jekyll
+        write_file_atomic(site / ".nojekyll", b"")
         leaflet = leaflet_source()
         for name in LEAFLET_FILES:
             source = leaflet / name

@@ -333,4 +333,10 @@
     $("inspector").hidden = false;
   });
   $("inspector-close").addEventListener("click", () => { $("inspector").hidden = true; });
+  // Where the pointer is, in the swept parameters (the explorer's status line).
+  map.on("mousemove", (event) => {
+    const p = paramsOf(event.latlng);
+    $("where").textContent = `${G.x_param} = ${p.x.toPrecision(8)}, ${G.y_param} = ${p.y.toPrecision(8)}`;
+  });
+  map.on("mouseout", () => { $("where").textContent = ""; });
 })();
