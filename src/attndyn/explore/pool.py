@@ -5,6 +5,10 @@ a time (``workers`` = 1) and queues the rest. The queue is bounded: a submit bey
 ``max_queued`` waiting tasks raises :class:`PoolFull` (the server answers 503 with
 Retry-After), so memory never grows with the number of requests.
 
+A long task may call :meth:`ComputePool.run_urgent` between its parts to run, in its own
+thread, the tasks of a lower priority number queued meanwhile (a tile's bands let previews
+through), so quick tasks never wait for a whole long one and two never compute at once.
+
 Tasks are keyed: a second request for a task already queued or running waits on the same
 task (one computation, several answers). Each request holds a :class:`Ticket`; a request
 that goes away (the browser cancelled the tile) releases its ticket, and a queued task whose
