@@ -1,7 +1,7 @@
 """``attndyn explore``: start the deep-zoom explorer's server and open the page.
 
 With no options the first view is the explorer's default (:data:`attndyn.explore.views.
-DEFAULT_VIEW`: art1679700, shared points, sync-step in twilight_shifted, equalized); any
+DEFAULT_VIEW`: art8012376, shared points, sync-step in twilight_shifted, equalized); any
 ``render`` option (except the ones that name files) changes it
 (:func:`~attndyn.explore.views.first_view_query`). The server listens at once and compiles
 the kernels in the background (the page says so while it waits). The server binds
@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="explore landscapes in the browser: deep zoom, share links, recolouring",
         description=(
             "Start a local server that computes the landscape's tiles on demand and open the "
-            "explorer in the browser. Without options the first view is art1679700 with "
+            "explorer in the browser. Without options the first view is art8012376 with "
             "shared points, coloured by sync-step (twilight_shifted, equalized); render options "
             "change it (naming the matrices drops the preset; any colour option replaces the "
             "colours). The page's URL then holds the whole view under the same names."
