@@ -1,6 +1,6 @@
 """``attndyn publish``: a landscape as a static gallery site that needs no server.
 
-SOURCE is a finished Zarr store (``render --store``); without it, the render options (a
+STORE.zarr (SOURCE) is a finished Zarr store (``render --store``); without it, the render options (a
 preset, matrices, a window, ...) are rendered into ``--store`` first (default: ``SITE.zarr``
 beside the site), resumably. The site is then written by :mod:`attndyn.publish`. Ctrl-C
 keeps what is done (store chunks, tiles); the same command resumes.
@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Write a folder of static files that any web host (or a plain file:// open) "
             "serves as a deep-zoom viewer of a landscape: field tiles, a manifest and a page "
-            "that colours them in the browser, so recolouring needs no server. SOURCE is a "
+            "that colours them in the browser, so recolouring needs no server. STORE.zarr is a "
             "store written by 'attndyn render --store'; without it the render options are "
             "rendered into a store first."
         ),
@@ -98,7 +98,7 @@ def render_options_given(args: argparse.Namespace) -> list[str]:
 
 
 def source_store(args: argparse.Namespace, site: Path):
-    """The finished store to publish: SOURCE, or the options rendered into --store."""
+    """The finished store to publish: STORE.zarr, or the options rendered into --store."""
     from attndyn.export import finished_store
 
     given = render_options_given(args)
