@@ -113,8 +113,12 @@ def test_a_scheduler_file_that_is_not_one_is_one_line(tmp_path):
 @pytest.mark.skipif(
     __import__("importlib").util.find_spec("bokeh") is None, reason="the dashboard needs bokeh"
 )
-def test_a_local_clusters_dashboard_listens_on_127_0_0_1_only():
-    with dask_client(workers=1, dashboard=True) as client:
+def test_a_local_clusters_dashboard_listens_on_127_0_0_1_only_and_workers_have_a_memory_limit():
+    from distributed.system import MEMORY_LIMIT
+
+    with dask_client(workers=2, dashboard=True) as client:
+        workers = client.scheduler_info(n_workers=-1)["workers"].values()
+        assert [w["memory_limit"] for w in workers] == [MEMORY_LIMIT // 2] * 2  # not 0: none
         link = client.dashboard_link
         assert link.startswith("http://127.0.0.1:") and link.endswith("/status")
         with urllib.request.urlopen(link, timeout=30) as page:
