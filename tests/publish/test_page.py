@@ -252,3 +252,31 @@ def test_a_pinned_view_shows_its_window_and_colours(browser, store, tmp_path):
         assert errors == []
     finally:
         page.close()
+
+
+def test_axes_rulers_show_the_parameters_where_they_are(browser, site, transcription):
+    """Each tick of the rulers sits where Leaflet puts the grid position of its value (the
+    grid rule: level-0 pixel u has the value x0 + u dx at its centre); the link keeps them."""
+    grid = transcription.read_manifest(site)["grid"]
+    page, _, errors = open_page(browser, site.as_uri() + "/index.html#coloring=binary&z=4&x=1&y=-1")
+    try:
+        page.click("#show-axes")
+        assert "axes=1" in page.input_value("#link")
+        ticks = page.evaluate(
+            """() => [...document.querySelectorAll('#axis-x .tick')].map((t) => {
+              const at = parseFloat(t.style.left);
+              const ll = attndynMap.containerPointToLatLng([at, 0]);
+              return [parseFloat(t.textContent), ll.lng];
+            })"""
+        )
+        assert len(ticks) >= 3
+        scale = 2**3  # the site's full zoom (64-pixel tiles, 300 x 200)
+        step = abs(ticks[1][0] - ticks[0][0])
+        for value, lng in ticks:
+            where = grid["x0"] + (lng * scale - 0.5) * grid["dx"]
+            assert abs(where - value) < step / 100, (value, where)
+        assert page.inner_text("#axis-x .name") == "b = W_K[1,1] →"
+        assert page.inner_text("#axis-y .name") == "a = W_K[0,0] ↑"
+        assert errors == []
+    finally:
+        page.close()

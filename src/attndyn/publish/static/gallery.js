@@ -22,7 +22,7 @@
 
   // -- state: the URL's hash ------------------------------------------------------------------
   const state = { coloring: M.colors.coloring, cmap: M.colors.cmap,
-    invert: M.colors.invert, equalize: M.colors.equalize };  // publish's --coloring etc.
+    invert: M.colors.invert, equalize: M.colors.equalize, axes: false };  // publish's --coloring
   let start = null;  // {x, y, z} of the hash
   function readHash() {
     const q = new URLSearchParams(location.hash.replace(/^#/, ""));
@@ -32,6 +32,7 @@
       state.invert = q.get("invert") === "1";
       state.equalize = q.get("equalize") === "1";
     }
+    state.axes = q.get("axes") === "1";
     const x = parseFloat(q.get("x")), y = parseFloat(q.get("y")), z = parseInt(q.get("z"), 10);
     if (Number.isFinite(x) && Number.isFinite(y) && Number.isFinite(z)) start = { x, y, z };
   }
@@ -42,6 +43,7 @@
     if (state.cmap) q.set("cmap", state.cmap);
     if (state.invert) q.set("invert", "1");
     if (state.equalize) q.set("equalize", "1");
+    if (state.axes) q.set("axes", "1");
     q.set("z", String(map.getZoom()));
     q.set("x", String(p.x));
     q.set("y", String(p.y));
@@ -246,6 +248,7 @@
     $("cmap").options[0].text = `(default: ${DEFAULT_CMAPS[state.coloring]})`;
     $("invert").checked = state.invert;
     $("equalize").checked = state.equalize;
+    $("show-axes").checked = state.axes;
   }
   function recolour() {
     state.coloring = $("coloring").value;
@@ -258,12 +261,49 @@
   }
   for (const id of ["coloring", "cmap", "invert", "equalize"]) $(id).addEventListener("change", recolour);
   window.addEventListener("hashchange", () => {
-    readHash(); showState(); repaint();
+    readHash(); showState(); repaint(); drawAxes();
     if (start) map.setView(latlngOf(start.x, start.y), start.z);
   });
   map.on("moveend zoomend", writeHash);
+
+  // -- axes: rulers with the values of the swept parameters (explore/static/explorer.js) ------
+  const PARAM_NAMES = { wk00: "a = W_K[0,0]", wk11: "b = W_K[1,1]", beta: "β" };
+  const paramName = (p) => PARAM_NAMES[p] || `${p.slice(0, 2).toUpperCase().replace("W", "W_")}[${p[2]},${p[3]}]`;
+  function niceStep(span) {  // a round step (1, 2 or 5 times a power of ten) near `span`
+    const p = Math.pow(10, Math.floor(Math.log10(span))), f = span / p;
+    return p * (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10);
+  }
+  function ticks(center, perPx, lengthPx, spacingPx) {
+    const step = niceStep(Math.abs(perPx) * spacingPx);
+    const digits = Math.max(0, Math.min(20, -Math.floor(Math.log10(step))));
+    const lo = center - perPx * lengthPx / 2, out = [];
+    for (let k = Math.ceil(lo / step), i = 0; i < 60; k++, i++) {
+      const value = k * step, at = lengthPx / 2 + (value - center) / perPx;
+      if (at > lengthPx) break;
+      out.push({ at, text: value.toFixed(digits) });
+    }
+    return out;
+  }
+  function drawAxes() {
+    $("axes").hidden = !state.axes;
+    document.body.classList.toggle("axes-on", state.axes);
+    if (!state.axes || !G.dx || !G.dy) return;
+    const size = map.getSize(), c = paramsOf(map.getCenter());
+    const perWorld = SCALE / 2 ** map.getZoom();  // level-0 pixels per screen pixel
+    const top = ticks(c.x, G.dx * perWorld, size.x, 150).map((t) =>
+      `<span class="tick" style="left:${t.at.toFixed(1)}px">${t.text}</span>`).join("");
+    const left = ticks(c.y, G.dy * perWorld, size.y, 90).map((t) =>  // screen y runs downward
+      `<span class="tick" style="top:${(size.y - t.at).toFixed(1)}px">${t.text}</span>`).join("");
+    $("axis-x").innerHTML = `${top}<span class="name">${paramName(G.x_param)} →</span>`;
+    $("axis-y").innerHTML = `${left}<span class="name">${paramName(G.y_param)} ↑</span>`;
+  }
+  $("show-axes").addEventListener("change", () => {
+    state.axes = $("show-axes").checked; drawAxes(); writeHash();
+  });
+  map.on("move zoomend resize", drawAxes);
   showState();
   writeHash();
+  drawAxes();
   $("copy-link").addEventListener("click", () => {
     $("link").select();
     if (navigator.clipboard) navigator.clipboard.writeText($("link").value).catch(() => {});
