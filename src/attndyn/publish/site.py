@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shlex
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -137,6 +139,15 @@ def static_source() -> Path:
     return Path(str(resources.files("attndyn.publish") / "static"))
 
 
+def encoding_threads() -> int:
+    """Threads that encode tiles: the cores this process may use (at most 8)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
 def edges_digest(coding: FieldCoding) -> str | None:
     """A short hash of a coding's bin edges (None for exact codings)."""
     if coding.edges is None:
@@ -196,10 +207,15 @@ class Publisher:
         self.codings: dict[str, FieldCoding] = {}
 
     # -- statistics ---------------------------------------------------------------------------
-    def chunks(self) -> Iterator[dict[str, np.ndarray]]:
-        """Level 0's arrays chunk by chunk, each checked against the manifest's checksum."""
+    def chunks(self, verify: bool) -> Iterator[dict[str, np.ndarray]]:
+        """Level 0's arrays chunk by chunk, each checked against the manifest's checksum if
+        ``verify`` (the first pass; the second reads what it checked)."""
         for tile in self.store.tiling:
-            yield self.store.read_verified(tile)
+            if verify:
+                yield self.store.read_verified(tile)
+            else:
+                fields = self.store.read(tile)
+                yield {name: np.asarray(getattr(fields, name)) for name in self.store.field_names}
 
     def scan(self, progress: bool) -> None:
         """The codings: ranges (pass 1) and histograms (pass 2) over level 0."""
@@ -209,14 +225,14 @@ class Publisher:
         scan = RangeScan(names, self.spec.shape)
         count = len(self.store.tiling)
         for arrays in tqdm(
-            self.chunks(), total=count, desc="ranges", unit="chunk", disable=not progress
+            self.chunks(True), total=count, desc="ranges", unit="chunk", disable=not progress
         ):
             scan.add(arrays)
         codings = scan.codings(self.spec)
         histograms = {name: np.zeros(codings[name].size, dtype=np.int64) for name in names}
         sums = {name: np.zeros(codings[name].size) for name in names}
         for arrays in tqdm(
-            self.chunks(), total=count, desc="histograms", unit="chunk", disable=not progress
+            self.chunks(False), total=count, desc="histograms", unit="chunk", disable=not progress
         ):
             for name in names:
                 coding = codings[name]
@@ -355,6 +371,8 @@ class Publisher:
         written = 0
         done = 0
         bar = tqdm(total=total, desc="tiles", unit="tile", disable=not progress)
+        # zlib and numpy release the GIL: a block's tiles are encoded on the cores in threads
+        pool = ThreadPoolExecutor(max_workers=encoding_threads())
         try:
             for _, level, tiles in plan:
                 rows, cols = level_shape(self.spec.shape, level)
@@ -373,16 +391,22 @@ class Publisher:
                             min((bcol + 1) * block, cols),
                         )
                         arrays = self.read_level(level, window)
-                        for key in missing:
-                            self.write_tile(key, arrays, window, rows, cols)
+                        jobs = [
+                            pool.submit(self.write_tile, key, arrays, window, rows, cols)
+                            for key in missing
+                        ]
+                        for job in as_completed(jobs):
+                            job.result()
                             written += 1
                             done += 1
                             bar.update(1)
                     done += len(keys) - len(missing)
                     bar.update(len(keys) - len(missing))
         except KeyboardInterrupt:
+            pool.shutdown(wait=True, cancel_futures=True)  # no tile is left half-written
             raise PublishInterrupted(done, total) from None
         finally:
+            pool.shutdown(wait=True)
             bar.close()
         size = sum(key.path(self.site).stat().st_size for _, _, tiles in plan for key in tiles)
         return total, written, size
