@@ -167,13 +167,15 @@ def main() -> None:
         seconds = time.perf_counter() - started
         total = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
         manifest = (site / "manifest.js").stat().st_size
+        tables = (site / "tables.js").stat().st_size
         print(
             f"store {cols}x{rows}: published in {seconds:.1f} s, {report.tiles} tiles to zoom "
             f"{report.max_zoom} ({report.tiles / seconds:.1f} tiles/s)"
         )
         print(
             f"site {total / 2**20:.2f} MiB: tiles {report.bytes / 2**20:.2f} MiB, "
-            f"manifest.js {manifest / 1024:.0f} KiB (manifest.json the same again)"
+            f"manifest.js {manifest / 1024:.1f} KiB, tables.js {tables / 1024:.0f} KiB "
+            "(their .json the same again)"
         )
         sizes = tile_sizes(site)
         files = sizes["files"]

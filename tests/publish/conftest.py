@@ -70,7 +70,13 @@ def site(store, tmp_path_factory):
 
 
 def read_manifest(site: Path) -> dict:
-    return json.loads((site / "manifest.json").read_text())
+    """The manifest with the tables merged in (each field's, and the colormaps')."""
+    manifest = json.loads((site / "manifest.json").read_text())
+    tables = json.loads((site / "tables.json").read_text())
+    for name, entry in tables["fields"].items():
+        manifest["fields"][name].update(entry)
+    manifest["luts"] = tables["luts"]
+    return manifest
 
 
 def tile_pngs(path: Path) -> dict[str, bytes]:

@@ -68,7 +68,9 @@ def test_title_and_views_go_into_the_manifest(published, tmp_path):
     assert manifest["colors"] == {
         "coloring": "clusters", "cmap": "Pastel1", "invert": False, "equalize": False
     }  # fmt: skip
-    assert manifest["luts"]["Pastel1"]["n"] == 9  # a colormap given is carried too
+    tables = json.loads((site / "tables.json").read_text())
+    assert tables["luts"]["Pastel1"]["n"] == 9  # a colormap given is carried too
+    assert len((site / "manifest.json").read_bytes()) < 10_000  # a small manifest
     bay, whole = manifest["views"]
     assert bay == {
         "name": "bay",

@@ -117,6 +117,7 @@ def test_binned_codes_keep_the_values_order_and_stay_within_a_bin(store, site, t
 def test_the_site_is_self_contained(site):
     names = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
     page_files = ("index.html", "gallery.js", "gallery.css", "manifest.js", "manifest.json")
+    page_files += ("tables.js", "tables.json")
     assert {*page_files, ".nojekyll"} <= names
     assert "leaflet/leaflet.js" in names and "leaflet/leaflet.css" in names
     assert any(name.startswith("leaflet/images/") for name in names)

@@ -8,12 +8,14 @@ The site (``publish`` writes it; any static host, or ``file://``, serves it)::
     manifest.js                            ``window.ATTNDYN_SITE = {...}`` (the page loads it
                                            as a script, so file:// works), and
     manifest.json                          the same object, for other tools
+    tables.js, tables.json                 ``window.ATTNDYN_TABLES``: the look-up tables
     tiles/Z/X/Y.js                         field tiles (:mod:`attndyn.publish.pyramid`)
 
-The manifest holds the spec, the grid's geometry, the zoom levels and tile size, each
-field's coding (:mod:`attndyn.publish.quantise`: quantisation and the equalisation table
-from its histogram), the colormaps' tables (:mod:`attndyn.publish.luts`), the pinned views
+The manifest (a few kB) holds the spec, the grid's geometry, the zoom levels and tile size,
+each field's coding (:mod:`attndyn.publish.quantise`), the first colours, the pinned views
 and the ``attndyn`` command line of the landscape, for the inspector's "open in attndyn".
+The tables (hundreds of kB) hold each field's equalisation table from its histogram and, for
+fields in bins, each code's value; and the colormaps' (:mod:`attndyn.publish.luts`).
 
 Order of work: a pass over level 0 for the linear fields' ranges, a second for their
 histograms, then the manifest and the page, then the tiles zoom by zoom, each written whole
@@ -60,6 +62,7 @@ SITE_FORMAT = "attndyn.site/1"
 STATIC_FILES = ("index.html", "gallery.js", "gallery.css")
 LEAFLET_FILES = ("leaflet.js", "leaflet.css", "images")
 BLOCK_TILES = 4  # tiles a side read from the store at once
+TABLE_KEYS = ("ranks_deflate", "means_deflate")  # a coding's tables, in tables.json
 FIRST_COLORS = ColorOptions("sync-step", "twilight_shifted", False, True)  # explore's first
 
 
@@ -288,8 +291,10 @@ class Publisher:
             "full_zoom": self.full_zoom,
             "max_zoom": self.max_zoom,
             "levels": levels,
-            "fields": {name: c.to_manifest() for name, c in self.codings.items()},
-            "luts": site_luts((*SITE_CMAPS, *([self.colors.cmap] if self.colors.cmap else []))),
+            "fields": {
+                name: {k: v for k, v in c.to_manifest().items() if k not in TABLE_KEYS}
+                for name, c in self.codings.items()
+            },
             "colors": {
                 "coloring": self.colors.coloring,
                 "cmap": self.colors.cmap or "",
@@ -303,6 +308,17 @@ class Publisher:
 
     def check_folder(self) -> None:
         check_site_folder(self.site)
+
+    def tables(self) -> dict[str, Any]:
+        """The page's look-up tables: each field's equalisation ranks (and its codes' values,
+        for fields in bins), the colormaps'."""
+        return {
+            "fields": {
+                name: {k: v for k, v in c.to_manifest().items() if k in TABLE_KEYS}
+                for name, c in self.codings.items()
+            },
+            "luts": site_luts((*SITE_CMAPS, *([self.colors.cmap] if self.colors.cmap else []))),
+        }
 
     def prepare(self) -> None:
         """Check that a site already there is of this store and settings, then write the
@@ -321,11 +337,14 @@ class Publisher:
                     "settings; remove it or choose another directory"
                 )
         site.mkdir(parents=True, exist_ok=True)
-        manifest = self.manifest()
-        text = json.dumps(manifest, separators=(",", ":"))
-        write_file_atomic(site / "manifest.json", text.encode("utf-8"))
-        script = f"window.ATTNDYN_SITE = {text};\n"
-        write_file_atomic(site / "manifest.js", script.encode("utf-8"))
+        for name, variable, content in (
+            ("manifest", "ATTNDYN_SITE", self.manifest()),
+            ("tables", "ATTNDYN_TABLES", self.tables()),
+        ):
+            text = json.dumps(content, separators=(",", ":"))
+            write_file_atomic(site / f"{name}.json", text.encode("utf-8"))
+            script = f"window.{variable} = {text};\n"
+            write_file_atomic(site / f"{name}.js", script.encode("utf-8"))
         for name in STATIC_FILES:
             write_file_atomic(site / name, (static_source() / name).read_bytes())
         # GitHub Pages: serve the folder as it is, without Jekyll

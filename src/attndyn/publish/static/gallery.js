@@ -9,7 +9,7 @@
 // and repaints the loaded tiles. The view is the URL's hash: a share link reopens it.
 (async function () {
   "use strict";
-  const M = window.ATTNDYN_SITE;
+  const M = window.ATTNDYN_SITE, TABLES = window.ATTNDYN_TABLES;
   const T = M.tile_size, FULL = M.full_zoom, MAXZ = M.max_zoom;
   const G = M.grid, SCALE = 2 ** FULL;
   const DEFAULT_CMAPS = { binary: "gray", "log-delta": "magma", "sync-step": "inferno",
@@ -28,7 +28,7 @@
     const q = new URLSearchParams(location.hash.replace(/^#/, ""));
     if (COLORINGS.includes(q.get("coloring"))) {  // a link's colours, whole
       state.coloring = q.get("coloring");
-      state.cmap = q.get("cmap") && q.get("cmap") in M.luts ? q.get("cmap") : "";
+      state.cmap = q.get("cmap") && q.get("cmap") in TABLES.luts ? q.get("cmap") : "";
       state.invert = q.get("invert") === "1";
       state.equalize = q.get("equalize") === "1";
     }
@@ -77,7 +77,7 @@
   const lutCache = new Map(), rankCache = new Map();
   function lut(name, reversed) {
     const key = name + (reversed ? "_r" : "");
-    if (!lutCache.has(key)) lutCache.set(key, bytesOf(M.luts[name][reversed ? "rgb_r" : "rgb"]));
+    if (!lutCache.has(key)) lutCache.set(key, bytesOf(TABLES.luts[name][reversed ? "rgb_r" : "rgb"]));
     return lutCache.get(key);
   }
   function ranks(field) { return rankCache.get(field); }
@@ -87,7 +87,7 @@
   }
   const means = new Map();  // field with bins -> Float64Array of each code's value
   async function loadRanks() {  // each field's equalisation table, from its differences
-    for (const [name, f] of Object.entries(M.fields)) {
+    for (const [name, f] of Object.entries(TABLES.fields)) {
       if (f.means_deflate) {
         const raw = await inflate(f.means_deflate), view = new DataView(raw.buffer);
         const values = new Float64Array(raw.length / 8);
@@ -241,7 +241,7 @@
 
   for (const c of COLORINGS) $("coloring").add(new Option(c, c));
   $("cmap").add(new Option("(the coloring's default)", ""));
-  for (const name of Object.keys(M.luts)) $("cmap").add(new Option(name, name));
+  for (const name of Object.keys(TABLES.luts)) $("cmap").add(new Option(name, name));
   function showState() {
     $("coloring").value = state.coloring;
     $("cmap").value = state.cmap;
@@ -326,7 +326,7 @@
         const [x0, x1] = view.x_range, [y0, y1] = view.y_range;
         const colors = view.colors || {};
         if (colors.coloring && COLORINGS.includes(colors.coloring)) state.coloring = colors.coloring;
-        if ("cmap" in colors) state.cmap = colors.cmap in M.luts ? colors.cmap : "";
+        if ("cmap" in colors) state.cmap = colors.cmap in TABLES.luts ? colors.cmap : "";
         if ("invert" in colors) state.invert = Boolean(colors.invert);
         if ("equalize" in colors) state.equalize = Boolean(colors.equalize);
         showState(); repaint();
