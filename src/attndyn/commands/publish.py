@@ -169,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     if not args.quiet:
         print(
-            f"wrote {report.site}/: {report.tiles} tiles to zoom {report.max_zoom} "
+            f"wrote {report.site}/: {report.tiles} tile{'s' * (report.tiles != 1)} to zoom "
+            f"{report.max_zoom} "
             f"({report.written} written now, {format_bytes(report.bytes)} of tiles) in "
             f"{format_seconds(time.perf_counter() - started)}; open {report.site}/index.html "
             "or serve the folder with any static server",
