@@ -147,6 +147,10 @@ def test_bad_inputs_are_refused_in_one_line(published, tmp_path, capsys):
     one_line_error(capsys, "coloring 'rainbow' is unknown")
     assert run("publish", store, "-o", tmp_path / "a", "--views", tmp_path / "no.toml") == 2
     one_line_error(capsys, "cannot be read")
+    assert run("publish", store, "-o", tmp_path / "a", "--coloring", "probability") == 2
+    one_line_error(capsys, "coloring 'probability' needs the field 'probability'")
+    assert run("publish", store, "-o", tmp_path / "a", "--cmap", "rainbo") == EXIT_USAGE
+    one_line_error(capsys, "colormap 'rainbo' is unknown")
     (tmp_path / "f.txt").write_text("x")
     assert run("publish", store, "-o", tmp_path / "f.txt") == EXIT_USAGE
     one_line_error(capsys, "is a file")
