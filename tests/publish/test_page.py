@@ -159,7 +159,44 @@ def test_the_page_recolours_its_tiles_as_attndyn_color_with_no_request(
         page.close()
 
 
-def test_zoom_and_a_share_link(browser, origin, site):
+def check_render_command(page, store):
+    """The panel's 'render this view' command parses and renders the landscape's spec over
+    the window shown (Leaflet's bounds, through the grid rule), at the map's size, in the
+    page's colours."""
+    import shlex
+
+    from attndyn.cli import _build_parser
+    from attndyn.commands.common import color_options, render_options
+    from attndyn.options import build_job
+
+    argv = shlex.split(page.input_value("#render-command"))
+    assert argv[:2] == ["attndyn", "render"]
+    args = _build_parser().parse_args(argv[1:])
+    spec = build_job(render_options(args)).spec
+    west, south, east, north, width, height = page.evaluate(
+        """() => { const b = attndynMap.getBounds(), s = attndynMap.getSize();
+        return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth(), s.x, s.y]; }"""
+    )
+    grid = store.spec
+    x, y = grid.x_values().astype(float), grid.y_values().astype(float)
+    dx, dy, scale, size = (x[-1] - x[0]) / (len(x) - 1), (y[-1] - y[0]) / (len(y) - 1), 8, 64
+    expected_x = [x[0] + (lng * scale - 0.5) * dx for lng in (west, east)]
+    expected_y = [y[0] + ((size + lat) * scale - 0.5) * dy for lat in (south, north)]
+    assert spec.x_range == pytest.approx(expected_x) and spec.y_range == pytest.approx(expected_y)
+    assert (spec.width, spec.height) == (width, height)
+    assert replace_window(spec) == replace_window(grid)
+    colours = color_options(args)
+    assert colours.coloring == page.input_value("#coloring")
+    assert colours.equalize == page.is_checked("#equalize")
+
+
+def replace_window(spec):
+    from dataclasses import replace
+
+    return replace(spec, x_range=(0.0, 1.0), y_range=(0.0, 1.0), width=8, height=8)
+
+
+def test_zoom_and_a_share_link(browser, origin, site, store):
     page, requests, errors = open_page(browser, origin + "index.html#coloring=binary&z=1&x=0&y=0")
     try:
         page.select_option("#coloring", "sync-step")
@@ -175,6 +212,7 @@ def test_zoom_and_a_share_link(browser, origin, site):
         link = page.input_value("#link")
         assert "coloring=sync-step" in link and "equalize=1" in link and f"z={zoom + 1}" in link
         center = page.evaluate("[attndynMap.getCenter().lat, attndynMap.getCenter().lng]")
+        check_render_command(page, store)
         assert errors == []
     finally:
         page.close()

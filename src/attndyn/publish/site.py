@@ -84,9 +84,9 @@ class PublishReport:
     bytes: int  # the tiles' bytes
 
 
-def spec_argv(spec: LandscapeSpec) -> list[str]:
+def spec_argv(spec: LandscapeSpec, window: bool = True) -> list[str]:
     """``attndyn`` options that give ``spec`` (explicit points cannot be written: their
-    hash is in the manifest's spec)."""
+    hash is in the manifest's spec); without the window and size unless ``window``."""
 
     def number(value: float) -> str:
         return repr(float(value))
@@ -115,11 +115,14 @@ def spec_argv(spec: LandscapeSpec) -> list[str]:
         spec.x_param,
         "--y-param",
         spec.y_param,
-        f"--x-range={joined(spec.x_range)}",
-        f"--y-range={joined(spec.y_range)}",
-        "--size",
-        f"{spec.width}x{spec.height}",
     ]
+    if window:
+        argv += [
+            f"--x-range={joined(spec.x_range)}",
+            f"--y-range={joined(spec.y_range)}",
+            "--size",
+            f"{spec.width}x{spec.height}",
+        ]
     if spec.samples > 1:
         argv += ["--samples", str(spec.samples)]
     if spec.supersample > 1:
@@ -303,6 +306,8 @@ class Publisher:
             },
             "views": self.views,
             "command": shlex.join(["attndyn", "trace", *spec_argv(spec)]),
+            # the page adds the window shown, its size and the colours
+            "render_command": shlex.join(["attndyn", "render", *spec_argv(spec, window=False)]),
             "explicit_points": spec.x0_sha256 is not None,
         }
 

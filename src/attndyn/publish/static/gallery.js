@@ -49,6 +49,19 @@
     q.set("y", String(p.y));
     history.replaceState(null, "", "#" + q.toString());
     $("link").value = location.href;
+    $("render-command").value = renderCommand();
+  }
+  // The attndyn render command of the window shown, at the window's size in screen pixels.
+  function renderCommand() {
+    const b = map.getBounds(), size = map.getSize();
+    const lo = paramsOf(b.getSouthWest()), hi = paramsOf(b.getNorthEast());
+    const colours = [];
+    if (state.coloring !== "binary") colours.push("--coloring", state.coloring);
+    if (state.cmap) colours.push("--cmap", state.cmap);
+    if (state.invert) colours.push("--invert");
+    if (state.equalize) colours.push("--equalize");
+    return `${M.render_command} --x-range=${lo.x},${hi.x} --y-range=${lo.y},${hi.y} ` +
+      `--size ${size.x}x${size.y} ${colours.join(" ")} -o view.png`.replace("  ", " ");
   }
 
   // -- geometry (pyramid.py): the grid in the bottom-left of a world of T x T at zoom 0 -------
