@@ -459,19 +459,22 @@ class Quadtree:
         point: tuple[Number, Number],
         dtype: np.dtype | type | str = "float64",
         ulps: int = 4,
+        up_to: int | None = None,
     ) -> int:
         """The zoom before the first at which the tile under ``point`` does not resolve
-        (-1 if tile (0, 0, 0)'s level already fails there): how deep a view centred on
-        ``point`` can go in ``dtype``. Near zero that is deep (numbers are dense there), a
-        few dozen levels elsewhere."""
+        (-1 if tile (0, 0, 0)'s level already fails there), looking no deeper than ``up_to``
+        (default :meth:`max_zoom`): how deep a view centred on ``point`` can go in
+        ``dtype``. Near zero that is deep (numbers are dense there), a few dozen levels
+        elsewhere."""
         px, py = _exact("x", point[0]), _exact("y", point[1])
-        for zoom in range(self.max_zoom(dtype, ulps) + 1):
+        deepest = self.max_zoom(dtype, ulps) if up_to is None else up_to
+        for zoom in range(deepest + 1):
             width, height = self.pixel_size(zoom)
             x = math.floor((px - self.x_origin) / (width * self.columns))
             y = math.floor((py - self.y_origin) / (height * self.rows))
             if not self.resolves(TileAddress(zoom, x, y), dtype, ulps):
                 return zoom - 1
-        return self.max_zoom(dtype, ulps)
+        return deepest
 
     def resolves(self, address: TileAddress, dtype: np.dtype | type | str, ulps: int = 4) -> bool:
         """Whether ``dtype`` separates the tile's pixels: on each axis the pixel size is at

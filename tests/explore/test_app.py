@@ -547,6 +547,10 @@ def test_max_zoom_is_float64s_limit_at_the_views_centre(client):
     assert max_zoom("-3.06819,-1.82531") == 45
     assert max_zoom("8.01,8.01") == 43
     assert max_zoom("0,0") > 1000
+    # init independent: the tile seed takes indices under 2**63; under 0 the index at zoom z
+    # is (8 + 8/255) / (16 * 256/255 / 2**z) = 2**(z - 1), under 2**62 up to zoom 62
+    query = {**VIEW, "init": "independent", "center": "0,0", "width": "0.001"}
+    assert client.get(f"/api/view?{urlencode(query)}").json()["max_zoom"] == 62
 
 
 def test_inspect_runs_in_the_compute_pool(client):

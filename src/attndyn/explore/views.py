@@ -230,22 +230,26 @@ class View:
         """How deep the view can zoom at its centre (``center``, else the pyramid window's
         centre): the last zoom whose tile there float64 resolves
         (:meth:`attndyn.tiles.Quadtree.deepest_zoom`) and, with ``init independent``, whose
-        tile indices the tile seed takes (``[-2**63, 2**63)``, :func:`attndyn.tiles.tile_seed`).
-        """
+        tile indices stay under ``2**62`` (the tile seed takes ``[-2**63, 2**63)``,
+        :func:`attndyn.tiles.tile_seed`; the margin keeps the view's neighbours in)."""
         tree = self.quadtree
         if self.options.center is not None:
             point = self.options.center
         else:
             (x_lo, x_hi), (y_lo, y_hi) = self.base.x_range, self.base.y_range
             point = ((x_lo + x_hi) / 2, (y_lo + y_hi) / 2)
-        deepest = tree.deepest_zoom(point, "float64", RESOLVING_ULPS)
+        deepest = tree.max_zoom("float64", RESOLVING_ULPS)
         if self.base.init == "independent":
-            while deepest > 0:
-                tile = next(tree.covering(deepest, (point[0],) * 2, (point[1],) * 2))
-                if max(abs(tile.x), abs(tile.y)) < 1 << 62:
-                    break
-                deepest -= 1
-        return deepest
+
+            def seeded(zoom: int) -> bool:  # |index| grows with the zoom: a binary search
+                tile = next(tree.covering(zoom, (point[0],) * 2, (point[1],) * 2))
+                return max(abs(tile.x), abs(tile.y)) < 1 << 62
+
+            low = 0  # seeded(0) holds: zoom 0's indices are small
+            while low < deepest:
+                middle = (low + deepest + 1) // 2
+                low, deepest = (middle, deepest) if seeded(middle) else (low, middle - 1)
+        return tree.deepest_zoom(point, "float64", RESOLVING_ULPS, up_to=deepest)
 
     @property
     def ref_address(self) -> TileAddress:
