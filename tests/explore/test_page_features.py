@@ -98,11 +98,16 @@ def ready(page) -> None:
 
 def settled(page) -> None:
     """The page has its view and every tile on screen is in at full resolution."""
-    page.wait_for_function(
-        "window.explorer && window.explorer.ready && window.explorer.pending() === 0"
-        " && window.explorer.stats.loaded > 0",
-        timeout=WAIT_MS,
-    )
+    try:
+        page.wait_for_function(
+            "window.explorer && window.explorer.ready && window.explorer.pending() === 0"
+            " && window.explorer.stats.loaded > 0",
+            timeout=WAIT_MS,
+        )
+    except Exception:
+        state = "window.explorer && [explorer.ready, explorer.pending(), explorer.stats, location.href]"
+        print("not settled:", page.evaluate(state), page.errors)
+        raise
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -408,9 +413,12 @@ def test_my_views_are_pinned_kept_reopened_and_downloaded_for_the_cli(
         page.goto(f"{server}/?{'&'.join(FIRST_VIEW_QUERY)}&center=-3.07,-1.83&width=0.5")
         settled(page)
         assert page.locator("#download-mine").is_disabled()
-        pinned_query = page.evaluate("explorer.query()")
         page.click("#pin-map")
         page.wait_for_function("explorer.myViews().length === 1")
+        # the view as shown: the window on screen (the zoom is whole, so the width is not 0.5)
+        pinned_query = query_of(page.evaluate("explorer.myViews()[0].link"))
+        shown = page.evaluate("explorer.view()")
+        assert pinned_query["width"] == repr(shown["width"]) != "0.5"
         assert page.locator("#pin-map").inner_text() == "★"
         assert page.locator("#pin").is_disabled()
         # kept in the browser: a reload still has it; a click on it reopens the view

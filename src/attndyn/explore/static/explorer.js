@@ -123,6 +123,7 @@
     } else {
       deep.setTileQuery(encode(tileQuery));
     }
+    updatePin();
     window.explorer.ready = true;
   }
 
@@ -292,6 +293,7 @@
     $("panel").classList.toggle("closed", !open);
     document.body.classList.toggle("panel-closed", !open);
     $("panel-toggle").setAttribute("aria-expanded", String(open));
+    drawAxes();
   }
 
   function commitMatrix(name) {
@@ -498,12 +500,14 @@
     if (!shown) return;
     const size = deep.map.getSize(), v = deep.view(), o = info.options;
     const perPx = v.width / size.x;  // pixels are square
-    const bottom = ticks(v.center[0], perPx, size.x, 150).map((t) =>
+    const bottom = ticks(v.center[0], perPx, size.x, size.x < 600 ? 110 : 150).map((t) =>
       `<span class="tick" style="left:${t.at.toFixed(1)}px">${t.text}</span>`).join("");
     // screen y runs downward, the parameter upward
     const left = ticks(v.center[1], perPx, size.y, 90).map((t) =>
       `<span class="tick" style="top:${(size.y - t.at).toFixed(1)}px">${t.text}</span>`).join("");
-    $("axis-x").innerHTML = `${bottom}<span class="name" style="right:${panelInset() + 8}px">${paramName(o["x-param"])} →</span>`;
+    // the name clear of the panel, or of its button when it is closed
+    const right = $("panel").classList.contains("closed") ? $("panel").offsetWidth + 16 : panelInset() + 8;
+    $("axis-x").innerHTML = `${bottom}<span class="name" style="right:${right}px">${paramName(o["x-param"])} →</span>`;
     $("axis-y").innerHTML = `${left}<span class="name">${paramName(o["y-param"])} ↑</span>`;
   }
   function setAxes(on) {
@@ -590,7 +594,7 @@
     if (!info) return;
     const o = info.options, coloring = info.colors.coloring, own = DEFAULT_CMAPS[coloring];
     for (const option of $("cmap").options) {
-      if (option.value === "") option.text = `(${coloring}'s own: ${own})`;
+      if (option.value === "") option.text = `default: ${own}`;
       const same = option.value === own;
       disable(option, same ? `${own} is ${coloring}'s own colormap: choosing it changes nothing` : null);
     }
@@ -621,7 +625,15 @@
     }
     fillMine();
   }
-  const currentLink = () => `/?${encode(query)}`;
+  // The view as shown: the query with the window on screen (a first screen's query has none).
+  function shownQuery() {
+    if (!deep.map._loaded || !deep.geometry) return Object.assign({}, query);  // not shown yet
+    const v = deep.view();
+    const q = Object.assign({}, query, { center: `${v.center[0]},${v.center[1]}`, width: String(v.width) });
+    if (info && info.needs_ref && refCache) q.ref = refCache.text; else delete q.ref;
+    return q;
+  }
+  const currentLink = () => `/?${encode(shownQuery())}`;
   function updatePin() {
     const pinned = loadMine().find((v) => v.link === currentLink());
     const why = pinned ? `this view is in My views as ${pinned.name}` : null;
@@ -655,8 +667,8 @@
     const views = loadMine();
     const link = currentLink();
     if (views.some((v) => v.link === link)) { openMine(true); return; }
-    const size = deep.map.getSize();
-    const response = await fetch(`/api/view?${encode(query)}&screen=${size.x}x${size.y}`);
+    const size = deep.map.getSize(), shown = shownQuery();
+    const response = await fetch(`/api/view?${encode(shown)}&screen=${size.x}x${size.y}`);
     const body = await response.json();
     if (!response.ok || !body.picture) { notice(`cannot pin this view: ${body.detail || body.command}`); return; }
     let number = views.length + 1;
@@ -666,7 +678,8 @@
       name: `view-${number}`,
       link,
       caption: `${o.preset || "own matrices"}, init ${o.init}, ${body.colors.coloring}; centre ` +
-        `${v.center[1].toPrecision(10)}, ${v.center[0].toPrecision(10)}, width ${v.width.toPrecision(4)}`,
+        `${o["x-param"]} ${v.center[0].toPrecision(10)}, ${o["y-param"]} ${v.center[1].toPrecision(10)}, ` +
+        `width ${v.width.toPrecision(4)}`,
       picture: body.picture,
       command: body.command,
       thumb: await thumbnail(),

@@ -65,7 +65,8 @@ const AXInspector = (() => {
     g.textAlign = "center";
     for (const t of new Set([0, Math.round(last / 2), last])) {
       g.fillRect(X(t) - 0.5, h - bottom, 1, 3);
-      g.fillText(String(t), X(t), h - bottom + 12);
+      g.textAlign = t === last && t > 0 ? "right" : "center";
+      g.fillText(String(t), t === last && t > 0 ? X(t) + 3 : X(t), h - bottom + 12);
     }
     g.textAlign = "right";
     g.fillText("step t →", w - 6, h - 2);
@@ -73,6 +74,8 @@ const AXInspector = (() => {
     if (tol) {
       g.strokeStyle = "#844"; g.setLineDash([3, 3]);
       g.beginPath(); g.moveTo(left, Y(tol)); g.lineTo(w - 6, Y(tol)); g.stroke(); g.setLineDash([]);
+      g.fillStyle = "#c66"; g.textAlign = "right"; g.fillText("tol", w - 8, Y(tol) - 3);
+      g.textAlign = "left"; g.fillStyle = "#aaa";
     }
     g.strokeStyle = "#8cf"; g.beginPath();
     let started = false;
@@ -87,7 +90,7 @@ const AXInspector = (() => {
 
   function draw() {
     drawCircle();
-    plot("delta-plot", trace.delta, { log: true, label: "Δ(t) = max_i |x_i1 - x_11|, log axis; tol dashed", tol: trace.tol });
+    plot("delta-plot", trace.delta, { log: true, label: "Δ(t) = max_i |x_i1 - x_11|, log axis", tol: trace.tol });
     plot("cluster-plot", trace.clusters, { log: false, label: "clusters(t), the number of groups" });
     $("step").value = step;
   }
