@@ -105,7 +105,9 @@ def settled(page) -> None:
             timeout=WAIT_MS,
         )
     except Exception:
-        state = "window.explorer && [explorer.ready, explorer.pending(), explorer.stats, location.href]"
+        state = (
+            "window.explorer && [explorer.ready, explorer.pending(), explorer.stats, location.href]"
+        )
         print("not settled:", page.evaluate(state), page.errors)
         raise
 
@@ -270,6 +272,50 @@ def test_the_zoom_stops_at_float64s_limit_with_the_reason(server, browser):
 
 
 FIRST_VIEW_QUERY = ["preset=art1679700", "init=shared", "steps=20", "coloring=binary"]
+
+
+def test_a_level_the_server_refuses_keeps_the_last_good_picture(server, browser):
+    """A level whose tiles the server refuses as beyond float64 (played here by the browser's
+    routing, at a shallow zoom, so nothing deep is computed): its tiles keep the level
+    before, magnified; the zoom stops there with the reason until the view zooms out."""
+    page = new_page(browser, (640, 400))
+    try:
+        page.goto(f"{server}/?{'&'.join(FIRST_VIEW_QUERY)}")
+        settled(page)
+        zoom = page.evaluate("explorer.absoluteZoom()")
+
+        def refuse(route) -> None:
+            z = int(urlsplit(route.request.url).path.split("/")[2])
+            if z <= zoom:
+                route.continue_()
+                return
+            detail = f"tile (zoom {z}, x 0, y 0) is beyond float64's limit: zoom out"
+            route.fulfill(
+                status=422, content_type="application/json", body=json.dumps({"detail": detail})
+            )
+
+        page.route("**/tiles/**", refuse)
+        page.click(".leaflet-control-zoom-in")
+        page.wait_for_function("explorer.pending() === 0 && explorer.stats.failed > 0")
+        page.wait_for_timeout(300)
+        assert page.evaluate("explorer.absoluteZoom()") == zoom + 1
+        grey = map_grey(page)
+        hole = (np.abs(grey - MAP_BACKGROUND).max(axis=2) <= 2).mean()
+        assert hole < 0.005, f"{hole:.1%} of the map shows no picture"
+        assert "float64" in page.inner_text("#limit")
+        plus = page.locator(".leaflet-control-zoom-in")
+        assert "leaflet-disabled" in plus.get_attribute("class")
+        page.keyboard.press("+")
+        page.wait_for_timeout(400)
+        assert page.evaluate("explorer.absoluteZoom()") == zoom + 1
+        for _ in range(2):
+            page.click(".leaflet-control-zoom-out")
+            page.wait_for_timeout(400)
+        assert page.inner_text("#limit") == ""
+        assert "leaflet-disabled" not in plus.get_attribute("class")
+        assert page.errors == []
+    finally:
+        page.close()
 
 
 def test_back_undoes_the_last_change_not_every_pan(server, browser):

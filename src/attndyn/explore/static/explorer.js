@@ -467,7 +467,7 @@
   // -- float64's limit -----------------------------------------------------------------------
   function showLimit(reached) {
     const text = reached
-      ? `deepest zoom here (${deep.absoluteZoom()}): float64 cannot tell finer pixels apart; zoom out to go on`
+      ? `zoom ${deep.absoluteZoom()} is the deepest here: float64 cannot tell finer pixels apart (+ is off until you zoom out or move)`
       : "";
     const plus = document.querySelector(".leaflet-control-zoom-in");
     if (plus) plus.title = reached ? `zoom in: disabled, ${text}` : "Zoom in";
