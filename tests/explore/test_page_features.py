@@ -181,6 +181,7 @@ def test_tiles_show_a_true_picture_at_once_and_the_indicator_counts_them(server,
         )
         loading = page.inner_text("#loading")
         assert "computing" in loading and "queued" in loading
+        assert page.is_visible("#loading")
         assert page.evaluate("explorer.stats.loaded") == 0  # no full tile came
         grey = map_grey(page)
         hole = (np.abs(grey - MAP_BACKGROUND).max(axis=2) <= 2).mean()
@@ -249,7 +250,7 @@ def test_the_zoom_stops_at_float64s_limit_with_the_reason(server, browser):
         assert page.evaluate("explorer.float64Limit()") == limit
         assert page.evaluate("explorer.absoluteZoom()") == limit
         assert page.evaluate("explorer.stats.failed") == 0
-        assert "float64" in page.inner_text("#limit")
+        assert "float64" in page.inner_text("#limit") and page.is_visible("#limit")
         plus = page.locator(".leaflet-control-zoom-in")
         assert "leaflet-disabled" in plus.get_attribute("class")
         assert "float64" in plus.get_attribute("title")

@@ -175,7 +175,7 @@
     noticeTimer = setTimeout(() => { $("notice").textContent = ""; statusShown(); }, 8000);
   }
   function statusShown() {
-    const empty = ["where", "under", "notice"].every((id) => !$(id).textContent);
+    const empty = ["loading", "limit", "where", "under", "notice"].every((id) => !$(id).textContent);
     $("status").classList.toggle("empty", empty);
   }
 
