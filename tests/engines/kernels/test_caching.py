@@ -19,7 +19,6 @@ def test_jit_results_are_cached_on_disk():
     for kernel in (
         tile.tile_kernel,
         tile.tile_kernel_exact,
-        tile.nrt_zeros,
         lanes.run_pairs_float32,
         lanes.pair_lanes_float64,
         points.pixel_points_kernel,

@@ -9,7 +9,7 @@ import pytest
 
 from attndyn import Job, render_landscape
 from attndyn.engines.kernels.layout import BLOCK
-from attndyn.engines.kernels.tile import block_start, run_tile, start_tracker
+from attndyn.engines.kernels.tile import block_start, nrt_zeros, run_tile, start_tracker
 from attndyn.engines.numba_cpu import NumbaCpuEngine
 from attndyn.tiles import Tile, row_bands
 
@@ -107,3 +107,19 @@ def test_a_lanes_failure_is_raised_on_the_calling_thread():
     args = tuple([0] * 5 + [np.zeros(13, np.float32)] + [0, 0, 3] + [0] * 16)
     with pytest.raises(ValueError, match="lane 2 of 3"):
         run_tile(kernel, 3, 1, args, np.zeros((3, 4), np.int64))
+
+
+def test_nrt_zeros_are_zero_aligned_writable_and_their_own():
+    # Each buffer as numba's np.zeros makes it: zeros, its data on a 32-byte boundary, and
+    # memory of its own (writing one leaves a second untouched).
+    first = nrt_zeros(1000)
+    second = nrt_zeros(37)
+    for buffer, size in ((first, 1000), (second, 37)):
+        assert buffer.shape == (size,) and buffer.dtype == np.uint8
+        assert buffer.ctypes.data % 32 == 0
+        assert not buffer.any()
+        assert buffer.flags.writeable
+    first[:] = 255
+    assert not second.any()
+    floats = nrt_zeros(8 * 5).view(np.float64)
+    assert floats.tolist() == [0.0] * 5

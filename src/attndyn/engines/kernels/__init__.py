@@ -18,6 +18,7 @@
     fused_cuda  the CUDA kernel: one thread per pixel (imports numba.cuda)
     caching   the disk cache, stamped with all of these modules, and its warm loads
     inlining  numba's inliner, copying a callee's variables once per inlined call
+    typing_shortcuts  numba's type inference without three kinds of wasted work
 
 The engines around them are :mod:`attndyn.engines.numba_cpu` and
 :mod:`attndyn.engines.numba_cuda`; what they are given is made by :mod:`attndyn.engines.inputs`.

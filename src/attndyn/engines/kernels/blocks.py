@@ -109,7 +109,7 @@ def block_step(n, eps, st, der, acc, nxt):
             acc[q] = max(acc[q], abs(nxt[i * b + q] - nxt[q]))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
 def block_steps(count, n, steps, eps, tol, st, der, acc, nxt, trk):
     """``steps`` max-free steps of all n points (no groups) of ``count`` pixels side by side.
 
@@ -134,7 +134,7 @@ def block_steps(count, n, steps, eps, tol, st, der, acc, nxt, trk):
             st[r] = nxt[r]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
 def distinct_steps(n, first, steps, keep, eps, tol, st, der, acc, nxt, trk, live, equal, reached):
     """Go on stepping the lanes whose n points are all distinct, from step ``first``.
 
@@ -183,7 +183,7 @@ def distinct_steps(n, first, steps, keep, eps, tol, st, der, acc, nxt, trk, live
                 st[i * b + q] = nxt[i * b + q] if live[q] else st[i * b + q]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
 def first_equal(n, rows, st, first):
     """first[i * BLOCK + q] = the least j <= i whose point equals point i in lane q of st, for
     the first ``rows`` points.

@@ -97,9 +97,10 @@ def load_kernel(cache: Any, sig: Any, target_context: Any) -> Any:
     machine code is loaded; None when it is not in the cache. Other functions, and the CUDA
     kernels (whose context numba's CUDA cache sets up in that refresh), load as usual.
 
-    On a miss, numba compiles next: numba's inliner is patched first
-    (:mod:`~attndyn.engines.kernels.inlining`), here rather than at import, since importing
-    the inliner imports numba's implementations, which a warm start does without."""
+    On a miss, numba compiles next: numba's inliner and type inference are patched first
+    (:mod:`~attndyn.engines.kernels.inlining`, :mod:`~attndyn.engines.kernels.typing_shortcuts`),
+    here rather than at import, since importing them imports numba's implementations, which a
+    warm start does without."""
     ours = isinstance(cache._impl.locator, KernelCacheLocator)
     if not ours or not isinstance(target_context, CPUContext):
         return _load_overload_refreshed(cache, sig, target_context)
@@ -108,9 +109,10 @@ def load_kernel(cache: Any, sig: Any, target_context: Any) -> Any:
     with cache._guard_against_spurious_io_errors():
         loaded = cache._load_overload(sig, target_context)
     if loaded is None:  # not cached, or the guard swallowed an I/O error: compile instead
-        from attndyn.engines.kernels import inlining
+        from attndyn.engines.kernels import inlining, typing_shortcuts
 
         inlining.install()
+        typing_shortcuts.install()
     return loaded
 
 

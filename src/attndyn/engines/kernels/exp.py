@@ -240,28 +240,28 @@ def _exp_score_in_precision(s):
 # -- elementwise, for tests ---------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
 def fexp_array(x, out):
     """fexp elementwise."""
     for i in range(x.size):
         out[i] = fexp(x[i])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
 def fexp_neg_array(x, out):
     """fexp_neg elementwise."""
     for i in range(x.size):
         out[i] = fexp_neg(x[i])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
 def dexp_array(x, out):
     """dexp elementwise."""
     for i in range(x.size):
         out[i] = dexp(x[i])
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, fastmath={"contract"})
 def fexp2_array(x, out):
     """fexp2 elementwise, with fused multiply-adds as in the float32 kernels."""
     for i in range(x.size):

@@ -108,7 +108,7 @@ def merge_lanes(n, m_max, st, cst, groups, merged, first):
         groups[q] = out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
 def group_blocks(
     n, steps, keep, eps, tol, st, cst, der, acc, nxt, trk, groups, ts, live, merged, first
 ):

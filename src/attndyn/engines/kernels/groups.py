@@ -106,7 +106,7 @@ def step_fast(m, gx, gy, cnt, prm, eps, p0, p1, kx, ky, vx, vy, zz, u0, u1, nx, 
         ny[i] = y1 / d
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
 def step_safe(m, gx, gy, cnt, prm, eps, p0, p1, kx, ky, vx, vy, nx, ny):
     """One step with the row max subtracted, in the reference's order of operations."""
     wq00, wq01, wq10, wq11 = prm[0], prm[1], prm[2], prm[3]
@@ -192,7 +192,7 @@ def merge(m, gx, gy, cnt):
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
 def merge_array(m, gx, gy, cnt):
     """merge, compiled on its own (for tests)."""
     return merge(m, gx, gy, cnt)

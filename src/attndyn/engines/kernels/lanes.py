@@ -274,7 +274,7 @@ def lane_crossing(k, tol, ln):
         ln[LANE_AFTER * CHUNK + k] = after
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
 def finish_pair(k, steps, tol, ln, p, out, t0s, clusters):
     """Write the fields of lane k's pixel p when its lane stops (see pair_lanes).
 
@@ -342,10 +342,10 @@ def compile_pairs(name: str, step: Any) -> tuple[Any, Any]:
     and ``run_pairs_NAME``. Binding the step by name rather than by an overload on the
     precision compiles its body once, not twice (an inlined overload is compiled on its own
     first): about 2 s of a cold compile."""
-    lanes = njit(cache=True, error_model="numpy")(
+    lanes = njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)(
         renamed_copy(lanes_step, f"pair_lanes_{name}", lane_step=step)
     )
-    run = njit(cache=True, error_model="numpy")(
+    run = njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)(
         renamed_copy(finish_lanes, f"run_pairs_{name}", step_lanes=lanes)
     )
     return lanes, run

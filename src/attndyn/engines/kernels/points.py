@@ -50,7 +50,7 @@ def philox_block(block, col, row, stream, k0, k1):
     return philox(_U64(block), _U64(col), _U64(row), _U64(stream), k0, k1)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
 def pixel_angles_kernel(rows, cols, n, k0, k1, stream, theta):
     """The angles theta (P, n) of initial.pixel_points for pixels (rows[k], cols[k]), float64
     bit for bit: point i takes word i % 4 of block i // 4, theta = 2 pi (w + 1/2) / 2^32.
@@ -125,14 +125,14 @@ def compile_points(target: Target, philox_words: Callable[..., Any]) -> InitialP
 pixel_points_into, initial_points = compile_points(CPU, philox)
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
+@njit(parallel=True, cache=True, error_model="numpy", no_cfunc_wrapper=True)
 def pixel_points_kernel(rows, cols, n, k0, k1, stream, out):
     """pixel_points_into over many pixels, into out (P, n, 2) (for tests)."""
     for p in prange(rows.size):
         pixel_points_into(rows[p], cols[p], n, k0, k1, stream, out[p, :, 0], out[p, :, 1])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
 def block_pixel_points(count, n, rows, cols, k0, k1, stream, ctr, theta, st):
     """initial.pixel_points for ``count`` pixels side by side, bit for bit, into st.
 
@@ -185,7 +185,7 @@ def block_pixel_points(count, n, rows, cols, k0, k1, stream, ctr, theta, st):
                     st[(n + i) * b + q] = np.float32(math.sin(theta[i * b + q]))
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, fastmath={"contract"})
 def block_points_kernel(rows, cols, n, k0, k1, stream, out):
     """block_pixel_points over many pixels, into out (P, n, 2) (for tests)."""
     theta = np.empty(((n + 3) // 4 * 4) * BLOCK, np.float64)

@@ -92,7 +92,7 @@ def rounds_safely(y):
     return np.float32(y * _BELOW) == np.float32(y * _ABOVE)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
 def sin_cos_array(theta, sin, cos):
     """sin_cos elementwise (for tests)."""
     for i in range(theta.size):

@@ -9,14 +9,18 @@ both are compiled for the same target.
 For the CPU the flags are those of the rest of the CPU kernels: small functions are inlined
 into their callers in numba's IR (``inline="always"``), so they take the caller's fastmath
 flags, as if written there; the others are compiled on their own, once per signature, with
-``error_model="numpy"`` (division by zero gives inf or nan, no exception) and ``cache=True``
-as everywhere, and no fastmath flags of their own: numba then gives them those of their
-first caller (its flag inheritance). In the float32 engine that caller is the tile kernel's
-chunk (fastmath "contract"), so LLVM may fuse their multiply-adds too; a direct call from
-Python with the same signature, compiled first, would make a second, unfused version the
-engine then links. Tests therefore compile their own copies of such functions. The CUDA
-engine builds its target from ``cuda.jit(device=True)``: device functions, with the CUDA
-target's own defaults (which also contract multiply-adds).
+``error_model="numpy"`` (division by zero gives inf or nan, no exception), ``cache=True`` and
+``no_cfunc_wrapper=True`` as everywhere (no C-callable wrapper, which only a first-class
+function needs: 31 wrappers were about 2% of a cold compile; the functions that only other
+kernels call have no CPython wrapper either, ``no_cpython_wrapper=True``, another 4%: calling
+one of those from Python crashes the interpreter, so tests compile their own copies, see
+below), and no fastmath flags of their own: numba then gives them those of their first caller
+(its flag inheritance). In the float32 engine that caller is the tile kernel's chunk (fastmath
+"contract"), so LLVM may fuse their multiply-adds too; a direct call from Python with the same
+signature, compiled first, would make a second, unfused version the engine then links. Tests
+therefore compile their own copies of such functions. The CUDA engine builds its target from
+``cuda.jit(device=True)``: device functions, with the CUDA target's own defaults (which also
+contract multiply-adds).
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ class Target:
 
 CPU = Target(
     inline=njit(inline="always", cache=True, error_model="numpy"),
-    call=njit(cache=True, error_model="numpy"),
+    call=njit(cache=True, error_model="numpy", no_cfunc_wrapper=True),
 )
 
 

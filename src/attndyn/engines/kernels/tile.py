@@ -40,6 +40,8 @@ from typing import Any
 
 import numpy as np
 from numba import njit
+from numba.core.registry import cpu_target
+from numba.core.runtime.nrt import rtsys
 
 from attndyn.engines.inputs import MODE_INDEPENDENT, N_PARAMETERS
 from attndyn.engines.kernels.blocks import block_steps, distinct_steps, first_equal
@@ -130,7 +132,7 @@ def pixel_parameters(p, width, xv, yv, prm, xi, yi):
     return r, c
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
 def pixel_initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, c, gx, gy):
     """``initial_points`` (made by :func:`~attndyn.engines.kernels.points.compile_points`),
     called rather than inlined: the chunk needs it in two places, and one compiled copy keeps
@@ -138,7 +140,7 @@ def pixel_initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels
     initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, c, gx, gy)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
 def on_groups(
     p, m, t0, steps, prm, eps, tol, fast, pairable, work, parent, group_stats, last, before,
     after, ln, pair_pix, count, out, t0s, clusters,
@@ -368,7 +370,8 @@ def compile_chunk(name: str, *, float32: bool, **flags: Any) -> Any:
     """
     run_pairs = run_pairs_float32 if float32 else run_pairs_float64
     copy = renamed_copy(chunk, name, DRAWS_POINTS=float32, FIXED_STEPS=float32, run_pairs=run_pairs)
-    return njit(cache=True, error_model="numpy", _nrt=False, nogil=True, **flags)(copy)
+    options = dict(cache=True, error_model="numpy", no_cfunc_wrapper=True, _nrt=False, nogil=True)
+    return njit(**options, **flags)(copy)
 
 
 # float32 (tile_kernel): fused multiply-adds allowed; the fixed block steps (block_steps), the
@@ -379,11 +382,23 @@ tile_kernel = compile_chunk("tile_kernel", float32=True, fastmath={"contract"})
 tile_kernel_exact = compile_chunk("tile_kernel_exact", float32=False)
 
 
-@njit(cache=True, error_model="numpy")
-def nrt_zeros(nbytes):
-    """``nbytes`` zero bytes allocated by numba's runtime (NRT), as numba allocates any array
-    (its data aligned to 32 bytes, whatever the dtype): one signature, one cache load."""
-    return np.zeros(nbytes, np.uint8)
+# numba's np.zeros asks its runtime (NRT_MemInfo_alloc_aligned) for the bytes plus twice this
+# alignment and puts the data at the first boundary of it.
+_NRT_ALIGN = 32
+
+
+def nrt_zeros(nbytes: int) -> np.ndarray:
+    """``nbytes`` zero bytes from numba's runtime (NRT), where numba's own ``np.zeros`` would put
+    them: the same request to the allocator (the bytes, twice :data:`_NRT_ALIGN` and NRT's
+    header), the data at the first 32-byte boundary in it. From Python rather than by a
+    compiled function, whose compile was a second of the first render's."""
+    rtsys.initialize(cpu_target.target_context)  # (once; the target's refresh is not needed)
+    info = rtsys.meminfo_alloc(nbytes + 2 * _NRT_ALIGN)
+    raw = np.frombuffer(info, np.uint8)
+    start = -raw.ctypes.data % _NRT_ALIGN
+    data = raw[start : start + nbytes]
+    data.fill(0)
+    return data
 
 
 def lane_buffers(n: int, dtype: type) -> tuple[np.ndarray, ...]:
