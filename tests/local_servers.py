@@ -1,18 +1,24 @@
-"""What the tests that start servers and a browser share: a free loopback port, stopping a
-server by its pid, and Debian's Chromium driven by Playwright (skipped where missing, a
-failure under CI)."""
+"""What the tests that start servers and a browser share: a free loopback port, starting a
+server there and waiting for its answer (bounded), stopping it by its pid, and Debian's
+Chromium driven by Playwright (skipped where missing, a failure under CI)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
-from collections.abc import Iterator
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -39,6 +45,97 @@ def stop_process(process: subprocess.Popen, seconds: float = 20) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(seconds)
+
+
+def get_json(url: str, seconds: float = 30):
+    """The JSON a local server answers at ``url``."""
+    with urllib.request.urlopen(url, timeout=seconds) as response:
+        return json.loads(response.read())
+
+
+def wait_for_answer(
+    process: subprocess.Popen,
+    url: str,
+    seconds: float,
+    answered: Callable[[bytes], bool] = lambda body: True,
+) -> bool:
+    """Wait until ``url`` answers with a body that is ``answered``; False where ``process``
+    exits or ``seconds`` pass first. Bounded in count (a try each 0.1 s) and in time."""
+    deadline = time.monotonic() + seconds
+    for _ in range(int(seconds * 10)):
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=min(5, seconds)) as response:
+                if answered(response.read()):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def start_python_server(arguments: list[str], seconds: float = 60) -> tuple[subprocess.Popen, str]:
+    """``python ARGUMENTS`` (an argument ``PORT`` replaced by a free loopback port) with the
+    repository's src first on its path, once its /api/health says ok: the process and its
+    base URL. Fails the test, with the end of its stderr, where it never does."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    stderr = tempfile.TemporaryFile()
+    process = subprocess.Popen(
+        [sys.executable, *(str(port) if a == "PORT" else a for a in arguments)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+    base = f"http://127.0.0.1:{port}"
+    healthy = lambda body: json.loads(body).get("status") == "ok"  # noqa: E731
+    if not wait_for_answer(process, f"{base}/api/health", seconds, healthy):
+        ended = process.poll()
+        stop_process(process)
+        stderr.seek(0)
+        said = stderr.read().decode(errors="replace")[-2000:]
+        stderr.close()
+        why = f"exited with {ended}" if ended is not None else f"did not answer in {seconds} s"
+        pytest.fail(f"the server {why} (/api/health): {said}")
+    stderr.close()
+    return process, base
+
+
+def python_server(arguments: list[str], seconds: float = 60) -> Iterator[str]:
+    """:func:`start_python_server` for a module-scoped fixture: yields the base URL, then
+    stops the server by its pid."""
+    process, base = start_python_server(arguments, seconds)
+    try:
+        yield base
+    finally:
+        stop_process(process)
+
+
+def explore_server(*options: str, seconds: float = 60) -> Iterator[str]:
+    """``attndyn explore --no-browser OPTIONS`` on 127.0.0.1 and a free port, for a
+    module-scoped ``server`` fixture: yields its base URL; stopped by its pid."""
+    command = ["-m", "attndyn.cli", "explore", "--no-browser", "--port", "PORT", *options]
+    yield from python_server(command, seconds)
+
+
+def static_server(folder: Path, probe: str = "", seconds: float = 20) -> Iterator[str]:
+    """``python -m http.server`` serving ``folder`` on 127.0.0.1 and a free port: yields its
+    base URL (ending in /) once ``probe`` answers; stopped by its pid."""
+    port = free_port()
+    command = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)]
+    process = subprocess.Popen(
+        [*command, "--directory", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        if not wait_for_answer(process, base + probe, seconds):
+            pytest.fail(f"the static server of {folder} did not answer in {seconds} s")
+        yield base
+    finally:
+        stop_process(process)
 
 
 def chromium() -> Iterator[Any]:

@@ -11,19 +11,12 @@ except under CI (``CI`` set), whose set-up installs both.
 from __future__ import annotations
 
 import io
-import json
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from local_servers import chromium, free_port, require_browser, stop_process
+from local_servers import explore_server, get_json, require_browser
 
 # binary colours: the checks below read black and white pixels
 FIRST_VIEW = ["--preset", "art1679700", "--init", "shared", "--steps", "30", "--coloring", "binary"]
@@ -33,47 +26,10 @@ WAIT_MS = 60_000
 require_browser()
 
 
-def get_json(url: str):
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
-
-
 @pytest.fixture(scope="module")
 def server():
     """``attndyn explore`` on 127.0.0.1 and a free port; stopped by its process id."""
-    port = free_port()
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root / "src")}
-    command = [sys.executable, "-m", "attndyn.cli", "explore", "--no-browser", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, *FIRST_VIEW],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        for _ in range(1200):  # bounded in count and in time
-            if process.poll() is not None or time.monotonic() > deadline:
-                break
-            try:
-                if get_json(f"{base}/api/health")["status"] == "ok":
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not become healthy")
-        if process.poll() is not None:
-            pytest.fail(f"the server exited: {process.stderr.read().decode()[-2000:]}")
-        yield base
-    finally:
-        stop_process(process)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from chromium()
+    yield from explore_server(*FIRST_VIEW, seconds=120)
 
 
 def settled(page) -> None:

@@ -16,12 +16,6 @@ is missing, except under CI.
 from __future__ import annotations
 
 import io
-import json
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -29,7 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from local_servers import chromium, free_port, require_browser, stop_process
+from local_servers import explore_server, require_browser, start_python_server, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 # a cold numba cache compiles the kernels before the first tile: allow for it
@@ -44,52 +38,10 @@ require_browser()
 from attndyn.explore.views import DEFAULT_VIEW  # noqa: E402
 
 
-def start(command: list[str]) -> tuple[subprocess.Popen, str]:
-    """A server process on a free loopback port, once it answers /api/health."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    process = subprocess.Popen(
-        [sys.executable, *command[:1], *[a.replace("PORT", str(port)) for a in command[1:]]],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    for _ in range(600):  # bounded in count and in time
-        if process.poll() is not None or time.monotonic() > deadline:
-            break
-        try:
-            with urllib.request.urlopen(f"{base}/api/health", timeout=5) as response:
-                if json.loads(response.read())["status"] == "ok":
-                    return process, base
-        except OSError:
-            time.sleep(0.1)
-    stop_process(process)
-    pytest.fail("the server did not answer /api/health")
-
-
 @pytest.fixture(scope="module")
 def server():
     """``attndyn explore --no-browser`` with no options but the port; stopped by its pid."""
-    process, base = start(["-m", "attndyn.cli", "explore", "--no-browser", "--port", "PORT"])
-    try:
-        yield base
-    finally:
-        stop_process(process)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from chromium()
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    where = os.environ.get("ATTNDYN_SCREENSHOTS")
-    folder = Path(where) if where else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    yield from explore_server()
 
 
 def settled(page) -> None:
@@ -225,7 +177,7 @@ def test_the_page_says_why_it_waits_while_the_kernels_compile(browser, shots):
     drops it when the tiles come."""
     script = str(Path(__file__).with_name("slow_compile_server.py"))
     query = "preset=art8012376&init=shared&steps=20&coloring=sync-step&cmap=twilight_shifted"
-    process, base = start([script, "PORT", "6", query])
+    process, base = start_python_server([script, "PORT", "6", query])
     page = browser.new_page(viewport={"width": 640, "height": 400})
     try:
         page.goto(f"{base}/")

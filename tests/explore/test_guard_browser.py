@@ -17,16 +17,17 @@ a static server this test starts on a free loopback port and stops by its pid.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from local_servers import CHROMIUM, CHROMIUM_ARGS, free_port, require_browser, stop_process
+from local_servers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    explore_server,
+    get_json,
+    require_browser,
+    static_server,
+)
 
 require_browser()
 
@@ -34,33 +35,9 @@ FIRST_VIEW = ["--preset", "art1679700", "--init", "shared", "--steps", "2", "--e
 EXPORT_QUERY = "preset=art1679700&init=shared&steps=2&size=8x8"
 
 
-def get_json(url: str):
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
-
-
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root / "src")}
-    command = [sys.executable, "-m", "attndyn.cli", "explore", "--no-browser", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, *FIRST_VIEW], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 60
-        for _ in range(600):  # bounded in count and in time
-            if process.poll() is not None or time.monotonic() > deadline:
-                break
-            try:
-                get_json(f"http://127.0.0.1:{port}/api/health")
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield port
-    finally:
-        stop_process(process)
+    yield from explore_server(*FIRST_VIEW)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +56,8 @@ def browser():
 def test_a_rebound_name_reads_nothing(server, browser):
     page = browser.new_page()
     try:
-        page.goto(f"http://rebind.test:{server}/api/health")  # reaches 127.0.0.1:PORT
+        rebound = server.replace("127.0.0.1", "rebind.test")
+        page.goto(f"{rebound}/api/health")  # reaches 127.0.0.1:PORT
         body = json.loads(page.inner_text("body"))
         assert "is not this server's" in body["detail"]
         status = page.evaluate("fetch('/api/health').then((r) => r.status)")
@@ -90,26 +68,11 @@ def test_a_rebound_name_reads_nothing(server, browser):
 
 @pytest.fixture(scope="module")
 def evil_site(tmp_path_factory):
-    """A static server on 127.0.0.1 whose page the browser knows as http://evil.test:PORT."""
+    """A static server on 127.0.0.1 whose page the browser knows as http://evil.test:PORT/."""
     folder = tmp_path_factory.mktemp("evil")
     (folder / "index.html").write_text("<p>a page of another site</p>")
-    port = free_port()
-    command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
-    process = subprocess.Popen(
-        [*command, "--directory", str(folder)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):  # bounded: 10 s
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield f"http://evil.test:{port}/"
-    finally:
-        stop_process(process)
+    for base in static_server(folder, seconds=10):
+        yield base.replace("127.0.0.1", "evil.test")
 
 
 def test_another_site_cannot_start_an_export(server, browser, evil_site):
@@ -117,15 +80,15 @@ def test_another_site_cannot_start_an_export(server, browser, evil_site):
     evil = evil_site
     try:
         page.goto(evil)
-        target = f"http://127.0.0.1:{server}/api/export?{EXPORT_QUERY}"
+        target = f"{server}/api/export?{EXPORT_QUERY}"
         with page.expect_response(lambda r: "/api/export" in r.url, timeout=20_000) as answer:
             # no-cors, as an attacker would: the request is sent, its answer unreadable
             page.evaluate("(url) => fetch(url, {method: 'POST', mode: 'no-cors'})", target)
         assert answer.value.status == 403
         # 403 is the POST check's answer (the Host, 127.0.0.1:PORT, is the server's own)
-        status = get_json(f"http://127.0.0.1:{server}/api/status")
+        status = get_json(f"{server}/api/status")
         assert status["exports_running"] == 0
-        assert get_json(f"http://127.0.0.1:{server}/api/stats")["pool"]["completed"] == 0
+        assert get_json(f"{server}/api/stats")["pool"]["completed"] == 0
     finally:
         page.close()
 
@@ -133,7 +96,7 @@ def test_another_site_cannot_start_an_export(server, browser, evil_site):
 def test_the_explorers_own_page_posts_its_export(server, browser):
     page = browser.new_page()
     try:
-        page.goto(f"http://127.0.0.1:{server}/?preset=art1679700&init=shared&steps=2")
+        page.goto(f"{server}/?preset=art1679700&init=shared&steps=2")
         answer = page.evaluate(
             """(query) => fetch(`/api/export?${query}`, {method: 'POST'})
                  .then(async (r) => ({status: r.status, body: await r.json()}))""",

@@ -17,7 +17,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import tomllib
 import urllib.error
 import urllib.request
@@ -28,7 +27,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from local_servers import chromium, free_port, require_browser, stop_process
+from local_servers import explore_server, get_json, require_browser
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_VIEW = ["--preset", "art1679700", "--init", "shared", "--steps", "20", "--coloring", "binary"]
@@ -42,47 +41,10 @@ from attndyn.images import read_picture_spec  # noqa: E402
 from attndyn.presets import load_presets  # noqa: E402
 
 
-def get_json(url: str):
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.loads(response.read())
-
-
 @pytest.fixture(scope="module")
 def server():
     """``attndyn explore`` on 127.0.0.1 and a free port; stopped by its process id."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    command = [sys.executable, "-m", "attndyn.cli", "explore", "--no-browser", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, *FIRST_VIEW], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        for _ in range(600):  # bounded in count and in time
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the server did not answer /api/health")
-            try:
-                if get_json(f"{base}/api/health")["status"] == "ok":
-                    break
-            except OSError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        stop_process(process)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from chromium()
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    where = os.environ.get("ATTNDYN_SCREENSHOTS")
-    folder = Path(where) if where else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    yield from explore_server(*FIRST_VIEW)
 
 
 def new_page(browser, size=(1024, 640)):
@@ -110,6 +72,16 @@ def settled(page) -> None:
         )
         print("not settled:", page.evaluate(state), page.errors)
         raise
+
+
+# Each tick of ruler `axis` ("x" or "y"): its label, the parameter's value at its middle
+# (300 px in from the other edge), and the view's parameter units per pixel.
+AXIS_TICKS = """(axis) => [...document.querySelectorAll(`#axis-${axis} .tick`)].map((t) => {
+  const box = t.getBoundingClientRect(), m = explorer.deep.map;
+  const at = axis === "x" ? [box.left + box.width / 2, 300] : [300, box.top + box.height / 2];
+  const p = explorer.deep.toParams(m.containerPointToLatLng(at));
+  return [Number(t.textContent), p[axis], explorer.view().width / innerWidth];
+})"""
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -402,28 +374,11 @@ def test_the_panel_fields_keys_axes_and_disabled_controls(server, browser, shots
 
         # the axes: each tick's label is the parameter's value where the tick stands
         page.check("#show-axes")
-        ticks = page.evaluate(
-            """() => [...document.querySelectorAll('#axis-x .tick')].map((t) => {
-              const box = t.getBoundingClientRect(), m = explorer.deep.map;
-              const at = [box.left + box.width / 2, 300];
-              const p = explorer.deep.toParams(m.containerPointToLatLng(at));
-              return [Number(t.textContent), p.x, explorer.view().width / innerWidth];
-            })"""
-        )
-        assert len(ticks) >= 4
-        for label, value, per_px in ticks:
-            assert abs(label - value) <= 1.5 * per_px
-        ticks_y = page.evaluate(
-            """() => [...document.querySelectorAll('#axis-y .tick')].map((t) => {
-              const box = t.getBoundingClientRect(), m = explorer.deep.map;
-              const at = [300, box.top + box.height / 2];
-              const p = explorer.deep.toParams(m.containerPointToLatLng(at));
-              return [Number(t.textContent), p.y, explorer.view().width / innerWidth];
-            })"""
-        )
-        assert len(ticks_y) >= 4
-        for label, value, per_px in ticks_y:
-            assert abs(label - value) <= 1.5 * per_px
+        for axis in ("x", "y"):
+            ticks = page.evaluate(AXIS_TICKS, axis)
+            assert len(ticks) >= 4, axis
+            for label, value, per_px in ticks:
+                assert abs(label - value) <= 1.5 * per_px, axis
         assert "b = W_K[1,1]" in page.inner_text("#axis-x")
         assert "a = W_K[0,0]" in page.inner_text("#axis-y")
 

@@ -11,17 +11,13 @@ request, in under 100 ms; zoom requests the next level's tiles; a share link reo
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
-import time
-import urllib.request
 
 import numpy as np
 import pytest
 
 from attndyn.coloring import ColorOptions, color_array
 
-from local_servers import chromium, free_port, require_browser, stop_process
+from local_servers import require_browser, static_server
 
 require_browser()
 
@@ -39,40 +35,15 @@ READ_TILES = """() => [...document.querySelectorAll('canvas[data-tile]')].map((c
 
 
 @pytest.fixture(scope="module")
-def browser():
-    yield from chromium()
-
-
-@pytest.fixture(scope="module")
-def static_server(site):
+def served_site(site):
     """``python -m http.server`` serving the site on a free loopback port."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
-        cwd=site,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 20
-    try:
-        for _ in range(200):  # bounded in count and in time
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the static server did not start")
-            try:
-                with urllib.request.urlopen(base + "manifest.json", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        stop_process(process)
+    yield from static_server(site, "manifest.json")
 
 
 @pytest.fixture(params=["http", "file"])
 def origin(request, site):
     if request.param == "http":
-        return request.getfixturevalue("static_server")
+        return request.getfixturevalue("served_site")
     return site.as_uri() + "/"
 
 
