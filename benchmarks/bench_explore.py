@@ -143,35 +143,20 @@ def timed_tiles(server: Server, tiles: list, query: dict) -> tuple[list[float], 
 
 
 def first_screen_seconds() -> float:
-    from playwright.sync_api import sync_playwright
+    from browser_timing import chromium, seconds_until_ready
 
     server = Server(options=())
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--no-first-run",
-                ],
-            )
+        with chromium() as browser:
             page = browser.new_page(viewport={"width": SCREEN[0], "height": SCREEN[1]})
-            started = time.perf_counter()
-            page.goto(f"{server.base}/")
-            page.wait_for_function(
+            return seconds_until_ready(
+                page,
+                f"{server.base}/",
                 "window.explorer && window.explorer.ready && window.explorer.stats.loaded > 0"
                 " && window.explorer.pending() === 0",
-                timeout=120_000,
             )
-            seconds = time.perf_counter() - started
-            browser.close()
     finally:
         server.stop()
-    return seconds
 
 
 def load_test(server: Server, requests: int = 200) -> dict[str, object]:

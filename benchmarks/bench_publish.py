@@ -22,11 +22,9 @@ import io
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -103,43 +101,22 @@ def colour_errors(store, site: Path) -> list[tuple[str, float, int, bool]]:
 
 def first_screen(site: Path) -> tuple[float, float]:
     """Seconds from navigation to a painted first screen (1280x800), and one recolour's ms."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from local_servers import chromium, free_port, stop_process
+    from browser_timing import chromium, seconds_until_ready, static_server
 
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
-        cwd=site,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/manifest.js", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        browsers = chromium()
-        browser = next(browsers)
+    with static_server(site, "manifest.js") as base, chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
-        started = time.perf_counter()
-        page.goto(f"http://127.0.0.1:{port}/index.html#coloring=log-delta")
-        page.wait_for_function(
+        seconds = seconds_until_ready(
+            page,
+            f"{base}index.html#coloring=log-delta",
             "window.attndynLayer && !attndynLayer.isLoading() && "
             "document.querySelectorAll('canvas[data-tile]').length > 0",
-            timeout=120_000,
         )
-        seconds = time.perf_counter() - started
         repaints = []
         for cmap in ("viridis", "magma", "twilight", "gray", "turbo"):
             page.select_option("#cmap", cmap)
             repaints.append(page.evaluate("window.attndynLastRepaint.ms"))
         page.close()
-        next(browsers, None)
         return seconds, statistics.median(repaints)
-    finally:
-        stop_process(server)
 
 
 def main() -> None:
