@@ -1,4 +1,5 @@
-"""Shared test data: the seed's Appendix B matrices and independently drawn points."""
+"""Shared test data and checks: the seed's Appendix B matrices, independently drawn points,
+running the command line and its one-line errors."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ __all__ = [
     "appendix_b",
     "differing",
     "logged_tiles",
+    "one_line_error",
     "period_two_job",
     "random_unit_points",
+    "run_cli",
     "same_bytes",
     "standalone",
     "whole",
@@ -156,3 +159,20 @@ def same_bytes(a, b) -> bool:
 
     a, b = np.asarray(a), np.asarray(b)
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def run_cli(*argv) -> int:
+    """``attndyn ARGV`` in this process (arguments turned into strings): its exit code."""
+    from attndyn.cli import main
+
+    return main([str(a) for a in argv])
+
+
+def one_line_error(capsys, *fragments: str) -> str:
+    """The command's stderr, checked to be one ``attndyn: error:`` line holding every one of
+    ``fragments``."""
+    err = capsys.readouterr().err
+    assert err.startswith("attndyn: error: ") and err.count("\n") == 1, err
+    for fragment in fragments:
+        assert fragment in err, err
+    return err

@@ -4,25 +4,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attndyn.cli import main
 from attndyn.coloring import ColorOptions, picture
 from attndyn.store import load_landscape
+
+from helpers import one_line_error
+from helpers import run_cli as run
 
 pytest.importorskip("zarr")
 tifffile = pytest.importorskip("tifffile")
 
 PICTURE = ["--preset", "art5227590", "--size", "12x9", "--steps", "20", "--points", "6",
            "--engine", "numpy", "-q"]  # fmt: skip
-
-
-def run(*argv):
-    return main([str(a) for a in argv])
-
-
-def one_line_error(capsys, fragment):
-    err = capsys.readouterr().err
-    assert err.startswith("attndyn: error: ") and err.count("\n") == 1, err
-    assert fragment in err, err
 
 
 def test_export_takes_the_colour_options_of_color(tmp_path):

@@ -10,19 +10,10 @@ from PIL import Image
 import attndyn.commands.gallery
 from attndyn.cli import main
 
+from helpers import one_line_error
+from helpers import run_cli as run
+
 SMALL = ("--preset", "art1679700", "--size", "16", "--steps", "20", "--engine", "numpy")
-
-
-def run(*argv):
-    return main([str(a) for a in argv])
-
-
-def one_line_error(capsys, *fragments):
-    err = capsys.readouterr().err
-    assert err.startswith("attndyn: error: ") and err.count("\n") == 1, err
-    for fragment in fragments:
-        assert fragment in err, err
-    return err
 
 
 def test_export_of_a_fields_file_points_to_color_whatever_is_installed(

@@ -4,25 +4,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attndyn.cli import main
-
-from helpers import same_bytes
+from helpers import one_line_error, same_bytes
+from helpers import run_cli as run
 
 pytest.importorskip("zarr")
 pytest.importorskip("distributed")
 
 PICTURE = ["--preset", "art1679700", "--size", "14x10", "--steps", "20", "--points", "6",
            "--engine", "numpy"]  # fmt: skip
-
-
-def run(*argv):
-    return main([str(a) for a in argv])
-
-
-def one_line_error(capsys, fragment):
-    err = capsys.readouterr().err
-    assert err.startswith("attndyn: error: ") and err.count("\n") == 1, err
-    assert fragment in err, err
 
 
 def test_a_store_render_writes_what_the_in_memory_render_writes(tmp_path, capsys):

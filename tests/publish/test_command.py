@@ -8,25 +8,17 @@ import json
 
 import pytest
 
-from attndyn.cli import main
 from attndyn.errors import EXIT_INTERRUPTED, EXIT_USAGE
 from attndyn.publish import pyramid
 from attndyn.store import load_landscape
+
+from helpers import one_line_error
+from helpers import run_cli as run
 
 pytest.importorskip("zarr")
 
 PICTURE = ["--preset", "art5227590", "--init", "shared", "--size", "40x30", "--steps", "12",
            "--points", "5", "--engine", "numpy"]  # fmt: skip
-
-
-def run(*argv):
-    return main([str(a) for a in argv])
-
-
-def one_line_error(capsys, fragment):
-    err = capsys.readouterr().err
-    assert err.startswith("attndyn: error: ") and err.count("\n") == 1, err
-    assert fragment in err, err
 
 
 @pytest.fixture(scope="module")
