@@ -1,7 +1,9 @@
 """Shared test data and checks: the seed's Appendix B matrices, independently drawn points,
-running the command line and its one-line errors."""
+running the command line and its one-line errors, a store's recorded chunks."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
@@ -16,6 +18,7 @@ __all__ = [
     "appendix_b",
     "differing",
     "logged_tiles",
+    "manifest_lines",
     "one_line_error",
     "period_two_job",
     "random_unit_points",
@@ -176,3 +179,11 @@ def one_line_error(capsys, *fragments: str) -> str:
     for fragment in fragments:
         assert fragment in err, err
     return err
+
+
+def manifest_lines(path: Path) -> int:
+    """How many chunks a store's manifest records (0 before it exists)."""
+    try:
+        return (path / "manifest.jsonl").read_text().count("\n")
+    except FileNotFoundError:
+        return 0

@@ -19,6 +19,11 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# for child processes: the repository's src, tests and benchmarks first on their path
+CHILD_ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(str(ROOT / d) for d in ("src", "tests", "benchmarks")),
+}
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -169,3 +174,71 @@ def require_browser() -> None:
         if os.environ.get("CI"):
             pytest.fail(f"the browser test cannot run: {reason}", pytrace=False)
         pytest.skip(reason, allow_module_level=True)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll ``condition`` every 50 ms; an AssertionError naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting {seconds} s for {what}")
+        time.sleep(0.05)
+
+
+def text_or_nothing(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+
+
+class DaskCluster:
+    """A ``dask scheduler`` and ``workers`` ``dask worker`` processes on 127.0.0.1 (free
+    ports), with ``env`` over :data:`CHILD_ENV`; :meth:`stop` stops them by pid."""
+
+    def __init__(
+        self,
+        folder: Path,
+        workers: int,
+        env: dict | None = None,
+        worker_args: list[str] | None = None,
+        death_timeout: int = 30,
+    ) -> None:
+        dask = [sys.executable, "-m", "dask"]
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        env = {**CHILD_ENV, **(env or {})}
+        scheduler_file = folder / "scheduler.json"
+        self.processes = [
+            subprocess.Popen(
+                [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(free_port()),
+                 "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+                env=env, **quiet,
+            )
+        ]  # fmt: skip
+        try:
+            wait_until(lambda: "address" in text_or_nothing(scheduler_file), 60, "the scheduler")
+            self.address = json.loads(scheduler_file.read_text())["address"]
+            for _ in range(workers):
+                self.processes.append(
+                    subprocess.Popen(
+                        [*dask, "worker", self.address, "--nthreads", "1", "--no-nanny",
+                         "--no-dashboard", "--host", "127.0.0.1", "--death-timeout",
+                         str(death_timeout), *(worker_args or [])],
+                        env=env, **quiet,
+                    )
+                )  # fmt: skip
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def scheduler(self) -> subprocess.Popen:
+        return self.processes[0]
+
+    @property
+    def workers(self) -> list[subprocess.Popen]:
+        return self.processes[1:]
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            stop_process(process, 10)

@@ -4,14 +4,12 @@ Servers here are started by the tests themselves on 127.0.0.1 (free ports), ever
 bounded, and everything started is stopped by its process id.
 """
 
-import json
 import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +17,7 @@ import pytest
 
 from attndyn import UserError, render_landscape
 
-from helpers import SlowEngine, appendix_b, logged_tiles, same_bytes
+from helpers import SlowEngine, appendix_b, logged_tiles, manifest_lines, same_bytes
 
 pytest.importorskip("zarr")
 distributed = pytest.importorskip("distributed")
@@ -31,15 +29,11 @@ from attndyn.distributed import (  # noqa: E402
 )
 from attndyn.store.zarr_store import ZarrStore  # noqa: E402
 
-from local_servers import free_port  # noqa: E402
+from local_servers import CHILD_ENV, DaskCluster, free_port, stop_process, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = appendix_b(1679700, width=16, height=12, steps=20, n_points=6)
 CHUNK = 4  # 3 x 4 chunks
-CHILD_ENV = {
-    **os.environ,
-    "PYTHONPATH": os.pathsep.join(str(ROOT / d) for d in ("src", "tests", "benchmarks")),
-}
 
 
 @pytest.fixture(scope="module")
@@ -51,31 +45,6 @@ def assert_same_fields(store, reference):
     fields = store.read()
     for name, array in reference.arrays().items():
         assert same_bytes(getattr(fields, name), array), name
-
-
-def wait_until(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting {seconds} s for {what}")
-        time.sleep(0.05)
-
-
-def manifest_lines(path: Path) -> int:
-    try:
-        return (path / "manifest.jsonl").read_text().count("\n")
-    except FileNotFoundError:
-        return 0
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def test_in_process_render_equals_the_in_memory_render_and_a_rerun_computes_nothing(
@@ -128,7 +97,7 @@ def test_kill_9_of_the_client_then_a_rerun_computes_only_the_missing_chunks(tmp_
         os.kill(client.pid, signal.SIGKILL)
         client.wait(timeout=10)
     finally:
-        stop(client)
+        stop_process(client, 10)
     before = ZarrStore.load(path)
     done_before = {(t.row0, t.col0) for t in before.tiling if before.done()[before.tiling.index(t)]}
     assert 4 <= len(done_before) < 12
@@ -159,31 +128,11 @@ def test_a_corrupt_chunk_is_found_by_its_checksum_and_recomputed(tmp_path, refer
 def test_a_real_scheduler_and_two_workers_survive_a_worker_killed_mid_render(tmp_path, reference):
     from distributed import Client
 
-    scheduler_file = tmp_path / "scheduler.json"
-    dask = [sys.executable, "-m", "dask"]
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": CHILD_ENV}
-    started = [
-        subprocess.Popen(
-            [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(free_port()),
-             "--no-dashboard", "--scheduler-file", str(scheduler_file)],
-            **quiet,
-        )
-    ]  # fmt: skip
+    cluster = DaskCluster(tmp_path, 2, worker_args=["--memory-limit", "0"], death_timeout=60)
     try:
-        wait_until(scheduler_file.exists, 60, "the scheduler")
-        wait_until(lambda: "address" in scheduler_file.read_text(), 10, "its address")
-        address = json.loads(scheduler_file.read_text())["address"]
+        address = cluster.address
         assert address.startswith("tcp://127.0.0.1:")
-        for _ in range(2):
-            started.append(
-                subprocess.Popen(
-                    [*dask, "worker", address, "--nthreads", "1", "--no-nanny",
-                     "--no-dashboard", "--host", "127.0.0.1", "--memory-limit", "0",
-                     "--death-timeout", "60"],
-                    **quiet,
-                )
-            )  # fmt: skip
-        victim = started[1]
+        victim = cluster.workers[0]
         path = tmp_path / "s.zarr"
         with Client(address, timeout=30, set_as_default=False) as client:
             client.wait_for_workers(2, timeout=60)
@@ -202,8 +151,7 @@ def test_a_real_scheduler_and_two_workers_survive_a_worker_killed_mid_render(tmp
         assert done.computed == 12 and done.store.complete
         assert_same_fields(done.store, reference)
     finally:
-        for process in reversed(started):
-            stop(process)
+        cluster.stop()
 
 
 def test_where_to_run_is_checked_in_one_line():

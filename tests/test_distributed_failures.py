@@ -26,14 +26,14 @@ import pytest
 from attndyn import UserError, render_landscape
 from attndyn.cli import main
 
-from helpers import SlowEngine, appendix_b, logged_tiles, same_bytes
+from helpers import SlowEngine, appendix_b, logged_tiles, manifest_lines, same_bytes
 
 pytest.importorskip("zarr")
 pytest.importorskip("distributed")
 from attndyn.distributed import RenderFailed, dask_client, render_store
 from attndyn.store.zarr_store import ZarrStore
 
-from local_servers import free_port, stop_process
+from local_servers import CHILD_ENV, DaskCluster, stop_process, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 FAILING_DISK = ROOT / "tests" / "store" / "failing_disk.py"
@@ -41,30 +41,11 @@ SPEC = appendix_b(1679700, width=16, height=12, steps=20, n_points=6)
 CHUNK = 4  # 3 x 4 chunks
 PICTURE = ["render", "--preset", "art1679700", "--size", "16x12", "--steps", "20", "--points",
            "6", "--engine", "numpy", "--chunk", "4"]  # fmt: skip
-CHILD_ENV = {
-    **os.environ,
-    "PYTHONPATH": os.pathsep.join(str(ROOT / d) for d in ("src", "tests", "benchmarks")),
-}
 
 
 @pytest.fixture(scope="module")
 def reference():
     return render_landscape(SPEC, "numpy").fields
-
-
-def wait_until(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting {seconds} s for {what}")
-        time.sleep(0.05)
-
-
-def manifest_lines(path: Path) -> int:
-    try:
-        return (path / "manifest.jsonl").read_text().count("\n")
-    except FileNotFoundError:
-        return 0
 
 
 def intact_and_resumable(path: Path, reference, log: Path) -> None:
@@ -84,56 +65,6 @@ def intact_and_resumable(path: Path, reference, log: Path) -> None:
         assert same_bytes(getattr(fields, name), array), name
 
 
-class Cluster:
-    """A ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1, stopped by pid."""
-
-    def __init__(self, folder: Path, workers: int, env: dict, worker_args: list[str]) -> None:
-        dask = [sys.executable, "-m", "dask"]
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        scheduler_file = folder / "scheduler.json"
-        self.processes = [
-            subprocess.Popen(
-                [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(free_port()),
-                 "--no-dashboard", "--scheduler-file", str(scheduler_file)],
-                env={**CHILD_ENV, **env}, **quiet,
-            )
-        ]  # fmt: skip
-        try:
-            wait_until(lambda: "address" in _text(scheduler_file), 60, "the scheduler")
-            self.address = json.loads(scheduler_file.read_text())["address"]
-            for _ in range(workers):
-                self.processes.append(
-                    subprocess.Popen(
-                        [*dask, "worker", self.address, "--nthreads", "1", "--no-nanny",
-                         "--no-dashboard", "--host", "127.0.0.1", "--death-timeout", "30",
-                         *worker_args],
-                        env={**CHILD_ENV, **env}, **quiet,
-                    )
-                )  # fmt: skip
-        except BaseException:
-            self.stop()
-            raise
-
-    @property
-    def scheduler(self) -> subprocess.Popen:
-        return self.processes[0]
-
-    @property
-    def workers(self) -> list[subprocess.Popen]:
-        return self.processes[1:]
-
-    def stop(self) -> None:
-        for process in reversed(self.processes):
-            stop_process(process, 10)
-
-
-def _text(path: Path) -> str:
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        return ""
-
-
 FAILURES = {
     # what fails: (workers, their env, worker args, what the test kills, the line's words)
     "scheduler": (1, {}, [], "scheduler", "lost the connection to the Dask scheduler at {address}"),
@@ -151,7 +82,7 @@ FAILURES = {
 def test_a_failure_on_the_cluster_is_one_line_and_the_store_resumes(tmp_path, reference, failure):
     workers, env, worker_args, victim, words = FAILURES[failure]
     path = tmp_path / "s.zarr"
-    cluster = Cluster(tmp_path, workers, env, worker_args)
+    cluster = DaskCluster(tmp_path, workers, env, worker_args)
     try:
         with dask_client(scheduler=cluster.address, timeout=30) as client:
             client.wait_for_workers(workers, timeout=60)
