@@ -458,25 +458,9 @@ class Publisher:
 
 
 def publish_store(
-    store: ZarrStore,
-    site: str | Path,
-    *,
-    max_zoom: int | None = None,
-    title: str | None = None,
-    views: list[dict[str, Any]] | None = None,
-    colors: ColorOptions | None = None,
-    tile_size: int = TILE_SIZE,
-    progress: bool = False,
+    store: ZarrStore, site: str | Path, *, progress: bool = False, **options: Any
 ) -> PublishReport:
     """Publish finished ``store`` as a static site in ``site`` (see the module docstring);
-    ``colors``: the page's first colours (default :data:`FIRST_COLORS`)."""
-    publisher = Publisher(
-        store,
-        site,
-        max_zoom=max_zoom,
-        title=title,
-        views=views,
-        colors=colors,
-        tile_size=tile_size,
-    )
-    return publisher.run(progress)
+    ``options``: :class:`Publisher`'s (``max_zoom``, ``title``, ``views``, ``colors``: the
+    page's first colours, default :data:`FIRST_COLORS`, and ``tile_size``)."""
+    return Publisher(store, site, **options).run(progress)
