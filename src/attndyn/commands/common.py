@@ -215,21 +215,25 @@ def add_presets_argument(group: argparse._ActionsContainer) -> None:
     )
 
 
-def add_color_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options that turn fields into a picture (render, color, gallery, movie)."""
-    color = parser.add_argument_group("colouring")  # user-facing text keeps its spelling
-    color.add_argument(
-        "--coloring",
-        "--colouring",
-        choices=COLORINGS,
-        help="what the colours show (default binary)",
-    )
+def add_color_arguments(
+    parser: argparse.ArgumentParser,
+    title: str = "colouring",
+    coloring_help: str = "what the colours show (default binary)",
+    resize: bool = True,
+) -> None:
+    """The options that turn fields into a picture (render, color, gallery, movie; publish
+    with its own ``title`` and ``coloring_help`` and no ``--resize``)."""
+    color = parser.add_argument_group(title)  # user-facing text keeps its spelling
+    color.add_argument("--coloring", "--colouring", choices=COLORINGS, help=coloring_help)
     color.add_argument("--cmap", help="any matplotlib colormap (default depends on --coloring)")
     color.add_argument("--invert", action="store_true", help="reverse the colormap")
     color.add_argument("--equalize", action="store_true", help="histogram-equalise the colours")
-    color.add_argument(
-        "--resize", metavar="R|WxH", help="resample the picture to this size (bicubic, antialiased)"
-    )
+    if resize:
+        color.add_argument(
+            "--resize",
+            metavar="R|WxH",
+            help="resample the picture to this size (bicubic, antialiased)",
+        )
 
 
 def add_execution_arguments(group: argparse._ArgumentGroup) -> None:

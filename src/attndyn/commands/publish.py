@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from attndyn.coloring import COLORINGS
 from attndyn.commands.common import (
+    add_color_arguments,
     add_quiet_argument,
     add_spec_arguments,
     color_options,
@@ -55,16 +55,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "has 4x the tiles of the one above)",
     )
     publish.add_argument("--title", metavar="TEXT", help="the page's title")
-    colours = publish.add_argument_group("the page's first colours (the reader can change them)")
-    colours.add_argument(
-        "--coloring",
-        "--colouring",
-        choices=COLORINGS,
-        help="default sync-step with twilight_shifted, equalized: the explorer's first screen",
+    add_color_arguments(
+        publish,
+        title="the page's first colours (the reader can change them)",
+        coloring_help="default sync-step with twilight_shifted, equalized: the explorer's first "
+        "screen",
+        resize=False,
     )
-    colours.add_argument("--cmap", help="any matplotlib colormap (default depends on --coloring)")
-    colours.add_argument("--invert", action="store_true", help="reverse the colormap")
-    colours.add_argument("--equalize", action="store_true", help="histogram-equalise the colours")
     publish.add_argument(
         "--views",
         metavar="FILE.toml",
