@@ -236,14 +236,19 @@ def add_color_arguments(
         )
 
 
-def add_execution_arguments(group: argparse._ArgumentGroup) -> None:
-    """--engine, --device, --force and --quiet (render, gallery and movie)."""
+def add_engine_argument(group: argparse._ActionsContainer, what: str = "") -> None:
+    """--engine, any of the installed engines, default auto; ``what`` says what it computes."""
     group.add_argument(
         "--engine",
         default="auto",
         choices=engine_names(),
-        help="compute engine (default auto: the fastest available)",
+        help=f"compute engine{what} (default auto: the fastest available)",
     )
+
+
+def add_execution_arguments(group: argparse._ArgumentGroup) -> None:
+    """--engine, --device, --force and --quiet (render, gallery and movie)."""
+    add_engine_argument(group)
     group.add_argument(
         "--device",
         default="auto",

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from attndyn.commands.common import (
     add_color_arguments,
+    add_engine_argument,
     add_quiet_argument,
     add_spec_arguments,
     color_options,
     render_options,
 )
-from attndyn.engines import engine_names
 from attndyn.errors import EXIT_INTERRUPTED, UserError
 from attndyn.estimate import format_bytes, format_seconds
 from attndyn.options import OPTION_FIELDS
@@ -74,12 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="OUT.zarr",
         help="where to render the options first (default: SITE.zarr beside the site)",
     )
-    render.add_argument(
-        "--engine",
-        default="auto",
-        choices=engine_names(),
-        help="compute engine for the render (default auto: the fastest available)",
-    )
+    add_engine_argument(render, " for the render")
     render.add_argument(
         "--chunk", metavar="N", help="store chunks of N x N pixels for the render (default 2048)"
     )
