@@ -153,6 +153,24 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
+def map_rgb(page: Any, hide: str) -> Any:
+    """A screenshot of the page's ``#map`` as an RGB array of ints, with the elements that
+    match the CSS selector ``hide`` (what stands over the tiles) invisible meanwhile."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    visibility = "([hide, value]) => document.querySelectorAll(hide).forEach((el) => {"
+    visibility += " el.style.visibility = value; })"
+    page.evaluate(visibility, [hide, "hidden"])
+    try:
+        shot = page.locator("#map").screenshot()
+    finally:
+        page.evaluate(visibility, [hide, ""])
+    return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int)
+
+
 def browser_missing() -> str | None:
     """Why a browser test cannot run here (playwright, Chromium or Leaflet missing), or None."""
     try:

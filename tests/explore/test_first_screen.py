@@ -15,15 +15,19 @@ is missing, except under CI.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from local_servers import explore_server, require_browser, start_python_server, stop_process
+from local_servers import (
+    explore_server,
+    map_rgb,
+    require_browser,
+    start_python_server,
+    stop_process,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # a cold numba cache compiles the kernels before the first tile: allow for it
@@ -101,23 +105,10 @@ SHOWN = """(selector) => {
   return hit === el || el.contains(hit);
 }"""
 
-HIDE_OVERLAYS = """() => {
-  for (const el of document.querySelectorAll("#panel, #strip, #status, .leaflet-control-container"))
-    el.style.visibility = "hidden";
-}"""
-
 
 def map_pixels(page) -> np.ndarray:
-    """The map alone (panel, strip and controls hidden), as RGB."""
-    page.evaluate(HIDE_OVERLAYS)
-    try:
-        shot = page.locator("#map").screenshot()
-    finally:
-        page.evaluate(
-            "() => document.querySelectorAll('#panel, #strip, #status, "
-            ".leaflet-control-container').forEach((el) => { el.style.visibility = ''; })"
-        )
-    return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int)
+    """The map alone (panel, strip, status and controls hidden), as RGB."""
+    return map_rgb(page, "#panel, #strip, #status, .leaflet-control-container")
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))

@@ -12,7 +12,6 @@ to ``tmp_path``, or to ``$ATTNDYN_SCREENSHOTS`` when set. Skipped where Playwrig
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -27,7 +26,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from local_servers import explore_server, get_json, require_browser
+from local_servers import explore_server, get_json, map_rgb, require_browser
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_VIEW = ["--preset", "art1679700", "--init", "shared", "--steps", "20", "--coloring", "binary"]
@@ -89,19 +88,8 @@ def query_of(url: str) -> dict[str, str]:
 
 
 def map_grey(page) -> np.ndarray:
-    """The map alone (panel, strip, status and controls hidden), in grey levels."""
-    page.evaluate(
-        "document.querySelectorAll('#panel, #strip, #status, #axes, .leaflet-control-container')"
-        ".forEach((el) => { el.style.visibility = 'hidden'; })"
-    )
-    try:
-        shot = page.locator("#map").screenshot()
-    finally:
-        page.evaluate(
-            "document.querySelectorAll('#panel, #strip, #status, #axes, "
-            ".leaflet-control-container').forEach((el) => { el.style.visibility = ''; })"
-        )
-    return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int)
+    """The map alone (panel, strip, status, axes and controls hidden), as RGB."""
+    return map_rgb(page, "#panel, #strip, #status, #axes, .leaflet-control-container")
 
 
 class HeldTiles:
