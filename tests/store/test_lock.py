@@ -73,3 +73,30 @@ def test_a_path_gets_the_file_lock_and_a_url_the_object_lock(tmp_path):
         assert lock.path == tmp_path / "s.zarr.lock" and lock.path.exists()
     with pytest.raises(UserError, match="cannot make the lock file"):
         StoreLock(tmp_path / "missing" / "s.zarr").acquire()
+
+
+def test_a_holder_that_has_not_yet_written_who_it_is_is_named_once_it_has(tmp_path):
+    # The holder locks the file and writes who it is just after; a client refused in between
+    # reads again for a moment, so it names the holder rather than "another process".
+    import fcntl
+    import threading
+    import time
+
+    store = tmp_path / "s.zarr"
+    path = lock_path(store)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # (this descriptor is the holder; the file is still empty)
+    holder = {"host": "elsewhere", "pid": 4242, "since": "2026-12-06T17:00:00+00:00"}
+
+    def write_later():
+        time.sleep(0.1)
+        os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+
+    writer = threading.Thread(target=write_later)
+    writer.start()
+    try:
+        with pytest.raises(UserError, match="pid 4242 on elsewhere"):
+            StoreLock(store).acquire()
+    finally:
+        writer.join(5)
+        os.close(fd)

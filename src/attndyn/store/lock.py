@@ -26,6 +26,7 @@ import fcntl
 import json
 import os
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,10 @@ __all__ = ["LOCK_SUFFIX", "LockHolder", "StoreLock", "is_local", "lock_path", "s
 
 LOCK_SUFFIX = ".lock"
 _ATTEMPTS = 5  # the file can be replaced between opening and locking it; try again that often
+# A client refused by a holder that has locked the file but not yet written who it is reads
+# the file again, this often and this long apart (0.5 s in all), before naming no one.
+_HOLDER_WAITS = 20
+_HOLDER_WAIT_SECONDS = 0.025
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,11 @@ class StoreLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as error:
                 holder = _read_holder(fd)
+                for _ in range(_HOLDER_WAITS):  # it writes who it is just after locking
+                    if holder is not None:
+                        break
+                    time.sleep(_HOLDER_WAIT_SECONDS)
+                    holder = _read_holder(fd)
                 os.close(fd)
                 if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                     raise UserError(self._busy(holder)) from None
