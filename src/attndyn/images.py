@@ -17,7 +17,7 @@ from PIL import Image, PngImagePlugin
 from attndyn import __version__
 from attndyn.errors import UserError
 from attndyn.outputs import write_atomic
-from attndyn.picture_metadata import stored_text
+from attndyn.picture_metadata import read_picture_text
 
 SPEC_CHUNK = "attndyn-spec"
 COLORING_CHUNK = "attndyn-coloring"
@@ -46,29 +46,6 @@ def write_png(
     """Write ``picture`` to ``path`` atomically, with the spec (and coloring) in text chunks."""
     data = png_bytes(picture, spec_json, coloring_json=coloring_json)
     write_atomic(path, lambda stream: stream.write(data))
-
-
-def read_picture_text(path: str | Path, key: str, *, required: bool = True) -> str | None:
-    """The text ``attndyn-<key>`` ("spec" or "coloring") of a PNG or TIFF written by attndyn.
-
-    Only the file's metadata is read (:mod:`attndyn.picture_metadata`), never its pixels, so
-    a poster of any size works. None if the picture has no such text and ``required`` is
-    false; a one-line :class:`~attndyn.errors.UserError` otherwise.
-    """
-    name = f"attndyn-{key}"
-    try:
-        text = stored_text(path)
-    except (OSError, ValueError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-        raise UserError(f"cannot read picture {str(path)!r}: {reason}") from None
-    if name not in text:
-        if not required:
-            return None
-        raise UserError(
-            f"picture {str(path)!r} carries no {name!r} text (a PNG chunk or, in a TIFF, "
-            "the ImageDescription); it was not made by attndyn"
-        )
-    return text[name]
 
 
 def read_picture_spec(path: str | Path) -> str:

@@ -60,10 +60,10 @@ from dataclasses import MISSING, dataclass, fields, replace
 from typing import Any
 
 from attndyn.errors import FieldError, UserError
-from attndyn.images import read_picture_text
 from attndyn.initial import seeded_matrices
 from attndyn.job import Job, load_x0
 from attndyn.parsing import parse_flag, parse_float, parse_int, parse_numbers, parse_size
+from attndyn.picture_metadata import read_picture_text
 from attndyn.presets import get_preset, load_presets
 from attndyn.spec import LandscapeSpec, Matrix2, checked_seed
 

@@ -24,6 +24,8 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
+from attndyn.errors import UserError
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 IMAGE_DESCRIPTION = 270
@@ -192,3 +194,26 @@ def description_text(description: str) -> dict[str, str]:
                 text.setdefault(key, item.text or "")
         return text
     return {}
+
+
+def read_picture_text(path: str | Path, key: str, *, required: bool = True) -> str | None:
+    """The text ``attndyn-<key>`` ("spec" or "coloring") of a PNG or TIFF written by attndyn.
+
+    Only the file's metadata is read (:func:`stored_text`), never its pixels, so
+    a poster of any size works. None if the picture has no such text and ``required`` is
+    false; a one-line :class:`~attndyn.errors.UserError` otherwise.
+    """
+    name = f"attndyn-{key}"
+    try:
+        text = stored_text(path)
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise UserError(f"cannot read picture {str(path)!r}: {reason}") from None
+    if name not in text:
+        if not required:
+            return None
+        raise UserError(
+            f"picture {str(path)!r} carries no {name!r} text (a PNG chunk or, in a TIFF, "
+            "the ImageDescription); it was not made by attndyn"
+        )
+    return text[name]
