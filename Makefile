@@ -18,7 +18,7 @@ PUBLISH_STAMP := $(VENV)/.installed-publish
 # Leaflet from the npm registry (package.json, package-lock.json), copied into the package so
 # the server serves it from there: no CDN, the page works offline. (A wheel or sdist build does
 # the same copy itself, in hatch_build.py.)
-LEAFLET := src/attndyn/explore/static/leaflet/leaflet.js
+LEAFLET := src/attndyn/explorer/static/leaflet/leaflet.js
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint docs bench explore publish clean

@@ -1,6 +1,6 @@
 """The build hook: Leaflet goes into the package before a wheel or an sdist is built.
 
-The explorer's page loads Leaflet from the package (``attndyn/explore/static/leaflet``), never
+The explorer's page loads Leaflet from the package (``attndyn/explorer/static/leaflet``), never
 from a CDN, so a wheel must carry it. Leaflet comes from the npm registry, pinned by
 package-lock.json. From a checkout the hook copies it out of ``node_modules`` (running
 ``npm ci`` first when ``node_modules`` lacks the pinned version); the sdist carries the copied
@@ -19,7 +19,7 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-LEAFLET_DIR = Path("src/attndyn/explore/static/leaflet")
+LEAFLET_DIR = Path("src/attndyn/explorer/static/leaflet")
 LEAFLET_FILES = ("leaflet.js", "leaflet.css", "images")
 NPM_DIST = Path("node_modules/leaflet/dist")
 # The first lines of leaflet.js: "/* @preserve\n * Leaflet 1.9.4, a JS library ..."

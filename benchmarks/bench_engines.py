@@ -139,7 +139,7 @@ def _worker(engine: str, case: Case, points: int, steps: int, repeat: int) -> di
         share = float(labels_grid.mean())
     else:
         from attndyn.engines import get_engine
-        from attndyn.errors import UserError
+        from attndyn.model.errors import UserError
 
         try:
             chosen = get_engine(*ENGINE_DEVICES.get(engine, (engine, "auto")))
@@ -173,7 +173,7 @@ def time_cli(size: int, repeat: int, trees: Sequence[tuple[str, str | None]]) ->
     best = [float("inf")] * len(trees)
     with tempfile.TemporaryDirectory() as folder:
         command = [
-            sys.executable, "-m", "attndyn.cli", "render", "--size", str(size), "--preset",
+            sys.executable, "-m", "attndyn.cli.main", "render", "--size", str(size), "--preset",
             "art1679700", "-o", str(Path(folder) / "landscape.png"), "--quiet",
         ]  # fmt: skip
         for round_ in range(repeat + 1):

@@ -71,7 +71,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        command = [sys.executable, "-m", "attndyn.cli", "explore", "--no-browser"]
+        command = [sys.executable, "-m", "attndyn.cli.main", "explore", "--no-browser"]
         self.process = subprocess.Popen(
             [*command, "--port", str(self.port), *options],
             env=env,

@@ -9,7 +9,7 @@ first screen and recolour time in Chromium from ``python -m http.server`` on 127
 The store is the README's picture (``--preset art1679700 --init shared``) rendered with
 numba into a temporary folder (kept with ``--keep``), unless ``--store`` names one. The
 publish runs in this process (``publish_store``, no progress bar). Colour errors are taken at
-full resolution against :func:`attndyn.coloring.color_array` of the store's fields (skipped
+full resolution against :func:`attndyn.pictures.coloring.color_array` of the store's fields (skipped
 past 4096² with ``--no-colours``): the fraction of pixels whose colour differs, the largest
 channel difference, and whether every difference is one colormap step.
 """
@@ -41,8 +41,8 @@ COLOURINGS = [
 
 
 def render(size: int, path: Path) -> None:
-    from attndyn.distributed import render_store
-    from attndyn.options import RenderOptions, build_job
+    from attndyn.model.options import RenderOptions, build_job
+    from attndyn.rendering.distributed import render_store
 
     options = RenderOptions.from_strings(
         {"preset": "art1679700", "init": "shared", "size": str(size)}
@@ -83,7 +83,7 @@ def tile_sizes(site: Path) -> dict:
 def colour_errors(store, site: Path) -> list[tuple[str, float, int, bool]]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "publish"))
     import conftest as t  # the tests' transcription of the page's colouring
-    from attndyn.coloring import ColorOptions, color_array
+    from attndyn.pictures.coloring import ColorOptions, color_array
 
     manifest = t.read_manifest(site)
     fields = store.read()
@@ -128,7 +128,7 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true", help="skip the first screen")
     args = parser.parse_args()
 
-    from attndyn.export import finished_store
+    from attndyn.pictures.export import finished_store
     from attndyn.publish import publish_store
 
     work = Path(tempfile.mkdtemp(prefix="bench_publish."))

@@ -51,7 +51,7 @@ def render_command(precision: str, output: Path) -> list[str]:
     """The command of one 8 x 8 render of the default picture in ``precision``; the options are
     spelt out, so that checkouts with other defaults render the same picture."""
     return [
-        sys.executable, "-m", "attndyn.cli", "render", "--preset", "art1679700", "--init",
+        sys.executable, "-m", "attndyn.cli.main", "render", "--preset", "art1679700", "--init",
         "shared", "--size", "8", "--precision", precision, "--quiet", "-o", str(output),
     ]  # fmt: skip
 

@@ -41,7 +41,7 @@ OPTIONS = ("preset", "init", "size", "center", "width", "steps", "seed", "precis
 
 def _job(args: argparse.Namespace):
     """The job of the render options given (raises FieldError for a bad one)."""
-    from attndyn.options import RenderOptions, build_job
+    from attndyn.model.options import RenderOptions, build_job
 
     values = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
     return build_job(RenderOptions.from_strings(values))
@@ -51,7 +51,7 @@ def _child(args: argparse.Namespace) -> None:
     """Compute the job under perf; print the kernel's entry address and its cached object."""
     from attndyn.engines.kernels.tile import tile_kernel, tile_kernel_exact
     from attndyn.engines.numba_cpu import NumbaCpuEngine
-    from attndyn.tiles import Tile
+    from attndyn.model.tiles import Tile
 
     job = _job(args)
     kernel = tile_kernel if job.spec.dtype == "float32" else tile_kernel_exact
@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _child(args)
         return 0
-    from attndyn.commands.common import option_flag
-    from attndyn.errors import FieldError
+    from attndyn.cli.common import option_flag
+    from attndyn.model.errors import FieldError
 
     try:  # a bad option gets its one-line message here, before perf starts
         _job(args)

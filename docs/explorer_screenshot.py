@@ -36,7 +36,7 @@ def main() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    command = [sys.executable, "-m", "attndyn.cli", "explore", "--no-browser"]
+    command = [sys.executable, "-m", "attndyn.cli.main", "explore", "--no-browser"]
     server = subprocess.Popen([*command, "--port", str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
     try:

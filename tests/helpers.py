@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from attndyn import Job, LandscapeSpec
-from attndyn.tiles import Tile
+from attndyn.model.tiles import Tile
 
 from appendix_a import APPENDIX_B
 
@@ -166,7 +166,7 @@ def same_bytes(a, b) -> bool:
 
 def run_cli(*argv) -> int:
     """``attndyn ARGV`` in this process (arguments turned into strings): its exit code."""
-    from attndyn.cli import main
+    from attndyn.cli.main import main
 
     return main([str(a) for a in argv])
 

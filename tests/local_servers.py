@@ -120,7 +120,7 @@ def python_server(arguments: list[str], seconds: float = 60) -> Iterator[str]:
 def explore_server(*options: str, seconds: float = 60) -> Iterator[str]:
     """``attndyn explore --no-browser OPTIONS`` on 127.0.0.1 and a free port, for a
     module-scoped ``server`` fixture: yields its base URL; stopped by its pid."""
-    command = ["-m", "attndyn.cli", "explore", "--no-browser", "--port", "PORT", *options]
+    command = ["-m", "attndyn.cli.main", "explore", "--no-browser", "--port", "PORT", *options]
     yield from python_server(command, seconds)
 
 
@@ -179,7 +179,7 @@ def browser_missing() -> str | None:
         return "playwright is not installed (pip install 'attndyn[dev]')"
     if not Path(CHROMIUM).exists():
         return f"{CHROMIUM} is missing (apt-get install chromium)"
-    from attndyn.explore.app import leaflet_installed
+    from attndyn.explorer.app import leaflet_installed
 
     if not leaflet_installed():
         return "Leaflet is not in the package (make explore)"

@@ -36,8 +36,13 @@ mathml = load_hook("mathml")
 reference_nav = load_hook("reference_nav")
 
 # A fake scope: the names it resolves, and the objects that exist.
-RESOLVES = {"linked": "attndyn.fields.linked", "Job": "attndyn.job.Job", "np": "numpy"}
-EXISTS = {"attndyn.fields.linked", "attndyn.job.Job", "attndyn.job.Job.initial_points", "attndyn"}
+RESOLVES = {"linked": "attndyn.model.fields.linked", "Job": "attndyn.model.job.Job", "np": "numpy"}
+EXISTS = {
+    "attndyn.model.fields.linked",
+    "attndyn.model.job.Job",
+    "attndyn.model.job.Job.initial_points",
+    "attndyn",
+}
 
 
 def fake_lookup(target: str) -> tuple[str | None, bool]:
@@ -53,17 +58,19 @@ def fake_lookup(target: str) -> tuple[str | None, bool]:
 def test_roles_that_resolve_become_optional_links_with_sphinx_titles():
     text = "See :func:`linked` and :meth:`~Job.initial_points`, or :mod:`attndyn`."
     assert roles.rewrite_roles(text, fake_lookup) == (
-        'See <autoref identifier="attndyn.fields.linked" optional><code>linked</code></autoref>'
-        ' and <autoref identifier="attndyn.job.Job.initial_points" optional>'
+        'See <autoref identifier="attndyn.model.fields.linked" optional>'
+        "<code>linked</code></autoref>"
+        ' and <autoref identifier="attndyn.model.job.Job.initial_points" optional>'
         "<code>initial_points</code></autoref>, or "
         '<autoref identifier="attndyn" optional><code>attndyn</code></autoref>.'
     )
 
 
 def test_a_missing_package_object_becomes_a_required_link_so_the_strict_build_fails():
-    text = ":func:`attndyn.fields.linkd`"
+    text = ":func:`attndyn.model.fields.linkd`"
     assert roles.rewrite_roles(text, fake_lookup) == (
-        '<autoref identifier="attndyn.fields.linkd"><code>attndyn.fields.linkd</code></autoref>'
+        '<autoref identifier="attndyn.model.fields.linkd">'
+        "<code>attndyn.model.fields.linkd</code></autoref>"
     )
 
 
@@ -78,7 +85,7 @@ def test_roles_in_code_blocks_become_their_bare_titles():
     text = (
         "Engines:\n"
         "\n"
-        "    numpy   the reference (:mod:`~attndyn.fields.linked`)\n"
+        "    numpy   the reference (:mod:`~attndyn.model.fields.linked`)\n"
         "            more (:func:`linked`)\n"
         "\n"
         "Back to :func:`linked`.\n"
@@ -88,7 +95,9 @@ def test_roles_in_code_blocks_become_their_bare_titles():
         "\n"
         "        code in it, :class:`Job`\n"
     )
-    link = '<autoref identifier="attndyn.fields.linked" optional><code>linked</code></autoref>'
+    link = (
+        '<autoref identifier="attndyn.model.fields.linked" optional><code>linked</code></autoref>'
+    )
     assert roles.rewrite_roles(text, fake_lookup) == (
         "Engines:\n"
         "\n"
@@ -181,7 +190,11 @@ def test_reference_nav_puts_every_reference_page_under_the_index_entry(tmp_path)
     for name in ("index", "spec", "engines.numpy_ref", "coloring"):
         (tmp_path / "reference" / f"{name}.md").write_text(f"# attndyn.{name}\n")
     pages = reference_nav.reference_pages(tmp_path)
-    assert pages == ["reference/coloring.md", "reference/engines.numpy_ref.md", "reference/spec.md"]
+    assert pages == [
+        "reference/pictures.coloring.md",
+        "reference/engines.numpy_ref.md",
+        "reference/model.spec.md",
+    ]
     nav = [{"Home": "index.md"}, {"Guide": [{"API reference": "reference/index.md"}]}]
     assert reference_nav.expand_nav(nav, pages)
     assert nav == [
@@ -277,7 +290,7 @@ def shown_commands(path: Path, *, inline: bool = True) -> list[list[str]]:
 
 
 def _parsers() -> dict[str, argparse.ArgumentParser]:
-    from attndyn.cli import _build_parser, command_parsers
+    from attndyn.cli.main import _build_parser, command_parsers
 
     return dict(command_parsers(_build_parser()))
 
@@ -340,7 +353,7 @@ def test_every_option_the_pages_show_is_in_that_commands_help():
 
 
 def test_every_whole_command_the_pages_show_parses_in_todays_spellings(capsys):
-    from attndyn.cli import _build_parser, _join_negative_values
+    from attndyn.cli.main import _build_parser, _join_negative_values
 
     for path in PAGES + SCRIPTS:
         for argv in shown_commands(path, inline=False):

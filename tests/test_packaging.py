@@ -35,7 +35,7 @@ from PIL import Image
 from local_servers import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
-LEAFLET_IN_PACKAGE = "attndyn/explore/static/leaflet/"
+LEAFLET_IN_PACKAGE = "attndyn/explorer/static/leaflet/"
 LEAFLET_IMAGES = ("layers.png", "layers-2x.png", "marker-icon.png")  # named in leaflet.css
 STEP_TIMEOUT = 120  # seconds, for each build, install and render
 SERVER_START_TIMEOUT = 30
@@ -193,7 +193,7 @@ def test_the_installed_script_renders_the_checkouts_picture(venv: Path, tmp_path
     args = ("render", "--engine", "numpy", "--size", "16", "--steps", "20", "--quiet")
     installed = attndyn(venv, *args, "-o", str(tmp_path / "wheel.png"), cwd=tmp_path)
     assert installed.returncode == 0, installed.stderr
-    cli = [sys.executable, "-c", "from attndyn.cli import run; run()"]
+    cli = [sys.executable, "-c", "from attndyn.cli.main import run; run()"]
     checkout = subprocess.run(
         [*cli, *args, "-o", str(tmp_path / "checkout.png")],
         capture_output=True,

@@ -1,7 +1,7 @@
 """Griffe extension: Sphinx-style roles in attndyn's docstrings become API-reference links.
 
-attndyn's docstrings cross-reference with reST roles (``:func:`~attndyn.fields.linked```,
-``:mod:`attndyn.rng```, ``:class:`Job```). mkdocstrings renders docstrings as Markdown, where
+attndyn's docstrings cross-reference with reST roles (``:func:`~attndyn.model.fields.linked```,
+``:mod:`attndyn.model.rng```, ``:class:`Job```). mkdocstrings renders docstrings as Markdown, where
 such a role would show as raw text, so this extension rewrites each role, once the package is
 loaded, into a mkdocs-autorefs reference:
 

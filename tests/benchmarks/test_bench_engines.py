@@ -1,6 +1,6 @@
 """The engines' benchmark runs and times the views it says (what it prints, not how fast)."""
 
-from attndyn.options import window_around
+from attndyn.model.options import window_around
 from bench_engines import BOUNDARY_CENTER, BOUNDARY_WIDTH, Case, cases, main, view_ranges
 
 

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 import bench_startup
-from attndyn.cli import _build_parser
+from attndyn.cli.main import _build_parser
 
 
 def test_run_child_counts_the_childs_own_cpu_time():
@@ -23,7 +23,7 @@ def test_a_failing_child_stops_the_benchmark_with_its_stderr():
 @pytest.mark.parametrize("precision", bench_startup.PRECISIONS)
 def test_the_render_it_times_is_the_default_picture_at_8x8(tmp_path, precision):
     command = bench_startup.render_command(precision, tmp_path / "x.png")
-    assert command[1:3] == ["-m", "attndyn.cli"]
+    assert command[1:3] == ["-m", "attndyn.cli.main"]
     args = _build_parser().parse_args(command[3:])
     assert (args.preset, args.init, args.size, args.precision) == (
         "art1679700",

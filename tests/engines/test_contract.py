@@ -8,8 +8,8 @@ import pytest
 
 from attndyn import Job, LandscapeSpec, render_landscape
 from attndyn.engines import EngineDiagnostics, get_engine
-from attndyn.fields import smoothed_sync_step
-from attndyn.tiles import Tile
+from attndyn.model.fields import smoothed_sync_step
+from attndyn.model.tiles import Tile
 
 from helpers import period_two_job
 

@@ -14,8 +14,8 @@ from attndyn.engines.inputs import (
     point_source,
     swept_parameters,
 )
-from attndyn.params import PARAMETER_NAMES, parse_parameter
-from attndyn.tiles import Tile, TileAddress
+from attndyn.model.params import PARAMETER_NAMES, parse_parameter
+from attndyn.model.tiles import Tile, TileAddress
 
 from helpers import appendix_b, random_unit_points
 
@@ -55,7 +55,7 @@ def test_point_source_follows_the_jobs_point_mode():
     np.testing.assert_array_equal(
         pixels.reshape(-1, 5, 2), Job(spec).initial_points(rows, cols).astype(np.float64)
     )
-    # A float64 spec: the float64 points of attndyn.initial, bit for bit, for any sample and
+    # A float64 spec: the float64 points of attndyn.model.initial, bit for bit, for any sample and
     # tile seed (the angles are drawn by a numba kernel, their cos and sin by NumPy).
     deep = Job(replace(spec, dtype="float64", seed=2**64 - 1, n_points=23)).for_sample(2)
     for job in (deep, deep.for_tile(TileAddress(5, 3, 17))):

@@ -7,9 +7,9 @@ import pytest
 
 from attndyn import Job, LandscapeSpec, render_landscape
 from attndyn.engines.numpy_ref import NumpyReferenceEngine, attention_step
-from attndyn.fields import count_clusters
-from attndyn.params import parse_parameter, pixel_matrices
-from attndyn.tiles import Tile
+from attndyn.model.fields import count_clusters
+from attndyn.model.params import parse_parameter, pixel_matrices
+from attndyn.model.tiles import Tile
 
 from appendix_a import appendix_a_numpy, to_seed_order
 from helpers import APPENDIX_B, random_unit_points
@@ -126,7 +126,7 @@ def hand_clusters(points, distance=1e-3):
 
 
 def hand_sync_step(gaps, tol):
-    """The definition in attndyn.fields, transcribed with plain Python loops."""
+    """The definition in attndyn.model.fields, transcribed with plain Python loops."""
     if not gaps[-1] < tol:
         return math.nan
     t0 = 0

@@ -3,7 +3,7 @@
 import pytest
 
 from attndyn.engines import DEVICES, ENGINES, engine_names, get_engine
-from attndyn.errors import UserError
+from attndyn.model.errors import UserError
 
 
 def test_the_table_names_every_engine_and_the_devices_it_runs_on():

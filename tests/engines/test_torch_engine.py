@@ -18,9 +18,9 @@ from attndyn.engines.torch_engine import (  # noqa: E402
     torch_gap,
     torch_pixel_weights,
 )
-from attndyn.errors import UserError  # noqa: E402
-from attndyn.fields import CLUSTER_DISTANCE, count_clusters, synchronisation_gap  # noqa: E402
-from attndyn.params import parse_parameter, pixel_matrices  # noqa: E402
+from attndyn.model.errors import UserError  # noqa: E402
+from attndyn.model.fields import CLUSTER_DISTANCE, count_clusters, synchronisation_gap  # noqa: E402
+from attndyn.model.params import parse_parameter, pixel_matrices  # noqa: E402
 
 from helpers import appendix_b, random_unit_points, whole  # noqa: E402
 

@@ -6,8 +6,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from attndyn.engines.torch_rng import torch_philox4x32, torch_pixel_points  # noqa: E402
-from attndyn.initial import pixel_points  # noqa: E402
-from attndyn.rng import philox4x32  # noqa: E402
+from attndyn.model.initial import pixel_points  # noqa: E402
+from attndyn.model.rng import philox4x32  # noqa: E402
 
 from helpers import PHILOX_KNOWN_ANSWERS  # noqa: E402
 

@@ -88,7 +88,7 @@ def test_two_blobs_0_15_apart_are_two_clusters():
 
 
 def test_count_clusters_at_any_distance_and_dimension_on_hand_made_configurations():
-    from attndyn.fields import count_clusters
+    from attndyn.model.fields import count_clusters
 
     # on a line: 0, 0.005, 0.012 chain up at distance 0.01 (links 0.005 and 0.007), 0.5 is alone
     x = np.array([[0.0, 0.0], [0.005, 0.0], [0.012, 0.0], [0.5, 0.0]])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attndyn.errors import UserError
+from attndyn.model.errors import UserError
 from attndyn.particles.experiments import EXPERIMENTS, resolve
 from attndyn.particles.experiments.fig2 import antipodal_pair_stable, thresholds
 from attndyn.particles.experiments.fig4 import tanh_ratio

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from attndyn.errors import FieldError
+from attndyn.model.errors import FieldError
 from attndyn.particles.dynamics import usa_flow
 from attndyn.particles.simulate import FlowSetup, parse_matrix, simulate
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attndyn.spec import LandscapeSpec
+from attndyn.model.spec import LandscapeSpec
 
 SPEC = dict(
     wq=(1.0, -0.5, 0.3, 0.8),
@@ -53,7 +53,7 @@ FIELD_OF = {
 
 @pytest.fixture(scope="session")
 def store(tmp_path_factory):
-    from attndyn.distributed import render_store
+    from attndyn.rendering.distributed import render_store
 
     path = tmp_path_factory.mktemp("publish") / "small.zarr"
     report = render_store(LandscapeSpec(**SPEC), path, None, chunk=128, engine="numpy")

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from attndyn.errors import EXIT_INTERRUPTED, EXIT_USAGE
+from attndyn.model.errors import EXIT_INTERRUPTED, EXIT_USAGE
 from attndyn.publish import pyramid
-from attndyn.store import load_landscape
+from attndyn.rendering.store import load_landscape
 
 from helpers import one_line_error
 from helpers import run_cli as run
@@ -95,7 +95,7 @@ def test_ctrl_c_keeps_the_tiles_written_and_the_same_command_resumes(
 
     monkeypatch.setattr("attndyn.publish.site.png_of_codes", interrupted)
     # the 40 x 30 store in 8-pixel tiles: zooms 0..3 with 1 + 2 + 6 + 20 tiles
-    from attndyn.export import finished_store
+    from attndyn.pictures.export import finished_store
     from attndyn.publish import PublishInterrupted, publish_store
 
     with pytest.raises(PublishInterrupted) as stop:
@@ -158,10 +158,10 @@ def test_the_inspectors_command_names_the_published_landscape(published):
     store's own spec."""
     import shlex
 
-    from attndyn.cli import _build_parser
-    from attndyn.commands.common import render_options
-    from attndyn.export import finished_store
-    from attndyn.options import build_job
+    from attndyn.cli.common import render_options
+    from attndyn.cli.main import _build_parser
+    from attndyn.model.options import build_job
+    from attndyn.pictures.export import finished_store
 
     manifest = json.loads((published / "site" / "manifest.json").read_text())
     argv = [*shlex.split(manifest["command"])[1:], "--at=0.5,-1.25"]

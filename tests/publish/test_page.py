@@ -15,7 +15,7 @@ import base64
 import numpy as np
 import pytest
 
-from attndyn.coloring import ColorOptions, color_array
+from attndyn.pictures.coloring import ColorOptions, color_array
 
 from local_servers import require_browser, static_server
 
@@ -140,9 +140,9 @@ def check_render_command(page, store):
     page's colours."""
     import shlex
 
-    from attndyn.cli import _build_parser
-    from attndyn.commands.common import color_options, render_options
-    from attndyn.options import build_job
+    from attndyn.cli.common import color_options, render_options
+    from attndyn.cli.main import _build_parser
+    from attndyn.model.options import build_job
 
     argv = shlex.split(page.input_value("#render-command"))
     assert argv[:2] == ["attndyn", "render"]

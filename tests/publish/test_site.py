@@ -1,7 +1,7 @@
 """The published site's files: tiles decoded and coloured by a plain transcription of the page's
 rule (conftest.page_colours) against ``attndyn color``'s colours of the same fields
-(:func:`attndyn.coloring.color_array`), the quantisation's bound against the store's values,
-resuming, and refusals."""
+(:func:`attndyn.pictures.coloring.color_array`), the quantisation's bound against the store's
+values, resuming, and refusals."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import re
 import numpy as np
 import pytest
 
-from attndyn.coloring import ColorOptions, color_array, options_colormap
-from attndyn.errors import UserError
+from attndyn.model.errors import UserError
+from attndyn.pictures.coloring import ColorOptions, color_array, options_colormap
 from attndyn.publish import publish_store
 
 CASES = [
@@ -169,8 +169,8 @@ def test_max_zoom_stops_the_pyramid_early(store, tmp_path):
 def test_probability_is_coded_exactly(tmp_path, transcription):
     """With K samples the probability k / K is stored as k + 1: the colours are attndyn
     color's, pixel for pixel, plain and equalised."""
-    from attndyn.distributed import render_store
-    from attndyn.spec import LandscapeSpec
+    from attndyn.model.spec import LandscapeSpec
+    from attndyn.rendering.distributed import render_store
 
     spec = LandscapeSpec(
         wq=(1.0, -0.5, 0.3, 0.8), wv=(0.9, 0.2, -0.4, 1.1), width=30, height=20,

@@ -1,5 +1,5 @@
 """Pinned views from a presets TOML as the explorer's "Download my views" writes it
-(explore/static/explorer.js, presetsToml: a comment, then ``[name]``, ``caption`` and every key
+(explorer/static/explorer.js, presetsToml: a comment, then ``[name]``, ``caption`` and every key
 of the view's picture spec but format, attndyn_version, init, x0_sha256 and x0_per_pixel)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from attndyn.errors import UserError
+from attndyn.model.errors import UserError
+from attndyn.model.spec import LandscapeSpec
 from attndyn.publish.views import read_views
-from attndyn.spec import LandscapeSpec
 
 SITE = LandscapeSpec(wq=(1.0, -0.5, 0.3, 0.8), wv=(0.9, 0.2, -0.4, 1.1), width=300, height=200,
                      x_range=(-6.0, 6.0), y_range=(-4.0, 4.0), init="shared")  # fmt: skip

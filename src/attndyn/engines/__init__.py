@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from attndyn.engines.contract import Engine, EngineDiagnostics
-from attndyn.errors import UserError
+from attndyn.model.errors import UserError
 
 __all__ = [
     "DEVICES",

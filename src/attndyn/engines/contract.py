@@ -18,10 +18,10 @@ from typing import Protocol
 
 import numpy as np
 
-from attndyn.fields import Fields
-from attndyn.job import Job
-from attndyn.spec import LandscapeSpec
-from attndyn.tiles import Tile
+from attndyn.model.fields import Fields
+from attndyn.model.job import Job
+from attndyn.model.spec import LandscapeSpec
+from attndyn.model.tiles import Tile
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class EngineDiagnostics:
     ``pair_steps`` in the two-group SIMD lanes, ``skipped_steps`` made unnecessary by an
     exact exit; ``safe_pixels`` the pixels on the max-subtracted (safe) softmax path.
     ``sync_tracker`` is the per-pixel (t0, Δ_{t0-1}, Δ_{t0}) that ``sync_step`` is made of
-    (see :func:`attndyn.fields.fields_from_tracker`), arrays of the tile's shape, from the
+    (see :func:`attndyn.model.fields.fields_from_tracker`), arrays of the tile's shape, from the
     engines that keep it.
     """
 

@@ -4,14 +4,14 @@ Both numba engines (CPU and CUDA) take a tile as plain arrays and codes, made he
 no engine depends on another.
 
 Parameter layout. A kernel's parameter vector holds the ``N_PARAMETERS`` (13) parameters in
-:data:`attndyn.params.PARAMETER_NAMES` order: the entries of W_Q, W_K and W_V, each matrix
+:data:`attndyn.model.params.PARAMETER_NAMES` order: the entries of W_Q, W_K and W_V, each matrix
 row-major (slots 0-3, 4-7, 8-11), then beta (slot 12). A pixel's vector is the spec's
 (``base``) with the two swept slots ``xi`` and ``yi`` replaced by its column's and row's
 swept values (:func:`swept_parameters`).
 
-Initial points. :func:`point_source` turns the job's :class:`~attndyn.job.PointMode` into a
+Initial points. :func:`point_source` turns the job's :class:`~attndyn.model.job.PointMode` into a
 mode code for the kernel and the arrays it reads: ``MODE_INDEPENDENT`` (the kernel draws
-the seeded points itself, bit for bit those of :func:`attndyn.initial.pixel_points`; float32
+the seeded points itself, bit for bit those of :func:`attndyn.model.initial.pixel_points`; float32
 only), ``MODE_SHARED`` (one configuration) or ``MODE_PER_PIXEL`` (one per pixel of the tile).
 """
 
@@ -21,11 +21,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from attndyn.initial import STREAM_PIXEL_POINTS, points_from_angles, stream_word
-from attndyn.job import Job, PointMode
-from attndyn.params import MATRIX_NAMES, PARAMETER_NAMES
-from attndyn.rng import seed_key
-from attndyn.tiles import Tile
+from attndyn.model.initial import STREAM_PIXEL_POINTS, points_from_angles, stream_word
+from attndyn.model.job import Job, PointMode
+from attndyn.model.params import MATRIX_NAMES, PARAMETER_NAMES
+from attndyn.model.rng import seed_key
+from attndyn.model.tiles import Tile
 
 N_PARAMETERS = len(PARAMETER_NAMES)
 MODE_INDEPENDENT = 0
@@ -90,7 +90,7 @@ def point_source(job: Job, tile: Tile, dtype: np.dtype | type = np.float32) -> P
     sin may differ from NumPy's in the last bit, so independent points are the reference's
     own, made here, per pixel: the angles by a numba kernel (the Philox words and
     2 pi (w + 1/2) / 2^32, exact integer and float64 arithmetic), their cos and sin by NumPy,
-    as :func:`attndyn.initial.pixel_points` (tested equal). Every array is a new writable
+    as :func:`attndyn.model.initial.pixel_points` (tested equal). Every array is a new writable
     C-contiguous one: numba types a read-only array differently and would compile the kernel
     a second time.
     """

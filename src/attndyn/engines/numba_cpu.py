@@ -3,7 +3,7 @@
 What it computes is :mod:`attndyn.engines.numpy_ref`'s map, per pixel: points x_1..x_n,
 q_i = W_Q x_i, k_j = W_K x_j, v_j = W_V x_j, S_ij = beta q_i . k_j, A = softmax by rows,
 y_i = sum_j A_ij v_j, x_i <- y_i / (|y_i| + eps), ``steps`` times; then delta =
-max_i |x_i0 - x_00|, label = delta < tol, sync_step and clusters (:mod:`attndyn.fields`).
+max_i |x_i0 - x_00|, label = delta < tol, sync_step and clusters (:mod:`attndyn.model.fields`).
 This module is the engine around the kernels of :mod:`attndyn.engines.kernels`, which state
 the math and argue the exactness of each shortcut:
 
@@ -31,7 +31,7 @@ Appendix B pictures at 512 x 512 at most 9 of 262144 pixels differ, every one a 
 pixel. sync_step: the gaps Δ_{t0-1} and Δ_{t0} around the crossing of tol are rounded
 differently by any change in the order of sums, by a few percent when they are within a few
 hundred ulps of 0, and the smoothed fraction follows their logarithms; with the floor
-tol * 1e-2 of :mod:`attndyn.fields`, measured at 64 x 64 on the six gallery maps,
+tol * 1e-2 of :mod:`attndyn.model.fields`, measured at 64 x 64 on the six gallery maps,
 |difference| <= 1e-2 steps on 76-98% of the pixels where the labels agree and are 1; t0
 differs only on chaotic pixels; clusters agree on 99.95-100%. In float64: labels, clusters and
 delta (as float32) equal to the reference's on every pixel measured. The dated measurements
@@ -50,12 +50,12 @@ from attndyn.engines.inputs import point_source, swept_parameters
 from attndyn.engines.kernels.lanes import MAX_PAIR_STEPS
 from attndyn.engines.kernels.layout import BLOCK
 from attndyn.engines.kernels.tile import run_tile, tile_kernel, tile_kernel_exact
-from attndyn.fields import Fields, fields_from_tracker
-from attndyn.initial import STREAM_PIXEL_POINTS, stream_word
-from attndyn.job import Job
-from attndyn.rng import seed_key
-from attndyn.spec import LandscapeSpec
-from attndyn.tiles import Tile
+from attndyn.model.fields import Fields, fields_from_tracker
+from attndyn.model.initial import STREAM_PIXEL_POINTS, stream_word
+from attndyn.model.job import Job
+from attndyn.model.rng import seed_key
+from attndyn.model.spec import LandscapeSpec
+from attndyn.model.tiles import Tile
 
 # Measured ~1.0-1.6M px/s for n = 20, T = 100 (benchmarks/LOG.md); a conservative estimate
 # that scales like the reference (n^2 T), which the group shortcuts beat.

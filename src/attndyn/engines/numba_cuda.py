@@ -5,7 +5,7 @@ computes :mod:`attndyn.engines.numpy_ref`'s map per pixel, in the spec's precisi
 what :mod:`attndyn.engines.inputs` prepares (the swept parameters and where the initial
 points come from: drawn in the thread for "independent" float32 points, transferred
 otherwise); this engine moves the tile's arrays to the device and back, launches the kernel
-and makes the fields (:func:`attndyn.fields.fields_from_tracker`). Written with numba's CUDA
+and makes the fields (:func:`attndyn.model.fields.fields_from_tracker`). Written with numba's CUDA
 target (``numba.cuda``; install ``attndyn[gpu]`` for the NVIDIA-maintained ``numba-cuda``):
 it needs neither torch nor a C++ toolchain.
 
@@ -27,12 +27,12 @@ from numba import cuda
 from attndyn.engines.contract import EngineDiagnostics
 from attndyn.engines.inputs import point_source, swept_parameters
 from attndyn.engines.kernels.fused_cuda import KERNELS, LOCAL_POINTS, SIMULATED, WORK_ARRAYS
-from attndyn.fields import Fields, fields_from_tracker
-from attndyn.initial import STREAM_PIXEL_POINTS, stream_word
-from attndyn.job import Job
-from attndyn.rng import seed_key
-from attndyn.spec import LandscapeSpec
-from attndyn.tiles import Tile
+from attndyn.model.fields import Fields, fields_from_tracker
+from attndyn.model.initial import STREAM_PIXEL_POINTS, stream_word
+from attndyn.model.job import Job
+from attndyn.model.rng import seed_key
+from attndyn.model.spec import LandscapeSpec
+from attndyn.model.tiles import Tile
 
 __all__ = ["SIMULATED", "NumbaCudaEngine", "cuda_available"]
 

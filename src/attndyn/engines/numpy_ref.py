@@ -12,8 +12,9 @@ For a chunk of P pixels with per-pixel matrices, in the working precision:
 
 repeated ``steps`` times. The gap Δ_t of every state (t = 0..steps) is recorded, which
 gives ``delta`` (Δ_T), ``labels`` and ``sync_step``; the final points give ``clusters`` (see
-:mod:`attndyn.fields` for the definitions and :func:`~attndyn.fields.sync_step_from_gaps`,
-:func:`~attndyn.fields.count_clusters` for their transcriptions). The chunk bounds memory: a
+:mod:`attndyn.model.fields` for the definitions and
+:func:`~attndyn.model.fields.sync_step_from_gaps`,
+:func:`~attndyn.model.fields.count_clusters` for their transcriptions). The chunk bounds memory: a
 chunk holds P n^2 scores and P (steps + 1) gaps, never those of the whole picture.
 The swept values come from ``job.x_values()`` / ``job.y_values()``, the grid's (times
 ``supersample``), indexed by the tile's grid rows and columns.
@@ -26,17 +27,17 @@ import time
 import numpy as np
 
 from attndyn.engines.contract import EngineDiagnostics
-from attndyn.fields import (
+from attndyn.model.fields import (
     Fields,
     count_clusters,
     fields_from_chunks,
     sync_step_from_gaps,
     synchronisation_gap,
 )
-from attndyn.job import Job
-from attndyn.params import parse_parameter, pixel_matrices
-from attndyn.spec import LandscapeSpec
-from attndyn.tiles import Tile
+from attndyn.model.job import Job
+from attndyn.model.params import parse_parameter, pixel_matrices
+from attndyn.model.spec import LandscapeSpec
+from attndyn.model.tiles import Tile
 
 DEFAULT_CHUNK_PIXELS = 2048
 DEFAULT_TILE_PIXELS = 32_768

@@ -1,7 +1,7 @@
 """The torch engine: the seed's batched PyTorch formulation, chunked, on the CPU or CUDA.
 
 It is :mod:`attndyn.engines.numpy_ref`'s map written in torch, batched over a chunk of P
-pixels with per-pixel matrices (:func:`attndyn.params.pixel_matrices`), in the spec's
+pixels with per-pixel matrices (:func:`attndyn.model.params.pixel_matrices`), in the spec's
 precision (float32 or float64):
 
     Q = X W_Q^T               (P, n, 2)
@@ -18,7 +18,7 @@ with the gap Δ_t = max_i |x_i0 - x_00| of every state (t = 0..steps) folded int
 tracker (t0, Δ_{t0-1}, Δ_{t0}) as it goes. Everything per pixel happens on the device: the
 per-pixel weights (:func:`torch_pixel_weights`), the steps, the tracker and the cluster
 counts (:func:`torch_count_clusters`); five numbers per pixel come back, and the fields are
-built from them as the fast engines build theirs (:func:`~attndyn.fields.fields_from_tracker`:
+built from them as the fast engines build theirs (:func:`~attndyn.model.fields.fields_from_tracker`:
 ``delta`` = Δ_T, ``labels`` from delta before rounding it to float32, ``sync_step`` the
 reference's definition). The initial points are the reference's bit for bit: NumPy's
 (``job.initial_points``), copied to the device, or, for independent float32 points on CUDA,
@@ -69,12 +69,12 @@ import torch
 
 from attndyn.engines.contract import EngineDiagnostics
 from attndyn.engines.torch_rng import torch_pixel_points
-from attndyn.errors import UserError
-from attndyn.fields import CLUSTER_DISTANCE, Fields, fields_from_tracker
-from attndyn.job import Job, PointMode
-from attndyn.params import parse_parameter
-from attndyn.spec import LandscapeSpec
-from attndyn.tiles import Tile
+from attndyn.model.errors import UserError
+from attndyn.model.fields import CLUSTER_DISTANCE, Fields, fields_from_tracker
+from attndyn.model.job import Job, PointMode
+from attndyn.model.params import parse_parameter
+from attndyn.model.spec import LandscapeSpec
+from attndyn.model.tiles import Tile
 
 # Default chunk sizes: the bytes of one chunk's scores S (P n^2 numbers). The softmax makes
 # one more array of that size and the products a few of P n 2, so the working set is about
@@ -152,7 +152,8 @@ def torch_gap(X: torch.Tensor) -> torch.Tensor:
 
 
 def torch_count_clusters(points: torch.Tensor, max_pixels: int = 1 << 16) -> torch.Tensor:
-    """:func:`attndyn.fields.count_clusters` of configurations (P, n, 2), on their device (int64).
+    """:func:`attndyn.model.fields.count_clusters` of configurations (P, n, 2), on their device
+    (int64).
 
     The link graph is the reference's: points i and j are linked when
     ``dx*dx + dy*dy <= CLUSTER_DISTANCE**2`` in float64, each operation its own kernel, so
@@ -188,7 +189,7 @@ def torch_pixel_weights(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-pixel ``W_T = [W_Q^T | W_K^T | W_V^T]`` (P, 2, 6) and beta (P, 1, 1) on rows' device.
 
-    :func:`attndyn.params.pixel_matrices`, built on the device: the spec's matrices, with the
+    :func:`attndyn.model.params.pixel_matrices`, built on the device: the spec's matrices, with the
     swept entry of pixel (r, c) set to the job's grid values x_values[c] (x) and y_values[r]
     (y), in the working precision. Entry (i, j) of matrix m sits at W_T[:, j, 2 m + i].
     """
@@ -296,7 +297,7 @@ class TorchEngine:
         Per chunk, everything stays on the device: the weights, the points (see
         ``device_points``), the T steps, the tracker (t0, Δ_{t0-1}, Δ_{t0}) with t0 = 1 + the
         last t with Δ_t >= tol (the fast engines' form of the reference's gap record, which
-        :func:`~attndyn.fields.fields_from_tracker` turns into sync_step) and the cluster
+        :func:`~attndyn.model.fields.fields_from_tracker` turns into sync_step) and the cluster
         counts; five numbers per pixel come back.
         """
         started = time.perf_counter()

@@ -1,7 +1,7 @@
 """Philox4x32-10 and the seeded initial points in torch, so a GPU can draw them itself.
 
-The same maps as :mod:`attndyn.rng` and :mod:`attndyn.initial`, written with torch integer
-tensors so that they run on whatever device holds them. torch has no unsigned 32-bit
+The same maps as :mod:`attndyn.model.rng` and :mod:`attndyn.model.initial`, written with torch
+integer tensors so that they run on whatever device holds them. torch has no unsigned 32-bit
 multiply with a high word, so each word lives in an int64 and the 32x32 -> 64-bit product
 ``a * M`` of a round is split at the constant's 16th bit:
 
@@ -10,9 +10,9 @@ multiply with a high word, so each word lives in an int64 and the 32x32 -> 64-bi
     hi  = floor(t / 2^16),  lo = (t mod 2^16) 2^16 + (a M_lo mod 2^16)
 
 Every intermediate is below 2^49, so int64 holds it exactly, and the words equal
-:func:`attndyn.rng.philox4x32`'s bit for bit on any device (tested).
+:func:`attndyn.model.rng.philox4x32`'s bit for bit on any device (tested).
 
-Points follow :func:`attndyn.initial.pixel_points`: ``u = (w + 1/2) / 2^32`` and
+Points follow :func:`attndyn.model.initial.pixel_points`: ``u = (w + 1/2) / 2^32`` and
 ``theta = (2 pi) u`` in float64, one rounding per operation as in NumPy, then ``cos`` and
 ``sin`` in float64, rounded to the working precision. Those two are the only operations whose
 last bits depend on the library: NumPy uses the C library's, torch its own (SLEEF on the
@@ -29,8 +29,8 @@ import math
 
 import torch
 
-from attndyn.initial import STREAM_PIXEL_POINTS, stream_word
-from attndyn.rng import (
+from attndyn.model.initial import STREAM_PIXEL_POINTS, stream_word
+from attndyn.model.rng import (
     PHILOX_M0,
     PHILOX_M1,
     PHILOX_ROUNDS,
@@ -80,7 +80,7 @@ def torch_pixel_points(
     sample: int = 0,
     dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
-    """:func:`attndyn.initial.pixel_points` on ``rows``' device: shape (P, n_points, 2).
+    """:func:`attndyn.model.initial.pixel_points` on ``rows``' device: shape (P, n_points, 2).
 
     ``rows`` and ``cols`` are integer tensors of P pixel coordinates on one device.
     """

@@ -7,7 +7,7 @@ cluster locations and their assignment counts the cluster masses.
 
 Clusters without choosing ``k`` (the connected components of the graph that links particles
 closer than a distance, for batches of configurations at once, as the flows and phase diagrams
-need at every recorded time) are :func:`attndyn.fields.count_clusters`, the count the
+need at every recorded time) are :func:`attndyn.model.fields.count_clusters`, the count the
 landscape's ``clusters`` field uses too.
 """
 

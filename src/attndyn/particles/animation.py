@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from attndyn import video
 from attndyn.particles.plots import figure_to_rgb, new_figure, plot_circle, plot_sphere
+from attndyn.pictures import video
 
 __all__ = ["render_frames", "write_gif", "write_mp4"]
 

@@ -28,7 +28,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
-from attndyn.outputs import atomic_file
+from attndyn.model.outputs import atomic_file
 from attndyn.particles.sphere import sphere_grid
 
 __all__ = [

@@ -27,7 +27,7 @@ Recorded every ``record_every`` steps and at the last step: the points, the time
 the energy ``E = (1/n²) Σ_ij exp(β <x_i, A x_j>)`` with ``A = D`` (USA) or ``A = QᵀK`` (SA,
 so that ``<x_i, A x_j> = <Q x_i, K x_j>``), in float64, and the number of clusters: the
 connected components of the graph linking particles within ``cluster_distance``
-(:func:`~attndyn.fields.count_clusters`).
+(:func:`~attndyn.model.fields.count_clusters`).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from attndyn.errors import FieldError
-from attndyn.fields import count_clusters
+from attndyn.model.errors import FieldError
+from attndyn.model.fields import count_clusters
 from attndyn.particles.dynamics import rk4_step, usa_increment
 from attndyn.particles.energy import energy
 from attndyn.particles.sphere import project, random_points, tangent_project

@@ -3,7 +3,7 @@
 matplotlib colours a unit value u in [0, 1] with a colormap of N colours as its entry
 ``min(floor(u N), N - 1)`` (as bytes: ``(lut * 255).astype(uint8)``). A table of the N byte
 colours, and the same for the reversed colormap (``--invert``), is all the page needs to
-give the colours :func:`attndyn.coloring.color_array` gives.
+give the colours :func:`attndyn.pictures.coloring.color_array` gives.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import base64
 
 import numpy as np
 
-from attndyn.coloring import DEFAULT_CMAPS, colormap
+from attndyn.pictures.coloring import DEFAULT_CMAPS, colormap
 
-# The explorer's list (explore/static/explorer.js), and every colouring's default.
+# The explorer's list (explorer/static/explorer.js), and every colouring's default.
 SITE_CMAPS = (
     "gray",
     "magma",

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from attndyn.tiles import Tile
+from attndyn.model.tiles import Tile
 
 TILE_SIZE = 256
 # zlib level 6: a 1024² store's full-zoom tile takes 0.07 s to encode for 51 kB of PNGs; level 9

@@ -24,9 +24,9 @@ A code is an unsigned integer per pixel (8 or 16 bits, see :class:`FieldCoding`)
 Equalisation needs each value's rank among all of level 0's finite values. The publisher
 counts the codes of level 0 (a histogram) and stores, per code q, ``ranks[q]`` = the number of
 finite level-0 pixels whose code is <= the code of q's equalisation key
-(:func:`attndyn.coloring.equalization_keys`; the value itself but for log-delta): the page's u
-is ``ranks[q] / count``, as :func:`attndyn.coloring.normalise` computes it up to the values
-that share a code. The manifest holds the table's differences (the histogram, for all
+(:func:`attndyn.pictures.coloring.equalization_keys`; the value itself but for log-delta): the
+page's u is ``ranks[q] / count``, as :func:`attndyn.pictures.coloring.normalise` computes it up to
+the values that share a code. The manifest holds the table's differences (the histogram, for all
 colourings but log-delta), zlib-compressed.
 """
 
@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from attndyn.coloring import LOG_DELTA_FLOOR, equalization_keys
-from attndyn.spec import LandscapeSpec
+from attndyn.model.spec import LandscapeSpec
+from attndyn.pictures.coloring import LOG_DELTA_FLOOR, equalization_keys
 
 EVEN_EDGES = 32768  # evenly spaced bin edges over [lo, hi]
 QUANTILE_EDGES = 32767  # order statistics of the values as bin edges
@@ -55,7 +55,7 @@ COLORING_OF_FIELD = {
 
 def coloring_values(name: str, raw: np.ndarray) -> np.ndarray:
     """The values a colouring of field ``name`` works on, as float64 (nan: no value); as
-    :func:`attndyn.coloring.field_values` computes them."""
+    :func:`attndyn.pictures.coloring.field_values` computes them."""
     values = np.asarray(raw, dtype=np.float64)
     if name == "delta":
         with np.errstate(invalid="ignore"):

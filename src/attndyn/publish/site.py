@@ -39,8 +39,10 @@ from typing import Any
 import numpy as np
 
 from attndyn import __version__
-from attndyn.coloring import FIELD_OF_COLORING, ColorOptions
-from attndyn.errors import UserError
+from attndyn.model.errors import UserError
+from attndyn.model.spec import LandscapeSpec
+from attndyn.model.tiles import Tile
+from attndyn.pictures.coloring import FIELD_OF_COLORING, ColorOptions
 from attndyn.publish.luts import SITE_CMAPS, site_luts
 from attndyn.publish.pyramid import (
     TILE_SIZE,
@@ -54,9 +56,7 @@ from attndyn.publish.pyramid import (
     write_file_atomic,
 )
 from attndyn.publish.quantise import FieldCoding, RangeScan
-from attndyn.spec import LandscapeSpec
-from attndyn.store.zarr_store import ZarrStore
-from attndyn.tiles import Tile
+from attndyn.rendering.store.zarr_store import ZarrStore
 
 SITE_FORMAT = "attndyn.site/1"
 STATIC_FILES = ("index.html", "gallery.js", "gallery.css")
@@ -132,7 +132,7 @@ def spec_argv(spec: LandscapeSpec, window: bool = True) -> list[str]:
 
 def leaflet_source() -> Path:
     """The package's copy of Leaflet (the explorer's), refused in one line where missing."""
-    folder = Path(str(resources.files("attndyn.explore") / "static" / "leaflet"))
+    folder = Path(str(resources.files("attndyn.explorer") / "static" / "leaflet"))
     if not (folder / "leaflet.js").is_file():
         raise UserError(
             "Leaflet is not in the package, and a site needs its own copy; run 'make publish' "

@@ -14,9 +14,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from attndyn.coloring import COLOR_OPTION_NAMES, ColorOptions
-from attndyn.errors import UserError
-from attndyn.spec import LandscapeSpec
+from attndyn.model.errors import UserError
+from attndyn.model.spec import LandscapeSpec
+from attndyn.pictures.coloring import COLOR_OPTION_NAMES, ColorOptions
 
 WINDOW_KEYS = ("x_range", "y_range", "caption")
 # Keys a view may carry that say nothing about the landscape shown (its picture's size and

@@ -1,4 +1,4 @@
-"""The kernels' cluster count against attndyn.fields, on the CPU and on the CUDA target.
+"""The kernels' cluster count against attndyn.model.fields, on the CPU and on the CUDA target.
 
 The source is compiled for both numba targets (attndyn.engines.kernels.targets); the CUDA
 compile runs in numba's CUDA simulator without a GPU (see tests/conftest.py).
@@ -14,7 +14,7 @@ from numba import cuda
 from attndyn.engines.kernels import clusters
 from attndyn.engines.kernels.targets import Target
 from attndyn.engines.numba_cuda import cuda_available
-from attndyn.fields import CLUSTER_DISTANCE, count_clusters, linked
+from attndyn.model.fields import CLUSTER_DISTANCE, count_clusters, linked
 
 from helpers import standalone
 
@@ -159,4 +159,4 @@ def test_points_exactly_on_the_link_distance_are_linked(target):
     points = np.array(configurations, np.float32)
     count, pair = kernel_counts(target, points)
     assert count.tolist() == pair.tolist() == expected == [1, 2, 1]
-    assert count_clusters(points).tolist() == expected  # the reference, attndyn.fields
+    assert count_clusters(points).tolist() == expected  # the reference, attndyn.model.fields

@@ -1,4 +1,4 @@
-"""The kernels' initial points: bit for bit those of attndyn.initial and of the job."""
+"""The kernels' initial points: bit for bit those of attndyn.model.initial and of the job."""
 
 from dataclasses import replace
 
@@ -9,9 +9,9 @@ from numba import njit
 from attndyn import Job
 from attndyn.engines.inputs import point_source
 from attndyn.engines.kernels.points import block_points_kernel, initial_points, pixel_points_kernel
-from attndyn.initial import STREAM_PIXEL_POINTS, pixel_points, stream_word
-from attndyn.rng import seed_key
-from attndyn.tiles import Tile
+from attndyn.model.initial import STREAM_PIXEL_POINTS, pixel_points, stream_word
+from attndyn.model.rng import seed_key
+from attndyn.model.tiles import Tile
 
 from helpers import appendix_b, random_unit_points
 

@@ -11,7 +11,7 @@ from attndyn import Job, render_landscape
 from attndyn.engines.kernels.layout import BLOCK
 from attndyn.engines.kernels.tile import block_start, nrt_zeros, run_tile, start_tracker
 from attndyn.engines.numba_cpu import NumbaCpuEngine
-from attndyn.tiles import Tile, row_bands
+from attndyn.model.tiles import Tile, row_bands
 
 from helpers import appendix_b, whole
 

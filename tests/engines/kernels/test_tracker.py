@@ -15,7 +15,7 @@ from numba import cuda
 from attndyn.engines.kernels import tracker
 from attndyn.engines.kernels.targets import Target
 from attndyn.engines.numba_cuda import cuda_available
-from attndyn.fields import smoothed_sync_step, sync_step_from_gaps, synchronisation_gap
+from attndyn.model.fields import smoothed_sync_step, sync_step_from_gaps, synchronisation_gap
 
 TOL = 0.5
 

@@ -3,7 +3,7 @@
 numba caches a ``cache=True`` function in ``__pycache__`` under a stamp of its own source
 file only; a change to a function it calls in another file leaves the stale machine code in
 use. The kernels call each other across the modules of this package and bake in constants
-of :mod:`attndyn.engines.inputs` and :mod:`attndyn.fields`, so their cache entries are
+of :mod:`attndyn.engines.inputs` and :mod:`attndyn.model.fields`, so their cache entries are
 stamped with the contents of all of those files (:func:`source_stamp`): editing any of them
 recompiles every kernel on its next use. Where the files live and how entries are named is
 numba's usual choice; only the stamp changes. :func:`install` registers this with numba, before
@@ -30,7 +30,7 @@ from numba.core.cpu import CPUContext
 from numba.core.runtime import rtsys
 
 KERNELS = Path(__file__).resolve().parent
-SOURCES = (KERNELS.parent / "inputs.py", KERNELS.parent.parent / "fields.py")
+SOURCES = (KERNELS.parent / "inputs.py", KERNELS.parent.parent / "model" / "fields.py")
 
 
 _stamps: dict[tuple[tuple[str, int, int], ...], str] = {}

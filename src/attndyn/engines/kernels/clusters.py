@@ -1,13 +1,13 @@
 """Clusters of a pixel's final points, counted on its groups.
 
 Points i and j are linked when ``dx*dx + dy*dy <= CLUSTER_DISTANCE**2`` in float64, each
-operation rounded (:func:`attndyn.fields.linked`), and ``clusters`` is the number of
+operation rounded (:func:`attndyn.model.fields.linked`), and ``clusters`` is the number of
 single-linkage clusters: the connected components of the links. Copies of a point are at
 distance 0, so the clusters of a pixel's points are those of its distinct groups, which a
 small union-find joins whenever two groups are linked (:func:`count_clusters`; two groups:
 :func:`pair_clusters`). A state with a non-finite coordinate has 0 clusters.
 
-The link test is :func:`attndyn.fields.linked`'s arithmetic, except that a fused
+The link test is :func:`attndyn.model.fields.linked`'s arithmetic, except that a fused
 multiply-add may round dx*dx + dy*dy once instead of twice: in the float32 CPU engine
 :func:`count_clusters` and the pair lanes' finish inherit the fastmath "contract" of the tile
 kernel that calls them (see :mod:`~attndyn.engines.kernels.targets`), and the CUDA target
@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from attndyn.engines.kernels.targets import CPU, Target
-from attndyn.fields import CLUSTER_DISTANCE
+from attndyn.model.fields import CLUSTER_DISTANCE
 
 _LINK2 = CLUSTER_DISTANCE**2
 

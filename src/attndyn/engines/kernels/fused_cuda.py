@@ -40,7 +40,7 @@ rounding: exp, fused multiply-adds and the order of sums. As for the CPU engine,
 as a handful of chaotic pixels (see the README for the figures measured on a GPU).
 
 Initial points. "independent" points are generated in the thread by the same Philox4x32-10
-counter formula as :func:`attndyn.initial.pixel_points` (bit-identical words and float64
+counter formula as :func:`attndyn.model.initial.pixel_points` (bit-identical words and float64
 angles); cos and sin are CUDA's float64 libdevice functions (<= 2 ulp in float64), rounded
 to float32, which equals numpy's float32 point unless the float64 value lies within a few
 2^-53 of a float32 rounding boundary, about once in 10^8 coordinates. "shared" and "file"

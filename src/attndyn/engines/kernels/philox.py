@@ -1,4 +1,4 @@
-"""Philox4x32-10 in the kernels (:func:`attndyn.rng.philox4x32`), one source for the CPU and
+"""Philox4x32-10 in the kernels (:func:`attndyn.model.rng.philox4x32`), one source for the CPU and
 CUDA targets.
 
 A round maps the counter (c0, c1, c2, c3) under the round key (k0, k1) to

@@ -1,12 +1,12 @@
-"""Initial points in the kernels: :func:`attndyn.initial.pixel_points`, bit for bit.
+"""Initial points in the kernels: :func:`attndyn.model.initial.pixel_points`, bit for bit.
 
 "independent" points are drawn in the kernel with a numba Philox4x32-10: point i of pixel
 (row, col) takes word i % 4 of the counter (i // 4, col, row, stream) under the seed's key,
 the float64 angle theta = 2 pi (w + 1/2) / 2^32 and (cos theta, sin theta) rounded to
 float32. The Philox words and the angles are integer and float64 arithmetic done as in
-:mod:`attndyn.rng`, so they are identical.
+:mod:`attndyn.model.rng`, so they are identical.
 
-Two ways, equal bit for bit (tested against :func:`~attndyn.initial.pixel_points`):
+Two ways, equal bit for bit (tested against :func:`~attndyn.model.initial.pixel_points`):
   * one pixel (:func:`pixel_points_into`), with libm's cos and sin, as NumPy's;
   * BLOCK pixels side by side (:func:`block_pixel_points`), Philox and sin/cos vectorised
     over the pixels with the lanes loop innermost. The vectorised float64 sin/cos
@@ -46,7 +46,7 @@ _NAN = np.float32(np.nan)
 @njit(inline="always", cache=True, error_model="numpy")
 def philox_block(block, col, row, stream, k0, k1):
     """The four words of Philox4x32-10 for the counter (block, col, row, stream) under the key
-    (k0, k1), as :func:`attndyn.rng.philox4x32` (uint64 holding 32-bit values)."""
+    (k0, k1), as :func:`attndyn.model.rng.philox4x32` (uint64 holding 32-bit values)."""
     return philox(_U64(block), _U64(col), _U64(row), _U64(stream), k0, k1)
 
 

@@ -1,9 +1,9 @@
 """The sync tracker: the three numbers per pixel that ``sync_step`` is made of.
 
-``sync_step`` (see :mod:`attndyn.fields`) needs only t0 = 1 + the last step t with
+``sync_step`` (see :mod:`attndyn.model.fields`) needs only t0 = 1 + the last step t with
 Δ_t >= tol (0 if none), Δ_{t0-1} and Δ_{t0}, where Δ_t = max_i |x_i0(t) - x_00(t)| is the
 gap of step t. A kernel keeps them as (last, before, after) and folds each step's gap in
-(:func:`track`); :func:`attndyn.fields.fields_from_tracker` applies the formula afterwards.
+(:func:`track`); :func:`attndyn.model.fields.fields_from_tracker` applies the formula afterwards.
 
 On a group state (distinct points g_k; group 0 holds point 0) the gap is
 Δ = max_k |g_k0 - g_00| (:func:`gap`), since copies of a point add no new differences.

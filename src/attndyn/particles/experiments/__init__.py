@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from attndyn.errors import UserError
+from attndyn.model.errors import UserError
 from attndyn.particles.experiments import (
     animations,
     fig1,
@@ -108,7 +108,7 @@ _LOOKUP = {key: e for e in _ALL for key in (e.name, *e.aliases)}
 def resolve(name: str) -> Experiment:
     """The experiment called ``name`` or with alias ``name`` (case-insensitive).
 
-    Raises :class:`attndyn.errors.UserError` listing the valid names otherwise.
+    Raises :class:`attndyn.model.errors.UserError` listing the valid names otherwise.
     """
     key = str(name).strip().lower().replace("_", "-")
     if key in _LOOKUP:

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from attndyn.errors import FieldError
-from attndyn.outputs import atomic_file
+from attndyn.model.errors import FieldError
+from attndyn.model.outputs import atomic_file
 
 __all__ = ["Choice", "Experiment", "bar", "checked_seed", "format_matrix", "write_csv"]
 
@@ -61,7 +61,7 @@ class Experiment:
     def options(self, given: Mapping[str, str | None]) -> dict[str, str]:
         """Every choice of this experiment, from ``given`` (None = not given) or its default.
 
-        Raises :class:`~attndyn.errors.FieldError` naming the option for a choice this
+        Raises :class:`~attndyn.model.errors.FieldError` naming the option for a choice this
         experiment does not take, or a value it does not know.
         """
         known = {choice.name: choice for choice in self.choices}

@@ -18,7 +18,7 @@ by every ``β``):
   ``(A + Aᵀ)/√2`` with ``A`` as in ``gaussian`` (symmetric, real spectrum).
 
 Clusters are the connected components of the graph linking particles within Euclidean
-distance 0.05 (:func:`~attndyn.fields.count_clusters`); at a finite time a
+distance 0.05 (:func:`~attndyn.model.fields.count_clusters`); at a finite time a
 cluster is a tight group, not yet a point.
 
 Method: the flow is integrated with projected RK4 steps (:func:`~attndyn.particles.dynamics.
@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from attndyn.fields import count_clusters
+from attndyn.model.fields import count_clusters
 from attndyn.particles.dynamics import rk4_step, sa_velocity
 from attndyn.particles.experiments.common import bar, write_csv
 from attndyn.particles.plots import new_figure, save_png

@@ -13,7 +13,7 @@
   const T = M.tile_size, FULL = M.full_zoom, MAXZ = M.max_zoom;
   const G = M.grid, SCALE = 2 ** FULL;
   const DEFAULT_CMAPS = { binary: "gray", "log-delta": "magma", "sync-step": "inferno",
-    probability: "gray", clusters: "tab10" };  // attndyn.coloring.DEFAULT_CMAPS
+    probability: "gray", clusters: "tab10" };  // attndyn.pictures.coloring.DEFAULT_CMAPS
   const FIELD_OF = { binary: "labels", "log-delta": "delta", "sync-step": "sync_step",
     clusters: "clusters", probability: "probability" };
   const COLORINGS = Object.keys(FIELD_OF).filter((c) => FIELD_OF[c] in M.fields);
@@ -114,7 +114,7 @@
       rankCache.set(name, out);
     }
   }
-  // The unit value u in [0, 1] that attndyn.coloring.normalise gives the value of code q >= 1.
+  // The unit value u in [0, 1] that attndyn.pictures.coloring.normalise gives the value of code q >= 1.
   function unitOf(coloring, f, q, rank) {
     if (rank) return rank[q] / f.count;
     if (coloring === "binary") return q - 1;
@@ -279,7 +279,7 @@
   });
   map.on("moveend zoomend", writeHash);
 
-  // -- axes: rulers with the values of the swept parameters (explore/static/explorer.js) ------
+  // -- axes: rulers with the values of the swept parameters (explorer/static/explorer.js) ------
   const PARAM_NAMES = { wk00: "a = W_K[0,0]", wk11: "b = W_K[1,1]", beta: "β" };
   const paramName = (p) => PARAM_NAMES[p] || `${p.slice(0, 2).toUpperCase().replace("W", "W_")}[${p[2]},${p[3]}]`;
   function niceStep(span) {  // a round step (1, 2 or 5 times a power of ten) near `span`

@@ -1,0 +1,274 @@
+"""The numba CPU kernels' one-time compile: whether it is needed, doing it ahead, saying so.
+
+The numba engine's kernels are compiled for the CPU they run on the first time they are used
+(about 17-22 s of CPU per precision on the 2-core development machine) and
+cached on disk by numba (``cache=True``, under the source stamp of
+:mod:`attndyn.engines.kernels.caching`); every later process loads them from the cache in
+a fraction of a second. This module lets a front end know and say which of the two happens:
+
+  * :func:`kernels_ready` tells, without compiling, whether a precision's kernels are loaded
+    in this process or in numba's disk cache for this CPU and these sources;
+  * :func:`warm_up` compiles them (or loads them), by running the engine itself on a tiny
+    picture, so the compile is the one a real render needs, with the same type signature;
+  * :func:`compile_notice` says on stderr that the compile is running, with the elapsed time;
+  * :func:`compile_first` puts those together for a render: called before a progress bar
+    starts, so that the bar's rate and ETA count the render only.
+
+``attndyn warmup`` (:mod:`attndyn.cli.warmup`) is the command around :func:`warm_up`.
+Nothing here imports numba until a function is called.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from attndyn.model.errors import FieldError
+from attndyn.model.parsing import did_you_mean
+
+__all__ = [
+    "PRECISIONS",
+    "check_precision",
+    "compile_first",
+    "compile_notice",
+    "expected_compile_seconds",
+    "kernels_ready",
+    "warm_up",
+]
+
+PRECISIONS: tuple[str, ...] = ("float32", "float64")
+
+# The wall seconds of a cold compile of each precision's kernels (empty NUMBA_CACHE_DIR) on
+# the 2-core development machine, as measured by benchmarks/bench_startup.py.
+_COMPILE_SECONDS = {"float32": 25.0, "float64": 20.0}  # (21.9-22.8 and 16.7-19.2 s, 2026-12-06)
+
+_locks = {precision: threading.Lock() for precision in PRECISIONS}
+
+
+def check_precision(precision: str) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS`; else a one-line
+    :class:`~attndyn.model.errors.FieldError` naming it and the allowed values (and the one it most
+    likely meant, :func:`attndyn.model.parsing.did_you_mean`)."""
+    if precision in PRECISIONS:
+        return precision
+    hint = did_you_mean(str(precision), PRECISIONS)
+    raise FieldError(
+        lambda n: (
+            f"{n('precision')} {precision!r} is unknown{hint}; choose one of "
+            f"{', '.join(PRECISIONS)}"
+        )
+    )
+
+
+def expected_compile_seconds(precision: str) -> float:
+    """The wall seconds a cold compile of ``precision``'s kernels takes on the 2-core
+    development machine (measured by ``benchmarks/bench_startup.py``): what the compile
+    notice announces. A faster or slower machine takes proportionally less or more."""
+    return _COMPILE_SECONDS[check_precision(precision)]
+
+
+def _kernels(precision: str) -> list[Any]:
+    """The numba dispatchers a render of ``precision`` calls (importing numba): the tile
+    kernel, and in float64 also the kernel of the independent points' angles
+    (:func:`attndyn.engines.inputs.independent_angles`; float32 kernels draw them inside)."""
+    from attndyn.engines import numba_cpu
+
+    if precision == "float32":
+        return [numba_cpu.tile_kernel]
+    from attndyn.engines.kernels.points import pixel_angles_kernel
+
+    return [numba_cpu.tile_kernel_exact, pixel_angles_kernel]
+
+
+def _on_disk(dispatcher: Any) -> bool:
+    """Whether numba's disk cache holds machine code of ``dispatcher`` for this CPU and these
+    sources, read from numba's own index of the function, as numba reads it before loading.
+
+    numba keys an entry by (signature, the codegen's magic tuple: target triple, CPU name and
+    features, the hash of the function's bytecode); the index itself is dropped when its
+    source stamp (every kernel module, :mod:`attndyn.engines.kernels.caching`) or numba's
+    version differs. An entry counts when everything but the signature matches and its data
+    file exists: the engine calls each kernel with one signature per precision
+    (:func:`attndyn.engines.inputs.point_source` makes every array fresh, writable and
+    C-contiguous for that reason; tests/test_warmup.py checks it), so an entry for this CPU is
+    that signature's. Anything unexpected in numba's internals reads as "not cached".
+    """
+    try:
+        cache = dispatcher._cache
+        cache_file = cache._cache_file
+        codegen = dispatcher.targetctx.codegen()
+        _, magic, code = cache._index_key((), codegen)
+        index = cache_file._load_index()
+        return any(
+            isinstance(key, tuple)
+            and len(key) == 3
+            and key[1] == magic
+            and key[2] == code
+            and os.path.isfile(os.path.join(cache.cache_path, name))
+            for key, name in index.items()
+        )
+    except Exception:
+        return False
+
+
+def kernels_ready(precision: str) -> bool:
+    """True when using the numba CPU kernels of ``precision`` needs no compile: they are loaded
+    in this process, or in numba's disk cache for this CPU and these sources.
+
+    Never compiles. The first call in a process imports numba and the kernels' modules
+    (about half a second, which any use of the engine pays anyway); later calls take well
+    under a millisecond. Raises :class:`~attndyn.model.errors.UserError` for an unknown precision.
+    """
+    check_precision(precision)
+    return all(
+        not hasattr(kernel, "overloads")  # NUMBA_DISABLE_JIT: plain Python, nothing to compile
+        or kernel.overloads
+        or _on_disk(kernel)
+        for kernel in _kernels(precision)
+    )
+
+
+def _tiny_render(precision: str) -> None:
+    """Run the numba engine on a 2 x 2 picture of ``precision``: the kernel calls, argument
+    types included, are those of any render. Independent points: in float64 they also take
+    the kernel of the points' angles; in float32 the tile kernel draws them itself (its
+    signature is the same for every kind of starting points)."""
+    from attndyn.engines.numba_cpu import NumbaCpuEngine
+    from attndyn.model.job import Job
+    from attndyn.model.spec import LandscapeSpec
+    from attndyn.model.tiles import Tile
+
+    spec = LandscapeSpec(
+        wq=(1.0, 0.0, 0.0, 1.0),
+        wv=(1.0, 0.0, 0.0, 1.0),
+        width=2,
+        height=2,
+        n_points=3,
+        steps=2,
+        dtype=precision,
+    )
+    NumbaCpuEngine().compute(Job(spec), Tile(0, 2, 0, 2))
+
+
+def warm_up(precision: str) -> float:
+    """Compile the numba CPU kernels of ``precision``, or load them from numba's disk cache,
+    into this process; returns the wall seconds it took.
+
+    Thread-safe: a second caller for the same precision waits for the first, then finds the
+    kernels loaded. Idempotent: once loaded, a call costs a 2 x 2 render (about a
+    millisecond). Raises :class:`~attndyn.model.errors.UserError` for an unknown precision.
+    """
+    check_precision(precision)
+    started = time.perf_counter()
+    with _locks[precision]:
+        _tiny_render(precision)
+    return time.perf_counter() - started
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def _fit(message: str, clock: str, stream: TextIO) -> str:
+    """``message clock``, the message cut short to keep the line within the terminal's width:
+    a line that wraps cannot be rewritten in place by a carriage return."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        columns = 0
+    room = (columns or 80) - 2 - len(clock)  # a terminal of unknown width (0 columns): 80
+    if len(message) > room:
+        message = message[: max(0, room - 3)].rsplit(" ", 1)[0] + "..."
+    return f"{message} {clock}"
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def compile_notice(
+    precision: str, stream: TextIO | None = None, *, summary: bool = True
+) -> Iterator[None]:
+    """Say on ``stream`` (default: stderr) that ``precision``'s kernels are being compiled,
+    for as long as the ``with`` block runs.
+
+    On a terminal the line ``attndyn: compiling the float32 kernels for this CPU, once (about
+    25 s) 0:12`` is rewritten every second with the elapsed time; off a terminal it is
+    written once, without the clock. When the block ends, ``summary`` adds the line
+    ``attndyn: ...compiled in 74 s`` (a front end that reports the time itself turns it off;
+    on a terminal the ticking line is then cleared). An exception (Ctrl-C) ends the line and
+    says nothing more.
+    """
+    out = sys.stderr if stream is None else stream
+    about = round(expected_compile_seconds(precision))
+    message = f"attndyn: compiling the {precision} kernels for this CPU, once (about {about} s)"
+    tty = _is_tty(out)
+    started = time.perf_counter()
+    stop = threading.Event()
+    ticker = None
+
+    def write(text: str) -> None:
+        try:
+            out.write(text)
+            out.flush()
+        except (OSError, ValueError):  # a closed stream: the compile goes on regardless
+            pass
+
+    if tty:
+
+        def tick() -> None:
+            while True:
+                write(f"\r{_fit(message, _clock(time.perf_counter() - started), out)}")
+                if stop.wait(1.0 - (time.perf_counter() - started) % 1.0):
+                    return
+
+        ticker = threading.Thread(target=tick, name="attndyn-compile-notice", daemon=True)
+        ticker.start()
+    else:
+        write(message + "\n")
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        stop.set()
+        if ticker is not None:
+            ticker.join()
+        seconds = time.perf_counter() - started
+        if tty:
+            write("\n" if failed or summary else "\r\033[K")
+        if summary and not failed:
+            write(f"attndyn: ...compiled in {seconds:.0f} s\n")
+
+
+def compile_first(
+    engine: Any, precisions: Iterable[str], *, quiet: bool = False, stream: TextIO | None = None
+) -> None:
+    """Before a render with ``engine``: when it is the numba engine and the kernels of one of
+    ``precisions`` are not ready (:func:`kernels_ready`), compile them now, under a
+    :func:`compile_notice` unless ``quiet``, so that a progress bar started afterwards counts
+    the render only. Costs nothing measurable when the kernels are ready or the engine is
+    another."""
+    if getattr(engine, "name", engine) != "numba":
+        return
+    wanted = set(precisions)
+    for precision in (p for p in PRECISIONS if p in wanted):
+        if kernels_ready(precision):
+            continue
+        if quiet:
+            warm_up(precision)
+        else:
+            with compile_notice(precision, stream):
+                warm_up(precision)
