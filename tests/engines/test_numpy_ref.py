@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from attndyn import Job, LandscapeSpec, render_landscape
-from attndyn.engines.numpy_ref import NumpyReferenceEngine, attention_step
+from attndyn.engines.numpy_ref import NumpyReferenceEngine, attention_step, residual_step
 from attndyn.model.fields import count_clusters
 from attndyn.model.params import parse_parameter, pixel_matrices
 from attndyn.model.tiles import Tile
@@ -246,3 +246,72 @@ def test_numpy_engine_agrees_with_the_appendix_a_transcription(seed):
     np.testing.assert_array_equal(ours.labels, labels_grid.T)
     np.testing.assert_array_equal(ours.delta, diff_grid.T)
     assert 0.05 < ours.labels.mean() < 0.95  # both colours: not a trivial picture
+
+
+# -- the residual map (issue 29 A) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("h", [0.1, 1.0, 7.5])
+def test_residual_step_with_uniform_attention_has_a_closed_form(h):
+    # W_K = 0 makes every score 0, so A = 1/n everywhere and A V (W_V = I) is the mean. Two
+    # points at angles +-theta have the mean (cos theta, 0), so x + h m = (cos theta (1 + h),
+    # +-sin theta): tan theta' = tan theta / (1 + h), and after T steps tan theta_0 / (1+h)^T.
+    theta0, steps = 1.1, 6
+    X = np.array([[[math.cos(theta0), math.sin(theta0)], [math.cos(theta0), -math.sin(theta0)]]])
+    for _ in range(steps):
+        X = residual_step(
+            X, batch(I2), batch(np.zeros((2, 2))), batch(I2), np.ones(1), np.array([h]), 0.0
+        )
+    expected = math.atan(math.tan(theta0) / (1 + h) ** steps)
+    assert np.arctan2(X[0, :, 1], X[0, :, 0]) == pytest.approx([expected, -expected], abs=1e-14)
+    # without the skip connection the mean itself is the next point: both are (1, 0) at once
+    Y = step(X[0], wk=np.zeros((2, 2)))
+    assert np.allclose(Y[0], [[1.0, 0.0], [1.0, 0.0]], rtol=0, atol=1e-15)
+
+
+def plain_residual_run(x, wq, wk, wv, beta, h, eps, steps):
+    """The residual map of one pixel, written out point by point in float64 (no numpy
+    batching): gaps Δ_0..Δ_T and the final points."""
+    x = [np.asarray(p, dtype=np.float64) for p in x]
+    gaps = [max(abs(p[0] - x[0][0]) for p in x)]
+    for _ in range(steps):
+        new = []
+        for xi in x:
+            scores = [beta * float((wq @ xi) @ (wk @ xj)) for xj in x]
+            top = max(scores)
+            weights = [math.exp(s - top) for s in scores]
+            total = sum(weights)
+            av = sum(w / total * (wv @ xj) for w, xj in zip(weights, x, strict=True))
+            z = xi + h * av
+            new.append(z / (math.hypot(z[0], z[1]) + eps))
+        x = new
+        gaps.append(max(abs(p[0] - x[0][0]) for p in x))
+    return np.array(gaps), np.array(x)
+
+
+@pytest.mark.parametrize(("h", "x_param"), [(0.7, "wk11"), (None, "residual")])
+def test_the_residual_map_matches_a_point_by_point_transcription_in_float64(h, x_param):
+    wq, wv = APPENDIX_B[1679700]
+    x_range = (0.05, 3.0) if x_param == "residual" else (-8.0, 8.0)
+    spec = LandscapeSpec(
+        wq=wq, wv=wv, seed=5, width=6, height=5, n_points=6, steps=40, dtype="float64",
+        residual=h, x_param=x_param, x_range=x_range, y_range=(-6.0, 6.0),
+    )  # fmt: skip
+    job = Job(spec)
+    fields = NumpyReferenceEngine(chunk_pixels=7).compute(job, Tile(0, 5, 0, 6))
+    labels = set()
+    for r in range(5):
+        for c in range(6):
+            W = {m: spec.matrix(m).astype(np.float64) for m in ("wq", "wk", "wv")}
+            pixel_h = spec.residual if h is not None else float(spec.x_values()[c])
+            if x_param == "wk11":
+                W["wk"][1, 1] = spec.x_values()[c]
+            W["wk"][0, 0] = spec.y_values()[r]
+            x0 = job.initial_points(np.array([r]), np.array([c]))[0]
+            gaps, points = plain_residual_run(x0, *W.values(), spec.beta, pixel_h, spec.eps, 40)
+            # delta is stored as float32: equal up to that rounding
+            assert fields.delta[r, c] == pytest.approx(gaps[-1], rel=1e-7, abs=1e-12)
+            assert fields.labels[r, c] == (gaps[-1] < spec.tol)
+            assert fields.clusters[r, c] == hand_clusters(points)
+            labels.add(int(fields.labels[r, c]))
+    assert labels == {0, 1}  # both kinds of pixel are tested

@@ -386,3 +386,31 @@ def test_option_names_are_the_render_options():
     for name in ("preset", "wq", "wv", "init", "seed", "steps", "points", "tol", "x-param",
                  "y-param", "beta", "precision", "center", "width"):  # fmt: skip
         assert name in OPTION_NAMES
+
+
+def test_residual_is_an_option_that_sets_the_spec_field_and_round_trips():
+    assert spec_of(size="16").residual is None
+    spec = spec_of(residual="0.5", size="16")
+    assert spec.residual == 0.5
+    options = RenderOptions.from_strings({"residual": "0.5", "size": "16"})
+    assert options.to_strings()["residual"] == "0.5"
+    assert ["--residual", "0.5"] == options.to_argv()[:2]
+    assert build_job(spec_options(spec)).spec == spec
+    # a URL (files=False) takes it too, under the same name
+    assert RenderOptions.from_strings({"residual": "2"}, files=False).residual == 2.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0", "--residual 0.0 is not allowed; give a finite number > 0"),
+        ("-3", "--residual -3.0 is not allowed; give a finite number > 0"),
+        ("inf", "--residual inf is not allowed"),
+        ("h", "--residual 'h' is not a number"),
+    ],
+)
+def test_a_bad_residual_is_one_line_naming_the_option(text, message):
+    with pytest.raises(UserError) as error:
+        build_job(RenderOptions.from_strings({"residual": text}))
+    spelled = error.value.spelled(option_flag)
+    assert message in spelled and "\n" not in spelled

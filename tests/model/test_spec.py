@@ -100,3 +100,60 @@ def test_unknown_json_keys_are_refused():
     data["colour"] = "red"
     with pytest.raises(UserError, match="unknown keys"):
         LandscapeSpec.from_dict(data)
+
+
+# -- the residual map (issue 29 A) ------------------------------------------------------------
+
+
+def test_residual_defaults_to_none_and_then_is_absent_from_the_json():
+    spec = make()
+    assert spec.residual is None and not spec.residual_map
+    assert "residual" not in json.loads(spec.to_json())
+
+
+def test_json_written_before_the_residual_field_reads_back_byte_for_byte():
+    # A spec's JSON as the package wrote it before the field existed (keys of this version
+    # without "residual"): it loads as the seed's map and writes back the same text.
+    old = make(seed=7, init="shared", width=12, height=8).to_json()
+    assert '"residual"' not in old
+    again = LandscapeSpec.from_json(old)
+    assert again.residual is None and again.to_json() == old
+
+
+@pytest.mark.parametrize("h", [1e-9, 0.5, 3, 1e6])
+def test_a_residual_step_round_trips_through_json(h):
+    spec = make(residual=h)
+    assert spec.residual == float(h) and isinstance(spec.residual, float) and spec.residual_map
+    assert json.loads(spec.to_json())["residual"] == float(h)
+    assert LandscapeSpec.from_json(spec.to_json()) == spec
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (0, "residual 0.0 is not allowed"),
+        (-1.5, "residual -1.5 is not allowed"),
+        (float("nan"), "residual nan is not allowed"),
+        (float("inf"), "residual inf is not allowed"),
+        ("0.5", "residual '0.5' is not a number"),
+        (True, "residual True is not a number"),
+    ],
+)
+def test_bad_residuals_are_one_line_naming_the_field_and_what_is_allowed(value, fragment):
+    with pytest.raises(FieldError) as error:
+        make(residual=value)
+    message = error.value.spelled(lambda name: name)
+    assert fragment in message and "give a finite number > 0" in message
+    assert "\n" not in message
+
+
+def test_residual_can_be_an_axis_whose_window_lies_above_zero():
+    spec = make(x_param="residual", x_range=(0.1, 20.0), width=5)
+    assert spec.residual is None and spec.residual_map
+    assert spec.x_values()[0] == np.float32(0.1)
+    with pytest.raises(FieldError) as error:
+        make(y_param="residual", y_range=(0.0, 1.0), height=5)
+    assert "y_range 0.0,1.0 sweeps y_param residual" in error.value.spelled(lambda name: name)
+    # supersampling widens the window by part of a pixel: it must stay above 0 as well
+    with pytest.raises(FieldError, match="residual step must be > 0"):
+        make(x_param="residual", x_range=(0.1, 4.1), width=3, supersample=3)

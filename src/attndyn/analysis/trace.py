@@ -9,7 +9,9 @@ its own initial points, :meth:`Job.initial_points` of that pixel
     Q = X W_Q^T,  K = X W_K^T,  V = X W_V^T,  A = softmax_rows(beta Q K^T),
     X <- A V,     x_i <- x_i / (||x_i||_2 + eps),
 
-is iterated ``steps`` times in the spec's precision, recording after each step the gap
+(or, for a residual spec, ``X <- X + h A V`` before the normalisation, with the pixel's h: the
+spec's ``residual`` or its swept value) is iterated ``steps`` times in the spec's precision,
+recording after each step the gap
 ``Δ_t = max_i |x_i1 − x_11|`` and the cluster count (the definitions of
 :mod:`attndyn.model.fields`). So ``Δ_T`` is the pixel's ``delta``, ``Δ_T < tol`` its label, and the
 recorded gaps give its ``sync_step``, exactly as the engines compute them.
@@ -34,12 +36,12 @@ from typing import Any
 
 import numpy as np
 
-from attndyn.engines.numpy_ref import attention_step
+from attndyn.engines.numpy_ref import attention_step, residual_step
 from attndyn.model.errors import FieldError
 from attndyn.model.fields import count_clusters, labels_from_delta, sync_step_from_gaps
 from attndyn.model.fields import synchronisation_gap as gap
 from attndyn.model.job import Job
-from attndyn.model.params import parse_parameter, pixel_matrices
+from attndyn.model.params import parse_parameter, pixel_matrices, pixel_residuals
 from attndyn.model.spec import LandscapeSpec
 
 __all__ = ["Trace", "pixel_at", "trace_pixel"]
@@ -50,7 +52,8 @@ class Trace:
     """The run of one pixel: ``points[t]``, ``delta[t]`` and ``clusters[t]`` for t = 0..T.
 
     ``wq``, ``wk``, ``wv`` (2 x 2) and ``beta`` are the pixel's, in the working precision;
-    ``x_value`` and ``y_value`` are its swept values (``spec.x_param``, ``spec.y_param``).
+    ``x_value`` and ``y_value`` are its swept values (``spec.x_param``, ``spec.y_param``);
+    ``residual`` is its residual step h (None for the seed's map).
     """
 
     spec: LandscapeSpec
@@ -65,6 +68,7 @@ class Trace:
     points: np.ndarray
     delta: np.ndarray
     clusters: np.ndarray
+    residual: float | None = None
 
     @property
     def steps(self) -> np.ndarray:
@@ -91,7 +95,9 @@ class Trace:
             value = float(value)
             return value if math.isfinite(value) else None
 
+        residual = {} if self.residual is None else {"residual": number(self.residual)}
         return {
+            **residual,
             "row": self.row,
             "col": self.col,
             "x_param": self.spec.x_param,
@@ -112,15 +118,16 @@ class Trace:
 
 
 def _pixel_matrices(job: Job, row: int, col: int):
-    """``(W_Q, W_K, W_V, beta)`` of one pixel of the job's grid, each with a leading axis of
-    length 1."""
+    """``(W_Q, W_K, W_V, beta, h)`` of one pixel of the job's grid, each with a leading axis of
+    length 1 (h is None for the seed's map)."""
     spec = job.spec
     base = {name: spec.matrix(name) for name in ("wq", "wk", "wv")}
     sweeps = [
         (parse_parameter(spec.x_param), job.x_values()[[col]]),
         (parse_parameter(spec.y_param), job.y_values()[[row]]),
     ]
-    return pixel_matrices(base, spec.beta, sweeps, spec.np_dtype)
+    matrices = pixel_matrices(base, spec.beta, sweeps, spec.np_dtype)
+    return (*matrices, pixel_residuals(spec.residual, sweeps, 1, spec.np_dtype))
 
 
 def trace_pixel(job: Job | LandscapeSpec, row: int, col: int) -> Trace:
@@ -141,13 +148,16 @@ def trace_pixel(job: Job | LandscapeSpec, row: int, col: int) -> Trace:
                 f"(0 = the lowest {spec.y_param}) and columns 0..{cols - 1}"
             )
         )
-    WQ, WK, WV, beta = _pixel_matrices(job, row, col)
+    WQ, WK, WV, beta, h = _pixel_matrices(job, row, col)
     X = np.array(job.initial_points(np.array([row]), np.array([col])), dtype=spec.np_dtype)
     points = np.empty((spec.steps + 1, *X.shape[1:]), dtype=spec.np_dtype)
     points[0] = X[0]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(1, spec.steps + 1):
-            X = attention_step(X, WQ, WK, WV, beta, spec.eps)
+            if h is None:
+                X = attention_step(X, WQ, WK, WV, beta, spec.eps)
+            else:
+                X = residual_step(X, WQ, WK, WV, beta, h, spec.eps)
             points[t] = X[0]
         delta = gap(points)
     return Trace(
@@ -163,6 +173,7 @@ def trace_pixel(job: Job | LandscapeSpec, row: int, col: int) -> Trace:
         points=points,
         delta=delta,
         clusters=count_clusters(points),
+        residual=None if h is None else float(h[0]),
     )
 
 

@@ -21,7 +21,7 @@ from attndyn.model.options import (
     RenderOptions,
     option_name,
 )
-from attndyn.model.params import PARAMETER_NAMES
+from attndyn.model.params import SWEEPABLE_NAMES
 from attndyn.model.parsing import parse_size
 from attndyn.model.spec import DTYPES, INIT_MODES
 from attndyn.pictures.coloring import COLOR_OPTION_NAMES, COLORINGS, ColorOptions
@@ -139,6 +139,13 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     )
     model.add_argument("--beta", help="inverse temperature multiplying the scores (default 1)")
     model.add_argument(
+        "--residual",
+        metavar="H",
+        help="a transformer layer's skip connection: X <- normalize(X + H A V), H > 0 (small H "
+        "follows the attention flow, large H tends to the seed's map; default: none, the seed's "
+        "map X <- normalize(A V))",
+    )
+    model.add_argument(
         "--seed",
         help="seed of attndyn's own generator: W_Q/W_V when not given, and the initial "
         "points (default: the preset's; 1 with --wq/--wv)",
@@ -175,7 +182,7 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
         "--x-param",
         metavar="NAME",
         help="parameter along the horizontal axis (default wk11 = b); one of "
-        + ", ".join(PARAMETER_NAMES),
+        + ", ".join(SWEEPABLE_NAMES),
     )
     grid.add_argument(
         "--y-param", metavar="NAME", help="parameter along the vertical axis (default wk00 = a)"

@@ -50,6 +50,7 @@ from attndyn.engines.inputs import point_source, swept_parameters
 from attndyn.engines.kernels.lanes import MAX_PAIR_STEPS
 from attndyn.engines.kernels.layout import BLOCK
 from attndyn.engines.kernels.tile import run_tile, tile_kernel, tile_kernel_exact
+from attndyn.model.errors import UserError
 from attndyn.model.fields import Fields, fields_from_tracker
 from attndyn.model.initial import STREAM_PIXEL_POINTS, stream_word
 from attndyn.model.job import Job
@@ -115,6 +116,8 @@ class NumbaCpuEngine:
         return rate * (20**2 * 100) / work
 
     def compute(self, job: Job, tile: Tile) -> Fields:
+        if job.spec.residual_map:
+            raise UserError("engine 'numba' has no residual map yet; use --engine numpy")
         started = time.perf_counter()
         spec = job.spec
         float32 = spec.dtype == "float32"

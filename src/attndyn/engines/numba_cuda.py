@@ -27,6 +27,7 @@ from numba import cuda
 from attndyn.engines.contract import EngineDiagnostics
 from attndyn.engines.inputs import point_source, swept_parameters
 from attndyn.engines.kernels.fused_cuda import KERNELS, LOCAL_POINTS, SIMULATED, WORK_ARRAYS
+from attndyn.model.errors import UserError
 from attndyn.model.fields import Fields, fields_from_tracker
 from attndyn.model.initial import STREAM_PIXEL_POINTS, stream_word
 from attndyn.model.job import Job
@@ -94,6 +95,10 @@ class NumbaCudaEngine:
         return rate / 4 if spec.dtype == "float64" else rate
 
     def compute(self, job: Job, tile: Tile) -> Fields:
+        if job.spec.residual_map:
+            raise UserError(
+                "engine 'cuda' has no residual map (--residual); use --engine numba or numpy"
+            )
         spec = job.spec
         started = time.perf_counter()
         dtype = np.dtype(spec.np_dtype)

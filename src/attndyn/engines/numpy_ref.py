@@ -10,7 +10,14 @@ For a chunk of P pixels with per-pixel matrices, in the working precision:
     X = A V
     X = X / (||X||_2 by rows + eps)
 
-repeated ``steps`` times. The gap Δ_t of every state (t = 0..steps) is recorded, which
+repeated ``steps`` times. The residual map (``spec.residual`` h, or a swept ``residual``) has
+the skip connection of a transformer layer:
+
+    X = X + h * (A V)
+    X = X / (||X||_2 by rows + eps)
+
+with h per pixel in the working precision (:func:`residual_step`); everything else is the
+same. The gap Δ_t of every state (t = 0..steps) is recorded, which
 gives ``delta`` (Δ_T), ``labels`` and ``sync_step``; the final points give ``clusters`` (see
 :mod:`attndyn.model.fields` for the definitions and
 :func:`~attndyn.model.fields.sync_step_from_gaps`,
@@ -35,7 +42,7 @@ from attndyn.model.fields import (
     synchronisation_gap,
 )
 from attndyn.model.job import Job
-from attndyn.model.params import parse_parameter, pixel_matrices
+from attndyn.model.params import parse_parameter, pixel_matrices, pixel_residuals
 from attndyn.model.spec import LandscapeSpec
 from attndyn.model.tiles import Tile
 
@@ -46,6 +53,25 @@ DEFAULT_TILE_PIXELS = 32_768
 _REFERENCE_PIXELS_PER_SECOND_N20_T100 = 4_000.0
 
 
+def attention(
+    X: np.ndarray, WQ: np.ndarray, WK: np.ndarray, WV: np.ndarray, beta: np.ndarray
+) -> np.ndarray:
+    """A V for a batch: X (P, n, 2), matrices (P, 2, 2), beta (P,); shape (P, n, 2)."""
+    Q = X @ WQ.transpose(0, 2, 1)
+    K = X @ WK.transpose(0, 2, 1)
+    V = X @ WV.transpose(0, 2, 1)
+    S = beta[:, None, None] * (Q @ K.transpose(0, 2, 1))
+    S = S - S.max(axis=-1, keepdims=True)
+    E = np.exp(S)
+    A = E / E.sum(axis=-1, keepdims=True)
+    return A @ V
+
+
+def normalize_rows(X: np.ndarray, eps: float) -> np.ndarray:
+    """x_i / (||x_i||_2 + eps) for every row (point) of X."""
+    return X / (np.linalg.norm(X, axis=-1, keepdims=True) + X.dtype.type(eps))
+
+
 def attention_step(
     X: np.ndarray,
     WQ: np.ndarray,
@@ -54,16 +80,21 @@ def attention_step(
     beta: np.ndarray,
     eps: float,
 ) -> np.ndarray:
-    """One step of the map for a batch: X (P, n, 2), matrices (P, 2, 2), beta (P,)."""
-    Q = X @ WQ.transpose(0, 2, 1)
-    K = X @ WK.transpose(0, 2, 1)
-    V = X @ WV.transpose(0, 2, 1)
-    S = beta[:, None, None] * (Q @ K.transpose(0, 2, 1))
-    S = S - S.max(axis=-1, keepdims=True)
-    E = np.exp(S)
-    A = E / E.sum(axis=-1, keepdims=True)
-    X = A @ V
-    return X / (np.linalg.norm(X, axis=-1, keepdims=True) + X.dtype.type(eps))
+    """One step of the seed's map for a batch: X (P, n, 2), matrices (P, 2, 2), beta (P,)."""
+    return normalize_rows(attention(X, WQ, WK, WV, beta), eps)
+
+
+def residual_step(
+    X: np.ndarray,
+    WQ: np.ndarray,
+    WK: np.ndarray,
+    WV: np.ndarray,
+    beta: np.ndarray,
+    h: np.ndarray,
+    eps: float,
+) -> np.ndarray:
+    """One step of the residual map, normalize_rows(X + h A V), with h (P,) per pixel."""
+    return normalize_rows(X + h[:, None, None] * attention(X, WQ, WK, WV, beta), eps)
 
 
 class NumpyReferenceEngine:
@@ -98,14 +129,17 @@ class NumpyReferenceEngine:
             for start in range(0, tile.size, self.chunk_pixels):
                 stop = min(start + self.chunk_pixels, tile.size)
                 r, c = rows[start:stop], cols[start:stop]
-                WQ, WK, WV, beta = pixel_matrices(
-                    base, spec.beta, [(x_param, x_values[c]), (y_param, y_values[r])], dtype
-                )
+                sweeps = [(x_param, x_values[c]), (y_param, y_values[r])]
+                WQ, WK, WV, beta = pixel_matrices(base, spec.beta, sweeps, dtype)
+                h = pixel_residuals(spec.residual, sweeps, stop - start, dtype)
                 X = np.array(job.initial_points(r, c), dtype=dtype)
                 gaps = np.empty((stop - start, spec.steps + 1), dtype=dtype)
                 gaps[:, 0] = synchronisation_gap(X)
                 for t in range(1, spec.steps + 1):
-                    X = attention_step(X, WQ, WK, WV, beta, spec.eps)
+                    if h is None:
+                        X = attention_step(X, WQ, WK, WV, beta, spec.eps)
+                    else:
+                        X = residual_step(X, WQ, WK, WV, beta, h, spec.eps)
                     gaps[:, t] = synchronisation_gap(X)
                 delta[start:stop] = gaps[:, -1]
                 sync_step[start:stop] = sync_step_from_gaps(gaps, spec.tol)

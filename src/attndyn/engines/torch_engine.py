@@ -300,6 +300,10 @@ class TorchEngine:
         :func:`~attndyn.model.fields.fields_from_tracker` turns into sync_step) and the cluster
         counts; five numbers per pixel come back.
         """
+        if job.spec.residual_map:
+            raise UserError(
+                "engine 'torch' has no residual map (--residual); use --engine numba or numpy"
+            )
         started = time.perf_counter()
         spec = job.spec
         torch_dtype = torch.float64 if np.dtype(spec.np_dtype) == np.float64 else torch.float32

@@ -97,6 +97,7 @@ class RenderOptions:
     wv: Matrix2 | None = None
     wk: Matrix2 | None = None
     beta: float | None = None
+    residual: float | None = None
     seed: int | None = None
     points: int | None = None
     steps: int | None = None
@@ -223,6 +224,7 @@ _PARSERS = {
     "wv": _matrix,
     "wk": _matrix,
     "beta": parse_float,
+    "residual": parse_float,
     "seed": parse_int,
     "points": parse_int,
     "steps": parse_int,
@@ -418,6 +420,7 @@ def _spec_values(options: RenderOptions) -> tuple[dict[str, Any], dict[str, str]
     _window(options, values, option_of_field)
     explicit = {
         "beta": options.beta,
+        "residual": options.residual,
         "n_points": options.points,
         "steps": options.steps,
         "tol": options.tol,
@@ -513,6 +516,7 @@ def spec_options(spec: LandscapeSpec) -> RenderOptions:
         wv=spec.wv,
         wk=spec.wk,
         beta=spec.beta,
+        residual=spec.residual,
         seed=spec.seed,
         points=spec.n_points,
         steps=spec.steps,

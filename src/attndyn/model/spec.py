@@ -9,6 +9,19 @@ iterated ``steps`` times from the initial points; then
 
     delta = max_i |x_i1 - x_11|   (first coordinate only),   label = delta < tol.
 
+The residual map. With ``residual`` h > 0 (finite) the update has the skip connection of a
+transformer layer:
+
+    X <- X + h * A V,   x_i <- x_i / (||x_i||_2 + eps),
+
+the projected Euler step of size h of the self-attention flow dx_i/dt = sum_j A_ij v_j, with
+the normalisation as the retraction to the circle. As h -> 0 (with h * steps fixed) it follows
+the continuous flow; as h -> infinity, normalize(X + h A V) = normalize(X / h + A V) tends to
+the seed's map. ``residual = None`` (the default) is the seed's map itself, and such a spec's
+JSON has no ``residual`` key, so that every spec written before the field existed reads back
+equal and writes back byte for byte. ``residual`` may also be an axis (``x_param`` or
+``y_param``), whose window must then lie in h > 0; the spec's own h is overwritten per pixel.
+
 Two named parameters are swept over the pixel grid: ``x_param`` along the columns and
 ``y_param`` along the rows. Column ``c`` takes ``linspace(x_lo, x_hi, width)[c]`` and row ``r``
 takes ``linspace(y_lo, y_hi, height)[r]``, computed in float64 and rounded to the working
@@ -33,7 +46,7 @@ import numpy as np
 
 from attndyn import __version__
 from attndyn.model.errors import FieldError, UserError
-from attndyn.model.params import PARAMETER_NAMES
+from attndyn.model.params import RESIDUAL, SWEEPABLE_NAMES
 from attndyn.model.parsing import did_you_mean
 
 Matrix2 = tuple[float, float, float, float]
@@ -122,15 +135,33 @@ def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
 
 
 def _parameter(name: str, value: Any) -> str:
-    if value not in PARAMETER_NAMES:
-        hint = did_you_mean(str(value), PARAMETER_NAMES)
+    if value not in SWEEPABLE_NAMES:
+        hint = did_you_mean(str(value), SWEEPABLE_NAMES)
         raise FieldError(
             lambda n: (
                 f"{n(name)} names an unknown parameter {value!r}{hint}; choose one of "
-                f"{', '.join(PARAMETER_NAMES)}"
+                f"{', '.join(SWEEPABLE_NAMES)}"
             )
         )
     return value
+
+
+def _residual(value: Any) -> float | None:
+    """The residual step h: None (the seed's map, no skip connection) or a finite number > 0."""
+    if value is None:
+        return None
+    allowed = "give a finite number > 0, or leave it unset for the seed's map"
+    if isinstance(value, bool | str):
+        raise FieldError(lambda n: f"{n('residual')} {value!r} is not a number; {allowed}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise FieldError(
+            lambda n: f"{n('residual')} {value!r} is not a number; {allowed}"
+        ) from None
+    if not (math.isfinite(number) and number > 0):
+        raise FieldError(lambda n: f"{n('residual')} {number!r} is not allowed; {allowed}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -162,6 +193,7 @@ class LandscapeSpec:
     dtype: str = "float32"
     samples: int = 1
     supersample: int = 1
+    residual: float | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -206,8 +238,24 @@ class LandscapeSpec:
                 lambda n: f"{n('samples')} {self.samples} needs seeded initial points, not a file"
             )
         put(self, "supersample", _int_at_least("supersample", self.supersample, 1))
+        put(self, "residual", _residual(self.residual))
         self._check_resolution("x", self.x_range, self.shape[1])
         self._check_resolution("y", self.y_range, self.shape[0])
+        for axis in ("x", "y"):
+            if getattr(self, f"{axis}_param") == RESIDUAL:
+                self._check_residual_axis(axis)
+
+    def _check_residual_axis(self, axis: str) -> None:
+        """Refuse a residual axis whose grid reaches h <= 0 (supersampling widens the window)."""
+        values = self.x_values() if axis == "x" else self.y_values()
+        if not float(values.min()) > 0:
+            lo, hi = getattr(self, f"{axis}_range")
+            raise FieldError(
+                lambda n: (
+                    f"{n(axis + '_range')} {lo!r},{hi!r} sweeps {n(axis + '_param')} residual "
+                    f"to {float(values.min())!r}; the residual step must be > 0 on every pixel"
+                )
+            )
 
     def _check_resolution(self, axis: str, window: tuple[float, float], count: int) -> None:
         """Refuse a window whose grid spacing the working precision cannot resolve."""
@@ -234,6 +282,11 @@ class LandscapeSpec:
     def picture_shape(self) -> tuple[int, int]:
         """``(height, width)`` of the picture."""
         return self.height, self.width
+
+    @property
+    def residual_map(self) -> bool:
+        """Whether the map has the skip connection: ``residual`` set, or swept on an axis."""
+        return self.residual is not None or RESIDUAL in (self.x_param, self.y_param)
 
     @property
     def np_dtype(self) -> np.dtype:
@@ -264,6 +317,8 @@ class LandscapeSpec:
         data = asdict(self)
         for name in ("wq", "wv", "wk", "x_range", "y_range"):
             data[name] = list(data[name])
+        if data["residual"] is None:  # the seed's map: JSON as before the field existed
+            del data["residual"]
         return {"format": SPEC_FORMAT, "attndyn_version": __version__, **data}
 
     def to_json(self) -> str:
