@@ -15,14 +15,8 @@ from attndyn.model.errors import UserError
 from attndyn.model.fields import Fields
 from attndyn.pictures.coloring import COLORINGS, ColorOptions, options_colormap
 from attndyn.pictures.images import read_png_spec
-from attndyn.pictures.movies import (
-    MovieInterrupted,
-    check_outputs,
-    render_movie,
-    sweep_specs,
-    zoom_specs,
-    zoom_widths,
-)
+from attndyn.pictures.movie_frames import sweep_specs, zoom_specs, zoom_widths
+from attndyn.pictures.movies import MovieInterrupted, check_outputs, render_movie
 
 from helpers import APPENDIX_B
 

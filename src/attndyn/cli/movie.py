@@ -1,9 +1,10 @@
 """``attndyn movie``: a zoom into a point, or one parameter swept over time, as MP4 and/or GIF.
 
-The math, the frame cache and the encoders are in :mod:`attndyn.pictures.movies`. Frames too narrow
-for the working precision are refused up front (pass ``--precision float64``); mp4 needs even
-frame sizes (refused otherwise, no padding); the frame cache ``OUT.frames/`` is kept after
-success only with ``--keep-frames``, and is always kept by an interrupted movie, to resume.
+The frames' math is in :mod:`attndyn.pictures.movie_frames`, the frame cache and the encoders
+in :mod:`attndyn.pictures.movies`. Frames too narrow for the working precision are refused up
+front (pass ``--precision float64``); mp4 needs even frame sizes (refused otherwise, no
+padding); the frame cache ``OUT.frames/`` is kept after success only with ``--keep-frames``,
+and is always kept by an interrupted movie, to resume.
 ``--color-scale`` chooses between one colour scale for the whole movie (the default: colours
 hold still) and each frame's own.
 """
@@ -33,6 +34,7 @@ from attndyn.model.options import build_job
 from attndyn.model.params import PARAMETER_NAMES
 from attndyn.model.parsing import parse_float, parse_numbers
 from attndyn.pictures.coloring import ColorOptions
+from attndyn.pictures.movie_frames import sweep_specs, zoom_specs
 from attndyn.pictures.movies import (
     COLOR_SCALES,
     DEFAULT_COLOR_SCALE,
@@ -43,8 +45,6 @@ from attndyn.pictures.movies import (
     estimate_movie_cost,
     frame_size,
     render_movie,
-    sweep_specs,
-    zoom_specs,
 )
 from attndyn.rendering.estimate import format_seconds, refuse_if_huge
 

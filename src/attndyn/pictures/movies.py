@@ -1,32 +1,8 @@
-"""Movies of convergence landscapes: an exponential zoom, or one parameter swept over time.
+"""Movies of convergence landscapes: the frames rendered, coloured, cached and encoded.
 
-A movie is a list of frame specs (ordinary :class:`~attndyn.model.spec.LandscapeSpec` values), each
-rendered and colored exactly like ``attndyn render`` would, then encoded as MP4 and/or GIF.
-
-Zoom (:func:`zoom_specs`)
-    N >= 2 frames centred on the target (cx, cy), in (x_param, y_param) coordinates. Frame i,
-    i = 0..N-1, has the window width
-
-        w_i = w0 * (w1 / w0) ** (i / (N - 1))      (so w_0 = w0 and w_{N-1} = w1 exactly),
-
-    i.e. log w_i is linear in i and consecutive frames shrink by the constant factor
-    (w1 / w0) ** (1 / (N - 1)): the zoom speed looks constant. The window's height is
-    h_i = w_i * height / width (square pixels) and the window is
-    [cx - w_i/2, cx + w_i/2] x [cy - h_i/2, cy + h_i/2]. Frames too narrow for the working
-    precision are *refused up front* (before anything is rendered) with a message naming the
-    first such frame and suggesting ``--precision float64``; the precision is never switched
-    mid-movie, because float32 and float64 pictures of the same window can differ visibly
-    near the boundary and the switch would show as a jump.
-
-Sweep (:func:`sweep_specs`)
-    Frame k, k = 0..N-1, sets the parameter p (any name of
-    :data:`attndyn.model.params.PARAMETER_NAMES` other than the two axis parameters: one matrix
-    entry, or beta) to
-
-        p_k = (1 - t_k) * a + t_k * b,    t_k = k / (N - 1),
-
-    which is a + (b - a) k / (N - 1) up to rounding and exactly a and b at the ends. Every
-    other spec field is left as it is.
+A movie is a list of frame specs (ordinary :class:`~attndyn.model.spec.LandscapeSpec` values;
+:mod:`attndyn.pictures.movie_frames` makes those of a zoom or a sweep), each rendered and
+colored exactly like ``attndyn render`` would, then encoded as MP4 and/or GIF.
 
 Colour scale (``color_scale``)
     A colouring that adapts to the data (the range of ``log-delta`` and ``sync-step``, and
@@ -75,7 +51,7 @@ import hashlib
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -86,11 +62,15 @@ from attndyn.engines.warmup import compile_first
 from attndyn.model.errors import FieldError, UserError
 from attndyn.model.job import Job
 from attndyn.model.outputs import check_writable
-from attndyn.model.params import PARAMETER_NAMES, parse_parameter
 from attndyn.model.spec import LandscapeSpec
 from attndyn.pictures import video
 from attndyn.pictures.coloring import ColorOptions, field_values, picture
 from attndyn.pictures.images import write_png
+from attndyn.pictures.movie_frames import positive_value
+from attndyn.pictures.movie_frames import sweep_specs as sweep_specs  # importable from here too
+from attndyn.pictures.movie_frames import sweep_values as sweep_values
+from attndyn.pictures.movie_frames import zoom_specs as zoom_specs
+from attndyn.pictures.movie_frames import zoom_widths as zoom_widths
 from attndyn.rendering.estimate import CostEstimate, estimate_cost
 from attndyn.rendering.render import RenderInterrupted, render_landscape
 from attndyn.rendering.store import load_landscape, save_landscape
@@ -115,134 +95,7 @@ __all__ = [
     "frame_size",
     "movie_reference",
     "render_movie",
-    "sweep_specs",
-    "sweep_values",
-    "zoom_specs",
-    "zoom_widths",
 ]
-
-
-# -- frame specs ----------------------------------------------------------------------------
-
-
-def _check_frames(frames: int) -> int:
-    if isinstance(frames, bool) or not isinstance(frames, int | np.integer):
-        raise FieldError(
-            lambda n: f"{n('frames')} {frames!r} is not an integer; give an integer >= 2"
-        )
-    if frames < 2:
-        raise FieldError(
-            lambda n: f"{n('frames')} {frames} is too few; a movie needs at least 2 frames"
-        )
-    return int(frames)
-
-
-def _positive(name: str, value: float) -> float:
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise FieldError(lambda n: f"{n(name)} {value!r} must be a finite number > 0")
-    return value
-
-
-def _finite(name: str, value: float) -> float:
-    value = float(value)
-    if not math.isfinite(value):
-        raise FieldError(lambda n: f"{n(name)} {value!r} is not finite")
-    return value
-
-
-def zoom_widths(start_width: float, end_width: float, frames: int) -> list[float]:
-    """Window widths w_i = w0 * (w1 / w0) ** (i / (N - 1)), i = 0..N-1, ends exact."""
-    frames = _check_frames(frames)
-    w0 = _positive("start_width", start_width)
-    w1 = _positive("end_width", end_width)
-    ratio = w1 / w0
-    widths = [w0 * ratio ** (i / (frames - 1)) for i in range(frames)]
-    widths[0], widths[-1] = w0, w1
-    return widths
-
-
-def zoom_specs(
-    spec: LandscapeSpec,
-    target: tuple[float, float],
-    start_width: float | None,
-    end_width: float,
-    frames: int,
-) -> list[LandscapeSpec]:
-    """Frame specs of an exponential zoom into ``target`` (see the module docstring).
-
-    ``start_width`` None means the width of ``spec``'s x window. Raises :class:`UserError`
-    naming the first frame whose window the working precision cannot resolve.
-    """
-    cx, cy = (float(v) for v in target)
-    if not (math.isfinite(cx) and math.isfinite(cy)):
-        raise FieldError(lambda n: f"{n('target')} {cx!r},{cy!r} is not finite")
-    if start_width is None:
-        start_width = spec.x_range[1] - spec.x_range[0]
-    widths = zoom_widths(start_width, end_width, frames)
-    aspect = spec.height / spec.width
-    out = []
-    for index, width in enumerate(widths):
-        height = width * aspect
-        try:
-            out.append(
-                replace(
-                    spec,
-                    x_range=(cx - width / 2, cx + width / 2),
-                    y_range=(cy - height / 2, cy + height / 2),
-                )
-            )
-        except UserError as error:
-            raise UserError(
-                f"zoom frame {index} (counting from 0, of {len(widths)}; width {width:.3g}): "
-                f"{error}"
-            ) from None
-    return out
-
-
-def sweep_values(a: float, b: float, frames: int) -> list[float]:
-    """p_k = (1 - t) a + t b with t = k / (N - 1): a + (b - a) k / (N - 1), ends exact.
-
-    ``a`` and ``b`` are named ``from_value`` and ``to_value`` in errors (the movie options).
-    """
-    frames = _check_frames(frames)
-    a, b = _finite("from_value", a), _finite("to_value", b)
-    return [(1 - k / (frames - 1)) * a + (k / (frames - 1)) * b for k in range(frames)]
-
-
-def _with_parameter(spec: LandscapeSpec, name: str, value: float) -> LandscapeSpec:
-    parameter = parse_parameter(name)
-    if parameter.matrix == "beta":
-        return replace(spec, beta=value)
-    entries = list(getattr(spec, parameter.matrix))
-    entries[2 * parameter.row + parameter.col] = value
-    return replace(spec, **{parameter.matrix: tuple(entries)})
-
-
-def sweep_specs(
-    spec: LandscapeSpec, param: str, a: float, b: float, frames: int
-) -> list[LandscapeSpec]:
-    """Frame specs with ``param`` (a matrix entry such as ``wv01``, or ``beta``) going from
-    ``a`` to ``b`` linearly (see the module docstring); the axis parameters are refused."""
-    if param not in PARAMETER_NAMES:
-        raise FieldError(
-            lambda n: (
-                f"{n('param')} {param!r} is unknown; choose one of {', '.join(_sweepable(spec))}"
-            )
-        )
-    if param in (spec.x_param, spec.y_param):
-        axis = "horizontal" if param == spec.x_param else "vertical"
-        raise FieldError(
-            lambda n: (
-                f"{n('param')} {param!r} is the {axis} axis of the picture, so a frame "
-                f"cannot set it; choose one of {', '.join(_sweepable(spec))}"
-            )
-        )
-    return [_with_parameter(spec, param, value) for value in sweep_values(a, b, frames)]
-
-
-def _sweepable(spec: LandscapeSpec) -> list[str]:
-    return [name for name in PARAMETER_NAMES if name not in (spec.x_param, spec.y_param)]
 
 
 # -- outputs --------------------------------------------------------------------------------
@@ -486,8 +339,9 @@ def render_movie(
     Parameters
     ----------
     frames
-        Frame specs (e.g. from :func:`zoom_specs` or :func:`sweep_specs`), or jobs when the
-        frames start from an explicit initial-point array. All must give the same picture size.
+        Frame specs (e.g. from :func:`~attndyn.pictures.movie_frames.zoom_specs` or
+        :func:`~attndyn.pictures.movie_frames.sweep_specs`), or jobs when the frames start from
+        an explicit initial-point array. All must give the same picture size.
     options
         Coloring of every frame (default: binary).
     outputs
@@ -527,7 +381,7 @@ def render_movie(
         raise UserError(f"frames have different picture sizes {sorted(sizes)}; give one size")
     (pixels,) = sizes
     paths = check_outputs(outputs, pixels) if outputs else []
-    fps = _positive("fps", fps)
+    fps = positive_value("fps", fps)
     if frames_dir is None:
         if not paths:
             raise UserError("give a frames directory or an output")
