@@ -2,7 +2,11 @@
 
 The spec is assembled by :func:`attndyn.model.options.build_job` from, in increasing precedence:
 the spec's defaults, a preset (``--preset``) or a picture's stored spec (``--from``), and the
-options given explicitly.
+options given explicitly. Rendering, colouring and saving go through the Python API's own
+functions (:func:`attndyn.api.landscapes.compute`,
+:meth:`~attndyn.api.landscapes.Landscape.picture`, :meth:`~attndyn.api.landscapes.Picture.save`,
+:meth:`~attndyn.api.landscapes.Landscape.save`), so ``attndyn.render(...).color(...).save(...)``
+writes the same bytes; this module parses and prints.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import argparse
 import sys
 import time
 
+from attndyn.api.landscapes import compute
 from attndyn.cli.common import (
     add_color_arguments,
     add_execution_arguments,
@@ -25,9 +30,8 @@ from attndyn.model.errors import EXIT_INTERRUPTED, UserError
 from attndyn.model.options import DEFAULT_INIT, DEFAULT_PRESET, build_job
 from attndyn.model.outputs import check_writable
 from attndyn.pictures.coloring import ColorOptions
-from attndyn.pictures.landscape_files import write_landscape
-from attndyn.rendering.estimate import estimate_cost, format_seconds, refuse_if_huge
-from attndyn.rendering.render import RenderInterrupted, render_landscape
+from attndyn.rendering.estimate import format_seconds
+from attndyn.rendering.render import RenderInterrupted
 
 DEFAULT_OUTPUT = "landscape.png"
 DEFAULT_CHUNK = 2048  # attndyn.rendering.distributed.DEFAULT_CHUNK, without importing Dask here
@@ -151,16 +155,21 @@ def run(args: argparse.Namespace) -> int:
         from attndyn.cli.render_store import run_store
 
         return run_store(args, job, colors, size, png_path, npz_path, engine)
-    refuse_if_huge(estimate_cost(spec, engine), force=args.force)
 
     first_output = png_path or npz_path
     assert first_output is not None
     checkpoint = first_output.with_name(first_output.name + ".partial.npz")
-    if args.no_resume:
-        checkpoint.unlink(missing_ok=True)
     started = time.perf_counter()
     try:
-        landscape = render_landscape(job, engine, progress=not args.quiet, checkpoint=checkpoint)
+        landscape = compute(
+            job,
+            engine,
+            progress=not args.quiet,
+            force=args.force,
+            force_option="--force",
+            checkpoint=checkpoint,
+            resume=not args.no_resume,
+        )
     except RenderInterrupted as stop:
         where = (
             f"; run the same command again to resume from {stop.checkpoint}"
@@ -173,10 +182,13 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_INTERRUPTED
     elapsed = time.perf_counter() - started
-    write_landscape(landscape, colors, png=png_path, npz=npz_path, size=size)
+    if npz_path is not None:
+        landscape.save(npz_path)
+    if png_path is not None:
+        landscape.picture(colors, size=size).save(png_path)
     if not args.quiet:
         written = ", ".join(str(p) for p in (png_path, npz_path) if p is not None)
-        share = 100.0 * float(landscape.labels.mean())
+        share = 100.0 * float(landscape.fields.labels.mean())
         print(
             f"wrote {written}: {spec.width}x{spec.height}, {share:.1f}% synchronised, "
             f"{format_seconds(elapsed)} with the {engine.name} engine",

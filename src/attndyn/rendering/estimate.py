@@ -53,11 +53,12 @@ def estimate_cost(spec: LandscapeSpec, engine: Engine) -> CostEstimate:
     return CostEstimate(seconds=seconds, bytes=memory)
 
 
-def refuse_if_huge(cost: CostEstimate, *, force: bool) -> None:
-    """Raise :class:`UserError` when the job exceeds the limits, unless ``force`` is set."""
+def refuse_if_huge(cost: CostEstimate, *, force: bool, force_option: str = "--force") -> None:
+    """Raise :class:`UserError` when the job exceeds the limits, unless ``force`` is set; the
+    message says to pass ``force_option`` (the Python API's is ``force=True``)."""
     if force or (cost.seconds <= MAX_SECONDS and cost.bytes <= MAX_BYTES):
         return
     raise UserError(
         f"job is huge: estimated {cost.describe()} (limits {format_seconds(MAX_SECONDS)} "
-        f"and {format_bytes(MAX_BYTES)}); pass --force to run it anyway"
+        f"and {format_bytes(MAX_BYTES)}); pass {force_option} to run it anyway"
     )
