@@ -1,5 +1,7 @@
 """``attndyn movie``: outputs, frames reproducible with render --from, Ctrl-C, and errors."""
 
+from dataclasses import replace
+
 import imageio_ffmpeg
 import numpy as np
 import pytest
@@ -76,6 +78,27 @@ def test_on_the_movies_scale_a_frame_keeps_its_spec_and_its_fields(tmp_path):
     np.testing.assert_array_equal(np.load(again)["delta"], saved["delta"])
 
 
+def test_a_log_spaced_residual_sweep_carries_h_in_every_frame(tmp_path, capsys):
+    # The residual step h from 0.1 to 20 in equal ratios: frame k has h = 0.1 * 200**(k/3);
+    # by hand 200**(1/3) = 5.848035476425731. The deprecated --from-value/--to-value still work.
+    argv = ["movie", "sweep", *FAST, "--param", "residual", "--frames", "4", "--spacing", "log"]
+    out = ["-o", tmp_path / "h.gif", "--keep-frames", "--coloring", "log-delta"]
+    assert run(*argv, "--from-value", "0.1", "--to-value", "20", *out) == 0
+    frames = sorted((tmp_path / "h.frames").glob("*.png"))
+    specs = [LandscapeSpec.from_json(read_png_spec(p)) for p in frames]
+    expected = [0.1, 0.5848035476425731, 3.419951893353393, 20.0]
+    assert [s.residual for s in specs] == pytest.approx(expected, rel=1e-13)
+    assert specs[0].residual == 0.1 and specs[-1].residual == 20.0
+    assert len({replace(s, residual=None) for s in specs}) == 1  # nothing else moves
+    fields = sorted((tmp_path / "h.frames").glob("*.npz"))
+    assert [LandscapeSpec.from_json(str(np.load(p)["spec"])) for p in fields] == specs
+    # linear spacing, the default: equal steps
+    assert run(*argv[:-2], "--values", "0.1,20", "-o", tmp_path / "l.gif", "--keep-frames") == 0
+    linear = sorted((tmp_path / "l.frames").glob("*.png"))
+    values = [LandscapeSpec.from_json(read_png_spec(p)).residual for p in linear]
+    assert values == pytest.approx([0.1, 6.7333333333333333, 13.366666666666667, 20.0])
+
+
 @pytest.mark.parametrize("flag", [[], ["--clean-frames"]])
 def test_a_finished_movie_leaves_only_the_movie(tmp_path, flag):
     # --clean-frames, once needed for this, is the default now and still accepted.
@@ -143,6 +166,10 @@ def test_ctrl_c_exits_130_and_a_rerun_resumes(tmp_path, monkeypatch, capsys):
          "--from -3 names a picture to start from (PICTURE.png); the swept values are --values"),
         (["sweep", "--param", "wv00", "--values", "1", "--frames", "3"], "--values '1' has 1"),
         ([], "zoom or sweep"),
+        (["sweep", "--param", "residual", "--values=-1,20", "--spacing", "log", "--frames", "3"],
+         "--values -1.0 is not > 0; a log-spaced sweep (--spacing log) needs both ends > 0"),
+        (["sweep", "--param", "residual", "--values=-1,20", "--frames", "3"],
+         "sweep frame 0 (counting from 0, of 3; residual = -1.0): --residual -1.0 is not allowed"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, argv, fragment):

@@ -31,10 +31,10 @@ from attndyn.engines import get_engine
 from attndyn.model.errors import EXIT_INTERRUPTED, FieldError, UserError
 from attndyn.model.job import Job
 from attndyn.model.options import build_job
-from attndyn.model.params import PARAMETER_NAMES
+from attndyn.model.params import SWEEPABLE_NAMES
 from attndyn.model.parsing import parse_float, parse_numbers
 from attndyn.pictures.coloring import ColorOptions
-from attndyn.pictures.movie_frames import sweep_specs, zoom_specs
+from attndyn.pictures.movie_frames import SPACINGS, sweep_specs, zoom_specs
 from attndyn.pictures.movies import (
     COLOR_SCALES,
     DEFAULT_COLOR_SCALE,
@@ -148,10 +148,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     sweep = kinds.add_parser(
         "sweep",
-        help="one parameter swept linearly over time",
+        help="one parameter swept over time, in equal steps or equal ratios",
         description=(
             "Frame k of N sets --param to A + (B - A) k/(N-1) for the whole picture, with "
-            "--values A,B; everything else stays as the spec options say."
+            "--values A,B (--spacing log: A (B/A)^(k/(N-1)), equal ratios, for A, B > 0); "
+            "everything else stays as the spec options say. --param residual --values 0.1,20 "
+            "--spacing log goes from the attention flow (small h) to the seed's map (large h)."
         ),
     )
     sweep.add_argument(
@@ -159,13 +161,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         required=True,
         metavar="NAME",
         help="the swept parameter, not one of the two axis parameters; one of "
-        + ", ".join(PARAMETER_NAMES),
+        + ", ".join(SWEEPABLE_NAMES),
     )
     sweep.add_argument(
         "--values",
         metavar="A,B",
         help="the parameter's value in the first frame and in the last (required); a value "
         "that starts with '-' may be written --values=-3,3 or --values -3,3",
+    )
+    sweep.add_argument(
+        "--spacing",
+        choices=SPACINGS,
+        default="linear",
+        help="linear (default): equal steps A + (B - A) k/(N-1); log: equal ratios "
+        "A (B/A)^(k/(N-1)), for a parameter that spans decades (both ends > 0)",
     )
     add_deprecated_alias(sweep, "--from-value", dest="from_value", use="--values A,B")
     add_deprecated_alias(sweep, "--to-value", dest="to_value", use="--values A,B")
@@ -223,7 +232,7 @@ def _frame_specs(args: argparse.Namespace, job: Job, center, width) -> list:
     if args.movie_kind == "zoom":
         return zoom_specs(job.spec, center, width, args.end_width, args.frames)
     a, b = _sweep_values(args)
-    return sweep_specs(job.spec, args.param, a, b, args.frames)
+    return sweep_specs(job.spec, args.param, a, b, args.frames, args.spacing)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,13 +20,18 @@ Zoom (:func:`zoom_specs`)
 
 Sweep (:func:`sweep_specs`)
     Frame k, k = 0..N-1, sets the parameter p (any name of
-    :data:`attndyn.model.params.PARAMETER_NAMES` other than the two axis parameters: one matrix
-    entry, or beta) to
+    :data:`attndyn.model.params.SWEEPABLE_NAMES` other than the two axis parameters: one matrix
+    entry, beta, or the residual step h) to, with t_k = k / (N - 1),
 
-        p_k = (1 - t_k) * a + t_k * b,    t_k = k / (N - 1),
+        linear:  p_k = (1 - t_k) * a + t_k * b,
+        log:     p_k = a * (b / a) ** t_k          (a, b > 0),
 
-    which is a + (b - a) k / (N - 1) up to rounding and exactly a and b at the ends. Every
-    other spec field is left as it is.
+    exactly a and b at the ends. Linear steps are equal, a + (b - a) k / (N - 1) up to
+    rounding; log steps are equal in log p (consecutive frames differ by the factor
+    (b / a) ** (1 / (N - 1))), for a parameter whose effect spans decades, such as the residual
+    step h from the attention flow (small h) to the seed's map (large h). Every other spec
+    field is left as it is; a frame whose value the spec refuses (beta or h <= 0, say) is
+    named before anything is rendered.
 """
 
 from __future__ import annotations
@@ -37,10 +42,13 @@ from dataclasses import replace
 import numpy as np
 
 from attndyn.model.errors import FieldError, UserError
-from attndyn.model.params import PARAMETER_NAMES, parse_parameter
+from attndyn.model.params import RESIDUAL, SWEEPABLE_NAMES, parse_parameter
 from attndyn.model.spec import LandscapeSpec
 
-__all__ = ["sweep_specs", "sweep_values", "zoom_specs", "zoom_widths"]
+SPACINGS = ("linear", "log")
+"""How a sweep's values step: equal differences, or equal ratios."""
+
+__all__ = ["SPACINGS", "sweep_specs", "sweep_values", "zoom_specs", "zoom_widths"]
 
 
 def _check_frames(frames: int) -> int:
@@ -119,31 +127,55 @@ def zoom_specs(
     return out
 
 
-def sweep_values(a: float, b: float, frames: int) -> list[float]:
-    """p_k = (1 - t) a + t b with t = k / (N - 1): a + (b - a) k / (N - 1), ends exact.
+def sweep_values(a: float, b: float, frames: int, spacing: str = "linear") -> list[float]:
+    """The N values of a sweep from ``a`` to ``b``, ends exact, t = k / (N - 1):
+    ``"linear"`` p_k = (1 - t) a + t b; ``"log"`` p_k = a (b / a) ** t, for a, b > 0.
 
     ``a`` and ``b`` are named ``from_value`` and ``to_value`` in errors (the movie options).
     """
     frames = _check_frames(frames)
     a, b = _finite("from_value", a), _finite("to_value", b)
+    if spacing == "log":
+        for name, value in (("from_value", a), ("to_value", b)):
+            if not value > 0:
+                raise FieldError(
+                    lambda n, name=name, value=value: (
+                        f"{n(name)} {value!r} is not > 0; a log-spaced sweep ({n('spacing')} "
+                        f"log) needs both ends > 0 (or use {n('spacing')} linear)"
+                    )
+                )
+        values = [a * (b / a) ** (k / (frames - 1)) for k in range(frames)]
+        values[0], values[-1] = a, b
+        return values
+    if spacing != "linear":
+        raise FieldError(
+            lambda n: f"{n('spacing')} {spacing!r} is unknown; choose one of {', '.join(SPACINGS)}"
+        )
     return [(1 - k / (frames - 1)) * a + (k / (frames - 1)) * b for k in range(frames)]
 
 
 def _with_parameter(spec: LandscapeSpec, name: str, value: float) -> LandscapeSpec:
     parameter = parse_parameter(name)
-    if parameter.matrix == "beta":
-        return replace(spec, beta=value)
+    if parameter.matrix in ("beta", RESIDUAL):
+        return replace(spec, **{parameter.matrix: value})
     entries = list(getattr(spec, parameter.matrix))
     entries[2 * parameter.row + parameter.col] = value
     return replace(spec, **{parameter.matrix: tuple(entries)})
 
 
 def sweep_specs(
-    spec: LandscapeSpec, param: str, a: float, b: float, frames: int
+    spec: LandscapeSpec,
+    param: str,
+    a: float,
+    b: float,
+    frames: int,
+    spacing: str = "linear",
 ) -> list[LandscapeSpec]:
-    """Frame specs with ``param`` (a matrix entry such as ``wv01``, or ``beta``) going from
-    ``a`` to ``b`` linearly (see the module docstring); the axis parameters are refused."""
-    if param not in PARAMETER_NAMES:
+    """Frame specs with ``param`` (a matrix entry such as ``wv01``, ``beta`` or ``residual``)
+    going from ``a`` to ``b``, ``spacing`` ``"linear"`` or ``"log"`` (see the module
+    docstring); the axis parameters are refused, and so is a frame value the spec refuses,
+    naming the frame."""
+    if param not in SWEEPABLE_NAMES:
         raise FieldError(
             lambda n: (
                 f"{n('param')} {param!r} is unknown; choose one of {', '.join(_sweepable(spec))}"
@@ -157,8 +189,20 @@ def sweep_specs(
                 f"cannot set it; choose one of {', '.join(_sweepable(spec))}"
             )
         )
-    return [_with_parameter(spec, param, value) for value in sweep_values(a, b, frames)]
+    values = sweep_values(a, b, frames, spacing)
+    out = []
+    for index, value in enumerate(values):
+        try:
+            out.append(_with_parameter(spec, param, value))
+        except FieldError as error:
+            raise FieldError(
+                lambda n, error=error, index=index, value=value: (
+                    f"sweep frame {index} (counting from 0, of {len(values)}; {param} = "
+                    f"{value!r}): {error.spelled(n)}"
+                )
+            ) from None
+    return out
 
 
 def _sweepable(spec: LandscapeSpec) -> list[str]:
-    return [name for name in PARAMETER_NAMES if name not in (spec.x_param, spec.y_param)]
+    return [name for name in SWEEPABLE_NAMES if name not in (spec.x_param, spec.y_param)]
