@@ -5,8 +5,8 @@ intact, and running the render again computes exactly the chunks that are missin
 
 The scheduler and workers are started here on 127.0.0.1 (free ports), every wait is bounded,
 and everything started is stopped by its process id. The failing disk is a fake
-(tests/store/failing_disk.py): Zarr's writes raise the OSError a full disk or a denied write
-raises, in this process or in a worker that preloads it.
+(tests/rendering/store/failing_disk.py): Zarr's writes raise the OSError a full disk or a
+denied write raises, in this process or in a worker that preloads it.
 """
 
 import errno
@@ -35,8 +35,8 @@ from attndyn.rendering.store.zarr_store import ZarrStore
 
 from local_servers import CHILD_ENV, DaskCluster, stop_process, wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
-FAILING_DISK = ROOT / "tests" / "store" / "failing_disk.py"
+ROOT = Path(__file__).resolve().parents[2]
+FAILING_DISK = ROOT / "tests" / "rendering" / "store" / "failing_disk.py"
 SPEC = appendix_b(1679700, width=16, height=12, steps=20, n_points=6)
 CHUNK = 4  # 3 x 4 chunks
 PICTURE = ["render", "--preset", "art1679700", "--size", "16x12", "--steps", "20", "--points",
@@ -117,7 +117,7 @@ def test_a_failure_on_the_cluster_is_one_line_and_the_store_resumes(tmp_path, re
 
 
 def test_a_full_disk_on_the_command_line_is_one_line_exit_1_and_resumes(tmp_path, capsys):
-    from store.failing_disk import fail_chunk_writes, restore
+    from rendering.store.failing_disk import fail_chunk_writes, restore
 
     picture = [*PICTURE, "--store", str(tmp_path / "s.zarr")]
     fail_chunk_writes(after=10, code=errno.ENOSPC)
@@ -254,12 +254,12 @@ def test_a_full_disk_under_the_manifest_is_one_line_and_the_records_before_stay(
 def test_a_store_the_workers_cannot_reach_is_named_in_one_line(tmp_path, monkeypatch):
     from distributed import Client, LocalCluster
 
-    import attndyn.rendering.distributed
+    import attndyn.rendering.chunk_tasks
 
     def elsewhere(path, uid):  # a worker on a machine where the store's path is not mounted
         return ZarrStore.load(str(tmp_path / "not-mounted-here" / Path(path).name))
 
-    monkeypatch.setattr(attndyn.rendering.distributed, "_store_in_this_process", elsewhere)
+    monkeypatch.setattr(attndyn.rendering.chunk_tasks, "_store_in_this_process", elsewhere)
     with (
         LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
         as cluster,
