@@ -11,7 +11,7 @@ from attndyn.cli.main import main
 pytest.importorskip("zarr")
 pytest.importorskip("distributed")
 import attndyn.cli.render_store as render_store
-import attndyn.rendering.distributed
+import attndyn.rendering.dask_cluster
 from attndyn import UserError
 from attndyn.model.tiles import Tiling
 
@@ -29,7 +29,7 @@ def options(**given):
 @pytest.fixture
 def two_cores_of_16_gib(monkeypatch):
     monkeypatch.setattr(render_store, "cores", lambda: 2)
-    monkeypatch.setattr(attndyn.rendering.distributed, "machine_memory", lambda: 16 * GIB)
+    monkeypatch.setattr(attndyn.rendering.dask_cluster, "machine_memory", lambda: 16 * GIB)
 
 
 TILING = Tiling((2048, 2048), (2048, 2048))
@@ -73,8 +73,8 @@ def test_worker_memory_is_checked_against_what_a_chunk_needs(two_cores_of_16_gib
 
 def test_the_default_memory_per_worker_is_the_machines_divided_among_them(monkeypatch):
     monkeypatch.setattr(render_store, "cores", lambda: 64)
-    monkeypatch.setattr(attndyn.rendering.distributed, "machine_memory", lambda: 4 * GIB)
-    assert attndyn.rendering.distributed.default_worker_memory(8) == GIB // 2
+    monkeypatch.setattr(attndyn.rendering.dask_cluster, "machine_memory", lambda: 4 * GIB)
+    assert attndyn.rendering.dask_cluster.default_worker_memory(8) == GIB // 2
     with pytest.raises(UserError, match=r"^the 512\.0 MiB each of 8 workers gets of this "
                        r"machine's 4\.0 GiB is less than the 550\.0 MiB"):  # fmt: skip
         render_store.check_limits(options(workers="8"), TILING, 1.0, True)

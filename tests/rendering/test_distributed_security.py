@@ -28,7 +28,7 @@ from attndyn.rendering.distributed import dask_client, render_store
 
 from local_servers import free_port, stop_process
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = appendix_b(1679700, width=8, height=8, steps=20, n_points=6)
 CHILD_ENV = {
     **os.environ,

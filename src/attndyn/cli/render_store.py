@@ -100,7 +100,7 @@ def check_limits(
     """The options about workers, threads, memory and chunks against this machine: refused
     in one line when they cannot work (or could not without ``--force``), warned about when
     they work badly."""
-    from attndyn.rendering.distributed import default_worker_memory, machine_memory
+    from attndyn.rendering.dask_cluster import default_worker_memory, machine_memory
 
     here = cores()
     workers = _positive("workers", args.workers)

@@ -6,12 +6,12 @@ one chunk at a time, then builds the store's pyramid. Where it runs:
 * in this process (``client=None``): chunks one after the other, the engine using its own
   threads;
 * on a Dask cluster (``client``): one task per chunk. The task runs on a worker, computes the
-  chunk (:func:`attndyn.rendering.render.compute_chunk`) and writes it straight into the store,
+  chunk (:func:`attndyn.rendering.chunk_tasks.render_chunk`) and writes it straight into the store,
   which must be at a path every worker can reach; it returns only the chunk's
-  :class:`~attndyn.rendering.store.manifest.ChunkRecord` (its checksums), and the client appends
-  that to the manifest. :func:`dask_client` makes a client: a local cluster of N worker processes,
-  or a connection to an existing scheduler (``dask scheduler`` and ``dask worker`` started on
-  other machines).
+  :class:`~attndyn.rendering.store.manifest.ChunkRecord` (its checksums), and the client
+  appends that to the manifest. :func:`~attndyn.rendering.dask_cluster.dask_client` makes a
+  client: a local cluster of N worker processes, or a connection to an existing scheduler
+  (``dask scheduler`` and ``dask worker`` started on other machines).
 
 Resuming. Only chunks in the manifest count as done, and a record is written after its
 chunk, so whatever is killed (the client with kill -9, a worker mid-chunk, Ctrl-C), running
@@ -23,27 +23,25 @@ result is the same bytes however the work was cut, interrupted or spread.
 
 Cores. A worker process makes one engine call at a time (a lock in the task), and the numba
 engine's thread count in a task is the host's cores divided among the worker processes on
-that host (:func:`engine_threads_by_worker`), so Dask's task threads and numba's threads do
-not oversubscribe the cores: a local cluster of N workers has one task thread each and
-``cores // N`` numba threads each. ``engine_threads`` fixes the number instead.
+that host (:func:`~attndyn.rendering.chunk_tasks.engine_threads_by_worker`), so Dask's task
+threads and numba's threads do not oversubscribe the cores. ``engine_threads`` fixes the
+number instead.
+
+This module is the driver and its failures; the work of one chunk is
+:mod:`attndyn.rendering.chunk_tasks`, and where it runs (the client, the watchdog)
+:mod:`attndyn.rendering.dask_cluster`, whose names are importable from here too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import importlib.util
-import json
-import logging
-import os
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
-from urllib.parse import urlsplit
 
 from tqdm.auto import tqdm
 
@@ -53,7 +51,18 @@ from attndyn.model.errors import FieldError, UserError
 from attndyn.model.job import Job
 from attndyn.model.spec import LandscapeSpec
 from attndyn.model.tiles import Tile, Tiling
-from attndyn.rendering.render import RenderInterrupted, compute_chunk
+from attndyn.rendering.chunk_tasks import (
+    build_level_chunk,
+    engine_threads_by_worker,
+    render_chunk,
+)
+from attndyn.rendering.dask_cluster import (
+    NoWorkerWatchdog,
+    dask_client,
+    default_worker_memory,
+    machine_memory,
+)
+from attndyn.rendering.render import RenderInterrupted
 from attndyn.rendering.store.lock import store_lock
 from attndyn.rendering.store.manifest import ChunkRecord
 from attndyn.rendering.store.zarr_store import (
@@ -75,11 +84,11 @@ __all__ = [
     "dask_client",
     "default_worker_memory",
     "engine_threads_by_worker",
+    "machine_memory",
     "render_store",
 ]
 
 DEFAULT_CHUNK = 2048
-CONNECT_TIMEOUT_SECONDS = 10.0
 NO_WORKER_SECONDS = 60.0  # a cluster without workers this long stops the render
 
 
@@ -126,110 +135,6 @@ def chunk_tiling(spec: LandscapeSpec, chunk: int) -> Tiling:
     k = spec.supersample
     side = max(k, chunk // k * k)
     return Tiling(spec.shape, (side, side))
-
-
-# -- the work of one chunk, wherever it runs --------------------------------------------------
-_engine_lock = threading.Lock()  # one engine call at a time in a process (see module docstring)
-_worker_stores: dict[tuple[str, str], ZarrStore] = {}
-_worker_engines: dict[tuple[str, str], Engine] = {}
-
-
-def _store_in_this_process(path: str, uid: str) -> ZarrStore:
-    """The store at ``path`` opened once per process; refuses one made again meanwhile."""
-    key = (path, uid)
-    if key not in _worker_stores:
-        store = ZarrStore.load(path, mode="r+")
-        if store.uid != uid:
-            raise UserError(f"store {path!r} was replaced by another one during the render")
-        _worker_stores[key] = store
-    return _worker_stores[key]
-
-
-def _engine_in_this_process(engine: str | Engine, device: str) -> Engine:
-    if not isinstance(engine, str):
-        return engine
-    key = (engine, device)
-    if key not in _worker_engines:
-        _worker_engines[key] = get_engine(engine, device)
-    return _worker_engines[key]
-
-
-@contextlib.contextmanager
-def _numba_threads(threads: int | None) -> Iterator[None]:
-    """Run with numba's thread count set to ``threads`` (clipped to what numba has)."""
-    if threads is None:
-        yield
-        return
-    import numba
-
-    before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
-
-
-def render_chunk(
-    job: Job,
-    path: str,
-    uid: str,
-    index: tuple[int, int],
-    engine: str | Engine,
-    device: str,
-    threads: int | dict[str, int] | None,
-) -> ChunkRecord:
-    """Compute level-0 chunk ``index`` of the store at ``path`` and write it there; returns
-    its record for the manifest (a Dask task, or a step of the in-process loop)."""
-    store = _store_in_this_process(path, uid)
-    tile = store.tiling.tile(*index)
-    if isinstance(threads, dict):
-        threads = threads.get(_worker_address(), _default_threads())
-    engine_object = _engine_in_this_process(engine, device)
-    with _engine_lock, _numba_threads(threads if engine_object.name == "numba" else None):
-        fields = compute_chunk(job, engine_object, tile)
-    return store.write_tile(tile, fields)
-
-
-def build_level_chunk(path: str, uid: str, level: int, index: tuple[int, int]) -> ChunkRecord:
-    """Make chunk ``index`` of pyramid level ``level`` from the level below; its record."""
-    store = _store_in_this_process(path, uid)
-    return store.write_level_tile(level, store.level_tiling(level).tile(*index))
-
-
-def _worker_address() -> str | None:
-    try:
-        from distributed import get_worker
-
-        return get_worker().address
-    except (ImportError, ValueError):
-        return None
-
-
-def _default_threads() -> int:
-    """numba threads for a worker that joined after the count was made: its cores divided
-    by its task threads."""
-    try:
-        from distributed import get_worker
-
-        nthreads = get_worker().state.nthreads
-    except (ImportError, ValueError, AttributeError):
-        nthreads = 1
-    return max(1, (os.cpu_count() or 1) // max(1, nthreads))
-
-
-def engine_threads_by_worker(client: Client) -> dict[str, int]:
-    """numba threads for each worker of ``client``'s cluster: the cores of the worker's host
-    divided by the worker processes on that host (each makes one engine call at a time)."""
-    workers = client.scheduler_info(n_workers=-1)["workers"]
-    cores = client.run(os.cpu_count)
-    per_host: dict[str, int] = {}
-    for info in workers.values():
-        per_host[info["host"]] = per_host.get(info["host"], 0) + 1
-    return {
-        address: max(1, (cores.get(address) or 1) // per_host[info["host"]])
-        for address, info in workers.items()
-    }
 
 
 # -- the driver -------------------------------------------------------------------------------
@@ -378,7 +283,7 @@ def _render_locked(
         leave=False,
         desc="render",
     )
-    watchdog = _Watchdog(client, no_worker_seconds) if client is not None else None
+    watchdog = NoWorkerWatchdog(client, no_worker_seconds) if client is not None else None
     try:
         report.computed = _run(steps, store, client, bar, watchdog)
         for level in range(1, store.levels):  # each level is made from the one below
@@ -413,7 +318,7 @@ def _run(
     store: ZarrStore,
     client: Client | None,
     bar: tqdm,
-    watchdog: _Watchdog | None = None,
+    watchdog: NoWorkerWatchdog | None = None,
 ) -> int:
     """Run every step (here, or as Dask tasks) and mark each chunk done as its record comes
     back; returns how many ran. A failure of the surroundings becomes :class:`_StepFailed`."""
@@ -532,207 +437,3 @@ def _describe(
     if isinstance(error, MemoryError):
         return f"{what} failed: out of memory"
     return None
-
-
-class _Watchdog:
-    """Watches a cluster for workers: with none for ``seconds``, the render's tasks are
-    cancelled and :attr:`reason` says why (Dask would wait for workers forever)."""
-
-    def __init__(self, client: Client, seconds: float) -> None:
-        self.client, self.seconds = client, seconds
-        self.reason: str | None = None
-        self._futures: list[Any] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True, name="attndyn-watchdog")
-        self._thread.start()
-
-    def watch(self, futures: list[Any]) -> None:
-        self._futures = futures
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _workers(self) -> int | None:
-        try:
-            return len(self.client.scheduler_info(n_workers=-1)["workers"])
-        except Exception:
-            return None
-
-    def _loop(self) -> None:
-        alone_since: float | None = None
-        while not self._stop.wait(min(1.0, self.seconds / 4)):
-            workers = self._workers()
-            if workers:
-                alone_since = None
-                continue
-            alone_since = alone_since or time.monotonic()
-            if time.monotonic() - alone_since >= self.seconds:
-                self.reason = (
-                    f"no Dask worker was connected to the scheduler at "
-                    f"{self.client.scheduler.address} for {self.seconds:g} s"
-                    if workers == 0
-                    else f"the Dask scheduler could not be reached for {self.seconds:g} s"
-                )
-                with contextlib.suppress(Exception):
-                    self.client.cancel(self._futures)
-                return
-
-
-# -- where it runs ----------------------------------------------------------------------------
-TLS_SETTINGS = (
-    "DASK_DISTRIBUTED__COMM__TLS__CA_FILE, DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and "
-    "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY"
-)
-
-
-def _checked_scheduler_address(address: str) -> str:
-    """A tcp:// or tls:// scheduler address, or a Dask scheduler file (JSON written by
-    ``dask scheduler --scheduler-file``) read for its address; tls:// only with Dask's TLS
-    settings for the client (certificates), refused in one line otherwise."""
-    if "://" not in address and address.endswith(".json"):
-        address = _address_in_scheduler_file(address)
-    parts = urlsplit(address)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if parts.scheme not in ("tcp", "tls") or not parts.hostname or port is None or port < 1:
-        raise UserError(
-            f"scheduler {address!r} is not a Dask scheduler address; give tcp://HOST:PORT, "
-            "tls://HOST:PORT or a scheduler file (SCHEDULER.json)"
-        )
-    if parts.scheme == "tls":
-        import dask
-        from distributed import Security
-
-        security = Security()
-        loader = dask.config.get("distributed.client.security-loader", None)
-        if not loader and not (security.tls_ca_file and security.tls_client_cert):
-            raise UserError(
-                f"scheduler {address!r} uses TLS, and Dask has no certificates for this "
-                f"client: set {TLS_SETTINGS} (or the same keys under distributed.comm.tls in "
-                "a Dask config file), or use tcp:// on a trusted network"
-            )
-    return address
-
-
-def _address_in_scheduler_file(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as file:
-            address = json.load(file)["address"]
-    except FileNotFoundError:
-        raise UserError(f"scheduler file {path!r} does not exist") from None
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise UserError(
-            f"scheduler file {path!r} is not one that dask scheduler --scheduler-file wrote "
-            f"({type(error).__name__}: {error})"
-        ) from None
-    if not isinstance(address, str):
-        raise UserError(f"scheduler file {path!r} holds no address")
-    return address
-
-
-def machine_memory() -> int:
-    """Bytes of memory this machine gives its processes (a container's limit included)."""
-    from distributed.system import MEMORY_LIMIT
-
-    return int(MEMORY_LIMIT)
-
-
-def default_worker_memory(workers: int) -> int:
-    """The memory limit of each of ``workers`` local workers: the machine's memory divided
-    among them, as Dask's own default does (computed here so that it can be shown)."""
-    return machine_memory() // max(1, workers)
-
-
-@contextlib.contextmanager
-def _quiet_distributed() -> Iterator[None]:
-    """Dask's own log lines (a lost scheduler logs several) off, while a render speaks for
-    itself in one line."""
-    names = [
-        "distributed",
-        *(n for n in logging.root.manager.loggerDict if n.startswith("distributed.")),
-    ]
-    loggers = [logging.getLogger(name) for name in names]  # Dask sets some children's levels
-    before = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, before, strict=True):
-            logger.setLevel(level)
-
-
-@contextlib.contextmanager
-def dask_client(
-    workers: int | None = None,
-    scheduler: str | None = None,
-    *,
-    timeout: float = CONNECT_TIMEOUT_SECONDS,
-    worker_memory: int | None = None,
-    dashboard: bool = False,
-) -> Iterator[Client | None]:
-    """A Dask client for a render: None (in this process) when neither is given; a local
-    cluster of ``workers`` processes with one task thread each, on 127.0.0.1; or a connection
-    to the scheduler at ``scheduler`` (tcp://HOST:PORT, tls://HOST:PORT with Dask's TLS
-    settings, or a scheduler file), refused in one line when it cannot be reached within
-    ``timeout`` seconds. What it started, it stops on the way out.
-
-    A local cluster's workers each have ``worker_memory`` bytes (default
-    :func:`default_worker_memory`): Dask pauses a worker at 80% of it and restarts it at 95%.
-    With ``dashboard`` (and bokeh installed) the cluster serves Dask's dashboard on 127.0.0.1
-    at a free port: ``client.dashboard_link``.
-    """
-    if workers is not None and scheduler is not None:
-        raise UserError("workers and scheduler both say where to run; give one")
-    if workers is not None and (isinstance(workers, bool) or workers < 1):
-        raise UserError(f"workers {workers!r} must be an integer >= 1")
-    if workers is None and scheduler is None:
-        yield None
-        return
-    require_zarr()
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise UserError(
-            "running on Dask needs the 'big' extra; install it with pip install 'attndyn[big]'"
-        ) from None
-    if scheduler is not None:
-        address = _checked_scheduler_address(scheduler)
-        try:
-            client = Client(address, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError) as error:
-            raise UserError(
-                f"cannot reach the Dask scheduler at {address!r} within {timeout:g} s: "
-                f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
-            ) from None
-        try:
-            with _quiet_distributed():
-                yield client
-        finally:
-            with _quiet_distributed(), contextlib.suppress(Exception):
-                client.close(timeout=timeout)
-        return
-    assert workers is not None
-    with_dashboard = dashboard and importlib.util.find_spec("bokeh") is not None
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0" if with_dashboard else None,
-        silence_logs=logging.ERROR,
-        memory_limit=worker_memory if worker_memory is not None else default_worker_memory(workers),
-    )
-    try:
-        client = Client(cluster, set_as_default=False)
-        try:
-            with _quiet_distributed():
-                yield client
-        finally:
-            client.close()
-    finally:
-        with _quiet_distributed():
-            cluster.close()
