@@ -187,13 +187,13 @@ def test_maths_that_does_not_convert_names_the_formula():
 
 def test_reference_nav_puts_every_reference_page_under_the_index_entry(tmp_path):
     (tmp_path / "reference").mkdir()
-    for name in ("index", "spec", "engines.numpy_ref", "coloring"):
+    for name in ("index", "model.spec", "engines.numpy_ref", "pictures.coloring"):
         (tmp_path / "reference" / f"{name}.md").write_text(f"# attndyn.{name}\n")
     pages = reference_nav.reference_pages(tmp_path)
     assert pages == [
-        "reference/pictures.coloring.md",
         "reference/engines.numpy_ref.md",
         "reference/model.spec.md",
+        "reference/pictures.coloring.md",
     ]
     nav = [{"Home": "index.md"}, {"Guide": [{"API reference": "reference/index.md"}]}]
     assert reference_nav.expand_nav(nav, pages)
@@ -202,6 +202,27 @@ def test_reference_nav_puts_every_reference_page_under_the_index_entry(tmp_path)
         {"Guide": [{"API reference": ["reference/index.md", *pages]}]},
     ]
     assert not reference_nav.expand_nav([{"Home": "index.md"}], pages)
+
+
+def test_reference_nav_shows_the_public_api_first_then_the_layers_in_order():
+    names = ["analysis.trace", "api", "api.landscapes", "api.display", "attndyn", "engines",
+             "engines.contract", "model.spec", "model", "model.errors", "zzz.extra"]  # fmt: skip
+    pages = [f"reference/{name}.md" for name in names]
+    assert reference_nav.grouped_pages(pages) == [
+        "reference/attndyn.md",
+        "reference/api.md",
+        "reference/api.display.md",
+        "reference/api.landscapes.md",
+        {
+            "Internals": [
+                {"model": ["reference/model.md", "reference/model.errors.md",
+                           "reference/model.spec.md"]},
+                {"engines": ["reference/engines.md", "reference/engines.contract.md"]},
+                {"analysis": ["reference/analysis.trace.md"]},
+                {"zzz": ["reference/zzz.extra.md"]},
+            ]
+        },
+    ]  # fmt: skip
 
 
 def test_every_reference_page_names_a_module_that_exists():

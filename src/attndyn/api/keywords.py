@@ -41,6 +41,9 @@ class OptionError(UserError):
         self.keywords = tuple(keywords)
 
 
+OptionError.__module__ = "attndyn"  # a traceback says attndyn.OptionError, the public name
+
+
 def keyword(field: str) -> str:
     """The Python keyword of an option's field: ``from_picture`` -> ``from_``; others as is."""
     return "from_" if field == "from_picture" else field
@@ -145,7 +148,9 @@ def option_text(field: str, annotation: str, value: Any) -> Any:
         return numbers_text(name, value)
     if annotation.startswith(("int", "float")):
         return number_text(value)
-    return path_text(value)
+    if annotation.startswith("str"):
+        return path_text(value)
+    raise TypeError(f"option {field!r}: no writer for its type {annotation!r}")
 
 
 # -- the commands' option groups --------------------------------------------------------------

@@ -24,7 +24,7 @@ Examples
 >>> ad.render(size=0)
 Traceback (most recent call last):
 ...
-attndyn.api.keywords.OptionError: size '0' must be at least 1 pixel in each direction
+attndyn.OptionError: size '0' must be at least 1 pixel in each direction
 """
 
 from __future__ import annotations
@@ -156,6 +156,11 @@ class Landscape:
     ) -> Picture:
         """The picture of the fields under ``render``'s colour options; nothing is recomputed.
 
+        A landscape loaded from a picture starts from that picture's colouring, as
+        ``render --from`` does: ``coloring`` and ``cmap`` given replace it, ``equalize`` and
+        ``invert`` true turn its switch on. Raises :class:`~attndyn.api.keywords.OptionError`
+        naming the keyword for a value that is refused.
+
         Parameters
         ----------
         coloring
@@ -168,11 +173,6 @@ class Landscape:
         resize
             Resample the picture to this size (bicubic, antialiased): ``R``, ``(W, H)`` or
             ``"WxH"``.
-
-        A landscape loaded from a picture starts from that picture's colouring, as
-        ``render --from`` does: ``coloring`` and ``cmap`` given replace it, ``equalize`` and
-        ``invert`` true turn its switch on. Raises :class:`~attndyn.api.keywords.OptionError`
-        naming the keyword for a value that is refused.
         """
         options = color_options(
             coloring, cmap, equalize=equalize, invert=invert, base=self._coloring
@@ -280,8 +280,8 @@ def render(**options: Any) -> Landscape:
 
     Every option is checked as the command checks it; a bad value raises
     :class:`~attndyn.api.keywords.OptionError` (a ValueError) naming the keyword, and an
-    unknown keyword says which known one is closest. See :doc:`../rendering` for what the
-    options mean.
+    unknown keyword says which known one is closest. docs/rendering.md says what the options
+    mean.
     """
     from attndyn.model.options import OPTION_FIELDS, build_job
 
