@@ -562,6 +562,7 @@ def _describe(view: View, size: tuple[int, int] | None, limits: Limits) -> dict[
             "points": spec.n_points,
             "tol": spec.tol,
             "beta": spec.beta,
+            "residual": spec.residual,
             "x-param": spec.x_param,
             "y-param": spec.y_param,
             "precision": options.precision or "float32",

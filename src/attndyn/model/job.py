@@ -33,6 +33,7 @@ import numpy as np
 
 from attndyn.model.errors import UserError
 from attndyn.model.initial import pixel_points, shared_points
+from attndyn.model.params import RESIDUAL
 from attndyn.model.spec import LandscapeSpec
 from attndyn.model.tiles import ROOT, Quadtree, TileAddress, tile_seed
 
@@ -214,6 +215,11 @@ class Job:
                 raise UserError(
                     f"{where} is too deep for {spec.dtype}: neighbouring pixels on the {axis} "
                     f"axis round to the same value; {hint}"
+                )
+            if getattr(spec, f"{axis}_param") == RESIDUAL and not float(values.min()) > 0:
+                raise UserError(
+                    f"{where} sweeps residual to {float(values.min())!r} on its {axis} axis; "
+                    "the residual step must be > 0 on every pixel"
                 )
 
     @property

@@ -25,7 +25,7 @@
   const HEALTH_EVERY_MS = 2000, TICK_MS = 1000;
   const VIEW_KEYS = ["center", "width", "ref"];
   const PARAMS = ["wk11", "wk00", "wk01", "wk10", "wq00", "wq01", "wq10", "wq11",
-    "wv00", "wv01", "wv10", "wv11", "beta"];
+    "wv00", "wv01", "wv10", "wv11", "beta", "residual"];  // residual: its window must be > 0
   const DEFAULT_CMAPS = { binary: "gray", "log-delta": "magma", "sync-step": "inferno",
     probability: "gray", clusters: "tab10" };  // attndyn.pictures.coloring.DEFAULT_CMAPS
   const STATUS_EVERY_MS = 1000, LOADING_EVERY_MS = 250;
@@ -33,6 +33,19 @@
   const MINE_FILE = "attndyn-my-views.toml";
   const CMAPS = ["", "gray", "magma", "inferno", "viridis", "plasma", "cividis", "twilight_shifted",
     "twilight", "turbo", "cubehelix", "bone", "copper", "ocean", "terrain", "tab10", "tab20", "hsv"];
+
+  // Fields the page checks before it asks the server (which checks them again, 422 with the
+  // same kind of line): the residual step h is a finite number > 0, or none (empty, "none" or
+  // "off"), the seed's map without a skip connection.
+  const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+  const CHECKS = {
+    residual(text) {
+      if (text === "" || /^(none|off)$/i.test(text)) return { value: "" };
+      const h = DECIMAL.test(text) ? Number(text) : NaN;
+      if (Number.isFinite(h) && h > 0) return { value: text };
+      return { error: `residual '${text}' is not allowed; give a finite number > 0, or leave it empty (none) for the seed's map` };
+    },
+  };
 
   let query = readQuery();
   let info = null;        // the server's description of the current view
@@ -243,7 +256,13 @@
     for (const input of document.querySelectorAll("[data-key]")) {
       input.addEventListener("change", () => {
         const next = Object.assign({}, query);
-        const value = input.type === "checkbox" ? (input.checked ? "true" : "") : input.value;
+        let value = input.type === "checkbox" ? (input.checked ? "true" : "") : input.value.trim();
+        const check = CHECKS[input.dataset.key];
+        if (check) {
+          const checked = check(value);
+          if (checked.error) return showError(checked.error);  // the view stays as it was
+          value = checked.value;
+        }
         if (value === "") delete next[input.dataset.key]; else next[input.dataset.key] = value;
         setQuery(next);
       });
@@ -475,7 +494,7 @@
   }
 
   // -- axes: rulers with the values of the swept parameters ----------------------------------
-  const PARAM_NAMES = { wk00: "a = W_K[0,0]", wk11: "b = W_K[1,1]", beta: "β" };
+  const PARAM_NAMES = { wk00: "a = W_K[0,0]", wk11: "b = W_K[1,1]", beta: "β", residual: "residual h" };
   const paramName = (p) => PARAM_NAMES[p] || `${p.slice(0, 2).toUpperCase().replace("W", "W_")}[${p[2]},${p[3]}]`;
   // A round step (1, 2 or 5 times a power of ten) near `span`.
   function niceStep(span) {
