@@ -253,3 +253,14 @@ def test_the_picture_array_is_the_image(tmp_path):
     assert binary.array.dtype == np.uint8 and set(np.unique(binary.array)) <= {0, 255}
     # white = synchronised, lowest row at the bottom
     assert np.array_equal(binary.array == 255, np.flipud(landscape.fields.labels == 1))
+
+
+def test_a_picture_made_from_an_x0_file_needs_the_file_again(tmp_path):
+    points = np.random.default_rng(3).standard_normal((5, 2))
+    np.save(tmp_path / "p.npy", points / np.linalg.norm(points, axis=1, keepdims=True))
+    landscape = ad.render(x0=tmp_path / "p.npy", size=12, steps=20, engine="numpy", quiet=True)
+    landscape.color().save(tmp_path / "x.png")
+    with pytest.raises(ad.OptionError, match="was made from an x0 file; give it again with x0"):
+        ad.load(tmp_path / "x.png", engine="numpy", quiet=True)
+    loaded = ad.load(tmp_path / "x.png", x0=tmp_path / "p.npy", engine="numpy", quiet=True)
+    assert loaded.spec == landscape.spec and same_fields(loaded.fields, landscape.fields)

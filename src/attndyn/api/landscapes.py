@@ -374,13 +374,12 @@ def _picture(
     """A picture's landscape: the fields beside it, or the picture rendered again."""
     from attndyn.model.options import build_job
     from attndyn.model.picture_metadata import read_picture_text
-    from attndyn.model.spec import LandscapeSpec
     from attndyn.pictures.coloring import ColorOptions
 
     spec_json = read_picture_text(location, "spec")
     assert spec_json is not None
     coloring = ColorOptions.from_picture(location)
-    beside = _fields_beside(Path(location), spec_json, LandscapeSpec)
+    beside = _fields_beside(Path(location), spec_json)
     if beside is not None:
         beside._coloring = coloring
         return beside
@@ -392,11 +391,13 @@ def _picture(
     return landscape
 
 
-def _fields_beside(picture: Path, spec_json: str, spec_type: Any) -> Landscape | None:
+def _fields_beside(picture: Path, spec_json: str) -> Landscape | None:
     """The fields file or store named as ``picture`` (``.npz``, then ``.zarr``) if it holds
     the picture's spec (equal values; the package version may differ), else None."""
+    from attndyn.model.spec import LandscapeSpec
+
     try:
-        spec = spec_type.from_json(spec_json)
+        spec = LandscapeSpec.from_json(spec_json)
     except UserError:
         return None
     for candidate in (picture.with_suffix(".npz"), picture.with_suffix(".zarr")):
@@ -411,7 +412,7 @@ def _fields_beside(picture: Path, spec_json: str, spec_type: Any) -> Landscape |
                 found = _store(str(candidate))
             else:
                 with np.load(candidate, allow_pickle=False) as archive:
-                    if spec_type.from_json(str(archive["spec"])) != spec:
+                    if LandscapeSpec.from_json(str(archive["spec"])) != spec:
                         continue
                 found = load(candidate)
         except (UserError, OSError, ValueError, KeyError):
