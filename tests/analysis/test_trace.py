@@ -1,6 +1,7 @@
 """trace_pixel: one pixel's run equals what the reference engine renders for that pixel."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -90,3 +91,62 @@ def test_a_quadtree_tiles_pixel_ends_where_the_tile_says(init):
         assert np.float32(trace.delta[-1]) == fields.delta[row, col]
         assert trace.label == fields.labels[row, col]
         assert trace.x_value == job.x_values()[col] != spec.x_values()[col]
+
+
+# -- the residual map (issue 29 A): one pixel's run against the particle library's SA flow ----
+
+
+def _residual_pixel(h, steps, *, row=3, col=5, init="independent"):
+    """A float64, eps = 0 residual spec of the seed 1679700 matrices, the pixel's trace, and
+    its matrices built by hand from the spec (W_K's diagonal is the pixel's (a, b))."""
+    spec = appendix_b(
+        1679700, width=8, height=6, steps=steps, init=init, dtype="float64", eps=0.0,
+        residual=h, x_range=(-4.0, -1.0), y_range=(-3.0, 0.0),
+    )  # fmt: skip
+    wq, wk, wv = (np.array(getattr(spec, m), dtype=np.float64).reshape(2, 2) for m in MATRICES)
+    wk[0, 0], wk[1, 1] = spec.y_values()[row], spec.x_values()[col]
+    return spec, trace_pixel(spec, row, col), (wq, wk, wv)
+
+
+MATRICES = ("wq", "wk", "wv")
+
+
+@pytest.mark.parametrize("h", [0.05, 0.4, 3.0])
+def test_the_residual_trace_is_the_sa_flows_projected_euler_step(h):
+    # The particle library's SA flow (attndyn.particles, which shares no code with the
+    # landscape side) with the Euler method, x <- x + dt F(x) then x / |x|, is the residual map
+    # with eps = 0 and step h: the same trajectory, step for step, to rounding.
+    from attndyn.particles.simulate import FlowSetup, simulate
+
+    spec, trace, (wq, wk, wv) = _residual_pixel(h, 40)
+    setup = FlowSetup(
+        flow="sa", dimension=2, points=spec.n_points, beta=spec.beta, Q=wq, K=wk, V=wv,
+        method="euler", dt=h, steps=40, record_every=1,
+    )  # fmt: skip
+    flow = simulate(setup, trace.points[0])
+    assert flow.points.shape == trace.points.shape
+    assert np.abs(flow.points - trace.points).max() < 1e-13  # measured: 1e-15
+    # and it is not the seed's map, which moves the same points elsewhere
+    plain = trace_pixel(replace(spec, residual=None), 3, 5)
+    assert np.abs(plain.points[1] - trace.points[1]).max() > 1e-3
+
+
+def test_at_small_h_the_residual_trace_approaches_the_rk4_flow_linearly():
+    # t = h k: the residual map with step h is a first-order scheme for the SA flow
+    # dx_i/dt = P_{x_i} sum_j A_ij v_j, so at t = 1 its distance to a fine RK4 solution
+    # (dt = 1e-3, error ~1e-12) should halve with h.
+    from attndyn.particles.simulate import FlowSetup, simulate
+
+    errors = []
+    for h in (0.1, 0.05, 0.025, 0.0125):
+        steps = round(1.0 / h)
+        spec, trace, (wq, wk, wv) = _residual_pixel(h, steps)
+        setup = FlowSetup(
+            flow="sa", dimension=2, points=spec.n_points, beta=spec.beta, Q=wq, K=wk, V=wv,
+            method="rk4", dt=1e-3, steps=1000, record_every=1000,
+        )  # fmt: skip
+        exact = simulate(setup, trace.points[0]).final
+        errors.append(np.abs(trace.points[-1] - exact).max())
+    ratios = [errors[k] / errors[k + 1] for k in range(3)]
+    assert errors[0] > 1e-4  # a visible first-order error to start from
+    assert all(1.7 < r < 2.3 for r in ratios), (errors, ratios)

@@ -21,7 +21,10 @@ the math and argue the exactness of each shortcut:
 float32 specs take all of them; float64 specs (deep zooms) take the distinct block steps, the
 groups and max-free pair lanes, each the group path's step bit for bit and without fused
 multiply-adds, so that every float64 pixel is what the group path alone gives; they start
-from the reference's own initial points. What the kernels are given (the swept parameters and where
+from the reference's own initial points. A residual spec (``spec.residual_map``, the skip
+connection X <- normalize(X + h A V)) takes none of them: its own kernel,
+:mod:`~attndyn.engines.kernels.residual`, runs every step of every pixel, 16 pixels side by
+side. What the kernels are given (the swept parameters and where
 the initial points come from) is made by :mod:`attndyn.engines.inputs`. The module imports
 numba; it is imported only when the engine is asked for (``attndyn.engines.get_engine``).
 Kernels are compiled with ``cache=True``, so a warm start loads them from ``__pycache__``.
@@ -49,8 +52,8 @@ from attndyn.engines.contract import EngineDiagnostics
 from attndyn.engines.inputs import point_source, swept_parameters
 from attndyn.engines.kernels.lanes import MAX_PAIR_STEPS
 from attndyn.engines.kernels.layout import BLOCK
+from attndyn.engines.kernels.residual import residual_parameters, run_residual_tile
 from attndyn.engines.kernels.tile import run_tile, tile_kernel, tile_kernel_exact
-from attndyn.model.errors import UserError
 from attndyn.model.fields import Fields, fields_from_tracker
 from attndyn.model.initial import STREAM_PIXEL_POINTS, stream_word
 from attndyn.model.job import Job
@@ -117,7 +120,7 @@ class NumbaCpuEngine:
 
     def compute(self, job: Job, tile: Tile) -> Fields:
         if job.spec.residual_map:
-            raise UserError("engine 'numba' has no residual map yet; use --engine numpy")
+            return self._compute_residual(job, tile)
         started = time.perf_counter()
         spec = job.spec
         float32 = spec.dtype == "float32"
@@ -166,6 +169,31 @@ class NumbaCpuEngine:
             pair_steps=pair_steps,
             skipped_steps=skipped_steps,
             safe_pixels=safe_pixels,
+            sync_tracker=(t0s, before, after),
+        )
+        return fields
+
+    def _compute_residual(self, job: Job, tile: Tile) -> Fields:
+        """Fields of a residual spec's tile (:mod:`attndyn.engines.kernels.residual`)."""
+        started = time.perf_counter()
+        dtype = np.dtype(job.spec.np_dtype)
+        args = residual_parameters(job, tile, dtype)
+        out = np.empty((3, tile.size), dtype)  # delta, Δ_{t0-1}, Δ_{t0}
+        t0s = np.empty(tile.size, np.int64)
+        clusters = np.empty(tile.size, np.uint16)
+        kernel_started = time.perf_counter()
+        lanes = self.threads or numba.get_num_threads()
+        run_residual_tile(lanes, tile.size, (*args, out, t0s, clusters))
+        kernel_seconds = time.perf_counter() - kernel_started
+        delta, before, after = out.reshape(3, *tile.shape)
+        t0s = t0s.reshape(tile.shape)
+        fields = fields_from_tracker(
+            delta, t0s, before, after, clusters.reshape(tile.shape), job.spec.tol
+        )
+        self.last_diagnostics = EngineDiagnostics(
+            pixels=tile.size,
+            seconds=time.perf_counter() - started,
+            kernel_seconds=kernel_seconds,
             sync_tracker=(t0s, before, after),
         )
         return fields
