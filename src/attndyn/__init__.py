@@ -9,7 +9,21 @@ the rendering layer. Everything else is internal, one layer per folder (docs/arc
 
 __version__ = "0.2.0"
 
-from attndyn.api import Landscape, OptionError, Picture, load, render
+from attndyn.api import (
+    BoundaryDimension,
+    Explorer,
+    Landscape,
+    Movie,
+    OptionError,
+    Picture,
+    PixelTrace,
+    dimension,
+    explore,
+    load,
+    movie,
+    render,
+    trace,
+)
 from attndyn.model.errors import UserError
 from attndyn.model.job import Job
 from attndyn.model.spec import LandscapeSpec
@@ -17,16 +31,24 @@ from attndyn.model.tiles import TileAddress
 from attndyn.rendering.render import render_landscape, render_tile
 
 __all__ = [
+    "BoundaryDimension",
+    "Explorer",
     "Job",
     "Landscape",
     "LandscapeSpec",
+    "Movie",
     "OptionError",
     "Picture",
+    "PixelTrace",
     "TileAddress",
     "UserError",
     "__version__",
+    "dimension",
+    "explore",
     "load",
+    "movie",
     "render",
     "render_landscape",
     "render_tile",
+    "trace",
 ]

@@ -5,7 +5,8 @@ and measures the boundary of its ``labels`` (or ``clusters``) field with
 :func:`attndyn.analysis.dimension.estimate_dimension`; prints the estimate and its confidence
 interval, and writes the box counts (``-o OUT.csv``) and the fit plot (``--plot OUT.png``;
 ``dimension.png`` when no output is named). ``-o OUT.png``, which once meant the plot, still
-does, with a deprecation warning.
+does, with a deprecation warning. The checks, the outputs and the summary are those of
+:func:`attndyn.dimension` (:mod:`attndyn.api.analyses`); this module parses and prints.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import argparse
 import sys
 
 from attndyn.cli.common import add_deprecated_alias, add_quiet_argument, warn_deprecated
-from attndyn.model.errors import FieldError, UserError
+from attndyn.model.errors import UserError
 from attndyn.model.outputs import check_writable
-from attndyn.model.parsing import did_you_mean, parse_float, parse_int
+from attndyn.model.parsing import parse_float, parse_int
 
-FIELDS = ("labels", "clusters")
 DEFAULT_PLOT = "dimension.png"
 
 
@@ -87,47 +87,28 @@ def _outputs(args: argparse.Namespace) -> tuple[str | None, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     from attndyn.analysis.dimension import estimate_dimension
+    from attndyn.api.analyses import (
+        checked_field,
+        dimension_summary,
+        field_of,
+        write_dimension_outputs,
+    )
     from attndyn.rendering.store import load_landscape
 
-    if args.field not in FIELDS:
-        hint = did_you_mean(args.field, FIELDS)
-        raise FieldError(
-            lambda n: (
-                f"{n('field')} {args.field!r} is unknown{hint}; choose one of {', '.join(FIELDS)}"
-            )
-        )
+    checked_field(args.field)
     min_box = parse_int("min_box", args.min_box) if args.min_box is not None else None
     max_box = parse_int("max_box", args.max_box) if args.max_box is not None else None
     confidence = parse_float("confidence", args.confidence)
     csv_name, plot_name = _outputs(args)
     plot_path = check_writable(plot_name, suffix=".png", what="--plot") if plot_name else None
     csv_path = check_writable(csv_name, suffix=".csv", what="--output") if csv_name else None
-    landscape = load_landscape(args.fields)
-    field = landscape.fields.arrays().get(args.field)
-    if field is None:
-        raise UserError(f"fields file {args.fields!r} holds no {args.field!r} field")
+    field = field_of(load_landscape(args.fields), args.field, args.fields)
     estimate = estimate_dimension(field, min_box=min_box, max_box=max_box, confidence=confidence)
-    from attndyn.analysis.dimension_plots import plot_fit
-
-    if plot_path is not None:
-        plot_fit(estimate, plot_path, title=f"{args.fields}: boundary of {args.field}")
-    if csv_path is not None:
-        from attndyn.particles.experiments.common import write_csv
-
-        slopes = [*estimate.local_slopes, float("nan")]
-        rows = zip(estimate.sizes, estimate.counts, slopes, strict=True)
-        write_csv(csv_path, ["box_size", "count", "local_slope_to_next"], rows)
-    low, high = estimate.interval
-    level = f"{100 * estimate.confidence:g}%"
+    title = f"{args.fields}: boundary of {args.field}"
+    written = write_dimension_outputs(estimate, plot_path, csv_path, title)
     if args.quiet:
         print(f"{estimate.dimension:.4f}")
     else:
-        print(
-            f"dimension {estimate.dimension:.4f} ({level} interval {low:.4f} .. {high:.4f}; "
-            f"standard error {estimate.stderr:.4f}) from {estimate.sizes.size} box sizes "
-            f"{estimate.sizes[0]}..{estimate.sizes[-1]} px on a "
-            f"{field.shape[1]}x{field.shape[0]} grid"
-        )
-        written = ", ".join(str(p) for p in (plot_path, csv_path) if p is not None)
-        print(f"wrote {written}", file=sys.stderr)
+        print(dimension_summary(estimate, field.shape))
+        print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
     return 0

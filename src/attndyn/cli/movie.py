@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
+from attndyn.api.movies import frame_jobs, make_movie, movie_base
 from attndyn.cli.common import (
     add_color_arguments,
     add_deprecated_alias,
@@ -30,11 +30,10 @@ from attndyn.cli.common import (
 from attndyn.engines import get_engine
 from attndyn.model.errors import EXIT_INTERRUPTED, FieldError, UserError
 from attndyn.model.job import Job
-from attndyn.model.options import build_job
 from attndyn.model.params import SWEEPABLE_NAMES
 from attndyn.model.parsing import parse_float, parse_numbers
 from attndyn.pictures.coloring import ColorOptions
-from attndyn.pictures.movie_frames import SPACINGS, sweep_specs, zoom_specs
+from attndyn.pictures.movie_frames import SPACINGS
 from attndyn.pictures.movies import (
     COLOR_SCALES,
     DEFAULT_COLOR_SCALE,
@@ -42,11 +41,9 @@ from attndyn.pictures.movies import (
     MovieInterrupted,
     check_outputs,
     default_frames_dir,
-    estimate_movie_cost,
     frame_size,
-    render_movie,
 )
-from attndyn.rendering.estimate import format_seconds, refuse_if_huge
+from attndyn.rendering.estimate import format_seconds
 
 
 def _add_movie_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
@@ -228,11 +225,19 @@ def _refuse_a_number_for_from(args: argparse.Namespace) -> None:
     )
 
 
-def _frame_specs(args: argparse.Namespace, job: Job, center, width) -> list:
-    if args.movie_kind == "zoom":
-        return zoom_specs(job.spec, center, width, args.end_width, args.frames)
-    a, b = _sweep_values(args)
-    return sweep_specs(job.spec, args.param, a, b, args.frames, args.spacing)
+def _frame_jobs(args: argparse.Namespace, base: Job, center, width) -> list[Job]:
+    values = _sweep_values(args) if args.movie_kind == "sweep" else None
+    return frame_jobs(
+        args.movie_kind,
+        base,
+        center,
+        width,
+        frames=args.frames,
+        end_width=getattr(args, "end_width", None),
+        param=getattr(args, "param", None),
+        values=values,
+        spacing=getattr(args, "spacing", "linear"),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -245,27 +250,18 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     _refuse_a_number_for_from(args)
     options = render_options(args)
-    center, width = options.center, options.width
-    if args.movie_kind == "zoom":  # the zoom's own centre and first width, not a window
-        if center is None:
-            raise UserError("movie zoom needs --center CX,CY, the point zoomed into")
-        options = replace(options, center=None, width=None)
-    base = build_job(options)
+    base, center, width = movie_base(args.movie_kind, options)
     stored = ColorOptions.from_picture(options.from_picture) if options.from_picture else None
     colors = color_options(args, stored)
     size = picture_size(args)
     frame_pixels = frame_size(base.spec, size)
     outputs = check_outputs(args.output or [f"{args.movie_kind}.mp4"], frame_pixels)
     frames_dir = Path(args.frames_dir) if args.frames_dir else default_frames_dir(outputs[0])
-    jobs = [Job(spec, base.x0) for spec in _frame_specs(args, base, center, width)]
+    jobs = _frame_jobs(args, base, center, width)
     engine = get_engine(args.engine, args.device)
-    cost = estimate_movie_cost(
-        jobs, colors, engine, frames_dir=frames_dir, size=size, color_scale=args.color_scale
-    )
-    refuse_if_huge(cost, force=args.force)
     started = time.perf_counter()
     try:
-        result = render_movie(
+        result = make_movie(
             jobs,
             colors,
             outputs,
@@ -276,6 +272,8 @@ def _run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             keep_frames=args.keep_frames,
             color_scale=args.color_scale,
+            force=args.force,
+            force_option="--force",
         )
     except MovieInterrupted as stop:
         print(
