@@ -37,16 +37,12 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from dataclasses import fields as fields_of  # ``fields`` is dimension()'s keyword
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from attndyn.analysis.dimension import DimensionEstimate
-from attndyn.analysis.trace import Trace
 from attndyn.api.display import html_figure
 from attndyn.api.keywords import (
     OptionError,
@@ -61,6 +57,8 @@ from attndyn.api.keywords import (
 from attndyn.model.errors import FieldError, Spell, UserError
 
 if TYPE_CHECKING:
+    from attndyn.analysis.dimension import DimensionEstimate
+    from attndyn.analysis.trace import Trace
     from attndyn.api.landscapes import Landscape
     from attndyn.model.job import Job
     from attndyn.model.spec import LandscapeSpec
@@ -179,32 +177,49 @@ def trace_summary(run: Trace) -> str:
     )
 
 
-@dataclass(frozen=True)
-class PixelTrace(Trace):
-    """The run of one pixel (every attribute of :class:`~attndyn.analysis.trace.Trace`:
-    ``points``, ``delta``, ``clusters``, ``steps``, ``label``, ``sync_step``, the pixel's
-    matrices and values), the files :func:`trace` wrote (``written``), its summary, and its
-    plot in a notebook."""
+class _Result:
+    """Reads the attributes it lacks from the library's result it wraps (``_result``), so
+    that the result's numbers are its attributes; the analysis modules (scipy's among them)
+    are imported only when a result is made, not with ``import attndyn``."""
 
-    written: tuple[Path, ...] = ()
+    _result: Any
 
-    @classmethod
-    def of(cls, run: Trace, written: Sequence[Path] = ()) -> PixelTrace:
-        """``run`` with the paths written."""
-        values = {f.name: getattr(run, f.name) for f in fields_of(run)}
-        return cls(**values, written=tuple(written))
+    def __getattr__(self, name: str) -> Any:
+        result = self.__dict__.get("_result")
+        if result is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(result, name)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *dir(self.__dict__.get("_result"))})
+
+
+class PixelTrace(_Result):
+    """The run of one pixel: every attribute of its :class:`~attndyn.analysis.trace.Trace`
+    (``points``, ``delta``, ``clusters``, ``steps``, ``label``, ``sync_step``, the pixel's
+    ``row``, ``col``, ``x_value``, ``y_value``, matrices and ``spec``), the files
+    :func:`trace` wrote (``written``), its summary, and its plot in a notebook."""
+
+    def __init__(self, run: Trace, written: Sequence[Path] = ()) -> None:
+        self._result = run
+        self.written = tuple(written)
+
+    @property
+    def trace(self) -> Trace:
+        """The library's result (:class:`~attndyn.analysis.trace.Trace`)."""
+        return self._result
 
     @property
     def summary(self) -> str:
         """The two lines ``attndyn trace`` prints (:func:`trace_summary`)."""
-        return trace_summary(self)
+        return trace_summary(self.trace)
 
     @cached_property
     def plot_png(self) -> bytes:
         """The three-panel plot of ``trace --plot`` as PNG bytes."""
         from attndyn.analysis.trace_plots import plot_trace
 
-        return _plot_png(lambda path: plot_trace(self, path))
+        return _plot_png(lambda path: plot_trace(self.trace, path))
 
     def __repr__(self) -> str:
         first, second = self.summary.split("\n")
@@ -289,7 +304,7 @@ def trace(
     with keyword_errors():
         run = trace_pixel(job, row, col)
     written = write_trace_outputs(run, *paths, fps=rate, progress=not quiet)
-    return PixelTrace.of(run, written)
+    return PixelTrace(run, written)
 
 
 # -- dimension --------------------------------------------------------------------------------
@@ -345,29 +360,42 @@ def dimension_summary(estimate: DimensionEstimate, shape: tuple[int, int]) -> st
     )
 
 
-@dataclass(frozen=True)
-class BoundaryDimension(DimensionEstimate):
-    """The box-counting dimension of a landscape's boundary (every attribute of
-    :class:`~attndyn.analysis.dimension.DimensionEstimate`: ``dimension``, ``interval``,
-    ``stderr``, ``sizes``, ``counts``, ``local_slopes`` ...), the field and grid it was
-    measured on, the files written, and the fit plot in a notebook."""
+class BoundaryDimension(_Result):
+    """The box-counting dimension of a landscape's boundary: every attribute of its
+    :class:`~attndyn.analysis.dimension.DimensionEstimate` (``dimension``, ``interval``,
+    ``stderr``, ``sizes``, ``counts``, ``local_slopes`` ...), the ``field`` and grid
+    (``shape``, rows and columns) it was measured on, the files written, and the fit plot in
+    a notebook."""
 
-    field: str = "labels"
-    shape: tuple[int, int] = (0, 0)
-    title: str = ""
-    written: tuple[Path, ...] = ()
+    def __init__(
+        self,
+        estimate: DimensionEstimate,
+        *,
+        field: str,
+        shape: tuple[int, int],
+        title: str,
+        written: Sequence[Path] = (),
+    ) -> None:
+        self._result = estimate
+        self.field, self.shape, self.title = field, shape, title
+        self.written = tuple(written)
+
+    @property
+    def estimate(self) -> DimensionEstimate:
+        """The library's result (:class:`~attndyn.analysis.dimension.DimensionEstimate`)."""
+        return self._result
 
     @property
     def summary(self) -> str:
         """The line ``attndyn dimension`` prints (:func:`dimension_summary`)."""
-        return dimension_summary(self, self.shape)
+        return dimension_summary(self.estimate, self.shape)
 
     @cached_property
     def plot_png(self) -> bytes:
         """The fit plot of ``dimension --plot`` as PNG bytes."""
         from attndyn.analysis.dimension_plots import plot_fit
 
-        return _plot_png(lambda path: plot_fit(self, path, title=self.title))
+        return _plot_png(lambda path: plot_fit(self.estimate, path, title=self.title))
 
     def __repr__(self) -> str:
         return f"<BoundaryDimension of {self.field}: {self.summary}>"
@@ -452,7 +480,6 @@ def dimension(
         estimate = estimate_dimension(array, min_box=low, max_box=high, confidence=level)
     title = f"{source}: boundary of {field}"
     written = write_dimension_outputs(estimate, paths[0], paths[1], title)
-    values = {f.name: getattr(estimate, f.name) for f in fields_of(estimate)}
     return BoundaryDimension(
-        **values, field=str(field), shape=array.shape, title=title, written=tuple(written)
+        estimate, field=str(field), shape=array.shape, title=title, written=written
     )

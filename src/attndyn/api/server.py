@@ -20,8 +20,6 @@ import socket
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 from attndyn.api.keywords import (
@@ -134,6 +132,9 @@ def _listener(port: int) -> socket.socket:
 
 
 def _healthy(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(f"{url}api/health", timeout=1.0) as response:
             return response.status == 200
