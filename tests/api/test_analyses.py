@@ -1,12 +1,11 @@
 """attndyn.trace and attndyn.dimension: the files and lines of the ``trace`` and ``dimension``
-commands (run in a subprocess), the rendered landscape's own delta at the traced pixel, a
+commands, the rendered landscape's own delta at the traced pixel, a
 straight boundary's dimension of 1, and errors that name the keyword."""
 
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
+from contextlib import chdir
 from pathlib import Path
 
 import numpy as np
@@ -17,20 +16,18 @@ import attndyn as ad
 from attndyn.api.landscapes import Landscape
 from attndyn.model.fields import Fields
 
+from helpers import run_cli
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def attndyn_command(folder: Path, *argv: str) -> subprocess.CompletedProcess:
-    """``attndyn ARGV`` in a fresh process, in ``folder``."""
-    code = "import sys; from attndyn.cli.main import run; sys.argv[0] = 'attndyn'; run()"
-    return subprocess.run(
-        [sys.executable, "-c", code, *argv],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+def attndyn_command(folder: Path, capsys, *argv: str) -> str:
+    """``attndyn ARGV`` run in ``folder`` (in this process: the command's own code path); its
+    stdout."""
+    with chdir(folder):
+        capsys.readouterr()
+        assert run_cli(*argv) == 0
+        return capsys.readouterr().out
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -39,15 +36,15 @@ def png_size(data: bytes) -> tuple[int, int]:
         return image.size
 
 
-def test_a_trace_writes_what_the_command_writes_and_says_what_it_says(tmp_path):
+def test_a_trace_writes_what_the_command_writes_and_says_what_it_says(tmp_path, capsys):
     cli, api = tmp_path / "cli", tmp_path / "api"
     cli.mkdir(), api.mkdir()
-    shown = attndyn_command(cli, "trace", "--pixel", "10,20", "--size", "64", "-o", "t.csv",
+    shown = attndyn_command(cli, capsys, "trace", "--pixel", "10,20", "--size", "64", "-o", "t.csv",
                             "--plot", "t.png")  # fmt: skip
     run = ad.trace(pixel=(10, 20), size=64, output=api / "t.csv", plot=str(api / "t.png"))
     assert (api / "t.csv").read_bytes() == (cli / "t.csv").read_bytes()
     assert (api / "t.png").read_bytes() == (cli / "t.png").read_bytes()
-    assert run.summary + "\n" == shown.stdout
+    assert run.summary + "\n" == shown
     assert run.written == (api / "t.csv", api / "t.png")
     assert run._repr_png_() == (cli / "t.png").read_bytes()  # the notebook shows the plot
     assert "row 10, col 20" in run._repr_html_()
@@ -88,20 +85,23 @@ def test_a_bad_trace_keyword_is_a_value_error_naming_it(keywords, message, tmp_p
     assert list(tmp_path.iterdir()) == []  # refused before anything was written
 
 
-def test_a_dimension_measures_what_the_command_measures(tmp_path):
-    attndyn_command(tmp_path, "render", "--size", "96", "--save", "r.npz", "--quiet")
-    shown = attndyn_command(tmp_path, "dimension", "r.npz", "-o", "cli.csv", "--plot", "cli.png")
+def test_a_dimension_measures_what_the_command_measures(tmp_path, capsys):
+    attndyn_command(tmp_path, capsys, "render", "--size", "96", "--save", "r.npz", "--quiet")
+    shown = attndyn_command(
+        tmp_path, capsys, "dimension", "r.npz", "-o", "cli.csv", "--plot", "cli.png"
+    )
     fields = str(tmp_path / "r.npz")
     fit = ad.dimension(fields, output=tmp_path / "api.csv", plot=tmp_path / "api.png")
     assert (tmp_path / "api.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
-    assert fit.summary.replace(fields, "r.npz") + "\n" == shown.stdout
+    assert fit.summary.replace(fields, "r.npz") + "\n" == shown
     assert png_size(fit._repr_png_()) == png_size((tmp_path / "cli.png").read_bytes())
     same = ad.dimension(ad.load(fields))  # a Landscape as well as a path
     assert (same.dimension, same.interval) == (fit.dimension, fit.interval)
     clusters = ad.dimension(fields, field="clusters", min_box=2, max_box=5, confidence=0.9)
-    quiet = attndyn_command(tmp_path, "dimension", "r.npz", "--field", "clusters", "--min-box",
-                            "2", "--max-box", "5", "--confidence", "0.9", "--quiet")  # fmt: skip
-    assert f"{clusters.dimension:.4f}\n" == quiet.stdout
+    quiet = attndyn_command(tmp_path, capsys, "dimension", "r.npz", "--field", "clusters",
+                            "--min-box", "2", "--max-box", "5", "--confidence", "0.9",
+                            "--quiet")  # fmt: skip
+    assert f"{clusters.dimension:.4f}\n" == quiet
     assert list(clusters.sizes) == [2, 3, 4, 5]
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import base64
 import io
-import subprocess
-import sys
+from contextlib import chdir
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from helpers import run_cli
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -24,8 +25,9 @@ CELL_SECONDS = 180
 
 
 def attndyn_command(folder: Path, *argv: str) -> None:
-    code = "import sys; from attndyn.cli.main import run; sys.argv[0] = 'attndyn'; run()"
-    subprocess.run([sys.executable, "-c", code, *argv], cwd=folder, check=True, timeout=300)
+    """``attndyn ARGV`` run in ``folder`` (in this process: the command's own code path)."""
+    with chdir(folder):
+        assert run_cli(*argv) == 0
 
 
 def pixels(data: bytes) -> np.ndarray:
