@@ -57,6 +57,7 @@ def test_a_with_block_stops_it_and_bad_keywords_name_themselves():
     for keywords, message in (
         ({"x0": "points.npy"}, "explore takes no files (x0)"),
         ({"port": 70000}, "port 70000 is not a port"),
+        ({"engine": "nope"}, "engine 'nope' is unknown; choose one of auto,"),
         ({"cmap": "nope"}, "cmap='nope': colormap 'nope' is unknown"),
         ({"sise": 3}, "explore() got an unknown keyword sise (did you mean size?)"),
     ):

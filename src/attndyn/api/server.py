@@ -26,6 +26,7 @@ from attndyn.api.keywords import (
     OptionError,
     color_options,
     keyword,
+    naming,
     refuse_unknown,
     render_options,
 )
@@ -213,7 +214,12 @@ def explore(
         host=HOST,
         port=listener.getsockname()[1],
     )
-    app = create_app(config)
+    try:
+        with naming("engine", engine):
+            app = create_app(config)
+    except BaseException:
+        listener.close()
+        raise
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [listener]}, daemon=True, name="attndyn-explorer"
