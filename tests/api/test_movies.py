@@ -1,22 +1,24 @@
-"""attndyn.movie: the files ``attndyn movie zoom`` and ``movie sweep`` write (run in a
-subprocess), a notebook's inline GIF, and errors that name the keyword."""
+"""attndyn.movie: the files ``attndyn movie zoom`` and ``movie sweep`` write, a notebook's
+inline GIF and video, and errors that name the keyword."""
 
 from __future__ import annotations
 
 import base64
 import os
-import subprocess
-import sys
+from contextlib import chdir
 from pathlib import Path
 
 import pytest
 
 import attndyn as ad
 
+from helpers import run_cli
+
 
 def attndyn_command(folder: Path, *argv: str) -> None:
-    code = "import sys; from attndyn.cli.main import run; sys.argv[0] = 'attndyn'; run()"
-    subprocess.run([sys.executable, "-c", code, *argv], cwd=folder, check=True, timeout=300)
+    """``attndyn ARGV`` run in ``folder`` (in this process: the command's own code path)."""
+    with chdir(folder):
+        assert run_cli(*argv) == 0
 
 
 def test_a_zoom_and_a_sweep_are_the_commands_files(tmp_path, monkeypatch):
@@ -31,15 +33,19 @@ def test_a_zoom_and_a_sweep_are_the_commands_files(tmp_path, monkeypatch):
     zoom = ad.movie("zoom", end_width=0.5, frames=3, center=(-1.8, -3.0), size=32,
                     output="z.gif", quiet=True)  # fmt: skip
     sweep = ad.movie("sweep", param="wq01", values=(-1, 1), frames=3, size=32,
-                     coloring="sync-step", equalize=True, output=["s.gif"], quiet=True)  # fmt: skip
+                     coloring="sync-step", equalize=True, output=["s.gif", "s.mp4"],
+                     quiet=True)  # fmt: skip
     for name in ("z.gif", "s.gif"):
         assert (api / name).read_bytes() == (cli / name).read_bytes()
-    assert sorted(p.name for p in api.iterdir()) == ["s.gif", "z.gif"]  # no frames left
+    assert sorted(p.name for p in api.iterdir()) == ["s.gif", "s.mp4", "z.gif"]  # no frames
     assert os.fspath(zoom) == "z.gif" and zoom.outputs == [Path("z.gif")]
     assert (zoom.frames, zoom.frame_size, zoom.computed) == (3, (32, 32), [0, 1, 2])
-    inline = sweep._repr_html_()
-    data = inline.split("data:image/gif;base64,")[1].split("'")[0]
-    assert base64.b64decode(data) == (api / "s.gif").read_bytes()
+    gif = zoom._repr_html_().split("data:image/gif;base64,")[1].split("'")[0]
+    assert base64.b64decode(gif) == (api / "z.gif").read_bytes()
+    video = sweep._repr_html_()  # the mp4 first, as an HTML5 video
+    assert video.startswith("<video") and "data:video/mp4;base64," in video
+    mp4 = video.split("data:video/mp4;base64,")[1].split("'")[0]
+    assert base64.b64decode(mp4) == (api / "s.mp4").read_bytes()
 
 
 @pytest.mark.parametrize(
