@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from attndyn.pictures.coloring import ColorOptions
     from attndyn.pictures.movies import MovieResult
 
-__all__ = ["Movie", "frame_jobs", "make_movie", "movie", "movie_base"]
+__all__ = ["Movie", "movie"]
 
 KINDS = ("zoom", "sweep")
 MAX_INLINE_BYTES = 8 * 1024**2
