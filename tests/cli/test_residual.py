@@ -55,3 +55,26 @@ def test_render_residual_agrees_with_a_plain_transcription_on_every_pixel(tmp_pa
 def test_a_bad_residual_is_one_line(capsys):
     assert run_cli("render", "--residual", "-1", "--size", "4", "--quiet") == 2
     one_line_error(capsys, "--residual -1.0 is not allowed; give a finite number > 0")
+
+
+def test_trace_follows_the_residual_map(tmp_path):
+    # attndyn trace --residual: every step's gap of one pixel, against the transcription run
+    # for 0..T steps
+    points = np.random.default_rng(7).standard_normal((5, 2))
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    np.save(tmp_path / "P.npy", points)
+    argv = [
+        "trace", "--residual", "2", "--x0", tmp_path / "P.npy", "--precision", "float64",
+        "--size", "12", "--steps", "15", "--wq", ",".join(map(str, WQ)),
+        "--wv", ",".join(map(str, WV)), "--pixel", "8,3", "-o", tmp_path / "t.csv", "--quiet",
+    ]  # fmt: skip
+    assert run_cli(*argv) == 0
+    rows = np.loadtxt(tmp_path / "t.csv", delimiter=",", skiprows=1)
+    values = np.linspace(-8, 8, 12)
+    expected = [transcription(points, values[8], values[3], 2.0, t)[0] for t in range(16)]
+    assert rows[:, 0].tolist() == list(range(16))
+    assert np.allclose(rows[:, 1], expected, rtol=1e-9, atol=1e-13)
+    # without --residual the same pixel follows the seed's map, which goes elsewhere
+    assert run_cli(*argv[:1], *argv[3:]) == 0
+    plain = np.loadtxt(tmp_path / "t.csv", delimiter=",", skiprows=1)
+    assert not np.allclose(plain[1:, 1], expected[1:], rtol=1e-3)

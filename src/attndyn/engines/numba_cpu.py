@@ -23,7 +23,7 @@ groups and max-free pair lanes, each the group path's step bit for bit and witho
 multiply-adds, so that every float64 pixel is what the group path alone gives; they start
 from the reference's own initial points. A residual spec (``spec.residual_map``, the skip
 connection X <- normalize(X + h A V)) takes none of them: its own kernel,
-:mod:`~attndyn.engines.kernels.residual`, runs every step of every pixel, 16 pixels side by
+:mod:`~attndyn.engines.kernels.residual`, runs every step of every pixel, 32 pixels side by
 side. What the kernels are given (the swept parameters and where
 the initial points come from) is made by :mod:`attndyn.engines.inputs`. The module imports
 numba; it is imported only when the engine is asked for (``attndyn.engines.get_engine``).
@@ -72,6 +72,9 @@ GROUP_KEEP = 12
 # float64: the boundary view ran at ~90k px/s and the default window at ~185k px/s on the
 # loaded development machine (benchmarks/LOG.md, 2026-12-01); a conservative estimate.
 _FLOAT64_PIXELS_PER_SECOND_N20_T100 = 40_000.0
+# The residual map takes every step (no shortcuts): about 20k (float32) and 5.7k (float64)
+# px/s per core of CPU time on the development machine (docs/engines.md); conservative.
+_RESIDUAL_PIXELS_PER_SECOND_N20_T100 = {"float32": 15_000.0, "float64": 4_000.0}
 
 
 class NumbaCpuEngine:
@@ -115,6 +118,8 @@ class NumbaCpuEngine:
         rate = _PIXELS_PER_SECOND_N20_T100
         if spec.dtype != "float32":
             rate = _FLOAT64_PIXELS_PER_SECOND_N20_T100
+        if spec.residual_map:
+            rate = _RESIDUAL_PIXELS_PER_SECOND_N20_T100[spec.dtype]
         work = spec.n_points**2 * max(spec.steps, 1)
         return rate * (20**2 * 100) / work
 

@@ -14,21 +14,23 @@ t with Δ_t >= tol, Δ_{t0-1}, Δ_{t0}; see :mod:`attndyn.model.fields`) and the
 final points (single linkage, the link of :func:`attndyn.model.fields.linked` in float64,
 each operation rounded).
 
-No shortcut of the seed map's kernels applies: with the skip connection equal points stay
-equal but a state is no longer a function of its groups alone in the same way, and the
-fixed-point and period-2 exits were argued for the seed's map. So every pixel takes every
-step, the way the reference does. Speed comes from doing ``LANES`` pixels at once: every
-array holds a lane axis last, and every inner loop runs over the lanes with no dependence
-between them, which LLVM vectorises (exp through :func:`~attndyn.engines.kernels.exp.exp_shifted`:
-a polynomial that vectorises in float32, NumPy's exp in float64), and from the tile's chunks
-of ``LANES`` pixels spread over Python threads (the kernel releases the GIL).
+None of the seed map's shortcuts is taken (groups of equal points, which the skip connection
+also keeps equal, and the exits at one group, a fixed point or period 2, which would need
+their own arguments here): every pixel takes every step, as the reference does. Speed comes
+from doing ``LANES`` (32) pixels at once: every array holds a lane axis last, and every inner
+loop runs over the lanes with no dependence between them, which LLVM vectorises, and from the
+tile's chunks of ``LANES`` pixels spread over Python threads (the kernel releases the GIL).
 
-Arithmetic. The order of operations is the reference's (scores, max, exp, the division by the
-sum, then the weighted sum of the values; x + h y; the norm as sqrt of the sum of squares);
-no fastmath flags, so no fused multiply-adds are introduced by the compiler. The float64
-kernel still differs from NumPy in the order of its sums (NumPy's matmul may use BLAS) and so
-agrees with the reference to rounding, not bit for bit; the float32 kernel also takes exp from
-the polynomial (within 2 ulp). The measured agreement is in docs/engines.md.
+Arithmetic. The reference's formulas, with two changes of rounding: the weights are summed
+with the values in one pass, y_i = (sum_j e_ij v_j) / (sum_j e_ij), rather than divided first
+(one pass over the pairs instead of two), and exp is a polynomial within 1 ulp
+(:func:`weight`), which vectorises where libm's exp does not. No fastmath flags, so the
+compiler adds no fused multiply-adds. The kernel therefore agrees with the reference to
+rounding, not bit for bit, in float64 too; the measured agreement is in docs/engines.md. The
+running max of the scores is ``np.maximum``, which LLVM vectorises: with a plain ``max`` that
+loop stayed scalar (3.6 times slower, measured alone). The one-pass sum and ``np.maximum``
+made the kernel 2.5 (float32) and 1.4 (float64) times faster than its first version
+(benchmarks/LOG.md, 2026-12-06).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from attndyn.model.job import Job, PointMode
 from attndyn.model.params import MATRIX_NAMES, SWEEPABLE_NAMES
 from attndyn.model.tiles import Tile
 
-LANES = 16
+LANES = 32
 RESIDUAL_SLOT = 13
 N_RESIDUAL_PARAMETERS = 14
 _LINK2 = CLUSTER_DISTANCE**2
@@ -160,26 +162,21 @@ def residual_kernel(
                         for m in range(L):
                             s = prm[12, m] * (q0[m] * K[j, 0, m] + q1[m] * K[j, 1, m])
                             S[j, m] = s
-                            top[m] = max(top[m], s)
+                            top[m] = np.maximum(top[m], s)
                     for m in range(L):
                         total[m] = 0
-                    for j in range(n):
-                        for m in range(L):
-                            w = weight(S[j, m] - top[m])
-                            S[j, m] = w
-                            total[m] += w
-                    for m in range(L):
                         a0[m] = 0
                         a1[m] = 0
                     for j in range(n):
                         for m in range(L):
-                            a = S[j, m] / total[m]
-                            a0[m] += a * V[j, 0, m]
-                            a1[m] += a * V[j, 1, m]
+                            w = weight(S[j, m] - top[m])
+                            total[m] += w
+                            a0[m] += w * V[j, 0, m]
+                            a1[m] += w * V[j, 1, m]
                     for m in range(L):
                         h = prm[RESIDUAL_SLOT, m]
-                        z0 = X[i, 0, m] + h * a0[m]
-                        z1 = X[i, 1, m] + h * a1[m]
+                        z0 = X[i, 0, m] + h * (a0[m] / total[m])
+                        z1 = X[i, 1, m] + h * (a1[m] / total[m])
                         norm = np.sqrt(z0 * z0 + z1 * z1) + eps
                         Y[i, 0, m] = z0 / norm
                         Y[i, 1, m] = z1 / norm
