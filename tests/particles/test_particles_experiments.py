@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from attndyn.errors import UserError
-from attndyn.particles.experiments import EXPERIMENTS, ParameterError, resolve
+from attndyn.particles.experiments import EXPERIMENTS, ParameterError, phase, resolve
 from attndyn.particles.experiments.fig2 import antipodal_pair_stable, thresholds
 from attndyn.particles.experiments.fig4 import tanh_ratio
 from attndyn.particles.experiments.phase import merged_pair_history, sample_geshkovski
@@ -557,7 +557,8 @@ def _their_loop(BF, V, x0, beta, times, *, step, maxtime, softmax, threshold):
         ("plus-qk", "gaussian", False),
     ],
 )
-def test_geshkovski_layout_matches_a_transcription_of_their_loop(family, qk, softmax):
+def test_geshkovski_layout_matches_a_transcription_of_their_loop(family, qk, softmax, monkeypatch):
+    monkeypatch.setattr(phase, "CHUNK_ELEMENTS", 2 * 3 * 8 * 8)  # β two at a time
     rng = np.random.default_rng(7)
     d, n, draws = 2, 8, 3
     B, V = sample_geshkovski(family, qk, d, draws, rng)
