@@ -391,7 +391,7 @@ def test_quick_values_and_auto_values():
     theirs = EXPERIMENTS["phase"].parameters({"layout": "geshkovski"})
     assert (theirs.dimension, theirs.beta_min, theirs.beta_max, theirs.betas) == (2, 0.1, 9.0, 90)
     assert theirs.t_max == 30.0 and theirs.checkpoints == 200 and theirs.merge_threshold == 0.999
-    assert theirs.families == ("identity", "psd", "plus-qk", "minus-qk")
+    assert theirs.families == ("identity", "psd")
     assert np.allclose(theirs.beta_values(), np.arange(90) * 0.1 + 0.1)  # linspace(0.1, 9, 90)
 
 

@@ -28,6 +28,7 @@ for ``descent``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,10 @@ class Params:
     @property
     def frame_count(self) -> int:
         return FRAMES[self.view] if self.frames is None else self.frames
+
+    def resolved(self) -> Params:
+        """The record with ``frames`` set (``auto``: the view's number of frames)."""
+        return dataclasses.replace(self, frames=self.frame_count)
 
 
 def frame_steps(steps: int, frames: int) -> np.ndarray:

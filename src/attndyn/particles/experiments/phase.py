@@ -46,9 +46,10 @@ Rigollet ("A mathematical perspective on Transformers", code ``phase-diagrams.py
   ``linspace(0, t_max, 200)``; a checkpoint takes the state after the first step whose
   accumulated time reaches it (so the first, ``t = 0``, is after one step), as their loop.
 * Parameters: ``d = 2``, ``n = 32``, ``β ∈ linspace(0.1, 9, 90)``, ``t ∈ [0, 30]``,
-  softmax, ``qk = identity`` (their defaults); families ``identity``, ``psd``, ``plus-qk``,
-  ``minus-qk``; 64 draws per family (their script: 2048; ``draws=2048`` takes 32 times
-  longer).  Quick mode: 6 values of ``β``, ``t ∈ [0, 10]`` with 11 checkpoints, 4 draws.
+  softmax, ``qk = identity`` (their defaults); families ``identity`` and ``psd`` (with
+  ``qk = identity``, ``plus-qk`` is ``identity`` again and ``minus-qk`` never merges: give a
+  random ``qk`` for those); 64 draws per family (their script: 2048; ``draws=2048`` takes 32
+  times longer).  Quick mode: 6 values of ``β``, ``t ∈ [0, 10]`` with 11 checkpoints, 4 draws.
 * Outputs: ``phase.csv`` (per family, ``β`` and checkpoint: the share of merged pairs and
   the number of draws) and ``phase.png`` (one panel per family: the share over ``t`` (x)
   and ``β`` (y), both linear, in their colour map ``RdBu_r``).
@@ -100,7 +101,7 @@ LAYOUT_DEFAULTS = {
         "draws": 32,
     },
     "geshkovski": {
-        "families": V_FAMILIES,
+        "families": ("identity", "psd"),
         "dimension": 2,
         "beta_min": 0.1,
         "beta_max": 9.0,
@@ -371,6 +372,25 @@ def sample_geshkovski(
     raise ValueError(f"unknown family {family!r}; choose one of {', '.join(V_FAMILIES)}")
 
 
+class _Meter:
+    """A tqdm bar over the Euler steps of every chunk when ``progress``, else nothing."""
+
+    def __init__(self, progress: bool, desc: str, total: int) -> None:
+        self.bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc=desc, leave=False, mininterval=0.3)
+
+    def update(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def euler_step_size(step: float, beta: float, softmax: bool) -> float:
     """Their step: ``step`` with softmax, else ``step/max(√β e^{β−1/2}, 1)`` (moves of at
     most about ``step`` radians)."""
@@ -416,7 +436,8 @@ def merged_pair_history(
         for eta, columns in groups.items()
         for k in range(0, len(columns), per_chunk)
     ]
-    for eta, columns in bar(chunks, progress=progress, desc=desc):
+    meter = _Meter(progress, desc, total=sum(int(np.ceil(t_max / eta)) for eta, _ in chunks))
+    for eta, columns in chunks:
         beta = betas[columns][:, None, None, None]  # (G, 1, 1, 1)
         x = np.broadcast_to(x0, (len(columns), *x0.shape)).copy()  # (G, draws, n, d)
         now, checkpoint = 0.0, 0
@@ -434,6 +455,7 @@ def merged_pair_history(
             y = move + x
             x = y / np.maximum(np.linalg.norm(y, axis=-1, keepdims=True), 1e-12)
             now = now + eta
+            meter.update()
             if now >= times[checkpoint]:
                 gram = x @ x.swapaxes(-1, -2)
                 merged = ((gram > threshold) & off_diagonal).sum(axis=(1, 2, 3)) / pairs
@@ -444,6 +466,7 @@ def merged_pair_history(
                         break
             if now >= t_max or checkpoint >= times.size:
                 break
+    meter.close()
     return share
 
 
