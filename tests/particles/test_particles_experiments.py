@@ -566,16 +566,18 @@ def test_geshkovski_layout_matches_a_transcription_of_their_loop(family, qk, sof
     x0 /= np.linalg.norm(x0, axis=-1, keepdims=True)
     betas = np.array([0.1, 1.0, 3.0, 6.0])
     t_max = 3.0 if softmax else 0.6
-    times = np.linspace(0.0, t_max, 9)
-    share = merged_pair_history(
-        B, V, x0, betas, times, step=0.1, t_max=t_max, softmax=softmax, threshold=0.999
-    )
-    for j, beta in enumerate(betas):
-        expected = _their_loop(
-            B, V, x0, beta, times, step=0.1, maxtime=t_max, softmax=softmax, threshold=0.999
+    # 9 checkpoints between the steps, and 31, about one per step (which step records a
+    # checkpoint then depends on the accumulated time: a rule one step off shows)
+    for times in (np.linspace(0.0, t_max, 9), np.linspace(0.0, t_max, 31)):
+        share = merged_pair_history(
+            B, V, x0, betas, times, step=0.1, t_max=t_max, softmax=softmax, threshold=0.999
         )
-        np.testing.assert_array_equal(share[:, j], expected)
-    assert share.max() > 0  # some pairs merge on this grid: the check is not all zeros
+        for j, beta in enumerate(betas):
+            expected = _their_loop(
+                B, V, x0, beta, times, step=0.1, maxtime=t_max, softmax=softmax, threshold=0.999
+            )
+            np.testing.assert_array_equal(share[:, j], expected)
+        assert share.max() > 0  # some pairs merge on this grid: the check is not all zeros
 
 
 def test_merged_pair_share_of_two_antipodal_groups_is_three_sevenths():
