@@ -9,6 +9,7 @@ status is 1 when any is.
     .venv/bin/python benchmarks/bench_experiments.py              # every quick run
     .venv/bin/python benchmarks/bench_experiments.py fig2 fig7 --repeat 3
     .venv/bin/python benchmarks/bench_experiments.py fig1 --full --target 600
+    .venv/bin/python benchmarks/bench_experiments.py phase --full --param layout=geshkovski
 """
 
 from __future__ import annotations
@@ -19,16 +20,20 @@ import time
 from pathlib import Path
 
 
-def time_experiment(name: str, *, quick: bool, repeat: int, seed: int) -> float:
-    """Best wall-clock seconds of ``repeat`` runs of experiment ``name``."""
+def time_experiment(
+    name: str, *, quick: bool, repeat: int, seed: int, params: list[str] | None = None
+) -> float:
+    """Best wall-clock seconds of ``repeat`` runs of experiment ``name``, with the parameters
+    ``params`` (``KEY=VALUE`` texts, as ``attndyn experiment --param``)."""
     from attndyn.particles.experiments import resolve
 
     experiment = resolve(name)
+    given = experiment.parse_assignments(params or [])
     best = float("inf")
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as folder:
             start = time.perf_counter()
-            experiment.run(Path(folder), quick=quick, seed=seed, progress=False)
+            experiment.run(Path(folder), quick=quick, seed=seed, progress=False, params=given)
             best = min(best, time.perf_counter() - start)
     return best
 
@@ -42,14 +47,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per experiment (best shown)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--target", type=float, default=10.0, help="flag runs over this (s)")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a parameter of every named experiment (repeatable; see attndyn experiment NAME "
+        "--list-params)",
+    )
     args = parser.parse_args(argv)
     names = args.names or list(EXPERIMENTS)
+    from attndyn.model.errors import UserError
+    from attndyn.particles.experiments import resolve
+
+    try:  # every name and parameter checked before the first run
+        for name in names:
+            experiment = resolve(name)
+            experiment.parameters(experiment.parse_assignments(args.param), quick=not args.full)
+    except UserError as error:
+        parser.error(str(error))
     mode = "full" if args.full else "quick"
     width = max(12, *(len(name) for name in names))
     print(f"{'experiment':<{width}} {mode + ' run (s)':>14}")
     over = []
     for name in names:
-        seconds = time_experiment(name, quick=not args.full, repeat=args.repeat, seed=args.seed)
+        seconds = time_experiment(
+            name, quick=not args.full, repeat=args.repeat, seed=args.seed, params=args.param
+        )
         flag = f"  over the {args.target:g} s target" if seconds > args.target else ""
         print(f"{name:<{width}} {seconds:>14.2f}{flag}", flush=True)
         if flag:

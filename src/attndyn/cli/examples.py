@@ -62,7 +62,10 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
     "experiment": [
         ("attndyn experiment --list", "the experiments, one line each"),
         ("attndyn experiment fig2 -o results", "results/fig2.csv and results/fig2.png"),
-        ("attndyn experiment fig5 --quick", "a seconds-long version"),
+        (
+            "attndyn experiment fig4 --quick --param taus=0.005,0.02",
+            "a seconds-long version at other step sizes (see fig4 --list-params)",
+        ),
     ],
     "movie": [
         (

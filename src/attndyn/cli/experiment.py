@@ -21,11 +21,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Run one experiment of Burger, Kabri, Korolev, Roith and Weigand (2025) on particle "
             "flows and interaction energies on the sphere. Each writes NAME.csv (the data "
-            "behind the figure) and NAME.png into the -o/--output directory."
+            "behind the figure), NAME.png and NAME.params.json (the parameters used) into the "
+            "-o/--output directory. --list-params shows an experiment's parameters (defaults: "
+            "the paper's values); --param KEY=VALUE changes one."
         ),
     )
     experiment.add_argument("name", nargs="?", help="experiment name or alias (see --list)")
     experiment.add_argument("--list", action="store_true", help="list the experiments")
+    experiment.add_argument(
+        "--list-params",
+        action="store_true",
+        help="list the experiment's parameters with their defaults, types and meanings",
+    )
+    experiment.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a parameter (repeatable; see --list-params), e.g. --param taus=0.005,0.02; "
+        "lists are comma-separated or START:STOP:COUNT",
+    )
     experiment.add_argument(
         "-o",
         "--output",
@@ -46,7 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--view",
         metavar="rotate|descent",
         help="animations only: rotate (default; the camera turns around the converged "
-        "states, as the source's GIFs) or descent (the particles moving towards them)",
+        "states, as the source's GIFs) or descent (the particles moving towards them); the "
+        "same as --param view=...",
     )
     experiment.set_defaults(run=run)
 
@@ -72,12 +88,26 @@ def run(args: argparse.Namespace) -> int:
             f"unknown experiment {args.name!r}{hint}; choose one of: {', '.join(EXPERIMENTS)} "
             "(or an alias, see --list)"
         ) from None
-    seed = checked_seed(parse_int("seed", args.seed))  # before the output is created
-    options = item.options({"view": args.view})
+    if args.list_params:
+        print(item.describe_parameters())
+        return 0
+    # every check before the output is created: no half-made folder for a bad value
+    seed = checked_seed(parse_int("seed", args.seed))
+    given = item.parse_assignments(args.param)
+    if args.view is not None:
+        spec = item.specs.get("view")
+        if spec is None:
+            raise UserError(f"--view does not apply to experiment {item.name!r}")
+        if args.view not in (spec.choices or ()):
+            raise UserError(
+                f"--view {args.view!r} is unknown; choose one of {', '.join(spec.choices or ())}"
+            )
+        given["view"] = args.view
+    item.parameters(given, quick=args.quick)  # checked here; run() builds them again
     out = ensure_directory(args.output, what="--output")
     check_writable(out / f"{item.name}.csv", what="--output")
     started = time.perf_counter()
-    written = item.run(out, quick=args.quick, seed=seed, progress=not args.quiet, **options)
+    written = item.run(out, quick=args.quick, seed=seed, progress=not args.quiet, params=given)
     if not args.quiet:
         elapsed = format_seconds(time.perf_counter() - started)
         print(

@@ -28,25 +28,57 @@ for ``descent``).
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from attndyn.particles.animation import render_frames, write_gif, write_mp4
 from attndyn.particles.energy import energy
-from attndyn.particles.experiments.common import Choice, bar, write_csv
-from attndyn.particles.experiments.fig3 import BETA, CASES, minimise_cases
+from attndyn.particles.experiments.common import bar, parameter, write_csv
+from attndyn.particles.experiments.fig3 import BETA, CASES, TAUS, check_taus, minimise_cases
 from attndyn.particles.plots import new_figure, save_png
 
 NAMES = ("MinA", "MinB", "MinC", "MinD")
 FPS = 12.0
 START_AZIMUTH = -55.0
-VIEW = Choice(
-    "view",
-    ("rotate", "descent"),
-    "animations: rotate (the camera turns around the converged states, as the source's GIFs) "
-    "or descent (the particles moving towards them)",
-)
+VIEWS = ("rotate", "descent")
+FRAMES = {"rotate": 72, "descent": 48}
+
+
+@dataclass(frozen=True)
+class Params:
+    """The animations' parameters (defaults: the paper's values, as Figure 3)."""
+
+    view: str = parameter(
+        "rotate",
+        "rotate: the camera turns around the converged states (as the source's GIFs); "
+        "descent: the particles moving towards them",
+        choices=VIEWS,
+    )
+    particles: int = parameter(400, "particles n", quick=60, low=1)
+    beta: float = parameter(BETA, "inverse temperature β", low=0.0, low_open=True)
+    steps: int = parameter(20000, "descent steps", quick=200, low=1)
+    taus: tuple[float, ...] = parameter(
+        TAUS, "step sizes τ, one per matrix (as Figure 3)", low=0.0, low_open=True
+    )
+    frames: int | None = parameter(
+        None, "frames per animation", quick=4, low=2, auto="72 for rotate, 48 for descent"
+    )
+    fps: float = parameter(FPS, "frames per second", low=0.0, low_open=True)
+    size: int = parameter(320, "width and height of a frame in pixels", low=32, high=4096)
+
+    def check(self) -> None:
+        check_taus("animations", self.taus)
+
+    @property
+    def frame_count(self) -> int:
+        return FRAMES[self.view] if self.frames is None else self.frames
+
+    def resolved(self) -> Params:
+        """The record with ``frames`` set (``auto``: the view's number of frames)."""
+        return dataclasses.replace(self, frames=self.frame_count)
 
 
 def frame_steps(steps: int, frames: int) -> np.ndarray:
@@ -61,23 +93,20 @@ def turn_azimuths(frames: int, start: float = START_AZIMUTH) -> np.ndarray:
     return start + 360.0 * np.arange(frames) / frames
 
 
-def run(
-    out_dir: Path, *, quick: bool, seed: int, progress: bool, view: str = VIEW.default
-) -> list[Path]:
+def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Path]:
     rng = np.random.default_rng(seed)
-    n, steps = (60, 200) if quick else (400, 20000)
+    n, steps, view, frames = params.particles, params.steps, params.view, params.frame_count
+    flow_options = {"progress": progress, "taus": params.taus, "beta": params.beta}
     if view == "rotate":
-        frames = 4 if quick else 72
-        flow = minimise_cases(n, steps, rng, progress=progress, desc="animations descent")
+        flow = minimise_cases(n, steps, rng, desc="animations descent", **flow_options)
         shown_steps = np.full(frames, steps)
         azimuths = turn_azimuths(frames)
         states = np.broadcast_to(flow.x, (frames, *flow.x.shape))  # (F, 4, n, 3)
         poster_frames, poster_title = (0, frames // 2), "first frame and half a turn"
     else:
-        frames = 4 if quick else 48
         wanted = frame_steps(steps, frames)
         flow = minimise_cases(
-            n, steps, rng, progress=progress, snapshot_steps=wanted, desc="animations descent"
+            n, steps, rng, snapshot_steps=wanted, desc="animations descent", **flow_options
         )
         shown_steps = flow.snapshot_steps
         azimuths = np.full(len(shown_steps), START_AZIMUTH)
@@ -89,11 +118,11 @@ def run(
     for c in bar(range(len(CASES)), progress=progress, desc="animations frames"):
         label, D, _ = CASES[c]
         points = states[:, c]
-        energies = energy(points, D, BETA)
+        energies = energy(points, D, params.beta)
         labels = [f"{NAMES[c]}: {label}, step {s}" for s in shown_steps]
-        rgb = render_frames(points, D, labels=labels, azimuths=azimuths)
-        written.append(write_gif(rgb, out_dir / f"{NAMES[c]}.gif", fps=FPS))
-        written.append(write_mp4(rgb, out_dir / f"{NAMES[c]}.mp4", fps=FPS))
+        rgb = render_frames(points, D, labels=labels, azimuths=azimuths, size_px=params.size)
+        written.append(write_gif(rgb, out_dir / f"{NAMES[c]}.gif", fps=params.fps))
+        written.append(write_mp4(rgb, out_dir / f"{NAMES[c]}.mp4", fps=params.fps))
         posters.append([rgb[k] for k in poster_frames])
         rows.extend(
             [NAMES[c], label, view, t, int(s), azimuths[t], energies[t]]

@@ -31,6 +31,7 @@ three circle pictures).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,11 +40,40 @@ from scipy import optimize
 from attndyn.particles.analysis import count_clusters, min_abs_inner_product
 from attndyn.particles.dynamics import usa_flow
 from attndyn.particles.energy import energy
-from attndyn.particles.experiments.common import bar, write_csv
+from attndyn.particles.experiments.common import ParameterError, bar, parameter, write_csv
 from attndyn.particles.plots import new_figure, plot_circle, save_png
 from attndyn.particles.sphere import project, random_points
 
 BETA = 1.0
+EXAMPLES = (0.3, 1.0, 1.25)  # the circle pictures' values of d
+
+
+@dataclass(frozen=True)
+class Params:
+    """Figure 2's parameters (defaults: the paper's values)."""
+
+    d_min: float = parameter(0.0, "smallest d of the study (D = diag(d, 1))")
+    d_max: float = parameter(1.5, "largest d of the study")
+    d_count: int = parameter(20, "values of d, evenly spaced from d_min to d_max", quick=5, low=1)
+    particles: int = parameter(100, "particles n per run of the study", quick=30, low=1)
+    repetitions: int = parameter(100, "runs per value of d", quick=8, low=1)
+    beta: float = parameter(1.0, "inverse temperature β", low=0.0, low_open=True)
+    tau: float = parameter(0.1, "step size τ of the study's ascent", low=0.0, low_open=True)
+    steps: int = parameter(1500, "steps of the study's ascent", quick=300, low=1)
+    picture_particles: int = parameter(
+        100, "particles of the circle pictures (d = 0.3, 1, 1.25)", quick=30, low=1
+    )
+    picture_tau: float = parameter(
+        0.075, "step size of the pictures' ascent", low=0.0, low_open=True
+    )
+    picture_steps: int = parameter(1400, "steps of the pictures' ascent", quick=300, low=1)
+
+    def check(self) -> None:
+        if self.d_max < self.d_min:
+            raise ParameterError(
+                f"fig2 parameters d_min={self.d_min:g} and d_max={self.d_max:g}: "
+                "d_max must be >= d_min"
+            )
 
 
 def antipodal_pair_stable(D: np.ndarray, beta: float = BETA) -> bool:
@@ -56,7 +86,10 @@ def antipodal_pair_stable(D: np.ndarray, beta: float = BETA) -> bool:
 def thresholds(beta: float = BETA) -> tuple[float, float]:
     """The two values of ``d`` where the pair changes stability, for ``D = diag(d, 1)``."""
     lower = float(np.tanh(beta))
-    upper = float(optimize.brentq(lambda d: d * np.tanh(beta * d) - 1.0, 1.0, 3.0))
+    high = 3.0
+    while high * np.tanh(beta * high) < 1.0:  # small β: the root lies beyond 3
+        high *= 2.0
+    upper = float(optimize.brentq(lambda d: d * np.tanh(beta * d) - 1.0, 1.0, high))
     return lower, upper
 
 
@@ -72,12 +105,10 @@ def crossings(ds: np.ndarray, fraction: np.ndarray, level: float = 0.5) -> list[
     return found
 
 
-def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
+def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Path]:
     rng = np.random.default_rng(seed)
-    if quick:
-        ds, reps, n, steps = np.linspace(0.0, 1.5, 5), 8, 30, 300
-    else:
-        ds, reps, n, steps = np.linspace(0.0, 1.5, 20), 100, 100, 1500
+    ds = np.linspace(params.d_min, params.d_max, params.d_count)
+    reps, n, steps, beta = params.repetitions, params.particles, params.steps, params.beta
     rows = []
     fractions = np.zeros(len(ds))
     mean_energy = np.zeros(len(ds))
@@ -85,15 +116,15 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
     for k, d in enumerate(bar(ds, progress=progress, desc="fig2 split study")):
         D = np.diag([d, 1.0])
         x0 = random_points(n, 2, rng, batch=(reps,), dtype=np.float32)
-        x = usa_flow(x0, D, beta=BETA, tau=0.1, steps=steps, sign=-1.0, record_every=0).x
+        x = usa_flow(x0, D, beta=beta, tau=params.tau, steps=steps, sign=-1.0, record_every=0).x
         x = project(x.astype(np.float64))  # renormalised in float64: |<x_i, x_j>| <= 1
         counts = np.array([count_clusters(x[r], rng).count for r in range(reps)])
-        energies = energy(x, D, BETA)
+        energies = energy(x, D, beta)
         products = min_abs_inner_product(x)
         one, two = int(np.sum(counts == 1)), int(np.sum(counts == 2))
         fractions[k] = two / reps
         mean_energy[k] = energies.mean()
-        single[k] = np.exp(BETA * max(d, 1.0))
+        single[k] = np.exp(beta * max(d, 1.0))
         rows.append(
             [
                 d,
@@ -106,7 +137,7 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
                 single[k],
                 products.mean(),
                 products.min(),
-                antipodal_pair_stable(D),
+                antipodal_pair_stable(D, beta),
             ]
         )
     csv_path = write_csv(
@@ -127,20 +158,20 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
         rows,
     )
 
-    examples = (0.3, 1.0, 1.25)
-    pic_n, pic_steps = (30, 300) if quick else (100, 1400)
+    examples = EXAMPLES
+    pic_n, pic_steps = params.picture_particles, params.picture_steps
     Ds = np.stack([np.diag([d, 1.0]) for d in examples])
     pictures = usa_flow(
         random_points(pic_n, 2, rng, batch=(len(examples),)),
         Ds,
-        beta=BETA,
-        tau=0.075,
+        beta=beta,
+        tau=params.picture_tau,
         steps=pic_steps,
         sign=-1.0,
         record_every=0,
     ).x
 
-    lower, upper = thresholds()
+    lower, upper = thresholds(beta)
     fig = new_figure(figsize=(11, 4.2))
     grid = fig.add_gridspec(2, 4, width_ratios=(2.2, 2.2, 1, 1))
     ax = fig.add_subplot(grid[:, 0])

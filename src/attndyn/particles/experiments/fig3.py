@@ -20,13 +20,19 @@ Outputs: ``fig3.csv`` (every final particle with ``<x, D x>`` and the case's fin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from attndyn.particles.dynamics import usa_flow
 from attndyn.particles.energy import energy
-from attndyn.particles.experiments.common import format_matrix, write_csv
+from attndyn.particles.experiments.common import (
+    ParameterError,
+    format_matrix,
+    parameter,
+    write_csv,
+)
 from attndyn.particles.plots import new_figure, plot_sphere, quadratic_form, save_png
 from attndyn.particles.sphere import random_points
 
@@ -37,19 +43,55 @@ CASES = (
     ("D = diag(1, 0, 1)", np.diag([1.0, 0.0, 1.0]), 0.75),
     ("D = diag(0, 0, 1)", np.diag([0.0, 0.0, 1.0]), 0.75),
 )
+TAUS = tuple(tau for _, _, tau in CASES)
+
+
+def check_taus(name: str, taus: tuple[float, ...]) -> None:
+    """One step size per case of :data:`CASES`; a :class:`ParameterError` otherwise."""
+    if len(taus) != len(CASES):
+        raise ParameterError(
+            f"{name} parameter taus has {len(taus)} values; give {len(CASES)}, one per matrix "
+            f"({', '.join(label for label, _, _ in CASES)})"
+        )
+
+
+@dataclass(frozen=True)
+class Params:
+    """Figure 3's parameters (defaults: the paper's values)."""
+
+    particles: int = parameter(400, "particles n", quick=60, low=1)
+    beta: float = parameter(BETA, "inverse temperature β", low=0.0, low_open=True)
+    steps: int = parameter(20000, "descent steps", quick=200, low=1)
+    taus: tuple[float, ...] = parameter(
+        TAUS,
+        "step sizes τ, one per matrix: I, diag(1, .25, 1), diag(1, 0, 1), diag(0, 0, 1)",
+        low=0.0,
+        low_open=True,
+    )
+
+    def check(self) -> None:
+        check_taus("fig3", self.taus)
 
 
 def minimise_cases(
-    n: int, steps: int, rng: np.random.Generator, *, progress: bool, snapshot_steps=(), desc=""
+    n: int,
+    steps: int,
+    rng: np.random.Generator,
+    *,
+    progress: bool,
+    taus: tuple[float, ...] = TAUS,
+    beta: float = BETA,
+    snapshot_steps=(),
+    desc="",
 ):
     """Run the four descents as one batch (shared initial points); returns the :class:`Flow`."""
     x0 = np.broadcast_to(random_points(n, 3, rng), (len(CASES), n, 3)).copy()
     Ds = np.stack([D for _, D, _ in CASES])
-    taus = np.array([tau for _, _, tau in CASES])[:, None, None]
+    taus = np.array(taus, dtype=float)[:, None, None]
     return usa_flow(
         x0,
         Ds,
-        beta=BETA,
+        beta=beta,
         tau=taus,
         steps=steps,
         sign=1.0,
@@ -60,14 +102,21 @@ def minimise_cases(
     )
 
 
-def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
+def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Path]:
     rng = np.random.default_rng(seed)
-    n, steps = (60, 200) if quick else (400, 20000)
-    flow = minimise_cases(n, steps, rng, progress=progress, desc="fig3 descent")
+    flow = minimise_cases(
+        params.particles,
+        params.steps,
+        rng,
+        progress=progress,
+        taus=params.taus,
+        beta=params.beta,
+        desc="fig3 descent",
+    )
     Ds = np.stack([D for _, D, _ in CASES])
-    energies = energy(flow.x, Ds, BETA)
+    energies = energy(flow.x, Ds, params.beta)
     rows = []
-    for c, (label, D, tau) in enumerate(CASES):
+    for c, ((label, D, _), tau) in enumerate(zip(CASES, params.taus, strict=True)):
         for i, x in enumerate(flow.x[c]):
             rows.append([label, format_matrix(D), tau, i, *x, quadratic_form(x, D), energies[c]])
     csv_path = write_csv(

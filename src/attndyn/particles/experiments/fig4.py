@@ -42,13 +42,14 @@ four runs with the line ``ratio = d``, and the six circle pictures).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import cycle
 from pathlib import Path
 
 import numpy as np
 
 from attndyn.particles.dynamics import usa_flow
 from attndyn.particles.energy import energy
-from attndyn.particles.experiments.common import bar, write_csv
+from attndyn.particles.experiments.common import bar, parameter, write_csv
 from attndyn.particles.plots import new_figure, plot_circle, save_png
 from attndyn.particles.sphere import circle_points
 
@@ -70,21 +71,47 @@ class Run:
         return np.dtype(self.dtype).name
 
 
-RUNS = (
-    Run("ours", 0.002, 20000, np.float64),
-    Run("ours", 0.01, 20000, np.float64),
-    Run("source", 0.0005, 10000, np.float32),
-    Run("source", 0.05, 10000, np.float32),
+PICTURES = (  # (name in the source, d, which of our runs: the first or the last step size)
+    ("FP05", 0.5, 0),
+    ("FP2", 2.0, 0),
+    ("FP5", 5.0, 0),
+    ("FP8", 8.0, 0),
+    ("FP10", 10.0, 0),
+    ("FP8bad", 8.0, -1),
 )
-TAUS = tuple(run.tau for run in RUNS)
-PICTURES = (  # (name in the source, d, τ)
-    ("FP05", 0.5, 0.002),
-    ("FP2", 2.0, 0.002),
-    ("FP5", 5.0, 0.002),
-    ("FP8", 8.0, 0.002),
-    ("FP10", 10.0, 0.002),
-    ("FP8bad", 8.0, 0.01),
-)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Figure 4's parameters (defaults: the paper's values)."""
+
+    d_values: tuple[float, ...] = parameter(
+        tuple(float(d) for d in np.arange(1, 21) * 0.5),
+        "values of d in D = diag(1, d)",
+        quick=(0.5, 2.0, 5.0, 8.0, 10.0),
+    )
+    beta: float = parameter(BETA, "inverse temperature β", low=0.0, low_open=True)
+    taus: tuple[float, ...] = parameter(
+        (0.002, 0.01),
+        "step sizes τ of our float64 runs (pictures: FP05-FP10 at the first, FP8bad at the last)",
+        low=0.0,
+        low_open=True,
+    )
+    steps: int = parameter(20000, "steps of our runs", quick=6000, low=1)
+    source_taus: tuple[float, ...] = parameter(
+        (0.0005, 0.05),
+        "step sizes τ of the runs at the source's settings (float32)",
+        low=0.0,
+        low_open=True,
+    )
+    source_steps: int = parameter(10000, "steps of the runs at the source's settings", low=1)
+
+    def runs(self) -> tuple[Run, ...]:
+        """Our runs (float64), then the runs at the source's settings (float32)."""
+        ours = tuple(Run("ours", tau, self.steps, np.float64) for tau in self.taus)
+        return ours + tuple(
+            Run("source", tau, self.source_steps, np.float32) for tau in self.source_taus
+        )
 
 
 def tanh_ratio(x: np.ndarray, D: np.ndarray) -> np.ndarray:
@@ -94,24 +121,26 @@ def tanh_ratio(x: np.ndarray, D: np.ndarray) -> np.ndarray:
     return np.tanh(d00 * x[..., 0] ** 2) / np.tanh(d11 * x[..., 1] ** 2)
 
 
-def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
+def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Path]:
     del seed  # deterministic: the initial square is fixed
-    ds = np.array([0.5, 2.0, 5.0, 8.0, 10.0]) if quick else np.arange(1, 21) * 0.5
+    ds = np.array(params.d_values, dtype=float)
+    beta = params.beta
     start = circle_points(N_PARTICLES, offset=np.pi / N_PARTICLES)
+    runs = params.runs()
     rows = []
-    ratios = {}
-    finals = {}
-    for spec in bar(RUNS, progress=progress, desc="fig4 runs"):
-        steps = 6000 if quick and spec.settings == "ours" else spec.steps
+    ratios = []
+    finals = []
+    for spec in bar(runs, progress=progress, desc="fig4 runs"):
+        steps = spec.steps
         Ds = np.stack([np.diag([1.0, d]) for d in ds]).astype(spec.dtype)
         x0 = np.broadcast_to(start, (len(ds), N_PARTICLES, 2)).astype(spec.dtype)
         x = usa_flow(
-            x0, Ds, beta=BETA, tau=spec.dtype(spec.tau), steps=steps, sign=1.0, record_every=0
+            x0, Ds, beta=beta, tau=spec.dtype(spec.tau), steps=steps, sign=1.0, record_every=0
         ).x
         ratio = tanh_ratio(x, Ds).astype(np.float64)
-        energies = energy(x.astype(np.float64), Ds.astype(np.float64), BETA)
-        ratios[spec.tau] = ratio.mean(axis=1)
-        finals[spec.tau] = x.astype(np.float64)
+        energies = energy(x.astype(np.float64), Ds.astype(np.float64), beta)
+        ratios.append(ratio.mean(axis=1))
+        finals.append(x.astype(np.float64))
         for k, d in enumerate(ds):
             rows.append(
                 [
@@ -152,10 +181,11 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
     grid = fig.add_gridspec(2, 4, width_ratios=(2.6, 1, 1, 1))
     ax = fig.add_subplot(grid[:, 0])
     ax.plot(ds, ds, "k--", linewidth=1, zorder=5, label="ratio = d (stationary state)")
-    for spec, marker in zip(RUNS, ("o", "s", "^", "v"), strict=True):
+    markers = cycle(("o", "s", "^", "v", "D", "P", "X", "*"))
+    for spec, ratio, marker in zip(runs, ratios, markers, strict=False):
         ax.plot(
             ds,
-            ratios[spec.tau],
+            ratio,
             marker + "-",
             markersize=4,
             label=rf"$\tau = {spec.tau:g}$ ({spec.settings}, {spec.precision})",
@@ -164,12 +194,13 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
     ax.set_ylabel(r"$\tanh(D_{00}x_1^2)\,/\,\tanh(D_{11}x_2^2)$")
     ax.legend(fontsize=7)
     cells = [grid[r, c] for r in range(2) for c in range(1, 4)]
-    for (name, d, tau), cell in zip(PICTURES, cells, strict=True):
+    for (name, d, which), cell in zip(PICTURES, cells, strict=True):
         k = int(np.argmin(np.abs(ds - d)))
+        tau = params.taus[which]
         plot_circle(
             fig.add_subplot(cell),
             np.diag([1.0, ds[k]]),
-            finals[tau][k],
+            finals[which % len(params.taus)][k],
             point_size=60,
             title=rf"{name}: $d = {ds[k]:g}$, $\tau = {tau:g}$",
         )

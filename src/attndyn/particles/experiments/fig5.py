@@ -41,11 +41,12 @@ and to the guess with the source's ``f``, and the coefficients ``c1, c2`` of the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from attndyn.particles.experiments.common import bar, write_csv
+from attndyn.particles.experiments.common import ParameterError, bar, parameter, write_csv
 from attndyn.particles.optimise import optimise_circle_density
 from attndyn.particles.perturbation import (
     constants,
@@ -61,6 +62,28 @@ BETA = 1.0
 M = np.diag([0.0, 1.0])
 
 
+@dataclass(frozen=True)
+class Params:
+    """Figure 5's parameters (defaults: the paper's values)."""
+
+    d2_min: float = parameter(0.9, "smallest d2 in D = diag(1, d2) (ε = d2 - 1)")
+    d2_max: float = parameter(1.3, "largest d2")
+    d2_count: int = parameter(
+        9, "values of d2, evenly spaced from d2_min to d2_max", quick=3, low=1
+    )
+    grid: int = parameter(1000, "grid points N on the circle", quick=200, low=3)
+    steps: int = parameter(1500, "exponentiated-gradient steps", quick=300, low=1)
+    lr: float = parameter(1.0, "step size η of the exponentiated gradient", low=0.0, low_open=True)
+    beta: float = parameter(BETA, "inverse temperature β", low=0.0, low_open=True)
+
+    def check(self) -> None:
+        if self.d2_max < self.d2_min:
+            raise ParameterError(
+                f"fig5 parameters d2_min={self.d2_min:g} and d2_max={self.d2_max:g}: "
+                "d2_max must be >= d2_min"
+            )
+
+
 def fit_polynomial(eps: np.ndarray, f: np.ndarray) -> tuple[float, float]:
     """Least-squares ``(c1, c2)`` in ``f ≈ c1 ε + c2 ε²`` (no constant: ``f(0) = 0``)."""
     design = np.stack([eps, eps**2], axis=1)
@@ -74,23 +97,21 @@ def weight_distance(rho: np.ndarray, other: np.ndarray) -> float:
     return float(np.linalg.norm(rho / rho.size - other / other.size))
 
 
-def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
+def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Path]:
     del seed  # deterministic
-    if quick:
-        d2s, N, steps = np.array([0.9, 1.1, 1.3]), 200, 300
-    else:
-        d2s, N, steps = np.linspace(0.9, 1.3, 9), 1000, 1500
+    d2s = np.linspace(params.d2_min, params.d2_max, params.d2_count)
+    N, steps, beta = params.grid, params.steps, params.beta
     eps = d2s - 1.0
-    alpha = constants(2, BETA).alpha
+    alpha = constants(2, beta).alpha
     densities, first, guess_fit, guess_src = [], [], [], []
     summary = []
     for k in bar(range(len(d2s)), progress=progress, desc="fig5 densities"):
         D = np.diag([1.0, d2s[k]])
-        result = optimise_circle_density(D, N, beta=BETA, lr=1.0, steps=steps)
+        result = optimise_circle_density(D, N, beta=beta, lr=params.lr, steps=steps)
         theta, rho = result.theta, result.weights * N
         f_fit = fit_guess_f(theta, rho)
         f_src = float(source_package_f(eps[k]))
-        rho1 = first_order_density(result.x, M, eps[k], BETA)
+        rho1 = first_order_density(result.x, M, eps[k], beta)
         g_fit = exp_guess_density(theta, f_fit)
         g_src = exp_guess_density(theta, f_src)
         densities.append(rho)

@@ -30,6 +30,7 @@ pair joined by its chord through the centre).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,13 @@ import numpy as np
 from attndyn.particles.analysis import count_clusters
 from attndyn.particles.dynamics import usa_flow
 from attndyn.particles.energy import energy
-from attndyn.particles.experiments.common import bar, format_matrix, write_csv
+from attndyn.particles.experiments.common import (
+    ParameterError,
+    bar,
+    format_matrix,
+    parameter,
+    write_csv,
+)
 from attndyn.particles.plots import new_figure, plot_sphere_views, save_png
 from attndyn.particles.sphere import random_points
 
@@ -51,17 +58,40 @@ CASES = (
 )
 
 
-def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
+@dataclass(frozen=True)
+class Params:
+    """Figure 6's parameters (defaults: the paper's values)."""
+
+    particles: int = parameter(100, "particles n", quick=30, low=1)
+    beta: float = parameter(BETA, "inverse temperature β", low=0.0, low_open=True)
+    tau: float = parameter(TAU, "step size τ of the USA ascent", low=0.0, low_open=True)
+    steps: int = parameter(500, "ascent steps", quick=100, low=1)
+    repetitions: tuple[int, ...] = parameter(
+        tuple(reps for *_, reps in CASES),
+        "random starts per case: Id, NonId, NonId2, added",
+        quick=(3, 3, 3, 3),
+        low=1,
+    )
+
+    def check(self) -> None:
+        if len(self.repetitions) != len(CASES):
+            raise ParameterError(
+                f"fig6 parameter repetitions has {len(self.repetitions)} values; give "
+                f"{len(CASES)}, one per case ({', '.join(mode for mode, *_ in CASES)})"
+            )
+
+
+def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Path]:
     rng = np.random.default_rng(seed)
-    n, steps = (30, 100) if quick else (100, 500)
+    n, steps, beta = params.particles, params.steps, params.beta
     rows = []
     centres_per_case = []
-    for mode, label, D, reps in bar(CASES, progress=progress, desc="fig6"):
-        reps = 3 if quick else reps
+    cases = [(*case[:3], reps) for case, reps in zip(CASES, params.repetitions, strict=True)]
+    for mode, label, D, reps in bar(cases, progress=progress, desc="fig6"):
         x0 = random_points(n, 3, rng, batch=(reps,))
-        x = usa_flow(x0, D, beta=BETA, tau=TAU, steps=steps, sign=-1.0, record_every=0).x
-        energies = energy(x, D, BETA)
-        best = np.cosh(BETA * np.abs(np.linalg.eigvalsh(D)).max())
+        x = usa_flow(x0, D, beta=beta, tau=params.tau, steps=steps, sign=-1.0, record_every=0).x
+        energies = energy(x, D, beta)
+        best = np.cosh(beta * np.abs(np.linalg.eigvalsh(D)).max())
         centres = []
         for r in range(reps):
             clusters = count_clusters(x[r], rng)

@@ -26,6 +26,7 @@ the frequencies of the outcomes).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,7 @@ import numpy as np
 from attndyn.particles.analysis import Clusters, count_clusters
 from attndyn.particles.dynamics import usa_flow
 from attndyn.particles.energy import energy
-from attndyn.particles.experiments.common import write_csv
+from attndyn.particles.experiments.common import parameter, write_csv
 from attndyn.particles.plots import new_figure, plot_circle, save_png
 from attndyn.particles.sphere import random_points
 
@@ -47,6 +48,17 @@ OUTCOMES = {
     "other": "other (not converged)",
 }
 NEAR = 0.05  # a centre within this (Euclidean) distance of ±e2 sits there
+
+
+@dataclass(frozen=True)
+class Params:
+    """MaxSplit's parameters (defaults: the source's picture script)."""
+
+    particles: int = parameter(100, "particles n", quick=30, low=1)
+    repetitions: int = parameter(60, "random starts", quick=12, low=1)
+    beta: float = parameter(BETA, "inverse temperature β", low=0.0, low_open=True)
+    tau: float = parameter(TAU, "step size τ of the USA ascent", low=0.0, low_open=True)
+    steps: int = parameter(1400, "ascent steps", quick=300, low=1)
 
 
 def classify(clusters: Clusters) -> str:
@@ -72,13 +84,13 @@ def ideal_energy(outcome: str, mass_up: float, beta: float = BETA) -> float:
     return float("nan")
 
 
-def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
+def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Path]:
     del progress  # a second or two
     rng = np.random.default_rng(seed)
-    reps, n, steps = (12, 30, 300) if quick else (60, 100, 1400)
+    reps, n, steps, beta = params.repetitions, params.particles, params.steps, params.beta
     x0 = random_points(n, 2, rng, batch=(reps,))
-    x = usa_flow(x0, D, beta=BETA, tau=TAU, steps=steps, sign=-1.0, record_every=0).x
-    energies = energy(x, D, BETA)
+    x = usa_flow(x0, D, beta=beta, tau=params.tau, steps=steps, sign=-1.0, record_every=0).x
+    energies = energy(x, D, beta)
     rows = []
     first: dict[str, int] = {}
     for r in range(reps):
@@ -94,7 +106,7 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
                 clusters.count,
                 mass_up,
                 energies[r],
-                ideal_energy(outcome, mass_up),
+                ideal_energy(outcome, mass_up, beta),
             ]
         )
     csv_path = write_csv(

@@ -26,13 +26,14 @@ colored by the formula and by the estimate, on one logarithmic color scale).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LogNorm
 
-from attndyn.particles.experiments.common import bar, format_matrix, write_csv
+from attndyn.particles.experiments.common import bar, format_matrix, parameter, write_csv
 from attndyn.particles.plots import CMAP, new_figure, save_png
 from attndyn.particles.pushforward import (
     equal_area_bins,
@@ -50,10 +51,24 @@ BANDS, SECTORS = 20, 40
 SUBSAMPLES = 8
 
 
-def cell_averages(D: np.ndarray, bands: int = BANDS, sectors: int = SECTORS) -> np.ndarray:
+@dataclass(frozen=True)
+class Params:
+    """The sphere densities' parameters."""
+
+    points: int = parameter(2_000_000, "uniform points pushed forward", quick=200_000, low=1)
+    bands: int = parameter(BANDS, "equal-area cells in height z", low=1)
+    sectors: int = parameter(SECTORS, "equal-area cells in azimuth", low=1)
+    subsamples: int = parameter(
+        SUBSAMPLES, "midpoint-rule points per cell and direction for the formula", low=1
+    )
+
+
+def cell_averages(
+    D: np.ndarray, bands: int = BANDS, sectors: int = SECTORS, subsamples: int = SUBSAMPLES
+) -> np.ndarray:
     """The mean of ``ρ_D`` over each equal-area cell (midpoint rule in ``z`` and azimuth)."""
     z_edges, phi_edges = equal_area_bins(bands, sectors)
-    k = SUBSAMPLES
+    k = subsamples
     z = (z_edges[:-1, None] + (np.arange(k) + 0.5)[None, :] * np.diff(z_edges)[:, None] / k).ravel()
     phi = (
         phi_edges[:-1, None] + (np.arange(k) + 0.5)[None, :] * np.diff(phi_edges)[:, None] / k
@@ -86,18 +101,18 @@ def _draw(ax, values: np.ndarray | None, D: np.ndarray, norm: LogNorm, title: st
     ax.set_title(title, fontsize=9)
 
 
-def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
+def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Path]:
     rng = np.random.default_rng(seed)
-    m = 200_000 if quick else 2_000_000
-    z_edges, phi_edges = equal_area_bins(BANDS, SECTORS)
+    m, bands, sectors = params.points, params.bands, params.sectors
+    z_edges, phi_edges = equal_area_bins(bands, sectors)
     rows = []
     pictures = []
     for label, D in bar(CASES, progress=progress, desc="sphere densities"):
-        formula = cell_averages(D)
-        sampled = histogram_density(pushforward(random_points(m, 3, rng), D), BANDS, SECTORS)
+        formula = cell_averages(D, bands, sectors, params.subsamples)
+        sampled = histogram_density(pushforward(random_points(m, 3, rng), D), bands, sectors)
         pictures.append((label, formula, sampled))
-        for i in range(BANDS):
-            for j in range(SECTORS):
+        for i in range(bands):
+            for j in range(sectors):
                 rows.append(
                     [
                         label,
