@@ -3,7 +3,7 @@
 import numpy as np
 
 from attndyn.particles.analysis import (
-    count_clusters,
+    kmeans_clusters,
     min_abs_inner_product,
     pairwise_inner_products,
 )
@@ -22,12 +22,12 @@ def test_counts_one_two_and_three_clusters():
     three = np.concatenate(
         [_blob(e[0], 20, 5e-3, rng), _blob(e[1], 15, 5e-3, rng), _blob(-e[2], 5, 5e-3, rng)]
     )
-    assert count_clusters(one, rng).count == 1
-    clusters = count_clusters(two, rng)
+    assert kmeans_clusters(one, rng).count == 1
+    clusters = kmeans_clusters(two, rng)
     assert clusters.count == 2
     assert np.allclose(clusters.masses, [0.75, 0.25])
     assert np.allclose(clusters.centres, [e[2], -e[2]], atol=1e-2)
-    clusters = count_clusters(three, rng, k=6)
+    clusters = kmeans_clusters(three, rng, k=6)
     assert clusters.count == 3
     assert np.allclose(clusters.masses, [0.5, 0.375, 0.125])
     assert np.allclose(clusters.centres, [e[0], e[1], -e[2]], atol=2e-2)
@@ -36,7 +36,7 @@ def test_counts_one_two_and_three_clusters():
 
 def test_identical_points_are_one_cluster():
     x = np.tile([0.0, 1.0], (25, 1))
-    clusters = count_clusters(x, np.random.default_rng(1))
+    clusters = kmeans_clusters(x, np.random.default_rng(1))
     assert clusters.count == 1
     assert np.allclose(clusters.centres, [[0.0, 1.0]])
 
@@ -44,7 +44,7 @@ def test_identical_points_are_one_cluster():
 def test_spread_points_are_not_merged():
     angles = 2 * np.pi * np.arange(8) / 8
     x = np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    assert count_clusters(x, np.random.default_rng(2), k=8).count == 8
+    assert kmeans_clusters(x, np.random.default_rng(2), k=8).count == 8
 
 
 def test_pairwise_and_minimal_inner_products():
@@ -59,7 +59,7 @@ def test_pairwise_and_minimal_inner_products():
 
 # -- the merging threshold, pinned by points placed around it -------------------------------
 
-THRESHOLD = 0.1  # the source package's separation, documented in count_clusters
+THRESHOLD = 0.1  # the source package's separation, documented in kmeans_clusters
 
 
 def _two_sites(gap):
@@ -70,9 +70,9 @@ def _two_sites(gap):
 
 def test_centres_merge_only_when_closer_than_the_threshold():
     rng = np.random.default_rng(3)
-    assert count_clusters(_two_sites(0.99 * THRESHOLD), rng).count == 1  # just inside
-    assert count_clusters(_two_sites(THRESHOLD), rng).count == 2  # at: not closer, kept apart
-    assert count_clusters(_two_sites(1.01 * THRESHOLD), rng).count == 2  # just outside
+    assert kmeans_clusters(_two_sites(0.99 * THRESHOLD), rng).count == 1  # just inside
+    assert kmeans_clusters(_two_sites(THRESHOLD), rng).count == 2  # at: not closer, kept apart
+    assert kmeans_clusters(_two_sites(1.01 * THRESHOLD), rng).count == 2  # just outside
 
 
 def test_two_blobs_0_15_apart_are_two_clusters():
@@ -80,7 +80,7 @@ def test_two_blobs_0_15_apart_are_two_clusters():
     angle = 2 * np.arcsin(0.15 / 2)  # chord 0.15 between the blob centres
     first = _blob(np.array([1.0, 0.0]), 20, 2e-3, rng)
     second = _blob(np.array([np.cos(angle), np.sin(angle)]), 20, 2e-3, rng)
-    clusters = count_clusters(np.concatenate([first, second]), rng)
+    clusters = kmeans_clusters(np.concatenate([first, second]), rng)
     assert clusters.count == 2
     np.testing.assert_array_equal(clusters.masses, [0.5, 0.5])
     distance = np.linalg.norm(clusters.centres[0] - clusters.centres[1])

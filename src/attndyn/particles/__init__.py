@@ -25,7 +25,7 @@ Modules, one idea each:
 
 from attndyn.particles.analysis import (
     Clusters,
-    count_clusters,
+    kmeans_clusters,
     min_abs_inner_product,
 )
 from attndyn.particles.dynamics import (
@@ -69,7 +69,6 @@ __all__ = [
     "cart_to_sph",
     "circle_points",
     "constants",
-    "count_clusters",
     "energy",
     "energy_gradient",
     "exp_guess_density",
@@ -78,6 +77,7 @@ __all__ = [
     "first_order_density",
     "integrate",
     "interaction_kernel",
+    "kmeans_clusters",
     "min_abs_inner_product",
     "optimise_circle_density",
     "optimise_diracs",

@@ -19,8 +19,8 @@ import numpy as np
 
 __all__ = [
     "Clusters",
-    "count_clusters",
     "kmeans",
+    "kmeans_clusters",
     "min_abs_inner_product",
     "pairwise_inner_products",
 ]
@@ -89,7 +89,7 @@ def kmeans(
     return centres, labels
 
 
-def count_clusters(
+def kmeans_clusters(
     x: np.ndarray,
     rng: np.random.Generator | None = None,
     *,
@@ -98,10 +98,13 @@ def count_clusters(
 ) -> Clusters:
     """Clusters of the points ``x`` (n, d): k-means with ``k`` centres, then merging.
 
-    Centres closer than ``threshold`` (Euclidean) are merged (single linkage); empty centres
-    are dropped.  The merged centre is the mass-weighted mean of its members' points.  The
-    default ``k = 3`` and ``threshold = 0.1`` are those of the source package (which expects at
-    most two clusters); raise ``k`` when more clusters may occur.
+    So it finds **at most** ``k`` clusters: the count is capped by ``k``. Centres closer than
+    ``threshold`` (Euclidean) are merged (single linkage); empty centres are dropped. The
+    merged centre is the mass-weighted mean of its members' points. The default ``k = 3`` and
+    ``threshold = 0.1`` are those of the source package (which expects at most two clusters),
+    and the paper's experiments use them; raise ``k`` when more clusters may occur. To count
+    clusters without a cap (points linked when closer than a distance), use
+    :func:`attndyn.model.fields.count_clusters`, the landscape's count.
     """
     rng = np.random.default_rng(0) if rng is None else rng
     x = np.asarray(x, dtype=float)

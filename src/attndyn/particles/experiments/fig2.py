@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize
 
-from attndyn.particles.analysis import count_clusters, min_abs_inner_product
+from attndyn.particles.analysis import kmeans_clusters, min_abs_inner_product
 from attndyn.particles.dynamics import usa_flow
 from attndyn.particles.energy import energy
 from attndyn.particles.experiments.common import ParameterError, bar, parameter, write_csv
@@ -118,7 +118,7 @@ def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Pat
         x0 = random_points(n, 2, rng, batch=(reps,), dtype=np.float32)
         x = usa_flow(x0, D, beta=beta, tau=params.tau, steps=steps, sign=-1.0, record_every=0).x
         x = project(x.astype(np.float64))  # renormalised in float64: |<x_i, x_j>| <= 1
-        counts = np.array([count_clusters(x[r], rng).count for r in range(reps)])
+        counts = np.array([kmeans_clusters(x[r], rng).count for r in range(reps)])
         energies = energy(x, D, beta)
         products = min_abs_inner_product(x)
         one, two = int(np.sum(counts == 1)), int(np.sum(counts == 2))

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attndyn.particles.analysis import count_clusters
+from attndyn.particles.analysis import kmeans_clusters
 from attndyn.particles.dynamics import usa_flow
 from attndyn.particles.energy import energy
 from attndyn.particles.experiments.common import (
@@ -94,7 +94,7 @@ def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Pat
         best = np.cosh(beta * np.abs(np.linalg.eigvalsh(D)).max())
         centres = []
         for r in range(reps):
-            clusters = count_clusters(x[r], rng)
+            clusters = kmeans_clusters(x[r], rng)
             centres.append(clusters.centres)
             for c in range(clusters.count):
                 rows.append(

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attndyn.particles.analysis import Clusters, count_clusters
+from attndyn.particles.analysis import Clusters, kmeans_clusters
 from attndyn.particles.dynamics import usa_flow
 from attndyn.particles.energy import energy
 from attndyn.particles.experiments.common import parameter, write_csv
@@ -94,7 +94,7 @@ def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Pat
     rows = []
     first: dict[str, int] = {}
     for r in range(reps):
-        clusters = count_clusters(x[r], rng)
+        clusters = kmeans_clusters(x[r], rng)
         outcome = classify(clusters)
         first.setdefault(outcome, r)
         mass_up = float(np.mean(x[r, :, 1] > 0))
