@@ -97,6 +97,11 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
             "attndyn movie sweep --param beta --values 0.5,4 --frames 30 --size 256 -o beta.gif",
             "the inverse temperature from 0.5 to 4",
         ),
+        (
+            "attndyn movie sweep --param residual --values 0.1,20 --spacing log --frames 40 "
+            "--size 128 --init shared -o residual.gif",
+            "the residual step h in equal ratios: from the attention flow to the seed's map",
+        ),
     ],
     "flow": [
         (
