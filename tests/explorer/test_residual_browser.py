@@ -134,6 +134,13 @@ def test_residual_in_the_panel_changes_the_url_and_the_tiles(server, browser, sh
             timeout=WAIT_MS,
         )
         assert page.input_value("#residual") == ""
+        # residual as an axis: offered only over a window above h = 0, which the URL gives
+        option = page.locator("[data-key=x-param] option[value=residual]")
+        assert option.is_disabled() and "x-range=" in option.get_attribute("title")
+        page.goto(f"{server}/?{'&'.join(VIEW)}&x-param=residual&x-range=0.1,20")
+        page.wait_for_function("window.explorer && window.explorer.ready", timeout=WAIT_MS)
+        assert page.input_value("[data-key=x-param]") == "residual" and page.is_hidden("#error")
+        assert page.locator("[data-key=y-param] option[value=residual]").is_disabled()
         assert page.errors == []
     finally:
         page.close()

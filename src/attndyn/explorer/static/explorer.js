@@ -621,9 +621,16 @@
       const needsSamples = option.value === "probability" && o.samples < 2;
       disable(option, needsSamples ? "probability needs samples of 2 or more (set samples above)" : null);
     }
+    // residual on an axis needs that axis's window above h = 0, which only the URL sets
+    const windows = { "x-param": ["x-range", info.spec.x_range], "y-param": ["y-range", info.spec.y_range] };
     for (const [own, other] of [["x-param", "y-param"], ["y-param", "x-param"]]) {
+      const [range, [lo]] = windows[own];
       for (const option of document.querySelector(`[data-key=${own}]`).options) {
-        disable(option, option.value === o[other] ? `${option.value} is already the ${other}` : null);
+        let why = option.value === o[other] ? `${option.value} is already the ${other}` : null;
+        if (!why && option.value === "residual" && o[own] !== "residual" && !(lo > 0)) {
+          why = `residual needs this axis's window above 0: give ${range}=0.1,20 (say) in the URL`;
+        }
+        disable(option, why);
       }
     }
     const limits = info.limits || {};
