@@ -176,3 +176,11 @@ def test_bad_tuning_is_refused():
         numba_cuda.NumbaCudaEngine(threads_per_block=0)
     with pytest.raises(ValueError, match="merge_from -1"):
         numba_cuda.NumbaCudaEngine(merge_from=-1)
+
+
+def test_a_residual_spec_is_refused_with_one_line():
+    from attndyn.model.errors import UserError
+
+    spec = appendix_b(1679700, width=4, height=4, residual=0.5)
+    with pytest.raises(UserError, match="engine 'cuda' has no residual map"):
+        numba_cuda.NumbaCudaEngine().compute(Job(spec), whole(spec))

@@ -301,3 +301,12 @@ def test_estimate_scales_with_the_work_and_the_chunk_with_the_scores():
     # The default chunk holds a fixed budget of scores: 4x the points, 1/16 the pixels.
     assert engine.chunk_for(appendix_b(1679700, n_points=80)) == engine.chunk_for(base) // 16
     assert TorchEngine("cpu", chunk_pixels=7).chunk_for(base) == 7
+
+
+def test_a_residual_spec_is_refused_with_one_line_naming_the_engine_and_the_others():
+    spec = appendix_b(1679700, width=4, height=4, residual=0.5)
+    with pytest.raises(UserError) as error:
+        TorchEngine("cpu").compute(Job(spec), whole(spec))
+    message = str(error.value)
+    assert "engine 'torch' has no residual map" in message and "--engine numba or numpy" in message
+    assert "\n" not in message
