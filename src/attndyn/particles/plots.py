@@ -253,18 +253,21 @@ def plot_sphere_views(
     """:func:`plot_sphere` twice, in the two subplot ``cells``: from ``view`` and from the
     opposite side (:func:`opposite_view`), so each hemisphere faces the camera once.
 
-    The colorbar (if any) goes with the second view only; ``kwargs`` go to :func:`plot_sphere`.
+    The colorbar (if any) is shown with the second view; the first view keeps the same room
+    empty, so that both spheres are drawn the same size. ``kwargs`` go to :func:`plot_sphere`.
     Returns the two 3D axes.
     """
     elev, azim = view
     axes = []
-    colorbar = kwargs.pop("colorbar", True)
+    colorbar = kwargs.pop("colorbar", True) and D is not None
     for k, (cell, (e, a)) in enumerate(zip(cells, (view, opposite_view(elev, azim)), strict=True)):
         ax = fig.add_subplot(cell, projection="3d")
         ax.view_init(elev=e, azim=a)
         side = "front" if k == 0 else "back"
         label = f"{title}, {side}" if title else side
-        plot_sphere(ax, D, points, title=label, colorbar=colorbar and k == 1, **kwargs)
+        plot_sphere(ax, D, points, title=label, colorbar=colorbar, **kwargs)
+        if colorbar and k == 0:
+            fig.axes[-1].set_visible(False)  # the first view's colorbar: room kept, not drawn
         axes.append(ax)
     return axes
 

@@ -80,7 +80,7 @@ def run(out_dir: Path, *, quick: bool, seed: int, progress: bool) -> list[Path]:
         d2s, N, steps = np.array([0.9, 1.1, 1.3]), 200, 300
     else:
         d2s, N, steps = np.linspace(0.9, 1.3, 9), 1000, 1500
-    eps = d2s - 1.0
+    eps = np.round(d2s - 1.0, 12)  # -0.1, not -0.09999999999999998 (0.9 - 1.0 in binary)
     alpha = constants(2, BETA).alpha
     densities, first, guess_fit, guess_src = [], [], [], []
     summary = []
