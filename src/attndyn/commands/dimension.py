@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Estimate the box-counting dimension of the boundary between the labels of a "
             "fields file saved by 'render --save': the slope of log N(s) against log(1/s), "
             "N(s) the number of s x s boxes that the boundary meets, with a Student-t "
-            "confidence interval. Prints the estimate and writes the fit plot."
+            "confidence interval widened to the slopes over sliding box ranges (half the "
+            "sizes each; a warning says when they reach beyond the fit's interval). Prints "
+            "the estimate and writes the fit plot."
         ),
     )
     dimension.add_argument("fields", metavar="FIELDS.npz", help="a file from 'render --save'")
@@ -115,19 +117,32 @@ def run(args: argparse.Namespace) -> int:
         from attndyn.particles.experiments.common import write_csv
 
         slopes = [*estimate.local_slopes, float("nan")]
-        rows = zip(estimate.sizes, estimate.counts, slopes, strict=True)
-        write_csv(csv_path, ["box_size", "count", "local_slope_to_next"], rows)
-    low, high = estimate.interval
+        windows = [*estimate.window_slopes]
+        windows += [float("nan")] * (estimate.sizes.size - len(windows))
+        rows = zip(estimate.sizes, estimate.counts, slopes, windows, strict=True)
+        header = ["box_size", "count", "local_slope_to_next", "window_slope_from_here"]
+        write_csv(csv_path, header, rows)
+    low, high = estimate.reported_interval
+    fit_low, fit_high = estimate.interval
+    first, last = estimate.range_spread
     level = f"{100 * estimate.confidence:g}%"
     if args.quiet:
         print(f"{estimate.dimension:.4f}")
     else:
         print(
-            f"dimension {estimate.dimension:.4f} ({level} interval {low:.4f} .. {high:.4f}; "
-            f"standard error {estimate.stderr:.4f}) from {estimate.sizes.size} box sizes "
-            f"{estimate.sizes[0]}..{estimate.sizes[-1]} px on a "
+            f"dimension {estimate.dimension:.4f} ({level} interval {low:.4f} .. {high:.4f}: "
+            f"the fit's {fit_low:.4f} .. {fit_high:.4f} and the box ranges' {first:.4f} .. "
+            f"{last:.4f}; standard error {estimate.stderr:.4f}) from {estimate.sizes.size} box "
+            f"sizes {estimate.sizes[0]}..{estimate.sizes[-1]} px on a "
             f"{field.shape[1]}x{field.shape[0]} grid"
         )
+        if estimate.range_exceeds_interval:
+            print(
+                f"attndyn: warning: the slope moves from {first:.4f} to {last:.4f} over sliding "
+                f"ranges of {estimate.window} box sizes, beyond the fit's {level} interval "
+                f"{fit_low:.4f} .. {fit_high:.4f}; the interval given covers both",
+                file=sys.stderr,
+            )
         written = ", ".join(str(p) for p in (plot_path, csv_path) if p is not None)
         print(f"wrote {written}", file=sys.stderr)
     return 0
