@@ -269,6 +269,9 @@ def source_files(group: Group) -> list[str]:
     """The group's source files (paths relative to the root, sorted): see the module doc."""
     if group.commands is None:
         return []
+    missing = [name for name in group.entries if module_file(name) is None]
+    if missing:  # a module moved: the group would silently follow nothing
+        raise LookupError(f"group {group.name}: no module {missing[0]} under src/; fix GROUPS")
     seen: set[Path] = set()
     pending = list(group.entries)
     while pending:
