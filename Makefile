@@ -5,6 +5,8 @@
 #   make explore  add the explorer's packages and Leaflet (npm ci), start attndyn explore
 #   make publish  add the big renders' packages and Leaflet, publish the picture of make run
 #                 at 1024x1024 as a static gallery in out/site/ (open out/site/index.html)
+#   make doc-pictures  draw again every documentation picture whose code changed since it was
+#                 drawn (docs/pictures.py; ALL=1: every picture), and record it in docs/pictures.json
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -21,7 +23,7 @@ PUBLISH_STAMP := $(VENV)/.installed-publish
 LEAFLET := src/attndyn/explorer/static/leaflet/leaflet.js
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint docs bench explore publish clean
+.PHONY: run test lint docs bench explore publish doc-pictures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -101,6 +103,12 @@ publish: $(PUBLISH_STAMP) $(LEAFLET)
 	mkdir -p out
 	$(BIN)/attndyn warmup --precision float32
 	$(BIN)/attndyn publish --size 1024 -o out/site
+
+# The stale groups of docs/pictures.py (tests/test_doc_pictures.py names them), or every group
+# with ALL=1; the explorer's screenshot drives Chromium. Kernels compiled first, as make run.
+doc-pictures: $(TEST_STAMP) $(LEAFLET) $(CHROMIUM)
+	$(BIN)/attndyn warmup --precision float32
+	$(BIN)/python docs/pictures.py $(if $(ALL),--all)
 
 clean:
 	rm -rf $(VENV) out site dist node_modules $(dir $(LEAFLET))

@@ -247,11 +247,11 @@ def test_readme_links_and_pictures_point_to_files_in_the_repository():
 # -- the commands the pages show ------------------------------------------------------------
 
 PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
-SCRIPTS = [ROOT / "docs" / "make_pictures.sh"]
+SCRIPTS = [ROOT / "docs" / "make_pictures.sh", ROOT / "docs" / "pictures.py"]
 _SHELL_FENCES = ("```", "```bash", "```sh", "```shell", "```console")
 _INLINE = re.compile(r"`((?:\.venv/bin/)?attndyn [^`]+)`")
 _SHELL_STOP = {"&&", "||", "|", ";", ">", "2>", ">>", "<"}
-_PROGRAMS = {"attndyn", ".venv/bin/attndyn", "$A"}  # $A is make_pictures.sh's name for it
+_PROGRAMS = {"attndyn", ".venv/bin/attndyn", "$A"}  # $A is docs/pictures.py's name for it
 
 
 _ASSIGNMENT = re.compile(r"^([A-Z_]+)=\"([^\"]*)\"$", re.MULTILINE)

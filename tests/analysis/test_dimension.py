@@ -52,6 +52,27 @@ def test_exact_power_law_gives_its_exponent_with_a_zero_width_interval():
     low, high = estimate.interval
     assert high - low < 1e-9 and estimate.stderr < 1e-9
     assert np.allclose(estimate.local_slopes, 2.0)
+    # every window of 3 sizes (half of 5, at least 3) has the same slope: no spread
+    assert estimate.window == 3 and np.allclose(estimate.window_slopes, 2.0)
+    assert np.allclose(estimate.reported_interval, 2.0) and not estimate.range_exceeds_interval
+
+
+def test_a_power_law_with_a_bend_spreads_its_window_slopes_over_both_exponents():
+    # N = C/s for s = 2..17 and C/17 (17/s)² for s = 17..33: 32 sizes, windows of 16; the
+    # first window (2..17) has slope 1 exactly, the last (18..33) slope 2; the fit over all
+    # of them lies between, with an interval that holds neither 1 nor 2
+    sizes = np.arange(2, 34)
+    counts = np.where(sizes <= 17, 1e12 / sizes, 1e12 / 17 * (17 / sizes) ** 2)
+    estimate = fit_dimension(sizes, np.rint(counts).astype(np.int64))
+    assert estimate.window == 16 and len(estimate.window_slopes) == 17
+    assert estimate.window_slopes[0] == pytest.approx(1.0, abs=1e-9)
+    assert estimate.window_slopes[-1] == pytest.approx(2.0, abs=1e-9)
+    assert np.all(np.diff(estimate.window_slopes) > 0)  # steeper as the windows move up
+    low, high = estimate.interval
+    assert 1.0 < low < high < 2.0
+    assert estimate.range_spread == pytest.approx((1.0, 2.0), abs=1e-9)
+    assert estimate.reported_interval == pytest.approx((1.0, 2.0), abs=1e-9)
+    assert estimate.range_exceeds_interval
 
 
 def test_noisy_counts_give_the_least_squares_fit_and_t_interval_of_scipy():
@@ -109,6 +130,45 @@ def _koch_snowflake(depth: int, size: int) -> np.ndarray:
 def test_the_koch_snowflake_has_dimension_log4_over_log3():
     estimate = estimate_dimension(_koch_snowflake(6, N))
     assert abs(estimate.dimension - np.log(4) / np.log(3)) < 0.05
+
+
+def _filled_region(size: int) -> np.ndarray:
+    """Independent random labels: every pixel's edges may change, the boundary fills the
+    plane (dimension 2)."""
+    return np.random.default_rng(0).integers(0, 2, (size, size))
+
+
+@pytest.mark.parametrize(
+    ("name", "known", "tolerance"),
+    [
+        # straight edges: 1 at every scale, up to the rounding of the box sizes
+        ("edge", 1.0, 0.01),
+        ("steep edge", 1.0, 0.01),
+        # the filled region: 2 at every scale
+        ("filled", 2.0, 0.01),
+        # the circle bends log N at the largest boxes (radius 300 px, boxes up to 64 px)
+        ("disc", 1.0, 0.03),
+        # the Koch counts oscillate log-periodically (period log 3) around C s^-D: windows
+        # of half the range (2.5 octaves) swing by about ±0.1
+        ("koch", np.log(4) / np.log(3), 0.12),
+    ],
+)
+def test_the_window_slopes_and_reported_interval_hold_the_known_dimension(name, known, tolerance):
+    rows, cols = np.mgrid[0:N, 0:N]
+    labels = {
+        "edge": lambda: rows > 0.37 * cols * 0.5 + 50,
+        "steep edge": lambda: rows > 2.9 * cols * 0.5 + 50,
+        "filled": lambda: _filled_region(N),
+        "disc": lambda: (rows - 511.3) ** 2 + (cols - 509.8) ** 2 < 300.0**2,
+        "koch": lambda: _koch_snowflake(6, N),
+    }[name]()
+    estimate = estimate_dimension(labels.astype(np.uint8))
+    assert np.all(np.abs(estimate.window_slopes - known) < tolerance)
+    low, high = estimate.reported_interval
+    assert low <= known <= high
+    # straight edges and the filled region keep within the margin: no warning
+    if tolerance <= 0.01:
+        assert not estimate.range_exceeds_interval
 
 
 def test_errors():

@@ -27,12 +27,18 @@ def test_dimension_prints_the_estimate_and_writes_plot_and_csv(fields, tmp_path,
     assert run("dimension", fields, "--plot", plot, "-o", table) == 0
     out = capsys.readouterr().out
     expected = estimate_dimension(load_landscape(fields).labels)
-    assert f"dimension {expected.dimension:.4f} (95% interval" in out
+    low, high = expected.reported_interval
+    first, last = expected.range_spread
+    assert f"dimension {expected.dimension:.4f} (95% interval {low:.4f} .. {high:.4f}" in out
+    assert f"the box ranges' {first:.4f} .. {last:.4f}" in out
     assert Image.open(plot).size[0] > 300
     with open(table, newline="") as stream:
         rows = list(csv.DictReader(stream))
     assert [int(r["box_size"]) for r in rows] == expected.sizes.tolist()
     assert [int(r["count"]) for r in rows] == expected.counts.tolist()
+    windows = [float(r["window_slope_from_here"]) for r in rows]
+    assert np.allclose(windows[: len(expected.window_slopes)], expected.window_slopes)
+    assert np.isnan(windows[len(expected.window_slopes) :]).all()
     assert run("dimension", fields, "--plot", plot, "-q", "--confidence", "0.5") == 0
     assert capsys.readouterr().out.strip() == f"{expected.dimension:.4f}"
     assert 1.0 < expected.dimension < 2.0 and np.isfinite(expected.stderr)

@@ -41,14 +41,45 @@ def test_flow_writes_trajectories_csv_and_animation(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", "f.gif", "f.npz"]
 
 
-def test_flow_defaults_to_flow_npz_and_runs_the_sa_flow_on_the_circle(tmp_path, monkeypatch):
+def test_flow_defaults_to_npz_energy_csv_and_plot_and_runs_the_sa_flow_on_the_circle(
+    tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     assert (
         run("flow", "--flow", "sa", "-d", "2", "-n", "6", "--method", "rk4", "-T", "5", "-q") == 0
     )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "flow-energy.csv",
+        "flow-energy.png",
+        "flow.npz",
+    ]
     with np.load(tmp_path / "flow.npz") as data:
-        assert data["points"].shape == (6, 6, 2)
+        points, step_energy = data["points"], data["step_energy"]
+        assert points.shape == (6, 6, 2)
         assert json.loads(str(data["setup"]))["Q"] == np.eye(2).tolist()
+    with open(tmp_path / "flow-energy.csv", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert list(rows[0]) == ["step", "time", "energy"]
+    assert [int(r["step"]) for r in rows] == [0, 1, 2, 3, 4, 5]
+    assert np.allclose([float(r["time"]) for r in rows], 0.1 * np.arange(6))
+    energies = np.array([float(r["energy"]) for r in rows])
+    assert np.array_equal(energies, step_energy)
+    # E = (1/n²) Σ_ij exp(<x_i, x_j>) (Q = K = I, β = 1), by plain loops on each step's points
+    for k in range(6):
+        x = points[k]
+        by_hand = sum(np.exp(x[i] @ x[j]) for i in range(6) for j in range(6)) / 36
+        assert np.isclose(energies[k], by_hand, rtol=1e-13)
+    with Image.open(tmp_path / "flow-energy.png") as image:
+        assert image.size[0] > image.size[1] > 300
+
+
+def test_flow_runs_in_a_dimension_above_the_old_cap_with_a_value_matrix(tmp_path):
+    npz = tmp_path / "f.npz"
+    assert run("flow", "-d", "70", "-n", "3", "--steps", "2", "--V=-I", "-o", npz, "-q") == 0
+    with np.load(npz) as data:
+        assert data["points"].shape == (3, 3, 70)
+        assert json.loads(str(data["setup"]))["V"] == (-np.eye(70)).tolist()
+    assert [p.name for p in tmp_path.iterdir()] == ["f.npz"]
 
 
 def test_flow_without_a_dimension_or_matrices_runs_in_three_dimensions(tmp_path):
@@ -85,6 +116,13 @@ def test_movie_frames_are_the_nearest_records_to_an_even_spread(records, wanted,
         (["-d", "5", "--animation", "x.gif"], "not d = 5"),
         (["--animation", "x.avi"], "must end in .gif or .mp4"),
         (["--csv", "x.txt"], "must end in .csv"),
+        (["--energy-csv", "x.txt"], "must end in .csv"),
+        (["--plot", "x.gif"], "must end in .png"),
+        (
+            ["-d", "1000000", "-n", "100"],
+            "--dimension 1000000 with --points 100 and 501 records needs about",
+        ),
+        (["--V", "diag(1,2)", "-d", "3"], "--V is 2x2, but d = 3"),
         (["--noise-decay", "2"], "--noise-decay 2.0 must lie in [0, 1]"),
         (["--method", "rk5"], "--method 'rk5' is unknown"),
         (["--points", "0"], "--points 0 is too small"),

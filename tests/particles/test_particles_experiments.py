@@ -86,7 +86,6 @@ def test_quick_run_writes_csv_and_png(outputs, name):
     out, files = outputs[name]
     paths = [Path(f) for f in files]
     assert out / f"{name}.params.json" in paths  # the parameters used, named as the command
-    name = name.replace("-", "_")  # the files of sphere-densities are sphere_densities.*
     assert out / f"{name}.csv" in paths and out / f"{name}.png" in paths
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     header, rows = _read_csv(out / f"{name}.csv")
@@ -283,7 +282,7 @@ def test_maxsplit_outcomes_and_their_energies(outputs):
 
 def test_sphere_densities_formula_against_sampling(outputs):
     out, _ = outputs["sphere-densities"]
-    _, rows = _read_csv(out / "sphere_densities.csv")
+    _, rows = _read_csv(out / "sphere-densities.csv")
     for case in {r["case"] for r in rows}:
         formula = np.array([float(r["density_formula"]) for r in rows if r["case"] == case])
         sampled = np.array([float(r["density_sampled"]) for r in rows if r["case"] == case])

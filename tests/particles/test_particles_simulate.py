@@ -1,5 +1,7 @@
 """Simulated flows (attndyn flow): setups, steps against closed forms and the source's step."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
@@ -110,3 +112,155 @@ def test_sa_energy_uses_q_transpose_k():
     x = simulate(setup).points[0]
     direct = np.mean(np.exp(np.einsum("id,jd->ij", x @ Q.T, x @ K.T)))
     assert np.isclose(simulate(setup).energy[0], direct)
+
+
+# --- any dimension, bounded by memory -------------------------------------------------------
+
+
+def test_a_dimension_above_the_old_cap_of_64_runs_and_keeps_the_two_particle_energy():
+    # Two particles at angle θ in R^80 with D = I: the flow stays in their plane, and at the
+    # start E = (2 e^β + 2 e^{β cos θ}) / 4 (closed form); the ascent merges them: E -> e^β.
+    d, theta, beta = 80, 2.0, 1.5
+    x0 = np.zeros((2, d))
+    x0[0, 0] = 1.0
+    x0[1, :2] = np.cos(theta), np.sin(theta)
+    trajectory = simulate(FlowSetup(dimension=d, points=2, beta=beta, steps=300), x0)
+    assert np.isclose(trajectory.step_energy[0], (np.exp(beta) + np.exp(beta * np.cos(theta))) / 2)
+    assert np.allclose(trajectory.points[..., 2:], 0.0)
+    assert np.isclose(trajectory.step_energy[-1], np.exp(beta), rtol=1e-6)
+
+
+def test_the_memory_estimate_bounds_the_measured_peak():
+    # tracemalloc sees numpy's allocations: the run and its description stay within the
+    # estimate, which is not wildly above them either
+    import tracemalloc
+
+    setup = FlowSetup(dimension=300, points=40, steps=12, record_every=3)
+    tracemalloc.start()
+    try:
+        simulate(setup).points.sum()
+        setup.describe()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= setup.memory_bytes() <= 4 * peak
+
+
+def test_a_setup_beyond_the_memory_limit_is_refused_naming_the_values(monkeypatch):
+    import sys
+
+    simulate_module = sys.modules[FlowSetup.__module__]  # the package re-exports simulate()
+    monkeypatch.setattr(simulate_module, "memory_limit", lambda: 50 * 2**20)  # 50 MiB
+    with pytest.raises(FieldError) as info:
+        FlowSetup(dimension=2000, points=10, steps=0)
+    message = str(info.value)
+    assert "dimension 2000 with points 10 and 1 records needs about" in message
+    assert "the limit is 0.0488 GiB" in message
+    # the largest d named fits, and one more does not
+    largest = int(message.split("dimension <= ")[1].split(",")[0])
+    FlowSetup(dimension=largest, points=10, steps=0)
+    with pytest.raises(FieldError):
+        FlowSetup(dimension=largest + 1, points=10, steps=0)
+
+
+# --- the energy at every step -----------------------------------------------------------------
+
+
+def test_the_energy_of_three_particles_by_hand():
+    # x = e1, e2, u = (e1 + e2)/√2, D = diag(1, 3), β = 0.5: <e1,De1> = 1, <e2,De2> = 3,
+    # <u,Du> = 2, <e1,De2> = 0, <e1,Du> = 1/√2, <e2,Du> = 3/√2, so
+    # 9 E = e^.5 + e^1.5 + e^1 + 2 e^0 + 2 e^(.5/√2) + 2 e^(1.5/√2)
+    r = np.sqrt(0.5)
+    x0 = np.array([[1.0, 0.0], [0.0, 1.0], [r, r]])
+    setup = FlowSetup(dimension=2, points=3, beta=0.5, D=np.diag([1.0, 3.0]), steps=1)
+    hand = (
+        np.exp(0.5) + np.exp(1.5) + np.exp(1.0) + 2 + 2 * np.exp(0.5 * r) + 2 * np.exp(1.5 * r)
+    ) / 9
+    trajectory = simulate(setup, x0)
+    assert np.isclose(trajectory.step_energy[0], hand, rtol=1e-14)
+    assert np.isclose(trajectory.energy[0], hand, rtol=1e-14)
+
+
+def _energy_by_loops(x, A, beta):
+    n = len(x)
+    return sum(np.exp(beta * x[i] @ A @ x[j]) for i in range(n) for j in range(n)) / n**2
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+def test_the_energy_per_step_is_the_formula_at_each_steps_points(method):
+    # every step recorded (record_every 1): step_energy[k] = E(points[k]), E by plain loops
+    setup = FlowSetup(points=4, D=np.diag([1.0, -2.0, 0.5]), beta=0.7, steps=5, method=method)
+    trajectory = simulate(setup)
+    assert trajectory.step_energy.shape == (6,)
+    for k in range(6):
+        expected = _energy_by_loops(trajectory.points[k], setup.D, 0.7)
+        assert np.isclose(trajectory.step_energy[k], expected, rtol=1e-13)
+    assert np.allclose(trajectory.step_times, 0.1 * np.arange(6))
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+def test_the_energy_is_monotone_along_the_gradient_flows_with_a_small_step(method):
+    # USA with V = D: dE/dt = ±(2β/n²) Σ_i |P_{x_i} Σ_j K_ij D x_j|² (ascent +, descent -);
+    # SA with V = QᵀK symmetric: dE/dt = (2β/n²) Σ_i |P_{x_i} Σ_j K_ij V x_j|² / Z_i >= 0
+    D = np.diag([1.0, 3.0, -2.0])
+    common = {"points": 12, "dt": 0.002, "steps": 150, "method": method, "seed": 4}
+    up = simulate(FlowSetup(D=D, **common)).step_energy
+    down = simulate(FlowSetup(D=D, direction="descent", **common)).step_energy
+    assert (np.diff(up) > 0).all() and (np.diff(down) < 0).all()
+    Q = np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 0.0], [0.2, 0.0, 2.0]])
+    sa = simulate(FlowSetup(flow="sa", Q=Q, K=Q, V=Q.T @ Q, **common)).step_energy
+    assert (np.diff(sa) > 0).all()
+
+
+# --- the USA flow's value matrix --------------------------------------------------------------
+
+
+def _usa_velocity_by_loops(x, D, V, beta, sign):
+    n = len(x)
+    out = np.zeros_like(x)
+    for i in range(n):
+        f = sum(np.exp(beta * x[i] @ D @ x[j]) * (V @ x[j]) for j in range(n)) * sign / n
+        out[i] = f - (x[i] @ f) * x[i]
+    return out
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+@pytest.mark.parametrize("direction", ["ascent", "descent"])
+def test_usa_with_a_value_matrix_is_the_formula_transcribed(method, direction):
+    # x_i' = s P_{x_i} (1/n) Σ_j exp(β <x_i, D x_j>) V x_j; euler: x <- Π(x + dt F(x)) (the
+    # normal part of F drops out in Π only to first order, so F is used whole, as the step is
+    # defined); rk4: the classical stages of the tangent field, then Π
+    rng = np.random.default_rng(11)
+    D = np.diag([1.0, 2.0, -1.0])
+    V = rng.standard_normal((3, 3))
+    sign = 1.0 if direction == "ascent" else -1.0
+    beta, dt = 0.8, 0.05
+    setup = FlowSetup(
+        points=5, D=D, V=V, beta=beta, dt=dt, steps=4, method=method, direction=direction
+    )
+    trajectory = simulate(setup)
+    x = trajectory.points[0]
+    for _ in range(4):
+        if method == "euler":
+            F = [sum(np.exp(beta * xi @ D @ xj) * (V @ xj) for xj in x) for xi in x]
+            y = x + dt * sign * np.array(F) / len(x)
+        else:
+            k1 = _usa_velocity_by_loops(x, D, V, beta, sign)
+            k2 = _usa_velocity_by_loops(x + dt / 2 * k1, D, V, beta, sign)
+            k3 = _usa_velocity_by_loops(x + dt / 2 * k2, D, V, beta, sign)
+            k4 = _usa_velocity_by_loops(x + dt * k3, D, V, beta, sign)
+            y = x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        x = y / np.linalg.norm(y, axis=1, keepdims=True)
+    assert np.allclose(trajectory.final, x, atol=1e-13)
+    assert not np.allclose(simulate(dataclasses.replace(setup, V=None)).final, x)
+    # the energy stays E of D (V is not part of it)
+    assert np.isclose(trajectory.step_energy[-1], _energy_by_loops(x, D, beta), rtol=1e-13)
+
+
+def test_usa_value_matrix_defaults_to_d_and_is_described():
+    D = np.diag([1.0, 3.0, 4.0])
+    plain, with_v = FlowSetup(D=D, steps=3), FlowSetup(D=D, V=D, steps=3)
+    assert np.array_equal(simulate(plain).final, simulate(with_v).final)
+    assert plain.describe()["V"] == D.tolist()
+    with pytest.raises(FieldError, match=r"V has shape \(2, 2\); the dimension is 3"):
+        FlowSetup(D=D, V=np.eye(2))

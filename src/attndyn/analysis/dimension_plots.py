@@ -1,9 +1,10 @@
 """The fit plot of a box-counting estimate (:mod:`attndyn.analysis.dimension`).
 
 Left: ``log N(s)`` against ``log(1/s)`` with the fitted line and the estimate with its
-confidence interval. Right: the local slopes between neighbouring box sizes, against the box
-size, with the estimate and its interval as a band; a set with one dimension over the range
-gives a flat row of local slopes.
+interval. Right: the local slopes between neighbouring box sizes and the slopes over sliding
+windows of sizes (each at its window's middle), against the box size, with the estimate, the
+fit's confidence interval (dark band) and the reported interval (light band, the fit's widened
+to the windows' slopes); a set with one dimension over the range gives flat rows of slopes.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def plot_fit(estimate: DimensionEstimate, path: str | Path, *, title: str = "") 
     sizes = estimate.sizes.astype(float)
     u = -np.log(sizes)
     v = np.log(estimate.counts.astype(float))
-    low, high = estimate.interval
+    low, high = estimate.reported_interval
+    fit_low, fit_high = estimate.interval
     level = f"{100 * estimate.confidence:g}%"
     fig = new_figure(figsize=(10, 4))
     ax = fig.add_subplot(1, 2, 1)
@@ -33,7 +35,7 @@ def plot_fit(estimate: DimensionEstimate, path: str | Path, *, title: str = "") 
         estimate.intercept + estimate.dimension * u,
         "-",
         color="C1",
-        label=f"D = {estimate.dimension:.3f}, {level} [{low:.3f}, {high:.3f}]",
+        label=f"D = {estimate.dimension:.3f}, [{low:.3f}, {high:.3f}] (fit {level}, box ranges)",
     )
     ax.set_xlabel(r"$\log(1/s)$, $s$ = box size in pixels")
     ax.set_ylabel(r"$\log N(s)$")
@@ -41,7 +43,11 @@ def plot_fit(estimate: DimensionEstimate, path: str | Path, *, title: str = "") 
     ax = fig.add_subplot(1, 2, 2)
     middles = np.sqrt(sizes[:-1] * sizes[1:])
     ax.semilogx(middles, estimate.local_slopes, "o-", color="C0", label="local slope")
-    ax.axhspan(low, high, color="C1", alpha=0.25, label=f"{level} interval")
+    k = estimate.window
+    centres = np.sqrt(sizes[: sizes.size - k + 1] * sizes[k - 1 :])
+    ax.semilogx(centres, estimate.window_slopes, "s-", color="C2", label=f"slope over {k} sizes")
+    ax.axhspan(low, high, color="C1", alpha=0.12, label="reported interval")
+    ax.axhspan(fit_low, fit_high, color="C1", alpha=0.3, label=f"fit's {level} interval")
     ax.axhline(estimate.dimension, color="C1")
     ax.set_xlabel("box size s (pixels)")
     ticks = [2**k for k in range(0, 31) if sizes[0] <= 2**k <= sizes[-1]]

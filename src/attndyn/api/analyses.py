@@ -333,8 +333,8 @@ def field_of(landscape: Any, name: str, source: str) -> np.ndarray:
 def write_dimension_outputs(
     estimate: DimensionEstimate, plot_path: Path | None, csv_path: Path | None, title: str
 ) -> list[Path]:
-    """Write the fit plot and the CSV of box size, count and local slope, those named; the
-    paths written."""
+    """Write the fit plot and the CSV of box size, count, local slope and the slope of the
+    sliding window of box sizes that starts there, those named; the paths written."""
     if plot_path is not None:
         from attndyn.analysis.dimension_plots import plot_fit
 
@@ -343,20 +343,42 @@ def write_dimension_outputs(
         from attndyn.particles.experiments.common import write_csv
 
         slopes = [*estimate.local_slopes, float("nan")]
-        rows = zip(estimate.sizes, estimate.counts, slopes, strict=True)
-        write_csv(csv_path, ["box_size", "count", "local_slope_to_next"], rows)
+        windows = [*estimate.window_slopes]
+        windows += [float("nan")] * (estimate.sizes.size - len(windows))
+        rows = zip(estimate.sizes, estimate.counts, slopes, windows, strict=True)
+        header = ["box_size", "count", "local_slope_to_next", "window_slope_from_here"]
+        write_csv(csv_path, header, rows)
     return [path for path in (plot_path, csv_path) if path is not None]
 
 
 def dimension_summary(estimate: DimensionEstimate, shape: tuple[int, int]) -> str:
-    """The line ``attndyn dimension`` prints: the estimate, its interval and standard error,
+    """The line ``attndyn dimension`` prints: the estimate, its reported interval (the hull of
+    the fit's interval and the sliding box ranges' slopes), both parts, the standard error,
     the box sizes and the grid (``shape`` = (rows, cols))."""
-    low, high = estimate.interval
+    low, high = estimate.reported_interval
+    fit_low, fit_high = estimate.interval
+    first, last = estimate.range_spread
     level = f"{100 * estimate.confidence:g}%"
     return (
-        f"dimension {estimate.dimension:.4f} ({level} interval {low:.4f} .. {high:.4f}; "
-        f"standard error {estimate.stderr:.4f}) from {estimate.sizes.size} box sizes "
-        f"{estimate.sizes[0]}..{estimate.sizes[-1]} px on a {shape[1]}x{shape[0]} grid"
+        f"dimension {estimate.dimension:.4f} ({level} interval {low:.4f} .. {high:.4f}: "
+        f"the fit's {fit_low:.4f} .. {fit_high:.4f} and the box ranges' {first:.4f} .. "
+        f"{last:.4f}; standard error {estimate.stderr:.4f}) from {estimate.sizes.size} box "
+        f"sizes {estimate.sizes[0]}..{estimate.sizes[-1]} px on a {shape[1]}x{shape[0]} grid"
+    )
+
+
+def dimension_warning(estimate: DimensionEstimate) -> str | None:
+    """The warning ``attndyn dimension`` prints when the slope over sliding box ranges moves
+    beyond the fit's interval (the reported interval then covers both), or None."""
+    if not estimate.range_exceeds_interval:
+        return None
+    fit_low, fit_high = estimate.interval
+    first, last = estimate.range_spread
+    level = f"{100 * estimate.confidence:g}%"
+    return (
+        f"the slope moves from {first:.4f} to {last:.4f} over sliding ranges of "
+        f"{estimate.window} box sizes, beyond the fit's {level} interval "
+        f"{fit_low:.4f} .. {fit_high:.4f}; the interval given covers both"
     )
 
 
@@ -478,6 +500,11 @@ def dimension(
         array = field_of(landscape, str(field), source)
     with keyword_errors():
         estimate = estimate_dimension(array, min_box=low, max_box=high, confidence=level)
+    warning = dimension_warning(estimate)
+    if warning is not None:
+        import warnings
+
+        warnings.warn(warning, UserWarning, stacklevel=2)
     title = f"{source}: boundary of {field}"
     written = write_dimension_outputs(estimate, paths[0], paths[1], title)
     return BoundaryDimension(

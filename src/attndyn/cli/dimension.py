@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Estimate the box-counting dimension of the boundary between the labels of a "
             "fields file saved by 'render --save': the slope of log N(s) against log(1/s), "
             "N(s) the number of s x s boxes that the boundary meets, with a Student-t "
-            "confidence interval. Prints the estimate and writes the fit plot."
+            "confidence interval widened to the slopes over sliding box ranges (half the "
+            "sizes each; a warning says when they reach beyond the fit's interval). Prints "
+            "the estimate and writes the fit plot."
         ),
     )
     dimension.add_argument("fields", metavar="FIELDS.npz", help="a file from 'render --save'")
@@ -90,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from attndyn.api.analyses import (
         checked_field,
         dimension_summary,
+        dimension_warning,
         field_of,
         write_dimension_outputs,
     )
@@ -110,5 +113,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{estimate.dimension:.4f}")
     else:
         print(dimension_summary(estimate, field.shape))
+        warning = dimension_warning(estimate)
+        if warning is not None:
+            print(f"attndyn: warning: {warning}", file=sys.stderr)
         print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
     return 0

@@ -1,4 +1,4 @@
-"""``attndyn flow``: simulate one particle flow on the sphere; trajectories, CSV and a movie.
+"""``attndyn flow``: simulate one particle flow on the sphere; trajectories, energy, a movie.
 
 The flows, the steps and what is recorded are defined in :mod:`attndyn.particles.simulate`.
 Options are read as text and validated by the library (:class:`FlowSetup`), whose errors name
@@ -23,6 +23,8 @@ from attndyn.model.parsing import parse_float, parse_int
 from attndyn.rendering.estimate import format_seconds
 
 DEFAULT_OUTPUT = "flow.npz"
+DEFAULT_ENERGY_CSV = "flow-energy.csv"
+DEFAULT_PLOT = "flow-energy.png"
 MAX_RECORDED = 500
 
 
@@ -34,11 +36,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="simulate a particle flow (USA or SA) on the sphere in any dimension",
         description=(
             "Simulate n particles on the sphere S^{d-1} under the USA flow (interaction matrix "
-            "D, the Transformer Dynamics paper) or the SA flow (softmax attention with Q, K, V, "
-            "Geshkovski et al.), with Euler or RK4 steps and optional noise. Writes the "
-            "trajectories (npz), the energy and cluster count over time (CSV) and an "
-            "animation on the circle (d = 2) or the sphere (d = 3). Matrices: diag(a,b,...), "
-            "I, -I, or d*d numbers row-major."
+            "D and value matrix V, default D: the Transformer Dynamics paper) or the SA flow "
+            "(softmax attention with Q, K, V, Geshkovski et al.), with Euler or RK4 steps and "
+            "optional noise. Writes the trajectories (npz), the energy at every step (CSV) and "
+            "its plot with the cluster count, the records (CSV) and an animation on the circle "
+            "(d = 2) or the sphere (d = 3). With no output named: "
+            f"{DEFAULT_OUTPUT}, {DEFAULT_ENERGY_CSV} and {DEFAULT_PLOT}. Any d >= 2 whose run "
+            "fits in half the machine's memory. Matrices: diag(a,b,...), I, -I, or d*d "
+            "numbers row-major."
         ),
     )
     model = flow.add_argument_group("the flow")
@@ -62,9 +67,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("D", "interaction matrix of the USA flow"),
         ("Q", "query matrix of the SA flow"),
         ("K", "key matrix of the SA flow"),
-        ("V", "value matrix of the SA flow"),
+        ("V", "value matrix of the SA flow (default I) or the USA flow (default D)"),
     ):
-        model.add_argument(f"--{name}", metavar="MATRIX", help=f"{what} (default I)")
+        default = "" if name == "V" else " (default I)"
+        model.add_argument(f"--{name}", metavar="MATRIX", help=f"{what}{default}")
     model.add_argument(
         "--direction",
         default="ascent",
@@ -107,10 +113,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "-o",
         "--output",
         metavar="OUT.npz",
-        help="trajectories: points (frames, n, d), steps, times, energy, clusters and the setup "
-        f"(default {DEFAULT_OUTPUT} when no other output is given)",
+        help="trajectories: points (frames, n, d), steps, times, energy, clusters, the energy "
+        f"at every step (step_energy) and the setup (default {DEFAULT_OUTPUT} when no other "
+        "output is given)",
     )
     out.add_argument("--csv", metavar="OUT.csv", help="step,time,energy,clusters per record")
+    out.add_argument(
+        "--energy-csv",
+        metavar="OUT.csv",
+        help=f"step,time,energy at every step (default {DEFAULT_ENERGY_CSV} when no other "
+        "output is given)",
+    )
+    out.add_argument(
+        "--plot",
+        metavar="OUT.png",
+        help="the energy over time (every step) and the cluster count over time (records) "
+        f"(default {DEFAULT_PLOT} when no other output is given)",
+    )
     out.add_argument("--animation", metavar="OUT.gif|OUT.mp4", help="movie of the particles")
     out.add_argument(
         "--record-every",
@@ -192,11 +211,15 @@ def run(args: argparse.Namespace) -> int:
         raise FieldError(lambda n: f"{n('frames')} {frames} is too small; it must be >= 1")
     if not (np.isfinite(fps) and fps > 0):
         raise FieldError(lambda n: f"{n('fps')} {fps!r} must be a finite number > 0")
-    output = args.output
-    if output is None and args.csv is None and args.animation is None:
-        output = DEFAULT_OUTPUT
+    output, energy_csv, plot = args.output, args.energy_csv, args.plot
+    if all(o is None for o in (output, args.csv, args.animation, energy_csv, plot)):
+        output, energy_csv, plot = DEFAULT_OUTPUT, DEFAULT_ENERGY_CSV, DEFAULT_PLOT
     npz_path = check_writable(output, suffix=".npz", what="--output") if output else None
     csv_path = check_writable(args.csv, suffix=".csv", what="--csv") if args.csv else None
+    energy_path = (
+        check_writable(energy_csv, suffix=".csv", what="--energy-csv") if energy_csv else None
+    )
+    plot_path = check_writable(plot, suffix=".png", what="--plot") if plot else None
     movie_path = None
     if args.animation:
         movie_path = check_writable(args.animation, what="--animation")
@@ -221,16 +244,33 @@ def run(args: argparse.Namespace) -> int:
             times=trajectory.times,
             energy=trajectory.energy,
             clusters=trajectory.clusters,
+            step_energy=trajectory.step_energy,
             setup=np.array(json.dumps(setup.describe(), sort_keys=True)),
         )
         written.append(npz_path)
-    if csv_path is not None:
-        from attndyn.particles.experiments.common import write_csv
+    from attndyn.particles.experiments.common import write_csv
 
+    if csv_path is not None:
         rows = zip(
             trajectory.steps, trajectory.times, trajectory.energy, trajectory.clusters, strict=True
         )
         written.append(write_csv(csv_path, ["step", "time", "energy", "clusters"], rows))
+    if energy_path is not None:
+        every = range(setup.steps + 1)
+        rows = zip(every, trajectory.step_times, trajectory.step_energy, strict=True)
+        written.append(write_csv(energy_path, ["step", "time", "energy"], rows))
+    if plot_path is not None:
+        from attndyn.particles.plots import plot_energy_over_time, save_png
+
+        fig = plot_energy_over_time(
+            trajectory.step_times,
+            trajectory.step_energy,
+            trajectory.times,
+            trajectory.clusters,
+            title=f"{setup.flow.upper()} flow, n = {setup.points}, d = {setup.dimension}, "
+            f"beta = {setup.beta:g}, {setup.method}, dt = {setup.dt:g}",
+        )
+        written.append(save_png(fig, plot_path))
     if movie_path is not None:
         from attndyn.particles.animation import render_frames, write_gif, write_mp4
 

@@ -10,7 +10,12 @@ with Gaussian noise ``ξ_i`` whose level decays geometrically, ``σ_{k+1} = γ �
 multiple of the energy gradient: ``s = +1`` descends the energy ``E`` and ``s = −1`` ascends it.
 Its continuous-time limit is the projected ODE
 
-    dx_i/dt = −s P_{x_i} (1/n) Σ_j exp(β <x_i, D x_j>) D x_j,      P_x v = v − <x, v> x.
+    dx_i/dt = −s P_{x_i} (1/n) Σ_j exp(β <x_i, D x_j>) V x_j,      P_x v = v − <x, v> x,
+
+with the value matrix ``V = D`` (the paper's flow, a gradient flow of ``E``).  A value matrix
+``V ≠ D`` (optional everywhere below, as the SA flow's ``V``) gives the unnormalised
+self-attention flow of Geshkovski et al. with ``QᵀK = D``; it is a gradient flow of ``E`` no
+longer, so the energy need not be monotone along it.
 
 SA flow (Geshkovski, Letrouit, Polyanskiy, Rigollet).  For query, key and value matrices
 ``Q, K, V``
@@ -67,14 +72,20 @@ def _swap(a: np.ndarray) -> np.ndarray:
     return np.swapaxes(a, -1, -2)
 
 
-def usa_increment(x: np.ndarray, D: np.ndarray, beta: float = 1.0) -> np.ndarray:
-    """``(1/n) Σ_j exp(β <x_i, D x_j>) D x_j`` for every particle ``i`` (shape of ``x``)."""
+def usa_increment(
+    x: np.ndarray, D: np.ndarray, beta: float = 1.0, V: np.ndarray | None = None
+) -> np.ndarray:
+    """``(1/n) Σ_j exp(β <x_i, D x_j>) V x_j`` for every particle ``i`` (shape of ``x``).
+
+    ``V`` defaults to ``D`` (the paper's USA flow).
+    """
     Dx = x @ _swap(D).astype(x.dtype, copy=False)  # rows (D x_j)ᵀ
     kernel = x @ _swap(Dx)  # <x_i, D x_j>
     if beta != 1.0:
         kernel *= x.dtype.type(beta)
     np.exp(kernel, out=kernel)
-    return (kernel @ Dx) / x.shape[-2]
+    Vx = Dx if V is None else x @ _swap(V).astype(x.dtype, copy=False)  # rows (V x_j)ᵀ
+    return (kernel @ Vx) / x.shape[-2]
 
 
 def usa_step(
@@ -86,12 +97,14 @@ def usa_step(
     sign: float = 1.0,
     sigma: float = 0.0,
     rng: np.random.Generator | None = None,
+    V: np.ndarray | None = None,
 ) -> np.ndarray:
     """One explicit USA step followed by the projection (see the module docstring).
 
-    ``tau`` may be an array broadcasting against ``x`` (one step size per batch member).
+    ``tau`` may be an array broadcasting against ``x`` (one step size per batch member);
+    ``V`` is the value matrix (default ``D``).
     """
-    y = x - (sign * np.asarray(tau, dtype=x.dtype)) * usa_increment(x, D, beta)
+    y = x - (sign * np.asarray(tau, dtype=x.dtype)) * usa_increment(x, D, beta, V)
     if sigma > 0.0:
         if rng is None:
             raise ValueError("a random generator is needed when sigma > 0")
@@ -114,6 +127,7 @@ def usa_flow(
     snapshot_steps: Iterable[int] = (),
     progress: bool = False,
     desc: str | None = None,
+    V: np.ndarray | None = None,
 ) -> Flow:
     """Run ``steps`` explicit USA steps from ``x0`` (which is projected first).
 
@@ -121,9 +135,11 @@ def usa_flow(
     final step; points are stored at every step listed in ``snapshot_steps`` (0 = initial).
     The noise level starts at ``sigma`` and is multiplied by ``sigma_decay`` after each step.
     The dtype of ``x0`` is kept (float32 halves the cost of the batched experiments).
+    ``V`` is the value matrix (default ``D``); the recorded energy is ``E`` of ``D`` either way.
     """
     x = project(np.asarray(x0))
     D = np.asarray(D, dtype=x.dtype)
+    V = None if V is None else np.asarray(V, dtype=x.dtype)
     wanted = sorted(set(int(s) for s in snapshot_steps))
     snaps: list[np.ndarray] = []
     energy_steps: list[int] = []
@@ -144,7 +160,7 @@ def usa_flow(
     record(0)
     level = float(sigma)
     for k in range(1, steps + 1):
-        x = usa_step(x, D, beta=beta, tau=tau, sign=sign, sigma=level, rng=rng)
+        x = usa_step(x, D, beta=beta, tau=tau, sign=sign, sigma=level, rng=rng, V=V)
         level *= sigma_decay
         record(k)
         if bar is not None and k % 100 == 0:
@@ -160,9 +176,16 @@ def usa_flow(
     )
 
 
-def usa_velocity(x: np.ndarray, D: np.ndarray, beta: float = 1.0, sign: float = 1.0) -> np.ndarray:
-    """Continuous USA vector field ``−s P_{x_i} (1/n) Σ_j exp(β <x_i, D x_j>) D x_j``."""
-    return -sign * tangent_project(x, usa_increment(x, D, beta))
+def usa_velocity(
+    x: np.ndarray,
+    D: np.ndarray,
+    beta: float = 1.0,
+    sign: float = 1.0,
+    V: np.ndarray | None = None,
+) -> np.ndarray:
+    """Continuous USA vector field ``−s P_{x_i} (1/n) Σ_j exp(β <x_i, D x_j>) V x_j``
+    (``V = D`` by default)."""
+    return -sign * tangent_project(x, usa_increment(x, D, beta, V))
 
 
 def sa_velocity(

@@ -8,6 +8,7 @@
   hemispheres, and every point, are seen from the front once.
 * :func:`plot_density_profiles`: a family of densities on the circle as 3D profiles, one per
   parameter value, each filled down to zero.
+* :func:`plot_energy_over_time`: a flow's energy per step and cluster count over time.
 * :func:`save_png`: atomic PNG writing (temporary file, then rename).
 
 Figures are created with :func:`new_figure`, a bare :class:`~matplotlib.figure.Figure` on the
@@ -37,6 +38,7 @@ __all__ = [
     "new_figure",
     "plot_circle",
     "plot_density_profiles",
+    "plot_energy_over_time",
     "plot_sphere",
     "plot_sphere_views",
     "quadratic_form",
@@ -251,18 +253,21 @@ def plot_sphere_views(
     """:func:`plot_sphere` twice, in the two subplot ``cells``: from ``view`` and from the
     opposite side (:func:`opposite_view`), so each hemisphere faces the camera once.
 
-    The colorbar (if any) goes with the second view only; ``kwargs`` go to :func:`plot_sphere`.
+    The colorbar (if any) is shown with the second view; the first view keeps the same room
+    empty, so that both spheres are drawn the same size. ``kwargs`` go to :func:`plot_sphere`.
     Returns the two 3D axes.
     """
     elev, azim = view
     axes = []
-    colorbar = kwargs.pop("colorbar", True)
+    colorbar = kwargs.pop("colorbar", True) and D is not None
     for k, (cell, (e, a)) in enumerate(zip(cells, (view, opposite_view(elev, azim)), strict=True)):
         ax = fig.add_subplot(cell, projection="3d")
         ax.view_init(elev=e, azim=a)
         side = "front" if k == 0 else "back"
         label = f"{title}, {side}" if title else side
-        plot_sphere(ax, D, points, title=label, colorbar=colorbar and k == 1, **kwargs)
+        plot_sphere(ax, D, points, title=label, colorbar=colorbar, **kwargs)
+        if colorbar and k == 0:
+            fig.axes[-1].set_visible(False)  # the first view's colorbar: room kept, not drawn
         axes.append(ax)
     return axes
 
@@ -309,6 +314,43 @@ def plot_density_profiles(
     ax.set_ylabel(ylabel, labelpad=2)
     ax.set_zlabel(zlabel, labelpad=2)
     ax.view_init(elev=35, azim=-50)
+
+
+def plot_energy_over_time(
+    times: np.ndarray,
+    energies: np.ndarray,
+    record_times: np.ndarray,
+    clusters: np.ndarray,
+    *,
+    title: str = "",
+) -> Figure:
+    """Two panels over time: the energy at every step, and the cluster count at the records.
+
+    The energy panel's y axis is logarithmic when every energy is positive and they span more
+    than a factor of 10, else linear; its title gives the first and last values.
+    """
+    energies = np.asarray(energies, dtype=float)
+    fig = new_figure(figsize=(9.0, 3.6))
+    ax_energy, ax_clusters = fig.subplots(1, 2)
+    ax_energy.plot(times, energies, color="C0", linewidth=1.2)
+    finite = energies[np.isfinite(energies)]
+    if finite.size and finite.min() > 0 and finite.max() > 10 * finite.min():
+        ax_energy.set_yscale("log")
+    ax_energy.set_xlabel("time t = k dt")
+    ax_energy.set_ylabel("energy E")
+    ax_energy.set_title(f"E: {energies[0]:.6g} at t = 0, {energies[-1]:.6g} at the end", fontsize=9)
+    ax_energy.grid(alpha=0.3)
+    ax_clusters.step(record_times, clusters, where="post", color="C1", linewidth=1.2)
+    ax_clusters.set_xlabel("time t = k dt")
+    ax_clusters.set_ylabel("clusters")
+    ax_clusters.set_ylim(bottom=0)
+    ax_clusters.yaxis.get_major_locator().set_params(integer=True)
+    ax_clusters.set_title(f"{int(clusters[-1])} clusters at the end", fontsize=9)
+    ax_clusters.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def figure_to_rgb(fig: Figure) -> np.ndarray:

@@ -2,9 +2,11 @@
 
 Two vector fields (see :mod:`attndyn.particles.dynamics` for the flows themselves):
 
-USA (unnormalised self-attention, the paper's dynamics), with interaction matrix ``D``,
-    ``F_i(x) = s (1/n) Σ_j exp(β <x_i, D x_j>) D x_j``,  ``s = +1`` for the ascent of the
-    energy ``E`` (the attention dynamics) and ``s = −1`` for its descent;
+USA (unnormalised self-attention, the paper's dynamics), with interaction matrix ``D`` and
+    value matrix ``V`` (default ``D``),
+    ``F_i(x) = s (1/n) Σ_j exp(β <x_i, D x_j>) V x_j``,  ``s = +1`` for the ascent of the
+    energy ``E`` (the attention dynamics) and ``s = −1`` for its descent; with ``V ≠ D`` it is
+    Geshkovski et al.'s USA flow with ``QᵀK = D``, no longer a gradient flow of ``E``;
 SA (softmax self-attention, Geshkovski et al.), with query, key and value matrices,
     ``F_i(x) = Σ_j softmax_j(β <Q x_i, K x_j>) V x_j``.
 
@@ -23,16 +25,23 @@ to every particle before the projection (an Euler–Maruyama increment of ``σ_k
 ``σ_{k+1} = γ σ_k`` (``γ = 1``: constant noise).  Initial points are uniform on the sphere
 (normalised Gaussians), drawn with the noise from ``numpy.random.default_rng(seed)``.
 
-Recorded every ``record_every`` steps and at the last step: the points, the time ``k dt``,
-the energy ``E = (1/n²) Σ_ij exp(β <x_i, A x_j>)`` with ``A = D`` (USA) or ``A = QᵀK`` (SA,
-so that ``<x_i, A x_j> = <Q x_i, K x_j>``), in float64, and the number of clusters: the
-connected components of the graph linking particles within ``cluster_distance``
+Recorded at every step: the energy ``E = (1/n²) Σ_ij exp(β <x_i, A x_j>)``
+(:func:`attndyn.particles.energy.energy`, in float64) with ``A = D`` (USA) or ``A = QᵀK`` (SA,
+so that ``<x_i, A x_j> = <Q x_i, K x_j>``).  Recorded every ``record_every`` steps and at the
+last step: the points, the time ``k dt`` and the number of clusters: the connected components
+of the graph linking particles within ``cluster_distance``
 (:func:`~attndyn.model.fields.count_clusters`).
+
+Memory.  There is no fixed bound on ``d``; a setup whose estimated peak memory
+(:meth:`FlowSetup.memory_bytes`: the recorded points, the matrices and their description, one
+step's and one cluster count's work arrays) exceeds :func:`memory_limit` (half the machine's
+memory) is refused with a one-line error naming the figures and the largest ``d`` that fits.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +61,7 @@ __all__ = [
     "METHODS",
     "FlowSetup",
     "Trajectory",
+    "memory_limit",
     "parse_matrix",
     "simulate",
 ]
@@ -59,7 +69,9 @@ __all__ = [
 FLOWS = ("usa", "sa")
 METHODS = ("euler", "rk4")
 DIRECTIONS = ("ascent", "descent")
-MAX_DIMENSION = 64
+USED_MATRICES = {"usa": ("D", "V"), "sa": ("Q", "K", "V")}
+DESCRIBED_BYTES_PER_ENTRY = 64
+"""Bytes per matrix entry of :meth:`FlowSetup.describe` (a Python float in a list, then JSON)."""
 _DIAG = re.compile(r"^\s*diag\s*\((.*)\)\s*$", re.IGNORECASE)
 
 
@@ -124,12 +136,23 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def memory_limit() -> int:
+    """The most memory, in bytes, a flow may plan to use: half the machine's physical memory."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+
+
+def _gib(nbytes: float) -> str:
+    gib = nbytes / 2**30
+    return f"{gib:.3g} GiB" if gib < 1000 else f"{gib:,.0f} GiB"
+
+
 @dataclass(frozen=True)
 class FlowSetup:
     """Everything a simulated flow needs (see the module docstring); validated on creation.
 
-    ``D`` is used by the USA flow, ``Q``, ``K``, ``V`` by the SA flow; a matrix not given is
-    the identity of size ``d``. Field names are those of ``attndyn flow``'s options.
+    ``D`` and ``V`` are used by the USA flow, ``Q``, ``K``, ``V`` by the SA flow; a matrix not
+    given is the identity of size ``d``, except the USA flow's ``V``, which is ``D``. Field
+    names are those of ``attndyn flow``'s options.
     """
 
     flow: str = "usa"
@@ -156,10 +179,6 @@ class FlowSetup:
         _choice("method", self.method, METHODS)
         _choice("direction", self.direction, DIRECTIONS)
         d = _at_least("dimension", self.dimension, 2)
-        if d > MAX_DIMENSION:
-            raise FieldError(
-                lambda n: f"{n('dimension')} {d} is too large; it must be <= {MAX_DIMENSION}"
-            )
         _at_least("points", self.points, 1)
         _at_least("steps", self.steps, 0)
         _at_least("record_every", self.record_every, 1)
@@ -175,27 +194,80 @@ class FlowSetup:
             )
         if self.seed < 0:
             raise FieldError(lambda n: f"{n('seed')} {self.seed} is negative; give one >= 0")
-        used = ("D",) if self.flow == "usa" else ("Q", "K", "V")
-        unused = [name for name in ("D", "Q", "K", "V") if name not in used]
-        matrices = {}
+        used = USED_MATRICES[self.flow]
         for name in ("D", "Q", "K", "V"):
             value = getattr(self, name)
-            if value is not None and name in unused:
+            if value is not None and name not in used:
                 raise FieldError(
                     lambda n, name=name, used=used: (
                         f"{n(name)} is not used by the {self.flow.upper()} flow; it takes "
                         + ", ".join(n(u) for u in used)
                     )
                 )
-            matrix = np.eye(d) if value is None else np.asarray(value, dtype=float)
-            if matrix.shape != (d, d):
+            shape = None if value is None else np.shape(value)
+            if shape is not None and shape != (d, d):
                 raise FieldError(
-                    lambda n, name=name, shape=matrix.shape: (
+                    lambda n, name=name, shape=shape: (
                         f"{n(name)} has shape {shape}; the dimension is {d}"
                     )
                 )
-            matrices[name] = matrix
+        self._check_memory()
+        matrices = {}
+        for name in used:
+            value = getattr(self, name)
+            if value is not None:
+                matrices[name] = np.asarray(value, dtype=float)
+            elif name == "V" and self.flow == "usa":
+                matrices[name] = matrices["D"]
+            else:
+                matrices[name] = np.eye(d)
         object.__setattr__(self, "matrices", matrices)
+
+    @property
+    def records(self) -> int:
+        """How many configurations are kept: step 0, every ``record_every``-th, the last."""
+        return self.steps // self.record_every + 1 + (self.steps % self.record_every > 0)
+
+    def memory_bytes(self, dimension: int | None = None) -> int:
+        """Estimated peak memory of :func:`simulate` and its outputs, in bytes (float64).
+
+        The kept points (``records · n · d``), the used matrices with ``QᵀK`` and their
+        description (:data:`DESCRIBED_BYTES_PER_ENTRY` per entry), one step's work arrays
+        (``3 n²`` kernel entries, ``12 n d`` for the RK4 stages) and one cluster count's
+        (``2 n² d`` coordinate differences and ``3 n²`` links and labels), all 8 bytes a number.
+        ``dimension`` (default the setup's) asks the same for another ``d``.
+        """
+        d = self.dimension if dimension is None else dimension
+        n = self.points
+        matrices = len(USED_MATRICES[self.flow]) + 1
+        entries = (
+            (self.records * n * d + matrices * d * d + 3 * n * n + 12 * n * d)
+            + 2 * n * n * d
+            + 3 * n * n
+        )
+        return 8 * entries + (matrices - 1) * d * d * DESCRIBED_BYTES_PER_ENTRY
+
+    def _check_memory(self) -> None:
+        limit = memory_limit()
+        need = self.memory_bytes()
+        if need <= limit:
+            return
+        low, high = 1, self.dimension  # the largest d that fits lies in [low, high)
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if self.memory_bytes(middle) <= limit else (low, middle)
+        raise FieldError(
+            lambda n: (
+                f"{n('dimension')} {self.dimension} with {n('points')} {self.points} and "
+                f"{self.records} records needs about {_gib(need)}; the limit is {_gib(limit)} "
+                "(half this machine's memory): "
+                + (
+                    f"give {n('dimension')} <= {low}, or fewer points or records"
+                    if low >= 2
+                    else f"no dimension fits; give fewer {n('points')} or records"
+                )
+            )
+        )
 
     @property
     def sign(self) -> float:
@@ -212,7 +284,7 @@ class FlowSetup:
         """The ambient field ``F(x)`` (shape of ``x``), before the tangent projection."""
         m = self.matrices
         if self.flow == "usa":
-            return self.sign * usa_increment(x, m["D"], self.beta)
+            return self.sign * usa_increment(x, m["D"], self.beta, m["V"])
         logits = self.beta * ((x @ m["Q"].T) @ (x @ m["K"].T).swapaxes(-1, -2))
         logits -= logits.max(axis=-1, keepdims=True)
         weights = np.exp(logits)
@@ -248,14 +320,15 @@ class FlowSetup:
                 "cluster_distance",
             )
         }
-        used = ("D",) if self.flow == "usa" else ("Q", "K", "V")
-        out.update({name: self.matrices[name].tolist() for name in used})
+        out.update({name: self.matrices[name].tolist() for name in USED_MATRICES[self.flow]})
         return out
 
 
 @dataclass
 class Trajectory:
-    """What :func:`simulate` recorded: ``points[k]`` at step ``steps[k]``, time ``times[k]``."""
+    """What :func:`simulate` recorded: ``points[k]`` at step ``steps[k]``, time ``times[k]``,
+    with ``energy[k]`` and ``clusters[k]`` there; ``step_energy[k]`` is the energy after step
+    ``k`` (``k = 0 .. setup.steps``, every step)."""
 
     setup: FlowSetup
     steps: np.ndarray
@@ -263,10 +336,16 @@ class Trajectory:
     points: np.ndarray
     energy: np.ndarray
     clusters: np.ndarray
+    step_energy: np.ndarray
 
     @property
     def final(self) -> np.ndarray:
         return self.points[-1]
+
+    @property
+    def step_times(self) -> np.ndarray:
+        """``k dt`` for every step ``k = 0 .. setup.steps`` (the times of ``step_energy``)."""
+        return np.arange(self.setup.steps + 1) * self.setup.dt
 
 
 def simulate(
@@ -281,7 +360,21 @@ def simulate(
     x = random_points(n, d, rng) if x0 is None else project(np.asarray(x0, dtype=float))
     if x.shape != (n, d):
         raise FieldError(lambda n_: f"x0 has shape {x.shape}; this flow needs {(n, d)}")
-    kept_steps, kept_points = [0], [x.copy()]
+    A = setup.energy_matrix
+    points = np.empty((setup.records, n, d))
+    steps = np.zeros(setup.records, dtype=np.int64)
+    clusters = np.zeros(setup.records, dtype=np.uint16)
+    step_energy = np.empty(setup.steps + 1)
+    kept = 0
+
+    def record(k: int) -> None:
+        nonlocal kept
+        step_energy[k] = energy(x, A, setup.beta)
+        if k == 0 or k % setup.record_every == 0 or k == setup.steps:
+            points[kept], steps[kept] = x, k
+            clusters[kept] = count_clusters(x, setup.cluster_distance)
+            kept += 1
+
     level = setup.noise
     bar = None
     if progress:
@@ -289,27 +382,23 @@ def simulate(
 
         bar = tqdm(total=setup.steps, desc="flow", unit="step", leave=False, mininterval=0.5)
     with np.errstate(over="ignore", invalid="ignore"):
+        record(0)
         for k in range(1, setup.steps + 1):
             x = setup.step(x)
             if level > 0:
                 x = project(x + level * math.sqrt(setup.dt) * rng.standard_normal(x.shape))
                 level *= setup.noise_decay
-            if k % setup.record_every == 0 or k == setup.steps:
-                kept_steps.append(k)
-                kept_points.append(x.copy())
+            record(k)
             if bar is not None and k % 50 == 0:
                 bar.update(50)
     if bar is not None:
         bar.close()
-    points = np.stack(kept_points)
-    steps = np.asarray(kept_steps)
-    with np.errstate(over="ignore", invalid="ignore"):
-        energies = energy(points, setup.energy_matrix, setup.beta)
     return Trajectory(
         setup=setup,
         steps=steps,
         times=steps * setup.dt,
         points=points,
-        energy=np.asarray(energies, dtype=float),
-        clusters=count_clusters(points, setup.cluster_distance),
+        energy=step_energy[steps],
+        clusters=clusters,
+        step_energy=step_energy,
     )

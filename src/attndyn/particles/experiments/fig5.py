@@ -101,7 +101,7 @@ def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Pat
     del seed  # deterministic
     d2s = np.linspace(params.d2_min, params.d2_max, params.d2_count)
     N, steps, beta = params.grid, params.steps, params.beta
-    eps = d2s - 1.0
+    eps = np.round(d2s - 1.0, 12)  # -0.1, not -0.09999999999999998 (0.9 - 1.0 in binary)
     alpha = constants(2, beta).alpha
     densities, first, guess_fit, guess_src = [], [], [], []
     summary = []
