@@ -226,9 +226,15 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "publish",
         ("docs/publish.png",),
-        None,
-        note="a screenshot of a published gallery with the inspector open, taken by hand "
-        "(docs/publish.md); no script draws it yet",
+        '$PY docs/publish_screenshot.py "$WORK/publish.png" && cp "$WORK/publish.png" docs/',
+        ("attndyn.commands.publish",),
+        (
+            "docs/publish_screenshot.py",
+            "src/attndyn/publish/static/index.html",
+            "src/attndyn/publish/static/gallery.css",
+            "src/attndyn/publish/static/gallery.js",
+            "src/attndyn/data/presets.toml",
+        ),
     ),
 )
 
