@@ -227,13 +227,13 @@ GROUPS: tuple[Group, ...] = (
         "publish",
         ("docs/publish.png",),
         '$PY docs/publish_screenshot.py "$WORK/publish.png" && cp "$WORK/publish.png" docs/',
-        ("attndyn.commands.publish",),
+        ("attndyn.cli.publish",),
         (
             "docs/publish_screenshot.py",
             "src/attndyn/publish/static/index.html",
             "src/attndyn/publish/static/gallery.css",
             "src/attndyn/publish/static/gallery.js",
-            "src/attndyn/data/presets.toml",
+            "src/attndyn/model/data/presets.toml",
         ),
     ),
 )

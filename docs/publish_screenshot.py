@@ -40,7 +40,7 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     with tempfile.TemporaryDirectory() as work:
         site = Path(work) / "site"
-        command = [sys.executable, "-m", "attndyn.cli"]
+        command = [sys.executable, "-m", "attndyn.cli.main"]
         options = ["--preset", "art5227590", "--init", "shared", "--size", "1024", "-q"]
         subprocess.run(
             [*command, "publish", *options, "--title", "art5227590, shared", "-o", str(site)],
