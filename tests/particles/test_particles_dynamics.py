@@ -22,13 +22,15 @@ def test_step_keeps_unit_norm_with_and_without_noise():
     rng = np.random.default_rng(0)
     x = random_points(30, 3, rng, batch=(2,))
     for sigma in (0.0, 0.3):
-        y = usa_step(x, np.diag([1.0, 3.0, 4.0]), tau=0.7, sign=1.0, sigma=sigma, rng=rng)
+        y = usa_step(
+            x, np.diag([1.0, 3.0, 4.0]), tau=0.7, direction="descent", sigma=sigma, rng=rng
+        )
         assert np.allclose(np.linalg.norm(y, axis=-1), 1.0)
 
 
 def test_flow_keeps_unit_norm_in_float32():
     x0 = random_points(20, 2, np.random.default_rng(1), batch=(3,), dtype=np.float32)
-    flow = usa_flow(x0, np.diag([0.5, 1.0]), tau=0.1, steps=200, sign=-1.0, record_every=0)
+    flow = usa_flow(x0, np.diag([0.5, 1.0]), tau=0.1, steps=200, direction="ascent", record_every=0)
     assert flow.x.dtype == np.float32
     assert np.allclose(np.linalg.norm(flow.x, axis=-1), 1.0, atol=1e-6)
 
@@ -39,8 +41,8 @@ def test_small_step_descends_for_plus_and_ascends_for_minus(k):
     x = random_points(12, 3, np.random.default_rng(10 + k), batch=(5,))
     before = energy(x, D)
     for tau in (1e-3, 1e-2):
-        down = energy(usa_step(x, D, tau=tau, sign=1.0), D)
-        up = energy(usa_step(x, D, tau=tau, sign=-1.0), D)
+        down = energy(usa_step(x, D, tau=tau, direction="descent"), D)
+        up = energy(usa_step(x, D, tau=tau, direction="ascent"), D)
         assert np.all(down < before)
         assert np.all(up > before)
 
@@ -48,8 +50,8 @@ def test_small_step_descends_for_plus_and_ascends_for_minus(k):
 def test_energy_history_is_monotone_for_small_steps():
     x0 = random_points(25, 3, np.random.default_rng(2))
     D = np.diag([1.0, 0.25, 1.0])
-    down = usa_flow(x0, D, tau=0.05, steps=300, sign=1.0, record_every=10)
-    up = usa_flow(x0, D, tau=0.05, steps=300, sign=-1.0, record_every=10)
+    down = usa_flow(x0, D, tau=0.05, steps=300, direction="descent", record_every=10)
+    up = usa_flow(x0, D, tau=0.05, steps=300, direction="ascent", record_every=10)
     assert np.all(np.diff(down.energies) <= 1e-12)
     assert np.all(np.diff(up.energies) >= -1e-12)
     assert down.energy_steps[0] == 0 and down.energy_steps[-1] == 300
@@ -57,7 +59,15 @@ def test_energy_history_is_monotone_for_small_steps():
 
 def test_snapshots_are_taken_at_the_requested_steps():
     x0 = random_points(5, 2, np.random.default_rng(3))
-    flow = usa_flow(x0, np.eye(2), tau=0.1, steps=10, snapshot_steps=[0, 3, 10], record_every=0)
+    flow = usa_flow(
+        x0,
+        np.eye(2),
+        tau=0.1,
+        steps=10,
+        direction="descent",
+        snapshot_steps=[0, 3, 10],
+        record_every=0,
+    )
     assert list(flow.snapshot_steps) == [0, 3, 10]
     assert np.allclose(flow.snapshots[0], x0)
     assert np.allclose(flow.snapshots[-1], flow.x)
@@ -65,20 +75,22 @@ def test_snapshots_are_taken_at_the_requested_steps():
 
 def test_noise_needs_a_generator():
     with pytest.raises(ValueError):
-        usa_step(random_points(3, 2, np.random.default_rng(0)), np.eye(2), sigma=0.1)
+        usa_step(
+            random_points(3, 2, np.random.default_rng(0)), np.eye(2), direction="ascent", sigma=0.1
+        )
 
 
 def test_single_particle_at_top_eigenvector_is_fixed():
     D = np.diag([1.0, 3.0, 4.0])
     x = np.array([[[0.0, 0.0, 1.0]]])
-    assert np.allclose(usa_step(x, D, tau=0.5, sign=-1.0), x)
-    assert np.allclose(usa_step(x, D, tau=1e-3, sign=1.0), x)  # τ e⁴ 4 < 1: no sign flip
+    assert np.allclose(usa_step(x, D, tau=0.5, direction="ascent"), x)
+    assert np.allclose(usa_step(x, D, tau=1e-3, direction="descent"), x)  # τ e⁴ 4 < 1: no sign flip
 
 
 def test_single_particle_ascent_converges_to_top_eigenvector():
     D = np.diag([1.0, 3.0, 4.0])
     x0 = random_points(1, 3, np.random.default_rng(4), batch=(10,))
-    x = usa_flow(x0, D, tau=0.1, steps=500, sign=-1.0, record_every=0).x
+    x = usa_flow(x0, D, tau=0.1, steps=500, direction="ascent", record_every=0).x
     assert np.allclose(np.abs(x[..., 2]), 1.0)
 
 
@@ -87,7 +99,7 @@ def test_rk4_is_fourth_order():
     D = np.diag([1.0, -0.5, 2.0])
 
     def velocity(x):
-        return usa_velocity(x, D, 1.0, 1.0)
+        return usa_velocity(x, D, 1.0, direction="descent")
 
     def solve(dt, t_final=0.8):
         x = x0.copy()
@@ -104,7 +116,7 @@ def test_continuous_usa_flow_dissipates_energy():
     D = np.diag([1.0, 3.0, 4.0])
     x0 = random_points(15, 3, np.random.default_rng(6))
     flow = integrate(
-        lambda x: usa_velocity(x, D, 1.0, 1.0),
+        lambda x: usa_velocity(x, D, 1.0, direction="descent"),
         x0,
         dt=0.01,
         steps=200,
@@ -165,12 +177,13 @@ def test_usa_field_at_beta_is_the_energy_gradient(beta):
     x = random_points(6, 3, np.random.default_rng(11))
     increment = (6 / (2 * beta)) * _fd_energy_gradient(x, D, beta)
     tangent = increment - np.sum(increment * x, axis=-1, keepdims=True) * x
-    for sign in (1.0, -1.0):
-        np.testing.assert_allclose(usa_velocity(x, D, beta, sign), -sign * tangent, atol=1e-7)
-        moved = x - sign * 0.05 * increment
+    for direction, g in (("ascent", 1.0), ("descent", -1.0)):
+        velocity = usa_velocity(x, D, beta, direction=direction)
+        np.testing.assert_allclose(velocity, g * tangent, atol=1e-7)
+        moved = x + g * 0.05 * increment
         expected = moved / np.linalg.norm(moved, axis=-1, keepdims=True)
         np.testing.assert_allclose(
-            usa_step(x, D, beta=beta, tau=0.05, sign=sign), expected, atol=1e-8
+            usa_step(x, D, beta=beta, tau=0.05, direction=direction), expected, atol=1e-8
         )
 
 
@@ -181,16 +194,16 @@ def _pair(theta1, theta2):
 @pytest.mark.parametrize("beta", [0.5, 3.0])
 def test_two_particle_usa_flows_and_energies_at_beta(beta):
     # Two particles on S¹ with D = I, at angle φ apart: E = (e^β + e^{β cos φ}) / 2, and the
-    # explicit step moves x_1 to Π(x_1 − (sτ/2)(e^β x_1 + e^{β cos φ} x_2)).
+    # explicit step moves x_1 to Π(x_1 + (gτ/2)(e^β x_1 + e^{β cos φ} x_2)), g = +1 ascending.
     theta1, theta2 = 0.3, 1.5
-    for sign in (1.0, -1.0):
+    for direction, g in (("ascent", 1.0), ("descent", -1.0)):
         flow = usa_flow(
-            _pair(theta1, theta2), np.eye(2), beta=beta, tau=0.1, steps=1, sign=sign,
+            _pair(theta1, theta2), np.eye(2), beta=beta, tau=0.1, steps=1, direction=direction,
             record_every=1,
         )  # fmt: skip
         phi = theta2 - theta1
         first = _pair(theta1, theta2)
-        expected = first - (sign * 0.1 / 2) * (
+        expected = first + (g * 0.1 / 2) * (
             np.exp(beta) * first + np.exp(beta * np.cos(phi)) * first[::-1]
         )
         expected /= np.linalg.norm(expected, axis=-1, keepdims=True)
@@ -206,15 +219,16 @@ def test_two_particle_usa_flows_and_energies_at_beta(beta):
 
 @pytest.mark.parametrize("beta", [0.5, 3.0])
 def test_continuous_two_particle_flow_at_beta_follows_its_angle_ode(beta):
-    # The field on particle 1 is −(s/2) e^{β cos φ} sin φ along its tangent, the opposite on
-    # particle 2: the mean angle stays, and φ = θ₂ − θ₁ solves dφ/dt = s e^{β cos φ} sin φ
-    # (solved here by scipy). The energy is (e^β + e^{β cos φ}) / 2 along the way.
+    # The field on particle 1 is (g/2) e^{β cos φ} sin φ along its tangent, the opposite on
+    # particle 2: the mean angle stays, and φ = θ₂ − θ₁ solves dφ/dt = −g e^{β cos φ} sin φ
+    # (solved here by scipy; g = +1 ascends, pulling the particles together). The energy is
+    # (e^β + e^{β cos φ}) / 2 along the way.
     from scipy.integrate import solve_ivp
 
     theta1, theta2, dt, steps = 0.3, 1.5, 0.005, 200
-    for sign in (1.0, -1.0):
+    for direction, g in (("ascent", 1.0), ("descent", -1.0)):
         flow = integrate(
-            lambda x, s=sign: usa_velocity(x, np.eye(2), beta, s),
+            lambda x, d=direction: usa_velocity(x, np.eye(2), beta, direction=d),
             _pair(theta1, theta2),
             dt=dt,
             steps=steps,
@@ -222,7 +236,7 @@ def test_continuous_two_particle_flow_at_beta_follows_its_angle_ode(beta):
             record_every=40,
         )
         solution = solve_ivp(
-            lambda t, p, s=sign: s * np.exp(beta * np.cos(p)) * np.sin(p),
+            lambda t, p, g=g: -g * np.exp(beta * np.cos(p)) * np.sin(p),
             (0.0, dt * steps),
             [theta2 - theta1],
             t_eval=flow.times,
@@ -235,3 +249,17 @@ def test_continuous_two_particle_flow_at_beta_follows_its_angle_ode(beta):
         np.testing.assert_allclose(
             flow.energies, (np.exp(beta) + np.exp(beta * np.cos(phi))) / 2, rtol=1e-6
         )  # RK4 with dt = 0.005: measured <= 3e-8
+
+
+def test_one_sign_convention_named_by_words():
+    """Ascent raises the energy and descent lowers it, for the step, the flow and the field,
+    and a direction that is not one of the two words is refused naming it."""
+    D = np.diag([1.0, 2.0, 3.0])
+    x = random_points(8, 3, np.random.default_rng(4))
+    up = energy(usa_step(x, D, tau=1e-3, direction="ascent"), D)
+    down = energy(usa_step(x, D, tau=1e-3, direction="descent"), D)
+    assert down < energy(x, D) < up
+    with pytest.raises(ValueError, match="direction 'up' is not allowed; give 'ascent' or"):
+        usa_flow(x, D, steps=1, direction="up")
+    with pytest.raises(TypeError):
+        usa_step(x, D, tau=0.1)  # no default direction: a flow says where it goes

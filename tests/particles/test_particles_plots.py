@@ -30,7 +30,7 @@ def test_circle_and_sphere_pictures_save_as_png(tmp_path):
 def test_circle_animation_as_gif_and_mp4(tmp_path):
     D = np.diag([0.5, 1.0])
     x0 = random_points(12, 2, np.random.default_rng(1))
-    flow = usa_flow(x0, D, tau=0.1, steps=20, sign=-1.0, snapshot_steps=[0, 10, 20])
+    flow = usa_flow(x0, D, tau=0.1, steps=20, direction="ascent", snapshot_steps=[0, 10, 20])
     frames = render_frames(flow.snapshots, D, size_px=160, labels=["a", "b", "c"])
     assert len(frames) == 3 and frames[0].shape == (160, 160, 3)
     gif = write_gif(frames, tmp_path / "flow.gif", fps=5)

@@ -54,11 +54,11 @@ def test_bad_setups_name_the_option(values, fragment):
 
 def test_euler_usa_is_the_source_packages_step():
     D = np.diag([1.0, 3.0, 4.0])
-    for direction, sign in (("ascent", -1.0), ("descent", 1.0)):
+    for direction in ("ascent", "descent"):
         setup = FlowSetup(points=12, D=D, direction=direction, dt=0.05, steps=40, seed=2)
         trajectory = simulate(setup)
-        # usa_flow's sign s = +1 descends: x <- Π(x - s τ/n Σ_j exp(β<x_i, D x_j>) D x_j)
-        reference = usa_flow(trajectory.points[0], D, tau=0.05, steps=40, sign=sign).x
+        # usa_flow's step: x <- Π(x + g τ/n Σ_j exp(β<x_i, D x_j>) D x_j), g = +1 ascends
+        reference = usa_flow(trajectory.points[0], D, tau=0.05, steps=40, direction=direction).x
         assert np.allclose(trajectory.final, reference, atol=1e-13)
 
 

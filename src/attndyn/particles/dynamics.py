@@ -1,16 +1,20 @@
 """Particle flows on the sphere: unnormalised (USA) and softmax (SA) self-attention dynamics.
 
-USA flow (the dynamics of the paper).  With interaction matrix ``D``, inverse temperature ``β``
-and sign ``s`` the explicit step of the source package is
+One sign convention, the one of ``attndyn flow --direction``: a flow goes in a *direction*,
+``"ascent"`` (up the energy ``E``, gradient sign ``g = +1``) or ``"descent"`` (down it,
+``g = −1``); :func:`gradient_sign` maps the word to ``g``, and no function takes a bare sign.
 
-    x_i ← Π( x_i − s (τ/n) Σ_j exp(β <x_i, D x_j>) D x_j  +  σ_k ξ_i ),     Π(y) = y / |y|,
+USA flow (the dynamics of the paper).  With interaction matrix ``D`` and inverse temperature
+``β`` the explicit step of the source package is
+
+    x_i ← Π( x_i + g (τ/n) Σ_j exp(β <x_i, D x_j>) D x_j  +  σ_k ξ_i ),     Π(y) = y / |y|,
 
 with Gaussian noise ``ξ_i`` whose level decays geometrically, ``σ_{k+1} = γ σ_k``.  Since
 ``∂E/∂x_i = (2β/n²) Σ_j exp(β <x_i, D x_j>) D x_j`` for symmetric ``D``, the increment is a
-multiple of the energy gradient: ``s = +1`` descends the energy ``E`` and ``s = −1`` ascends it.
-Its continuous-time limit is the projected ODE
+multiple of the energy gradient: ``g = +1`` ascends the energy ``E`` and ``g = −1`` descends
+it (the source package's ``s`` is ``−g``).  Its continuous-time limit is the projected ODE
 
-    dx_i/dt = −s P_{x_i} (1/n) Σ_j exp(β <x_i, D x_j>) V x_j,      P_x v = v − <x, v> x,
+    dx_i/dt = g P_{x_i} (1/n) Σ_j exp(β <x_i, D x_j>) V x_j,      P_x v = v − <x, v> x,
 
 with the value matrix ``V = D`` (the paper's flow, a gradient flow of ``E``).  A value matrix
 ``V ≠ D`` (optional everywhere below, as the SA flow's ``V``) gives the unnormalised
@@ -72,6 +76,19 @@ def _swap(a: np.ndarray) -> np.ndarray:
     return np.swapaxes(a, -1, -2)
 
 
+DIRECTIONS = ("ascent", "descent")
+
+
+def gradient_sign(direction: str) -> float:
+    """``g = +1`` for ``"ascent"`` (up the energy), ``−1`` for ``"descent"``; ValueError naming
+    ``direction`` otherwise."""
+    if direction == "ascent":
+        return 1.0
+    if direction == "descent":
+        return -1.0
+    raise ValueError(f"direction {direction!r} is not allowed; give 'ascent' or 'descent'")
+
+
 def usa_increment(
     x: np.ndarray, D: np.ndarray, beta: float = 1.0, V: np.ndarray | None = None
 ) -> np.ndarray:
@@ -94,17 +111,19 @@ def usa_step(
     *,
     beta: float = 1.0,
     tau: float | np.ndarray = 0.1,
-    sign: float = 1.0,
+    direction: str,
     sigma: float = 0.0,
     rng: np.random.Generator | None = None,
     V: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One explicit USA step followed by the projection (see the module docstring).
+    """One explicit USA step in ``direction`` (``"ascent"`` or ``"descent"``, no default),
+    followed by the projection (see the module docstring).
 
     ``tau`` may be an array broadcasting against ``x`` (one step size per batch member);
     ``V`` is the value matrix (default ``D``).
     """
-    y = x - (sign * np.asarray(tau, dtype=x.dtype)) * usa_increment(x, D, beta, V)
+    g = gradient_sign(direction)
+    y = x + (g * np.asarray(tau, dtype=x.dtype)) * usa_increment(x, D, beta, V)
     if sigma > 0.0:
         if rng is None:
             raise ValueError("a random generator is needed when sigma > 0")
@@ -119,7 +138,7 @@ def usa_flow(
     beta: float = 1.0,
     tau: float | np.ndarray = 0.1,
     steps: int = 1000,
-    sign: float = 1.0,
+    direction: str,
     sigma: float = 0.0,
     sigma_decay: float = 0.9,
     rng: np.random.Generator | None = None,
@@ -129,7 +148,8 @@ def usa_flow(
     desc: str | None = None,
     V: np.ndarray | None = None,
 ) -> Flow:
-    """Run ``steps`` explicit USA steps from ``x0`` (which is projected first).
+    """Run ``steps`` explicit USA steps in ``direction`` (``"ascent"`` or ``"descent"``, no
+    default) from ``x0`` (which is projected first).
 
     The energy ``E(x)`` is recorded at steps ``0, record_every, 2 record_every, ...`` and the
     final step; points are stored at every step listed in ``snapshot_steps`` (0 = initial).
@@ -137,6 +157,7 @@ def usa_flow(
     The dtype of ``x0`` is kept (float32 halves the cost of the batched experiments).
     ``V`` is the value matrix (default ``D``); the recorded energy is ``E`` of ``D`` either way.
     """
+    gradient_sign(direction)  # checked before the first step
     x = project(np.asarray(x0))
     D = np.asarray(D, dtype=x.dtype)
     V = None if V is None else np.asarray(V, dtype=x.dtype)
@@ -160,7 +181,7 @@ def usa_flow(
     record(0)
     level = float(sigma)
     for k in range(1, steps + 1):
-        x = usa_step(x, D, beta=beta, tau=tau, sign=sign, sigma=level, rng=rng, V=V)
+        x = usa_step(x, D, beta=beta, tau=tau, direction=direction, sigma=level, rng=rng, V=V)
         level *= sigma_decay
         record(k)
         if bar is not None and k % 100 == 0:
@@ -180,12 +201,14 @@ def usa_velocity(
     x: np.ndarray,
     D: np.ndarray,
     beta: float = 1.0,
-    sign: float = 1.0,
+    *,
+    direction: str,
     V: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Continuous USA vector field ``−s P_{x_i} (1/n) Σ_j exp(β <x_i, D x_j>) V x_j``
-    (``V = D`` by default)."""
-    return -sign * tangent_project(x, usa_increment(x, D, beta, V))
+    """Continuous USA vector field ``g P_{x_i} (1/n) Σ_j exp(β <x_i, D x_j>) V x_j`` in
+    ``direction`` (``g = +1`` ascent, ``−1`` descent; :func:`gradient_sign`), ``V = D`` by
+    default."""
+    return gradient_sign(direction) * tangent_project(x, usa_increment(x, D, beta, V))
 
 
 def sa_velocity(

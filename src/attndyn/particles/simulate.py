@@ -4,8 +4,8 @@ Two vector fields (see :mod:`attndyn.particles.dynamics` for the flows themselve
 
 USA (unnormalised self-attention, the paper's dynamics), with interaction matrix ``D`` and
     value matrix ``V`` (default ``D``),
-    ``F_i(x) = s (1/n) Σ_j exp(β <x_i, D x_j>) V x_j``,  ``s = +1`` for the ascent of the
-    energy ``E`` (the attention dynamics) and ``s = −1`` for its descent; with ``V ≠ D`` it is
+    ``F_i(x) = g (1/n) Σ_j exp(β <x_i, D x_j>) V x_j``,  ``g = +1`` for the ascent of the
+    energy ``E`` (the attention dynamics) and ``g = −1`` for its descent; with ``V ≠ D`` it is
     Geshkovski et al.'s USA flow with ``QᵀK = D``, no longer a gradient flow of ``E``;
 SA (softmax self-attention, Geshkovski et al.), with query, key and value matrices,
     ``F_i(x) = Σ_j softmax_j(β <Q x_i, K x_j>) V x_j``.
@@ -51,7 +51,7 @@ import numpy as np
 
 from attndyn.model.errors import FieldError
 from attndyn.model.fields import count_clusters
-from attndyn.particles.dynamics import rk4_step, usa_increment
+from attndyn.particles.dynamics import DIRECTIONS, gradient_sign, rk4_step, usa_increment
 from attndyn.particles.energy import energy
 from attndyn.particles.sphere import project, random_points, tangent_project
 
@@ -68,7 +68,6 @@ __all__ = [
 
 FLOWS = ("usa", "sa")
 METHODS = ("euler", "rk4")
-DIRECTIONS = ("ascent", "descent")
 USED_MATRICES = {"usa": ("D", "V"), "sa": ("Q", "K", "V")}
 DESCRIBED_BYTES_PER_ENTRY = 64
 """Bytes per matrix entry of :meth:`FlowSetup.describe` (a Python float in a list, then JSON)."""
@@ -271,8 +270,9 @@ class FlowSetup:
 
     @property
     def sign(self) -> float:
-        """``s = +1`` for the ascent, ``−1`` for the descent (USA only)."""
-        return 1.0 if self.direction == "ascent" else -1.0
+        """The gradient sign ``g`` of :func:`~attndyn.particles.dynamics.gradient_sign`: ``+1``
+        for the ascent, ``−1`` for the descent (USA only)."""
+        return gradient_sign(self.direction)
 
     @property
     def energy_matrix(self) -> np.ndarray:

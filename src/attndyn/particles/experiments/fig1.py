@@ -52,7 +52,9 @@ def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Pat
     finals = []
     for label, D in bar(CASES, progress=progress, desc="fig1"):
         x0 = random_points(1, 3, rng, batch=(reps,))
-        flow = usa_flow(x0, D, beta=beta, tau=params.tau, steps=steps, sign=-1.0, record_every=0)
+        flow = usa_flow(
+            x0, D, beta=beta, tau=params.tau, steps=steps, direction="ascent", record_every=0
+        )
         x = flow.x[:, 0, :]
         finals.append(x)
         top = np.exp(beta * np.linalg.eigvalsh(D).max())

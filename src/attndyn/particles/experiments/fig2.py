@@ -116,7 +116,9 @@ def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Pat
     for k, d in enumerate(bar(ds, progress=progress, desc="fig2 split study")):
         D = np.diag([d, 1.0])
         x0 = random_points(n, 2, rng, batch=(reps,), dtype=np.float32)
-        x = usa_flow(x0, D, beta=beta, tau=params.tau, steps=steps, sign=-1.0, record_every=0).x
+        x = usa_flow(
+            x0, D, beta=beta, tau=params.tau, steps=steps, direction="ascent", record_every=0
+        ).x
         x = project(x.astype(np.float64))  # renormalised in float64: |<x_i, x_j>| <= 1
         counts = np.array([kmeans_clusters(x[r], rng).count for r in range(reps)])
         energies = energy(x, D, beta)
@@ -167,7 +169,7 @@ def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Pat
         beta=beta,
         tau=params.picture_tau,
         steps=pic_steps,
-        sign=-1.0,
+        direction="ascent",
         record_every=0,
     ).x
 

@@ -94,7 +94,7 @@ def minimise_cases(
         beta=beta,
         tau=taus,
         steps=steps,
-        sign=1.0,
+        direction="descent",
         record_every=100,
         snapshot_steps=snapshot_steps,
         progress=progress,

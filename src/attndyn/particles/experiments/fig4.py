@@ -135,7 +135,13 @@ def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Pat
         Ds = np.stack([np.diag([1.0, d]) for d in ds]).astype(spec.dtype)
         x0 = np.broadcast_to(start, (len(ds), N_PARTICLES, 2)).astype(spec.dtype)
         x = usa_flow(
-            x0, Ds, beta=beta, tau=spec.dtype(spec.tau), steps=steps, sign=1.0, record_every=0
+            x0,
+            Ds,
+            beta=beta,
+            tau=spec.dtype(spec.tau),
+            steps=steps,
+            direction="descent",
+            record_every=0,
         ).x
         ratio = tanh_ratio(x, Ds).astype(np.float64)
         energies = energy(x.astype(np.float64), Ds.astype(np.float64), beta)

@@ -89,7 +89,9 @@ def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Pat
     cases = [(*case[:3], reps) for case, reps in zip(CASES, params.repetitions, strict=True)]
     for mode, label, D, reps in bar(cases, progress=progress, desc="fig6"):
         x0 = random_points(n, 3, rng, batch=(reps,))
-        x = usa_flow(x0, D, beta=beta, tau=params.tau, steps=steps, sign=-1.0, record_every=0).x
+        x = usa_flow(
+            x0, D, beta=beta, tau=params.tau, steps=steps, direction="ascent", record_every=0
+        ).x
         energies = energy(x, D, beta)
         best = np.cosh(beta * np.abs(np.linalg.eigvalsh(D)).max())
         centres = []

@@ -89,7 +89,9 @@ def run(out_dir: Path, params: Params, *, seed: int, progress: bool) -> list[Pat
     rng = np.random.default_rng(seed)
     reps, n, steps, beta = params.repetitions, params.particles, params.steps, params.beta
     x0 = random_points(n, 2, rng, batch=(reps,))
-    x = usa_flow(x0, D, beta=beta, tau=params.tau, steps=steps, sign=-1.0, record_every=0).x
+    x = usa_flow(
+        x0, D, beta=beta, tau=params.tau, steps=steps, direction="ascent", record_every=0
+    ).x
     energies = energy(x, D, beta)
     rows = []
     first: dict[str, int] = {}
