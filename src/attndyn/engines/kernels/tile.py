@@ -135,8 +135,8 @@ def pixel_parameters(p, width, xv, yv, prm, xi, yi):
 @njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
 def host_points(mode, x0_shared, x0_pixels, r, c, n, gx, gy):
     """Pixel (r, c) of the tile's initial points made on the host, into gx, gy: the one shared
-    configuration (MODE_SHARED) or the pixel's own (MODE_PER_PIXEL), as
-    :func:`~attndyn.engines.kernels.points.initial_points` takes them. (Independent points are
+    configuration (MODE_SHARED) or the pixel's own (MODE_PER_PIXEL), as ``initial_points``
+    (:func:`~attndyn.engines.kernels.points.compile_points`) takes them. (Independent points are
     drawn side by side in the chunk, :func:`chunk`.) Called rather than inlined: the chunk
     needs it in two places, and one compiled copy keeps the cold compile shorter."""
     if mode == MODE_SHARED:
