@@ -149,6 +149,23 @@ def test_wide_windows_and_large_matrices_take_the_safe_path():
     assert differing(reference, ours) <= LABELS_MAY_DIFFER
 
 
+@pytest.mark.parametrize("init", ["independent", "shared"])
+def test_pixels_off_the_blocks_start_from_their_own_points(init):
+    # Every pixel of a wide window takes the safe path, off the blocks (independent points:
+    # the ones drawn side by side for its block, kept for it). With no steps delta is the gap
+    # of the points a pixel started from: those of initial.pixel_points, bit for bit.
+    spec = wide_window_spec(12, 10, steps=0, init=init)
+    job = Job(spec)
+    engine = NumbaCpuEngine()
+    engine.compute(Job(replace(spec, steps=1)), whole(spec))  # (a path is chosen before step 1)
+    assert engine.last_diagnostics.safe_pixels == spec.width * spec.height  # all off the blocks
+    ours = engine.compute(job, whole(spec))
+    rows, cols = whole(spec).pixel_coordinates()
+    points = job.initial_points(rows, cols)
+    gaps = np.abs(points[..., 0] - points[..., :1, 0]).max(axis=-1).reshape(10, 12)
+    np.testing.assert_array_equal(ours.delta, gaps)
+
+
 def test_non_finite_states_give_nan_like_the_reference():
     # eps = 0 and an antipodal pair: where a = 0 the weights are uniform and both points
     # become 0 / 0 = nan, which then spreads; elsewhere the pair stays apart.

@@ -1,7 +1,7 @@
 """The numba CPU kernels' one-time compile: whether it is needed, doing it ahead, saying so.
 
 The numba engine's kernels are compiled for the CPU they run on the first time they are used
-(about 17-22 s of CPU per precision on the 2-core development machine) and
+(about 17-20 s of CPU per precision on the 2-core development machine) and
 cached on disk by numba (``cache=True``, under the source stamp of
 :mod:`attndyn.engines.kernels.caching`); every later process loads them from the cache in
 a fraction of a second. This module lets a front end know and say which of the two happens:
@@ -45,7 +45,7 @@ PRECISIONS: tuple[str, ...] = ("float32", "float64")
 
 # The wall seconds of a cold compile of each precision's kernels (empty NUMBA_CACHE_DIR) on
 # the 2-core development machine, as measured by benchmarks/bench_startup.py.
-_COMPILE_SECONDS = {"float32": 25.0, "float64": 20.0}  # (21.9-22.8 and 16.7-19.2 s, 2026-12-06)
+_COMPILE_SECONDS = {"float32": 21.0, "float64": 20.0}  # (20.5-22.4 and 18.6-20.9 s, 2026-12-06)
 
 _locks = {precision: threading.Lock() for precision in PRECISIONS}
 
@@ -203,7 +203,7 @@ def compile_notice(
     for as long as the ``with`` block runs.
 
     On a terminal the line ``attndyn: compiling the float32 kernels for this CPU, once (about
-    25 s) 0:12`` is rewritten every second with the elapsed time; off a terminal it is
+    21 s) 0:12`` is rewritten every second with the elapsed time; off a terminal it is
     written once, without the clock. When the block ends, ``summary`` adds the line
     ``attndyn: ...compiled in 74 s`` (a front end that reports the time itself turns it off;
     on a terminal the ticking line is then cleared). An exception (Ctrl-C) ends the line and

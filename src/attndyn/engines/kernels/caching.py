@@ -97,8 +97,9 @@ def load_kernel(cache: Any, sig: Any, target_context: Any) -> Any:
     machine code is loaded; None when it is not in the cache. Other functions, and the CUDA
     kernels (whose context numba's CUDA cache sets up in that refresh), load as usual.
 
-    On a miss, numba compiles next: numba's inliner and type inference are patched first
-    (:mod:`~attndyn.engines.kernels.inlining`, :mod:`~attndyn.engines.kernels.typing_shortcuts`),
+    On a miss, numba compiles next: numba's inliner, type inference and finalisation are
+    patched first (:mod:`~attndyn.engines.kernels.inlining`,
+    :mod:`~attndyn.engines.kernels.typing_shortcuts`, :mod:`~attndyn.engines.kernels.linking`),
     here rather than at import, since importing them imports numba's implementations, which a
     warm start does without."""
     ours = isinstance(cache._impl.locator, KernelCacheLocator)
@@ -109,10 +110,11 @@ def load_kernel(cache: Any, sig: Any, target_context: Any) -> Any:
     with cache._guard_against_spurious_io_errors():
         loaded = cache._load_overload(sig, target_context)
     if loaded is None:  # not cached, or the guard swallowed an I/O error: compile instead
-        from attndyn.engines.kernels import inlining, typing_shortcuts
+        from attndyn.engines.kernels import inlining, linking, typing_shortcuts
 
         inlining.install()
         typing_shortcuts.install()
+        linking.install()
     return loaded
 
 

@@ -43,7 +43,7 @@ from numba import njit
 from numba.core.registry import cpu_target
 from numba.core.runtime.nrt import rtsys
 
-from attndyn.engines.inputs import MODE_INDEPENDENT, N_PARAMETERS
+from attndyn.engines.inputs import MODE_INDEPENDENT, MODE_SHARED, N_PARAMETERS
 from attndyn.engines.kernels.blocks import block_steps, distinct_steps, first_equal
 from attndyn.engines.kernels.group_blocks import (
     POOL_GROUPS,
@@ -69,7 +69,7 @@ from attndyn.engines.kernels.lanes import (
     run_pairs_float64,
 )
 from attndyn.engines.kernels.layout import BLOCK, CHUNK, PAD
-from attndyn.engines.kernels.points import block_pixel_points, initial_points
+from attndyn.engines.kernels.points import block_pixel_points
 from attndyn.engines.kernels.targets import renamed_copy
 
 _ZERO = np.float32(0.0)
@@ -133,11 +133,20 @@ def pixel_parameters(p, width, xv, yv, prm, xi, yi):
 
 
 @njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
-def pixel_initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, c, gx, gy):
-    """``initial_points`` (made by :func:`~attndyn.engines.kernels.points.compile_points`),
-    called rather than inlined: the chunk needs it in two places, and one compiled copy keeps
-    the cold compile shorter."""
-    initial_points(mode, row, col, n, k0, k1, stream, x0_shared, x0_pixels, r, c, gx, gy)
+def host_points(mode, x0_shared, x0_pixels, r, c, n, gx, gy):
+    """Pixel (r, c) of the tile's initial points made on the host, into gx, gy: the one shared
+    configuration (MODE_SHARED) or the pixel's own (MODE_PER_PIXEL), as ``initial_points``
+    (:func:`~attndyn.engines.kernels.points.compile_points`) takes them. (Independent points are
+    drawn side by side in the chunk, :func:`chunk`.) Called rather than inlined: the chunk
+    needs it in two places, and one compiled copy keeps the cold compile shorter."""
+    if mode == MODE_SHARED:
+        for i in range(n):
+            gx[i] = x0_shared[i, 0]
+            gy[i] = x0_shared[i, 1]
+    else:
+        for i in range(n):
+            gx[i] = x0_pixels[r, c, i, 0]
+            gy[i] = x0_pixels[r, c, i, 1]
 
 
 @njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
@@ -182,7 +191,7 @@ def chunk(
     lane, lanes, pixels, row0, col0, width, xv, yv, prm, xi, yi, n, steps, eps, tol, mode, k0, k1,
     stream, x0_shared, x0_pixels, pairs, head, keep, group_keep, out, t0s, clusters, work, st,
     der, acc, nxt, trk, parent, flags, ln, pair_pix, group_stats, pair_stats, theta, ctr, rows,
-    cols, reached, firsts, cst, groups, ts, pool_pts, pool_int, pool_trk, norm2,
+    cols, reached, firsts, cst, groups, ts, pool_pts, pool_int, pool_trk, norm2, drawn,
 ):  # fmt: skip
     """Lane ``lane`` of ``lanes`` of a tile of ``pixels`` pixels: its chunks [first, first +
     CHUNK) for first = lane CHUNK, (lane + lanes) CHUNK, ..., each through the block steps, the
@@ -212,15 +221,14 @@ def chunk(
                 rows[q] = row0 + r
                 cols[q] = col0 + c
                 if mode != MODE_INDEPENDENT:
-                    pixel_initial_points(
-                        mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
-                        gx, gy,
-                    )  # fmt: skip
+                    host_points(mode, x0_shared, x0_pixels, r, c, n, gx, gy)
                     for i in range(n):
                         st[i * BLOCK + q] = gx[i]
                         st[(n + i) * BLOCK + q] = gy[i]
             if DRAWS_POINTS and mode == MODE_INDEPENDENT:  # noqa: F821 (bound by compile_chunk)
                 block_pixel_points(stop - start, n, rows, cols, k0, k1, stream, ctr, theta, st)
+                for k in range(2 * n * BLOCK):  # kept for the pixels that leave the blocks here
+                    drawn[k] = st[k]
             block_start(n, tol, st, trk, norm2)
             for p in range(start, stop):  # the parameters, and the path they and the points pick
                 q = p - start
@@ -274,10 +282,12 @@ def chunk(
                         else:
                             cnt[parent[least]] += _ONE
                 else:
-                    pixel_initial_points(
-                        mode, row0 + r, col0 + c, n, k0, k1, stream, x0_shared, x0_pixels, r, c,
-                        gx, gy,
-                    )  # fmt: skip
+                    if DRAWS_POINTS and mode == MODE_INDEPENDENT:  # noqa: F821 (as above)
+                        for i in range(n):
+                            gx[i] = drawn[i * BLOCK + q]
+                            gy[i] = drawn[(n + i) * BLOCK + q]
+                    else:
+                        host_points(mode, x0_shared, x0_pixels, r, c, n, gx, gy)
                     trk[q], trk[BLOCK + q], trk[2 * BLOCK + q] = start_tracker(n, gx, tol)
                     for i in range(n):
                         cnt[i] = _ONE
@@ -438,6 +448,7 @@ def lane_buffers(n: int, dtype: type) -> tuple[np.ndarray, ...]:
         ((CHUNK, 5), _INT64),  # pool_int: pixel, group count, step, pairs, order
         ((CHUNK, 3), real),  # pool_trk: their sync trackers
         (BLOCK, _FLOAT64),  # norm2: the largest squared norm of each lane's points
+        (2 * n * BLOCK, real),  # drawn: the block's independent points, as drawn
     )
     return tuple(
         nrt_zeros(int(np.prod(shape)) * kind.itemsize).view(kind).reshape(shape)
