@@ -16,9 +16,11 @@
     tile      a tile: blocks, then group blocks, groups and lanes (float32, and float64
               without fused multiply-adds)
     fused_cuda  the CUDA kernel: one thread per pixel (imports numba.cuda)
+    residual  the residual map X <- normalize(X + h A V): every step, 32 pixels side by side
     caching   the disk cache, stamped with all of these modules, and its warm loads
     inlining  numba's inliner, copying a callee's variables once per inlined call
     typing_shortcuts  numba's type inference without three kinds of wasted work
+    linking   kernels only other kernels call: optimised for their callers, no code of their own
 
 The engines around them are :mod:`attndyn.engines.numba_cpu` and
 :mod:`attndyn.engines.numba_cuda`; what they are given is made by :mod:`attndyn.engines.inputs`.
