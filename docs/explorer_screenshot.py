@@ -17,17 +17,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from chromium import open_page
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def main() -> None:
@@ -47,8 +40,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            browser, page = open_page(playwright)
             page.goto(f"{base}/")
             ready = (
                 "window.explorer && window.explorer.ready && window.explorer.pending() === 0"

@@ -215,6 +215,7 @@ GROUPS: tuple[Group, ...] = (
         ("attndyn.cli.explore",),
         (
             "docs/explorer_screenshot.py",
+            "docs/chromium.py",
             "src/attndyn/explorer/static/index.html",
             "src/attndyn/explorer/static/explorer.css",
             "src/attndyn/explorer/static/explorer.js",
@@ -230,6 +231,7 @@ GROUPS: tuple[Group, ...] = (
         ("attndyn.cli.publish",),
         (
             "docs/publish_screenshot.py",
+            "docs/chromium.py",
             "src/attndyn/publish/static/index.html",
             "src/attndyn/publish/static/gallery.css",
             "src/attndyn/publish/static/gallery.js",

@@ -16,17 +16,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from chromium import open_page
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 READY = (
     "window.attndynLayer && !window.attndynLayer.isLoading() && "
     "document.querySelectorAll('canvas[data-tile]').length > 0"
@@ -48,8 +41,7 @@ def main() -> None:
             check=True,
         )
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            browser, page = open_page(playwright)
             page.goto((site / "index.html").as_uri())
             page.wait_for_function(READY, timeout=WAIT_MS)
             page.click("#show-axes")
