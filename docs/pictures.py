@@ -238,6 +238,13 @@ GROUPS: tuple[Group, ...] = (
             "src/attndyn/model/data/presets.toml",
         ),
     ),
+    Group(
+        "residual",
+        ("docs/residual/strip.png",),
+        '$PY docs/residual_strip.py -o "$WORK/strip.png" && cp "$WORK/strip.png" docs/residual/',
+        ("attndyn.model.options", "attndyn.pictures.coloring", "attndyn.rendering.render"),
+        ("docs/residual_strip.py", "src/attndyn/engines/kernels/residual.py"),
+    ),
 )
 
 

@@ -14,6 +14,7 @@ from helpers import SlowEngine, appendix_b
 
 pytest.importorskip("zarr")
 tifffile = pytest.importorskip("tifffile")
+from attndyn.model.tiles import Tiling  # noqa: E402
 from attndyn.pictures.export import export_store, store_landscape  # noqa: E402
 from attndyn.pictures.store_coloring import key_values, order_keys  # noqa: E402
 from attndyn.rendering.distributed import render_store  # noqa: E402
@@ -112,7 +113,7 @@ def test_an_unfinished_store_or_a_bad_suffix_is_refused(tmp_path):
     store = ZarrStore.open(
         tmp_path / "u.zarr",
         PLAIN,
-        ZarrStore and __import__("attndyn.model.tiles").tiles.Tiling(PLAIN.shape, (4, 4)),
+        Tiling(PLAIN.shape, (4, 4)),
     )
     with pytest.raises(UserError, match="is not finished: 18 of 18 chunks are missing"):
         export_store(store, tmp_path / "p.png")
