@@ -43,6 +43,7 @@ def test_no_options_give_the_default_view():
     [
         (["--x0", "points.npy"], "explore takes no files (--x0)"),
         (["--presets", "mine.toml"], "explore takes no files (--presets)"),
+        (["--from", "picture.png"], "explore takes no files (--from)"),
         (["--steps", "0x"], "--steps '0x' is not an integer"),
         (["--resize", "64"], "explore takes no --resize"),
         (["--allow-host", "box.lan:80"], "--allow-host 'box.lan:80' is not a host name"),

@@ -21,7 +21,7 @@ import webbrowser
 
 from attndyn.cli.common import add_color_arguments, add_spec_arguments, render_options
 from attndyn.model.errors import UserError
-from attndyn.model.options import FILE_FIELDS
+from attndyn.model.options import FILE_FIELDS, option_name
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -80,7 +80,7 @@ def given_view(args: argparse.Namespace) -> dict[str, str]:
     named = [f for f in FILE_FIELDS if getattr(options, f) not in (None, (), False)]
     if named:
         raise UserError(
-            f"explore takes no files (--{named[0].replace('_', '-')}); the page's URL holds "
+            f"explore takes no files (--{option_name(named[0])}); the page's URL holds "
             "the view, so give the options themselves"
         )
     query: dict[str, str] = {}
