@@ -94,27 +94,18 @@ def view_query(
 ) -> dict[str, str]:
     """The first view's URL query from ``render``'s keywords and the colour keywords, over the
     explorer's default view (:func:`attndyn.explorer.views.first_view_query`)."""
-    from attndyn.explorer.views import first_view_query
-    from attndyn.model.options import FILE_FIELDS
+    from attndyn.explorer.views import files_given, first_view_query, given_view_query
 
     parsed = render_options(options, what=what)
-    named = [f for f in FILE_FIELDS if getattr(parsed, f) not in (None, (), False)]
+    named = files_given(parsed)
     if named:
         raise OptionError(
             f"explore takes no files ({keyword(named[0])}); the page's URL holds the view, so "
             "give the options themselves",
             (keyword(named[0]),),
         )
-    query: dict[str, str] = {}
-    for name, value in parsed.to_strings().items():
-        query[name] = value if isinstance(value, str) else ",".join(value)
     color_options(colors["coloring"], colors["cmap"], equalize=False, invert=False)  # checks
-    for name in ("coloring", "cmap"):
-        if colors[name]:
-            query[name] = str(colors[name])
-    for name in ("invert", "equalize"):
-        if colors[name]:
-            query[name] = "true"
+    query = given_view_query(parsed, **colors)
     return first_view_query(query)
 
 

@@ -21,7 +21,7 @@ import webbrowser
 
 from attndyn.cli.common import add_color_arguments, add_spec_arguments, render_options
 from attndyn.model.errors import UserError
-from attndyn.model.options import FILE_FIELDS, option_name
+from attndyn.model.options import option_name
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -76,22 +76,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def given_view(args: argparse.Namespace) -> dict[str, str]:
     """The view options the command line gives, as URL query text."""
+    from attndyn.explorer.views import files_given, given_view_query
+
     options = render_options(args)
-    named = [f for f in FILE_FIELDS if getattr(options, f) not in (None, (), False)]
+    named = files_given(options)
     if named:
         raise UserError(
             f"explore takes no files (--{option_name(named[0])}); the page's URL holds "
             "the view, so give the options themselves"
         )
-    query: dict[str, str] = {}
-    for name, value in options.to_strings().items():
-        query[name] = value if isinstance(value, str) else ",".join(value)
-    for name in ("coloring", "cmap"):
-        if getattr(args, name):
-            query[name] = getattr(args, name)
-    for name in ("invert", "equalize"):
-        if getattr(args, name):
-            query[name] = "true"
+    query = given_view_query(
+        options, coloring=args.coloring, cmap=args.cmap, invert=args.invert, equalize=args.equalize
+    )
     if getattr(args, "resize", None):
         raise UserError("explore takes no --resize; Save PNG on the page chooses a size")
     return query

@@ -320,6 +320,40 @@ class View:
         return query
 
 
+def given_view_query(
+    options: RenderOptions,
+    *,
+    coloring: str | None = None,
+    cmap: str | None = None,
+    invert: bool = False,
+    equalize: bool = False,
+) -> dict[str, str]:
+    """The view a front end was given (``render``'s options and the colour options), as URL
+    query text: what ``attndyn explore`` and :func:`attndyn.explore` put over
+    :data:`DEFAULT_VIEW` (:func:`first_view_query`).
+
+    Options that name files are refused first, each front end spelling the option its own
+    way (:func:`files_given`), since the page's URL cannot carry a file.
+    """
+    query: dict[str, str] = {}
+    for name, value in options.to_strings().items():
+        query[name] = value if isinstance(value, str) else ",".join(value)
+    if coloring:
+        query["coloring"] = str(coloring)
+    if cmap:
+        query["cmap"] = str(cmap)
+    if invert:
+        query["invert"] = "true"
+    if equalize:
+        query["equalize"] = "true"
+    return query
+
+
+def files_given(options: RenderOptions) -> list[str]:
+    """The fields of ``options`` that name files and are given (``FILE_FIELDS`` order)."""
+    return [f for f in FILE_FIELDS if getattr(options, f) not in (None, (), False)]
+
+
 def first_view_query(given: Mapping[str, str]) -> dict[str, str]:
     """The first view: the options ``given`` (a query) over :data:`DEFAULT_VIEW`.
 
