@@ -21,7 +21,8 @@ from attndyn.cli.main import main
 from attndyn.engines import warmup
 
 NOTICE = re.compile(
-    r"^attndyn: compiling the (float32|float64) kernels for this CPU, once \(about \d+ s\)$"
+    r"^attndyn: compiling the (float32|float64) (residual )?kernels for this CPU, once "
+    r"\(about \d+ s\)$"
 )
 
 
@@ -42,15 +43,28 @@ def test_warmup_says_the_kernels_are_loaded_when_they_are_compiled_already(capsy
 def test_warmup_announces_a_compile_then_says_how_long_it_took(monkeypatch, capsys):
     from attndyn.cli import warmup as command
 
-    monkeypatch.setattr(command, "kernels_ready", lambda precision: False)
-    monkeypatch.setattr(command, "warm_up", lambda precision: 41.4)
+    asked: list[tuple[str, bool]] = []
+    monkeypatch.setattr(command, "kernels_ready", lambda precision, residual=False: False)
+
+    def warm_up(precision, residual=False):
+        asked.append((precision, residual))
+        return 41.4
+
+    monkeypatch.setattr(command, "warm_up", warm_up)
     assert main(["warmup", "--precision", "float64,float32"]) == 0
     lines = capsys.readouterr().err.splitlines()
     assert [bool(NOTICE.match(line)) for line in lines] == [True, False, True, False]
     assert lines[1::2] == ["float64: compiled in 41 s", "float32: compiled in 41 s"]
     assert "float64" in lines[0] and "float32" in lines[2]
+    assert asked == [("float64", False), ("float32", False)]
     assert main(["warmup", "--quiet"]) == 0
     assert capsys.readouterr() == ("", "")
+    asked.clear()
+    assert main(["warmup", "--precision", "float32", "--residual"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert "float32 residual kernels" in lines[2]
+    assert lines[1::2] == ["float32: compiled in 41 s", "float32 residual: compiled in 41 s"]
+    assert asked == [("float32", False), ("float32", True)]
 
 
 @pytest.mark.parametrize(
@@ -83,6 +97,7 @@ def _cpu_seconds(pid: int) -> float:
         ["warmup", "--precision", "float32"],
         ["render", "--size", "8", "-o", "x.png"],
         ["render", "--size", "8", "--precision", "float64", "-o", "x.png"],
+        ["render", "--size", "8", "--residual", "0.5", "-o", "x.png"],
         ["render", "--size", "8", "--store", "x.zarr"],
         ["gallery", "--size", "8", "--only", "art1679700", "-o", "gallery"],
         [
@@ -100,7 +115,11 @@ def _cpu_seconds(pid: int) -> float:
             "z.gif",
         ],
     ],
-    ids=lambda argv: "-".join(argv[:2]) + ("-store" if "--store" in argv else ""),
+    ids=lambda argv: (
+        "-".join(argv[:2])
+        + ("-store" if "--store" in argv else "")
+        + ("-residual" if "--residual" in argv else "")
+    ),
 )
 def test_a_command_that_must_compile_says_so_at_once(argv, tmp_path):
     # An empty numba cache: the command's first line on stderr is the notice, and it comes
@@ -137,5 +156,6 @@ def test_a_command_that_must_compile_says_so_at_once(argv, tmp_path):
     first = text.decode().split("\n")[0]
     assert NOTICE.match(first), text
     assert ("float64" if "float64" in argv else "float32") in first
+    assert ("residual" in first) == ("--residual" in argv)
     assert cpu is not None and cpu <= (1.5 if "--store" in argv else 1.0), cpu
     assert wall <= 10, wall

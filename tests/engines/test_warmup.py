@@ -78,19 +78,51 @@ def test_after_warm_up_a_fresh_process_finds_the_kernels_on_disk_and_loads_them(
 from attndyn import LandscapeSpec, render_landscape
 from attndyn.engines import warmup
 from attndyn.engines.numba_cpu import tile_kernel, tile_kernel_exact
-from attndyn.engines.kernels.points import pixel_angles_kernel
-kernels = [tile_kernel] if {precision!r} == "float32" else [tile_kernel_exact, pixel_angles_kernel]
+from attndyn.engines.kernels.points import lane_points_kernel, pixel_angles_kernel
+if {precision!r} == "float32":
+    kernels = [tile_kernel, lane_points_kernel]
+else:
+    kernels = [tile_kernel_exact, pixel_angles_kernel]
 ready = warmup.kernels_ready({precision!r})
 loaded = sum(len(kernel.overloads) for kernel in kernels)
 spec = LandscapeSpec(wq=(1, 0.3, 0, 1), wv=(1, 0, 0.5, 1), width=5, height=4, steps=9,
-                     dtype={precision!r})
+                     dtype={precision!r}, init="independent")
 render_landscape(spec, "numba")
 hits = sum(sum(kernel.stats.cache_hits.values()) for kernel in kernels)
 misses = sum(sum(kernel.stats.cache_misses.values()) for kernel in kernels)
 print(ready, loaded, hits, misses)
 """
-    kernels = 1 if precision == "float32" else 2
-    assert python(code).stdout.split() == ["True", "0", str(kernels), "0"]
+    assert python(code).stdout.split() == ["True", "0", "2", "0"]
+
+
+def test_a_picture_from_shared_points_neither_needs_nor_loads_the_drawing_of_points():
+    # What compile_first compiles for a render of shared points (kernel_set) is what such a
+    # render calls: in a fresh process, it loads the tile kernel alone, and the kernels that
+    # make independent points stay untouched; a residual render loads its own kernel only.
+    for precision in warmup.PRECISIONS:
+        warmup.warm_up(precision, independent=False)
+        warmup.warm_up(precision, independent=False, residual=True)
+    code = """
+from attndyn import LandscapeSpec, render_landscape
+from attndyn.engines import warmup
+from attndyn.engines.kernels import points, residual, tile
+for precision in warmup.PRECISIONS:
+    for h in (None, 0.5):
+        spec = LandscapeSpec(wq=(1, 0.3, 0, 1), wv=(1, 0, 0.5, 1), width=5, height=4, steps=9,
+                             dtype=precision, init="shared", residual=h)
+        needs = warmup.kernel_set(spec)
+        print(needs.precision, needs.independent, needs.residual)
+        render_landscape(spec, "numba")
+kernels = (tile.tile_kernel, tile.tile_kernel_exact, *residual.residual_kernels.values(),
+           points.lane_points_kernel, points.pixel_angles_kernel)
+print([sum(kernel.stats.cache_hits.values()) for kernel in kernels])
+print([len(kernel.overloads) for kernel in kernels])
+"""
+    lines = python(code).stdout.splitlines()
+    assert lines[:4] == [
+        "float32 False False", "float32 False True", "float64 False False", "float64 False True"
+    ]  # fmt: skip
+    assert lines[4:] == ["[1, 1, 1, 1, 0, 0]", "[1, 1, 1, 1, 0, 0]"]
 
 
 def test_kernels_cached_for_another_cpu_or_other_sources_are_not_ready():
@@ -113,23 +145,31 @@ print(warmup.kernels_ready('float32'))
 def test_a_render_calls_each_kernel_with_one_signature_whatever_its_points():
     # kernels_ready accepts any cached signature of this CPU and these sources; that is the
     # render's only if every kind of render calls a kernel with the one signature of warm_up.
-    from attndyn.engines.kernels.points import pixel_angles_kernel
+    from attndyn.engines.kernels.points import lane_points_kernel, pixel_angles_kernel
+    from attndyn.engines.kernels.residual import residual_kernels
     from attndyn.engines.numba_cpu import tile_kernel, tile_kernel_exact
 
+    kernels = (
+        tile_kernel, tile_kernel_exact, lane_points_kernel, pixel_angles_kernel,
+        *residual_kernels.values(),
+    )  # fmt: skip
     for precision in warmup.PRECISIONS:
         warmup.warm_up(precision)
-    before = [set(k.signatures) for k in (tile_kernel, tile_kernel_exact, pixel_angles_kernel)]
-    assert [len(signatures) for signatures in before] == [1, 1, 1]
+        warmup.warm_up(precision, residual=True)
+    before = [set(k.signatures) for k in kernels]
+    assert [len(signatures) for signatures in before] == [1] * 6
     engine = get_engine("numba")
     for precision in warmup.PRECISIONS:
         spec = LandscapeSpec(
             wq=(1, 0.3, 0, 1), wv=(1, 0, 0.5, 1), width=7, height=3, steps=12, dtype=precision
         )
-        for init in ("independent", "shared"):
-            render_landscape(replace(spec, init=init), engine)
-        render_landscape(Job.with_x0(spec, random_unit_points((3, 7, 4), 5)), engine)
-        render_landscape(Job.with_x0(spec, random_unit_points((4,), 6)), engine)
-    after = [set(k.signatures) for k in (tile_kernel, tile_kernel_exact, pixel_angles_kernel)]
+        for residual in (None, 0.5):
+            for init in ("independent", "shared"):
+                render_landscape(replace(spec, init=init, residual=residual), engine)
+            with_residual = replace(spec, residual=residual)
+            render_landscape(Job.with_x0(with_residual, random_unit_points((3, 7, 4), 5)), engine)
+            render_landscape(Job.with_x0(with_residual, random_unit_points((4,), 6)), engine)
+    after = [set(k.signatures) for k in kernels]
     assert after == before
 
 
@@ -159,9 +199,12 @@ def test_a_bad_precision_is_a_one_line_error_naming_it_and_the_allowed_ones(func
     assert "'float16'" in message and "float32, float64" in message
 
 
-def test_the_expected_compile_time_is_a_figure_per_precision():
+def test_the_expected_compile_time_is_a_figure_per_kernel_set():
     for precision in warmup.PRECISIONS:
-        assert 1 <= warmup.expected_compile_seconds(precision) <= 600
+        for residual in (False, True):
+            given = warmup.expected_compile_seconds(precision, independent=False, residual=residual)
+            drawn = warmup.expected_compile_seconds(precision, residual=residual)
+            assert 1 <= given < drawn <= 600
 
 
 class Terminal(io.StringIO):
@@ -235,20 +278,66 @@ def test_compile_first_is_silent_when_the_kernels_are_ready_or_the_engine_is_ano
     monkeypatch,
 ):
     warmup.warm_up("float32")
+    float32 = LandscapeSpec(wq=(1, 0, 0, 1), wv=(1, 0, 0, 1), init="independent")
+    float64 = replace(float32, dtype="float64")
     stream = io.StringIO()
-    warmup.compile_first(get_engine("numba"), ["float32"], stream=stream)
-    warmup.compile_first(get_engine("numpy"), ["float32", "float64"], stream=stream)
+    warmup.compile_first(get_engine("numba"), [float32], stream=stream)
+    warmup.compile_first(get_engine("numpy"), [float32, float64], stream=stream)
     assert stream.getvalue() == ""
     # Not ready: the notice, then the compile (here a load), in PRECISIONS order.
     done: list[str] = []
-    monkeypatch.setattr(warmup, "kernels_ready", lambda precision: False)
-    monkeypatch.setattr(warmup, "warm_up", lambda precision: done.append(precision) or 0.0)
-    warmup.compile_first(get_engine("numba"), ["float64", "float32"], stream=stream)
+    monkeypatch.setattr(warmup, "kernels_ready", lambda precision, **kinds: False)
+    monkeypatch.setattr(warmup, "warm_up", lambda precision, **kinds: done.append(precision) or 0)
+    warmup.compile_first(get_engine("numba"), [float64, float32], stream=stream)
     lines = stream.getvalue().splitlines()
     assert [line.split()[3] for line in lines[::2]] == ["float32", "float64"]
     assert done == ["float32", "float64"]
-    warmup.compile_first(get_engine("numba"), ["float32"], quiet=True, stream=stream)
+    warmup.compile_first(get_engine("numba"), [float32], quiet=True, stream=stream)
     assert done[-1] == "float32" and len(stream.getvalue().splitlines()) == 4
+
+
+def test_compile_first_compiles_the_kernels_its_specs_need_and_no_others(monkeypatch):
+    # Each spec's kernel set: the points' drawing only for independent points (and then the
+    # set without it is part of it), the residual map's kernel for a residual spec; the
+    # notice names the set and, when only the points' kernel is missing, its own time.
+    ready: set[tuple[str, bool, bool]] = set()
+    done: list[tuple[str, bool, bool]] = []
+
+    def kernels_ready(precision, *, independent=True, residual=False):
+        return (precision, independent, residual) in ready
+
+    def warm_up(precision, *, independent=True, residual=False):
+        done.append((precision, independent, residual))
+        return 0.0
+
+    monkeypatch.setattr(warmup, "kernels_ready", kernels_ready)
+    monkeypatch.setattr(warmup, "warm_up", warm_up)
+    shared = LandscapeSpec(wq=(1, 0, 0, 1), wv=(1, 0, 0, 1), init="shared")
+    independent = replace(shared, init="independent")
+    engine = get_engine("numba")
+    stream = io.StringIO()
+    warmup.compile_first(engine, [shared], stream=stream)
+    assert done == [("float32", False, False)]
+    done.clear()
+    warmup.compile_first(engine, [shared, independent, replace(shared, dtype="float64")],
+                         stream=stream)  # fmt: skip
+    assert done == [("float32", True, False), ("float64", False, False)]
+    done.clear()
+    warmup.compile_first(engine, [replace(shared, residual=0.5)], stream=io.StringIO())
+    assert done == [("float32", False, True)]
+    stream = io.StringIO()
+    ready.add(("float32", False, False))
+    warmup.compile_first(engine, [independent, shared], stream=stream)
+    points = round(warmup._POINTS_SECONDS["float32"])
+    assert stream.getvalue().splitlines()[0] == (
+        f"attndyn: compiling the float32 kernels for this CPU, once (about {points} s)"
+    )
+    stream = io.StringIO()
+    warmup.compile_first(engine, [replace(shared, residual=2.0)], stream=stream)
+    about = round(warmup.expected_compile_seconds("float32", independent=False, residual=True))
+    assert stream.getvalue().splitlines()[0] == (
+        f"attndyn: compiling the float32 residual kernels for this CPU, once (about {about} s)"
+    )
 
 
 def test_a_render_with_progress_compiles_before_its_bar_starts(monkeypatch, capsys):
@@ -264,8 +353,8 @@ def test_a_render_with_progress_compiles_before_its_bar_starts(monkeypatch, caps
         return real(*args, **kwargs)
 
     monkeypatch.setattr(tqdm.auto, "tqdm", bar)
-    monkeypatch.setattr(warmup, "kernels_ready", lambda precision: False)
-    monkeypatch.setattr(warmup, "warm_up", lambda precision: events.append(precision) or 0.0)
+    monkeypatch.setattr(warmup, "kernels_ready", lambda precision, **kinds: False)
+    monkeypatch.setattr(warmup, "warm_up", lambda precision, **kinds: events.append(precision))
     spec = LandscapeSpec(wq=(1, 0, 0, 1), wv=(1, 0, 0, 1), width=4, height=4, steps=5)
     render_landscape(spec, "numba", progress=True)
     assert events == ["float32", "bar"]

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         if carries_spec(png, item.spec.to_json()) and (npz is None or npz.exists()):
             continue
         if not args.quiet:  # the kernels' first compile is said, on a terminal or not
-            compile_first(engine, (item.spec.dtype,))
+            compile_first(engine, (item.spec,))
         try:
             landscape = render_landscape(
                 item.spec,

@@ -2,7 +2,8 @@
 
 The numba engine compiles its kernels for the CPU the first time a precision is used, then
 loads them from numba's disk cache (:mod:`attndyn.engines.warmup`). This command does that first use
-on purpose, for each precision asked for, and says which of the two happened.
+on purpose, for each precision asked for (every kernel of the seed's map, and with
+``--residual`` the residual map's), and says which of the two happened.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ examples:
       compile both precisions: float32 (every picture by default) and float64 (deep zooms)
   attndyn warmup --precision float32
       only what 'attndyn render' needs with its default --precision
-  attndyn warmup -q && attndyn explore
-      compile silently, then open the explorer with every tile ready to compute
+  attndyn warmup --residual
+      also the residual map's kernels (render --residual H; a few seconds each)
 """
 
 
@@ -58,6 +59,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"(default {','.join(PRECISIONS)})",
     )
     warmup.add_argument(
+        "--residual",
+        action="store_true",
+        help="also compile the residual map's kernels (render --residual), for each precision",
+    )
+    warmup.add_argument(
         "--quiet", "-q", action="store_true", help="no compile notice and no summary"
     )
     warmup.set_defaults(run=run)
@@ -78,17 +84,20 @@ def _precisions(text: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     precisions = _precisions(args.precision)
     get_engine("numba")  # a one-line error where numba cannot be imported
+    maps = (False, True) if args.residual else (False,)
     for precision in precisions:
-        if kernels_ready(precision):
-            seconds = warm_up(precision)
-            report = f"{precision}: already compiled (loaded in {seconds:.1f} s)"
-        elif args.quiet:
-            seconds = warm_up(precision)
-            report = ""
-        else:
-            with compile_notice(precision, summary=False):
-                seconds = warm_up(precision)
-            report = f"{precision}: compiled in {seconds:.0f} s"
-        if not args.quiet:
-            print(report, file=sys.stderr)
+        for residual in maps:
+            name = f"{precision} residual" if residual else precision
+            if kernels_ready(precision, residual=residual):
+                seconds = warm_up(precision, residual=residual)
+                report = f"{name}: already compiled (loaded in {seconds:.1f} s)"
+            elif args.quiet:
+                seconds = warm_up(precision, residual=residual)
+                report = ""
+            else:
+                with compile_notice(precision, summary=False, residual=residual):
+                    seconds = warm_up(precision, residual=residual)
+                report = f"{name}: compiled in {seconds:.0f} s"
+            if not args.quiet:
+                print(report, file=sys.stderr)
     return 0

@@ -49,9 +49,10 @@ import numba
 import numpy as np
 
 from attndyn.engines.contract import EngineDiagnostics
-from attndyn.engines.inputs import point_source, swept_parameters
+from attndyn.engines.inputs import MODE_INDEPENDENT, MODE_PER_PIXEL, point_source, swept_parameters
 from attndyn.engines.kernels.lanes import MAX_PAIR_STEPS
 from attndyn.engines.kernels.layout import BLOCK
+from attndyn.engines.kernels.points import lane_drawing
 from attndyn.engines.kernels.residual import residual_parameters, run_residual_tile
 from attndyn.engines.kernels.tile import run_tile, tile_kernel, tile_kernel_exact
 from attndyn.model.fields import Fields, fields_from_tracker
@@ -144,21 +145,22 @@ class NumbaCpuEngine:
         keep = DISTINCT_KEEP if self.distinct_blocks else BLOCK + 1
         group_keep = GROUP_KEEP if self.group_blocks else BLOCK + 1
         head = min(self.block_steps, spec.steps) if float32 else 0
-        if float32:
-            k0, k1 = seed_key(job.points_seed)
-            kernel = tile_kernel
-            philox = (np.uint64(k0), np.uint64(k1))
-            stream = np.uint64(stream_word(STREAM_PIXEL_POINTS, job.sample))
-        else:  # the Philox key and stream of float32's own points are unused
-            kernel = tile_kernel_exact
-            philox = (np.uint64(0), np.uint64(0))
-            stream = np.uint64(0)
+        kernel = tile_kernel if float32 else tile_kernel_exact
+        draw = None
+        if mode == MODE_INDEPENDENT:  # float32: each lane draws its pixels' points, then runs
+            x0_pixels = np.empty((height, width, n, 2), np.float32)
+            stream = stream_word(STREAM_PIXEL_POINTS, job.sample)
+            draw = lane_drawing(
+                tile.row0, tile.col0, width, tile.size, n, seed_key(job.points_seed), stream,
+                x0_pixels,
+            )  # fmt: skip
+            mode = MODE_PER_PIXEL
         args = (
-            tile.row0, tile.col0, width, xv, yv, base, xi, yi, n, spec.steps,
-            dtype.type(spec.eps), dtype.type(spec.tol), mode, *philox, stream, x0_shared,
-            x0_pixels, pairs, head, keep, group_keep, out, t0s, clusters,
+            width, xv, yv, base, xi, yi, n, spec.steps, dtype.type(spec.eps),
+            dtype.type(spec.tol), mode, x0_shared, x0_pixels, pairs, head, keep, group_keep,
+            out, t0s, clusters,
         )  # fmt: skip
-        run_tile(kernel, lanes, height * width, args, stats)
+        run_tile(kernel, lanes, height * width, args, stats, draw)
         kernel_seconds = time.perf_counter() - kernel_started
         shape = (height, width)
         t0s, before, after = t0s.reshape(shape), *out[1:].reshape(2, height, width)

@@ -1,8 +1,9 @@
 """The numba CPU kernels' one-time compile: whether it is needed, doing it ahead, saying so.
 
 The numba engine's kernels are compiled for the CPU they run on the first time they are used
-(about 17-20 s of CPU per precision on the 2-core development machine) and
-cached on disk by numba (``cache=True``, under the source stamp of
+(about 17-20 s of CPU per precision on the 2-core development machine, a few seconds more
+or less for the kernels a picture adds or leaves out: see :data:`KernelSet`) and cached on
+disk by numba (``cache=True``, under the source stamp of
 :mod:`attndyn.engines.kernels.caching`); every later process loads them from the cache in
 a fraction of a second. This module lets a front end know and say which of the two happens:
 
@@ -12,7 +13,9 @@ a fraction of a second. This module lets a front end know and say which of the t
     picture, so the compile is the one a real render needs, with the same type signature;
   * :func:`compile_notice` says on stderr that the compile is running, with the elapsed time;
   * :func:`compile_first` puts those together for a render: called before a progress bar
-    starts, so that the bar's rate and ETA count the render only.
+    starts, so that the bar's rate and ETA count the render only. It compiles only the
+    kernels the render's specs need (:func:`kernel_set`): a first picture from shared points
+    does not compile the drawing of independent ones.
 
 ``attndyn warmup`` (:mod:`attndyn.cli.warmup`) is the command around :func:`warm_up`.
 Nothing here imports numba until a function is called.
@@ -26,28 +29,61 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from attndyn.model.errors import FieldError
 from attndyn.model.parsing import did_you_mean
 
+if TYPE_CHECKING:
+    from attndyn.model.spec import LandscapeSpec
+
 __all__ = [
     "PRECISIONS",
+    "KernelSet",
     "check_precision",
     "compile_first",
     "compile_notice",
     "expected_compile_seconds",
+    "kernel_set",
     "kernels_ready",
     "warm_up",
 ]
 
 PRECISIONS: tuple[str, ...] = ("float32", "float64")
 
-# The wall seconds of a cold compile of each precision's kernels (empty NUMBA_CACHE_DIR) on
-# the 2-core development machine, as measured by benchmarks/bench_startup.py.
-_COMPILE_SECONDS = {"float32": 21.0, "float64": 20.0}  # (20.5-22.4 and 18.6-20.9 s, 2026-12-06)
 
-_locks = {precision: threading.Lock() for precision in PRECISIONS}
+class KernelSet(NamedTuple):
+    """The numba kernels a render compiles: those of ``precision``, for the residual map
+    (``residual``) or the seed's map, with the drawing of independent initial points
+    (``independent``) or without it (shared points, or an x0 file)."""
+
+    precision: str
+    independent: bool = True
+    residual: bool = False
+
+    def describe(self) -> str:
+        """How the compile notice names it: "float32 kernels", "float64 residual kernels"."""
+        return f"{self.precision} {'residual ' if self.residual else ''}kernels"
+
+
+def kernel_set(spec: LandscapeSpec) -> KernelSet:
+    """The kernels a render of ``spec`` with the numba engine needs."""
+    return KernelSet(spec.dtype, spec.init == "independent", spec.residual_map)
+
+
+# The wall seconds of a cold compile of a kernel set (empty NUMBA_CACHE_DIR) on the 2-core
+# development machine, as measured by benchmarks/bench_startup.py, by (precision, residual);
+# the independent points' kernel adds _POINTS_SECONDS.
+_COMPILE_SECONDS = {  # (2026-12-07)
+    ("float32", False): 18.0,
+    ("float64", False): 16.0,
+    ("float32", True): 4.0,
+    ("float64", True): 4.0,
+}
+_POINTS_SECONDS = {"float32": 2.0, "float64": 1.0}
+
+_locks: dict[KernelSet, threading.Lock] = {}
+_locks_lock = threading.Lock()
 
 
 def check_precision(precision: str) -> str:
@@ -65,24 +101,32 @@ def check_precision(precision: str) -> str:
     )
 
 
-def expected_compile_seconds(precision: str) -> float:
-    """The wall seconds a cold compile of ``precision``'s kernels takes on the 2-core
+def expected_compile_seconds(
+    precision: str, *, independent: bool = True, residual: bool = False
+) -> float:
+    """The wall seconds a cold compile of a :class:`KernelSet` takes on the 2-core
     development machine (measured by ``benchmarks/bench_startup.py``): what the compile
     notice announces. A faster or slower machine takes proportionally less or more."""
-    return _COMPILE_SECONDS[check_precision(precision)]
+    seconds = _COMPILE_SECONDS[check_precision(precision), residual]
+    return seconds + (_POINTS_SECONDS[precision] if independent else 0.0)
 
 
-def _kernels(precision: str) -> list[Any]:
-    """The numba dispatchers a render of ``precision`` calls (importing numba): the tile
-    kernel, and in float64 also the kernel of the independent points' angles
-    (:func:`attndyn.engines.inputs.independent_angles`; float32 kernels draw them inside)."""
-    from attndyn.engines import numba_cpu
+def _kernels(kernels: KernelSet) -> list[Any]:
+    """The numba dispatchers a render of a :class:`KernelSet` calls (importing numba): the
+    tile kernel of its precision (or the residual map's), and for independent points the
+    kernel that draws them (float32, :func:`~attndyn.engines.kernels.points.lane_points_kernel`)
+    or their angles (float64 and the residual map,
+    :func:`attndyn.engines.inputs.independent_angles`)."""
+    from attndyn.engines.kernels import points, residual, tile
 
-    if precision == "float32":
-        return [numba_cpu.tile_kernel]
-    from attndyn.engines.kernels.points import pixel_angles_kernel
-
-    return [numba_cpu.tile_kernel_exact, pixel_angles_kernel]
+    if kernels.residual:
+        found = [residual.residual_kernels[kernels.precision]]
+    else:
+        found = [tile.tile_kernel if kernels.precision == "float32" else tile.tile_kernel_exact]
+    if kernels.independent:
+        float32_art = kernels.precision == "float32" and not kernels.residual
+        found.append(points.lane_points_kernel if float32_art else points.pixel_angles_kernel)
+    return found
 
 
 def _on_disk(dispatcher: Any) -> bool:
@@ -116,9 +160,11 @@ def _on_disk(dispatcher: Any) -> bool:
         return False
 
 
-def kernels_ready(precision: str) -> bool:
-    """True when using the numba CPU kernels of ``precision`` needs no compile: they are loaded
-    in this process, or in numba's disk cache for this CPU and these sources.
+def kernels_ready(precision: str, *, independent: bool = True, residual: bool = False) -> bool:
+    """True when using the numba CPU kernels of ``KernelSet(precision, independent,
+    residual)`` needs no compile: they are loaded in this process, or in numba's disk cache
+    for this CPU and these sources. The defaults are every kernel of the seed's map in that
+    precision.
 
     Never compiles. The first call in a process imports numba and the kernels' modules
     (about half a second, which any use of the engine pays anyway); later calls take well
@@ -129,15 +175,14 @@ def kernels_ready(precision: str) -> bool:
         not hasattr(kernel, "overloads")  # NUMBA_DISABLE_JIT: plain Python, nothing to compile
         or kernel.overloads
         or _on_disk(kernel)
-        for kernel in _kernels(precision)
+        for kernel in _kernels(KernelSet(precision, independent, residual))
     )
 
 
-def _tiny_render(precision: str) -> None:
-    """Run the numba engine on a 2 x 2 picture of ``precision``: the kernel calls, argument
-    types included, are those of any render. Independent points: in float64 they also take
-    the kernel of the points' angles; in float32 the tile kernel draws them itself (its
-    signature is the same for every kind of starting points)."""
+def _tiny_render(kernels: KernelSet) -> None:
+    """Run the numba engine on a 2 x 2 picture that takes ``kernels``: the kernel calls,
+    argument types included, are those of any render (the tile kernel's signature is the same
+    for every kind of starting points; independent points add their own kernel)."""
     from attndyn.engines.numba_cpu import NumbaCpuEngine
     from attndyn.model.job import Job
     from attndyn.model.spec import LandscapeSpec
@@ -150,23 +195,28 @@ def _tiny_render(precision: str) -> None:
         height=2,
         n_points=3,
         steps=2,
-        dtype=precision,
+        dtype=kernels.precision,
+        init="independent" if kernels.independent else "shared",
+        residual=0.5 if kernels.residual else None,
     )
     NumbaCpuEngine().compute(Job(spec), Tile(0, 2, 0, 2))
 
 
-def warm_up(precision: str) -> float:
-    """Compile the numba CPU kernels of ``precision``, or load them from numba's disk cache,
-    into this process; returns the wall seconds it took.
+def warm_up(precision: str, *, independent: bool = True, residual: bool = False) -> float:
+    """Compile the numba CPU kernels of ``KernelSet(precision, independent, residual)`` (by
+    default every kernel of the seed's map in ``precision``), or load them from numba's disk
+    cache, into this process; returns the wall seconds it took.
 
-    Thread-safe: a second caller for the same precision waits for the first, then finds the
-    kernels loaded. Idempotent: once loaded, a call costs a 2 x 2 render (about a
-    millisecond). Raises :class:`~attndyn.model.errors.UserError` for an unknown precision.
+    Thread-safe: a second caller for the same kernels waits for the first, then finds them
+    loaded. Idempotent: once loaded, a call costs a 2 x 2 render (about a millisecond).
+    Raises :class:`~attndyn.model.errors.UserError` for an unknown precision.
     """
-    check_precision(precision)
+    kernels = KernelSet(check_precision(precision), independent, residual)
     started = time.perf_counter()
-    with _locks[precision]:
-        _tiny_render(precision)
+    with _locks_lock:
+        lock = _locks.setdefault(kernels, threading.Lock())
+    with lock:
+        _tiny_render(kernels)
     return time.perf_counter() - started
 
 
@@ -197,10 +247,17 @@ def _is_tty(stream: TextIO) -> bool:
 
 @contextlib.contextmanager
 def compile_notice(
-    precision: str, stream: TextIO | None = None, *, summary: bool = True
+    precision: str,
+    stream: TextIO | None = None,
+    *,
+    summary: bool = True,
+    independent: bool = True,
+    residual: bool = False,
+    expected: float | None = None,
 ) -> Iterator[None]:
-    """Say on ``stream`` (default: stderr) that ``precision``'s kernels are being compiled,
-    for as long as the ``with`` block runs.
+    """Say on ``stream`` (default: stderr) that the kernels of ``KernelSet(precision,
+    independent, residual)`` are being compiled, for as long as the ``with`` block runs,
+    announcing ``expected`` seconds (default :func:`expected_compile_seconds`).
 
     On a terminal the line ``attndyn: compiling the float32 kernels for this CPU, once (about
     21 s) 0:12`` is rewritten every second with the elapsed time; off a terminal it is
@@ -210,8 +267,11 @@ def compile_notice(
     says nothing more.
     """
     out = sys.stderr if stream is None else stream
-    about = round(expected_compile_seconds(precision))
-    message = f"attndyn: compiling the {precision} kernels for this CPU, once (about {about} s)"
+    kernels = KernelSet(precision, independent, residual)
+    if expected is None:
+        expected = expected_compile_seconds(precision, independent=independent, residual=residual)
+    about = round(expected)
+    message = f"attndyn: compiling the {kernels.describe()} for this CPU, once (about {about} s)"
     tty = _is_tty(out)
     started = time.perf_counter()
     stop = threading.Event()
@@ -254,21 +314,38 @@ def compile_notice(
 
 
 def compile_first(
-    engine: Any, precisions: Iterable[str], *, quiet: bool = False, stream: TextIO | None = None
+    engine: Any,
+    specs: Iterable[LandscapeSpec],
+    *,
+    quiet: bool = False,
+    stream: TextIO | None = None,
 ) -> None:
-    """Before a render with ``engine``: when it is the numba engine and the kernels of one of
-    ``precisions`` are not ready (:func:`kernels_ready`), compile them now, under a
-    :func:`compile_notice` unless ``quiet``, so that a progress bar started afterwards counts
-    the render only. Costs nothing measurable when the kernels are ready or the engine is
-    another."""
+    """Before a render of ``specs`` with ``engine``: when it is the numba engine and the
+    kernels one of them needs (:func:`kernel_set`) are not ready (:func:`kernels_ready`),
+    compile them now, under a :func:`compile_notice` unless ``quiet``, so that a progress bar
+    started afterwards counts the render only. Only those kernels: a picture from shared
+    points does not compile the drawing of independent ones, nor a seed's map the residual
+    map's. Costs nothing measurable when the kernels are ready or the engine is another."""
     if getattr(engine, "name", engine) != "numba":
         return
-    wanted = set(precisions)
-    for precision in (p for p in PRECISIONS if p in wanted):
-        if kernels_ready(precision):
+    wanted = {kernel_set(spec) for spec in specs}
+    # Without independent points, a set is part of the same set with them.
+    wanted -= {kernels._replace(independent=False) for kernels in wanted if kernels.independent}
+    for kernels in sorted(wanted, key=_compile_order):
+        precision, independent, residual = kernels
+        if kernels_ready(precision, independent=independent, residual=residual):
             continue
         if quiet:
-            warm_up(precision)
-        else:
-            with compile_notice(precision, stream):
-                warm_up(precision)
+            warm_up(precision, independent=independent, residual=residual)
+            continue
+        expected = None
+        if independent and kernels_ready(precision, independent=False, residual=residual):
+            expected = _POINTS_SECONDS[precision]  # only the points' kernel is missing
+        with compile_notice(
+            precision, stream, independent=independent, residual=residual, expected=expected
+        ):
+            warm_up(precision, independent=independent, residual=residual)
+
+
+def _compile_order(kernels: KernelSet) -> tuple[int, bool, bool]:
+    return (PRECISIONS.index(kernels.precision), kernels.residual, kernels.independent)

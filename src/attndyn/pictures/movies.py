@@ -403,7 +403,7 @@ def render_movie(
     done = total - len(todo)
     computed: list[int] = []
     if progress and todo:  # the kernels' first compile, said and done before the bar starts
-        compile_first(engine, {jobs[index].spec.dtype for index in todo})
+        compile_first(engine, [jobs[index].spec for index in todo])
     bar = tqdm(
         total=total, initial=done, unit="frame", desc="movie", disable=not progress, leave=False
     )

@@ -273,7 +273,7 @@ def _render_locked(
     # then load them from the disk cache rather than each compile them.
     if progress and steps and (client is None or getattr(client, "cluster", None) is not None):
         here = get_engine(engine, device) if isinstance(engine, str) else engine
-        compile_first(here, (job.spec.dtype,))
+        compile_first(here, (job.spec,))
     bar = tqdm(
         total=total,
         initial=total - len(steps) - sum(len(store.missing(k)) for k in range(1, store.levels)),

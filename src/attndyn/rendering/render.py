@@ -164,7 +164,7 @@ def render_into(job: Job, engine: Engine, store: LandscapeStore, *, progress: bo
     rows, cols = spec.shape
     remaining = sum(tile.size for tile in tiles)
     if progress and tiles:  # the kernels' first compile, said and done before the bar starts
-        compile_first(engine, (spec.dtype,))
+        compile_first(engine, (spec,))
     bar = _progress_bar(progress, total=rows * cols, initial=rows * cols - remaining)
     try:
         for tile in tiles:

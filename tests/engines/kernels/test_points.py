@@ -8,7 +8,12 @@ from numba import njit
 
 from attndyn import Job
 from attndyn.engines.inputs import point_source
-from attndyn.engines.kernels.points import block_points_kernel, initial_points, pixel_points_kernel
+from attndyn.engines.kernels.points import (
+    block_points_kernel,
+    initial_points,
+    lane_drawing,
+    pixel_points_kernel,
+)
 from attndyn.model.initial import STREAM_PIXEL_POINTS, pixel_points, stream_word
 from attndyn.model.rng import seed_key
 from attndyn.model.tiles import Tile
@@ -31,6 +36,24 @@ def test_philox_points_are_bitwise_those_of_initial(seed, sample):
         out[:] = 0
         kernel(rows, cols, n, np.uint64(k0), np.uint64(k1), stream, out)
         np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("lanes", [1, 3])
+def test_lanes_draw_a_tiles_points_bitwise_those_of_initial(lanes):
+    # A tile of 700 pixels (2 whole CHUNKs and a part, a part BLOCK at each chunk's end) at
+    # (row0, col0) = (13, 1001) of the picture: each lane draws its chunks; all of them
+    # together are initial.pixel_points of every pixel, at its place in the tile.
+    height, width, n, seed = 20, 35, 7, 1679700
+    out = np.full((height, width, n, 2), np.nan, np.float32)
+    stream = stream_word(STREAM_PIXEL_POINTS, 1)
+    draw = lane_drawing(13, 1001, width, height * width, n, seed_key(seed), stream, out)
+    for lane in range(lanes):
+        draw(lane, lanes)
+    rows, cols = np.meshgrid(
+        np.arange(13, 13 + height), np.arange(1001, 1001 + width), indexing="ij"
+    )
+    expected = pixel_points(seed, rows.ravel(), cols.ravel(), n, sample=1)
+    np.testing.assert_array_equal(out.reshape(height * width, n, 2), expected)
 
 
 @njit

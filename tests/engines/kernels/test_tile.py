@@ -104,9 +104,29 @@ def test_a_lanes_failure_is_raised_on_the_calling_thread():
         if lane == 2:
             raise ValueError(f"lane {lane} of {lanes}")
 
-    args = tuple([0] * 5 + [np.zeros(13, np.float32)] + [0, 0, 3] + [0] * 16)
+    args = tuple([0] * 3 + [np.zeros(13, np.float32)] + [0, 0, 3] + [0] * 13)
     with pytest.raises(ValueError, match="lane 2 of 3"):
         run_tile(kernel, 3, 1, args, np.zeros((3, 4), np.int64))
+
+
+def test_each_lane_draws_on_its_own_thread_before_it_runs():
+    # run_tile's draw step: every lane draws once, on the thread that then runs its chunks,
+    # and before it runs them (the kernel reads what the lane drew).
+    events = []
+
+    def draw(lane, lanes):
+        events.append(("draw", lane, lanes, threading.get_ident()))
+
+    def kernel(lane, lanes, *rest):
+        events.append(("run", lane, lanes, threading.get_ident()))
+
+    args = tuple([0] * 3 + [np.zeros(13, np.float32)] + [0, 0, 3] + [0] * 13)
+    run_tile(kernel, 3, 1000, args, np.zeros((3, 4), np.int64), draw)
+    assert len(events) == 6
+    for lane in range(3):
+        (drew,) = [(k, e) for k, e in enumerate(events) if e[:3] == ("draw", lane, 3)]
+        (ran,) = [(k, e) for k, e in enumerate(events) if e[:3] == ("run", lane, 3)]
+        assert drew[0] < ran[0] and drew[1][3] == ran[1][3]
 
 
 def test_nrt_zeros_are_zero_aligned_writable_and_their_own():

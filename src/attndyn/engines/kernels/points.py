@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 from attndyn.engines.inputs import MODE_INDEPENDENT, MODE_SHARED
-from attndyn.engines.kernels.layout import BLOCK
+from attndyn.engines.kernels.layout import BLOCK, CHUNK
 from attndyn.engines.kernels.philox import bump_key, philox, philox_round
 from attndyn.engines.kernels.sincos import rounds_safely, sin_cos
 from attndyn.engines.kernels.targets import CPU, Target
@@ -183,6 +183,65 @@ def block_pixel_points(count, n, rows, cols, k0, k1, stream, ctr, theta, st):
                 if st[i * b + q] != st[i * b + q]:
                     st[i * b + q] = np.float32(math.cos(theta[i * b + q]))
                     st[(n + i) * b + q] = np.float32(math.sin(theta[i * b + q]))
+
+
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, nogil=True, fastmath={"contract"})
+def lane_points_kernel(
+    lane, lanes, pixels, row0, col0, width, n, k0, k1, stream, rows, cols, ctr, theta, st, out
+):  # fmt: skip
+    """The float32 independent points of lane ``lane`` of ``lanes`` of a tile, into out (h, w,
+    n, 2): the pixels of its chunks [first, first + CHUNK) for first = lane CHUNK, (lane +
+    lanes) CHUNK, ..., the chunks that lane of the tile kernel runs
+    (:func:`~attndyn.engines.kernels.tile.run_tile`), BLOCK at a time by
+    :func:`block_pixel_points` (pixel p of the tile is row p // width, column p % width, at
+    (row0, col0) of the picture). ``rows``, ``cols`` (BLOCK int64), ``ctr`` (4 BLOCK uint64),
+    ``theta`` (BLOCK times n rounded up to 4, float64) and ``st`` (2 n BLOCK float32) are the
+    lane's scratch. ``nogil``: the lanes draw side by side, each on its thread, just before
+    it runs its chunks.
+
+    The fastmath "contract" the tile kernel gave :func:`block_pixel_points` when it drew the
+    points itself (numba's flag inheritance: the function has none of its own)."""
+    for first in range(lane * CHUNK, pixels, lanes * CHUNK):
+        last = min(pixels, first + CHUNK)
+        for start in range(first, last, BLOCK):
+            stop = min(last, start + BLOCK)
+            for p in range(start, stop):
+                r = p // width
+                rows[p - start] = row0 + r
+                cols[p - start] = col0 + p - r * width
+            block_pixel_points(stop - start, n, rows, cols, k0, k1, stream, ctr, theta, st)
+            for p in range(start, stop):
+                q = p - start
+                r = p // width
+                c = p - r * width
+                for i in range(n):
+                    out[r, c, i, 0] = st[i * BLOCK + q]
+                    out[r, c, i, 1] = st[(n + i) * BLOCK + q]
+
+
+def lane_drawing(
+    row0: int, col0: int, width: int, pixels: int, n: int, key: tuple[int, int], stream: int,
+    out: np.ndarray,
+) -> Callable[[int, int], None]:  # fmt: skip
+    """``draw(lane, lanes)`` for :func:`~attndyn.engines.kernels.tile.run_tile`: the float32
+    independent points of a tile of ``pixels`` pixels, ``width`` wide at (row0, col0) of the
+    picture, lane by lane into out (h, w, n, 2), by :func:`lane_points_kernel` with the seed's
+    Philox ``key`` and ``stream`` word; each call has scratch of its own (a few KiB)."""
+    k0, k1 = np.uint64(key[0]), np.uint64(key[1])
+    word = np.uint64(stream)
+
+    def draw(lane: int, lanes: int) -> None:
+        rows = np.zeros(BLOCK, np.int64)
+        cols = np.zeros(BLOCK, np.int64)
+        ctr = np.empty(4 * BLOCK, np.uint64)
+        theta = np.empty((n + 3) // 4 * 4 * BLOCK, np.float64)
+        st = np.empty(2 * n * BLOCK, np.float32)
+        lane_points_kernel(
+            lane, lanes, pixels, row0, col0, width, n, k0, k1, word, rows, cols, ctr, theta, st,
+            out,
+        )  # fmt: skip
+
+    return draw
 
 
 @njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, fastmath={"contract"})

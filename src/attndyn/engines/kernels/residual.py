@@ -45,6 +45,7 @@ from numba.extending import overload
 
 from attndyn.engines.inputs import independent_angles
 from attndyn.engines.kernels.exp import dexp, fexp
+from attndyn.engines.kernels.targets import renamed_copy
 from attndyn.model.fields import CLUSTER_DISTANCE
 from attndyn.model.initial import points_from_angles
 from attndyn.model.job import Job, PointMode
@@ -101,15 +102,15 @@ def _count_clusters(px, py, n, parent):
     return clusters
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
-def residual_kernel(
+def residual_lanes(
     lane, lanes, pixels, width, xv, yv, base, xi, yi, n, steps, eps, tol, shared, points,
     out, t0s, clusters,
 ):  # fmt: skip
     """The tile's chunks lane, lane + lanes, ... of LANES pixels each (pixel p = row * width +
     col of the tile). ``points`` holds the initial points, (1, n, 2) when ``shared`` else
     (pixels, n, 2); ``base`` the 14 parameters; writes out[0] = delta, out[1] = Δ_{t0-1},
-    out[2] = Δ_{t0}, t0s and clusters per pixel."""
+    out[2] = Δ_{t0}, t0s and clusters per pixel. Compiled once per precision
+    (:data:`residual_kernels`)."""
     real = base.dtype.type
     L = LANES
     X = np.empty((n, 2, L), base.dtype)
@@ -207,11 +208,24 @@ def residual_kernel(
             clusters[p] = _count_clusters(px, py, n, parent)
 
 
+def _compile_residual(precision: str) -> Any:
+    """:func:`residual_lanes` compiled under a name of its own for ``precision``: one
+    signature per dispatcher and its own cache files, so that whether a precision's kernel
+    is compiled can be read from numba's cache (:mod:`attndyn.engines.warmup`)."""
+    name = f"residual_kernel_{precision}"
+    return njit(cache=True, error_model="numpy", nogil=True)(renamed_copy(residual_lanes, name))
+
+
+# The residual map's kernel of each precision (the dtype of the parameters it is given).
+residual_kernels = {precision: _compile_residual(precision) for precision in ("float32", "float64")}
+
+
 def run_residual_tile(lanes: int, pixels: int, args: tuple[Any, ...]) -> None:
-    """Every pixel of a tile through :func:`residual_kernel` in ``lanes`` lanes of work side by
+    """Every pixel of a tile through :func:`residual_lanes` in ``lanes`` lanes of work side by
     side: lane 0 on the calling thread, the others on daemon threads (the kernel releases the
-    GIL); ``args`` are the kernel's arguments from ``width`` on. A failure in a thread is
-    raised again here."""
+    GIL); ``args`` are the kernel's arguments from ``width`` on (the kernel of the precision of
+    ``base``, ``args[3]``). A failure in a thread is raised again here."""
+    residual_kernel = residual_kernels[str(args[3].dtype)]
     if lanes <= 1:
         residual_kernel(0, 1, pixels, *args)
         return
@@ -235,7 +249,7 @@ def run_residual_tile(lanes: int, pixels: int, args: tuple[Any, ...]) -> None:
 
 def residual_parameters(job: Job, tile: Tile, dtype: np.dtype) -> tuple[Any, ...]:
     """The kernel's arguments for a tile from ``width`` to ``points`` (see
-    :func:`residual_kernel`): the swept values, the 14 parameters (the 13 of
+    :func:`residual_lanes`): the swept values, the 14 parameters (the 13 of
     :func:`~attndyn.engines.inputs.swept_parameters` and h, 0 when an axis sets it), the axes'
     slots, and the initial points: the job's shared configuration, its x0 file, or the
     reference's own independent points made on the host (the angles by numba, cos and sin by

@@ -2,10 +2,10 @@
 
 A tile's pixels go in CHUNKs of 256, each lane of work (a Python thread running the kernel,
 which releases the GIL: :func:`run_tile`) taking chunks k, k + lanes, ... Within a chunk,
-BLOCK (32) pixels at a time get their initial points (drawn side by side for "independent",
-else from the host), their sync trackers and the bound that picks their path
-(:func:`block_start`, side by side), and those on the fast path take the first steps side by
-side (:mod:`~attndyn.engines.kernels.blocks`) and leave them with their groups
+BLOCK (32) pixels at a time get their initial points (from the host, or for "independent"
+drawn by the lane just before: :func:`run_tile`), their sync trackers and the bound that
+picks their path (:func:`block_start`, side by side), and those on the fast path take the
+first steps side by side (:mod:`~attndyn.engines.kernels.blocks`) and leave them with their groups
 (``first_equal``). A pixel with three or more groups goes to the chunk's pool, whose pixels
 then step side by side on their groups (:mod:`~attndyn.engines.kernels.group_blocks`); every
 pixel then runs on its groups alone (:mod:`~attndyn.engines.kernels.groups`) from the state
@@ -16,7 +16,9 @@ they change no field; the fixed block steps (float32) define the fields. One sou
 (:func:`chunk`), two compiles:
 
   * float32 (:data:`tile_kernel`): LLVM may fuse multiply-adds (fastmath
-    "contract"); the fixed block steps, then the distinct ones; the safe-step pair lanes.
+    "contract"); the fixed block steps, then the distinct ones; the safe-step pair lanes;
+    independent points drawn in the lanes of work, side by side, by
+    :func:`~attndyn.engines.kernels.points.lane_points_kernel`.
   * float64 (:data:`tile_kernel_exact`): no fused multiply-adds,
     as the float64 group path always was; the distinct block steps from step 0 and the
     max-free pair lanes, each the group path's step bit for bit, so every float64 pixel is
@@ -36,6 +38,7 @@ per lane of work the counts [group steps, pair steps, skipped steps, safe-path p
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -43,7 +46,7 @@ from numba import njit
 from numba.core.registry import cpu_target
 from numba.core.runtime.nrt import rtsys
 
-from attndyn.engines.inputs import MODE_INDEPENDENT, MODE_SHARED, N_PARAMETERS
+from attndyn.engines.inputs import MODE_SHARED, N_PARAMETERS
 from attndyn.engines.kernels.blocks import block_steps, distinct_steps, first_equal
 from attndyn.engines.kernels.group_blocks import (
     POOL_GROUPS,
@@ -69,7 +72,6 @@ from attndyn.engines.kernels.lanes import (
     run_pairs_float64,
 )
 from attndyn.engines.kernels.layout import BLOCK, CHUNK, PAD
-from attndyn.engines.kernels.points import block_pixel_points
 from attndyn.engines.kernels.targets import renamed_copy
 
 _ZERO = np.float32(0.0)
@@ -136,8 +138,9 @@ def pixel_parameters(p, width, xv, yv, prm, xi, yi):
 def host_points(mode, x0_shared, x0_pixels, r, c, n, gx, gy):
     """Pixel (r, c) of the tile's initial points made on the host, into gx, gy: the one shared
     configuration (MODE_SHARED) or the pixel's own (MODE_PER_PIXEL), as ``initial_points``
-    (:func:`~attndyn.engines.kernels.points.compile_points`) takes them. (Independent points are
-    drawn side by side in the chunk, :func:`chunk`.) Called rather than inlined: the chunk
+    (:func:`~attndyn.engines.kernels.points.compile_points`) takes them; a float32 tile's
+    independent points come as its per-pixel points, drawn by its lanes (:func:`run_tile`).
+    Called rather than inlined: the chunk
     needs it in two places, and one compiled copy keeps the cold compile shorter."""
     if mode == MODE_SHARED:
         for i in range(n):
@@ -188,10 +191,10 @@ def on_groups(
 
 
 def chunk(
-    lane, lanes, pixels, row0, col0, width, xv, yv, prm, xi, yi, n, steps, eps, tol, mode, k0, k1,
-    stream, x0_shared, x0_pixels, pairs, head, keep, group_keep, out, t0s, clusters, work, st,
-    der, acc, nxt, trk, parent, flags, ln, pair_pix, group_stats, pair_stats, theta, ctr, rows,
-    cols, reached, firsts, cst, groups, ts, pool_pts, pool_int, pool_trk, norm2, drawn,
+    lane, lanes, pixels, width, xv, yv, prm, xi, yi, n, steps, eps, tol, mode, x0_shared,
+    x0_pixels, pairs, head, keep, group_keep, out, t0s, clusters, work, st, der, acc, nxt, trk,
+    parent, flags, ln, pair_pix, group_stats, pair_stats, reached, firsts, cst, groups, ts,
+    pool_pts, pool_int, pool_trk, norm2,
 ):  # fmt: skip
     """Lane ``lane`` of ``lanes`` of a tile of ``pixels`` pixels: its chunks [first, first +
     CHUNK) for first = lane CHUNK, (lane + lanes) CHUNK, ..., each through the block steps, the
@@ -218,17 +221,10 @@ def chunk(
                 q = p - start
                 r = p // width
                 c = p - r * width
-                rows[q] = row0 + r
-                cols[q] = col0 + c
-                if mode != MODE_INDEPENDENT:
-                    host_points(mode, x0_shared, x0_pixels, r, c, n, gx, gy)
-                    for i in range(n):
-                        st[i * BLOCK + q] = gx[i]
-                        st[(n + i) * BLOCK + q] = gy[i]
-            if DRAWS_POINTS and mode == MODE_INDEPENDENT:  # noqa: F821 (bound by compile_chunk)
-                block_pixel_points(stop - start, n, rows, cols, k0, k1, stream, ctr, theta, st)
-                for k in range(2 * n * BLOCK):  # kept for the pixels that leave the blocks here
-                    drawn[k] = st[k]
+                host_points(mode, x0_shared, x0_pixels, r, c, n, gx, gy)
+                for i in range(n):
+                    st[i * BLOCK + q] = gx[i]
+                    st[(n + i) * BLOCK + q] = gy[i]
             block_start(n, tol, st, trk, norm2)
             for p in range(start, stop):  # the parameters, and the path they and the points pick
                 q = p - start
@@ -282,12 +278,7 @@ def chunk(
                         else:
                             cnt[parent[least]] += _ONE
                 else:
-                    if DRAWS_POINTS and mode == MODE_INDEPENDENT:  # noqa: F821 (as above)
-                        for i in range(n):
-                            gx[i] = drawn[i * BLOCK + q]
-                            gy[i] = drawn[(n + i) * BLOCK + q]
-                    else:
-                        host_points(mode, x0_shared, x0_pixels, r, c, n, gx, gy)
+                    host_points(mode, x0_shared, x0_pixels, r, c, n, gx, gy)
                     trk[q], trk[BLOCK + q], trk[2 * BLOCK + q] = start_tracker(n, gx, tol)
                     for i in range(n):
                         cnt[i] = _ONE
@@ -372,22 +363,23 @@ def compile_chunk(name: str, *, float32: bool, **flags: Any) -> Any:
     compiles, each with its own cache entries). ``nogil``, so :func:`run_tile` runs a tile's
     lanes on threads side by side.
 
-    The copy's globals ``DRAWS_POINTS`` and ``FIXED_STEPS`` say whether the kernel draws
-    independent points itself and takes the fixed block steps: both float32 only. numba prunes
-    a branch on a constant before it types it, so the float64 kernel never compiles
-    :func:`~attndyn.engines.kernels.points.block_pixel_points` or
-    :func:`~attndyn.engines.kernels.blocks.block_steps` (a sixth of its cold compile).
+    The copy's global ``FIXED_STEPS`` says whether the kernel takes the fixed block steps
+    (float32 only). numba prunes a branch on a constant before it types it, so the float64
+    kernel never compiles :func:`~attndyn.engines.kernels.blocks.block_steps`. Neither kernel
+    draws points: the shared and per-pixel points come from the host and a float32 tile's
+    independent points from :func:`~attndyn.engines.kernels.points.lane_points_kernel`, a
+    kernel of its own, so a first picture from given points never compiles the drawing (the
+    Philox and the vectorised sin/cos: about 1.5 s of its cold compile, benchmarks/LOG.md).
     """
     run_pairs = run_pairs_float32 if float32 else run_pairs_float64
-    copy = renamed_copy(chunk, name, DRAWS_POINTS=float32, FIXED_STEPS=float32, run_pairs=run_pairs)
+    copy = renamed_copy(chunk, name, FIXED_STEPS=float32, run_pairs=run_pairs)
     options = dict(cache=True, error_model="numpy", no_cfunc_wrapper=True, _nrt=False, nogil=True)
     return njit(**options, **flags)(copy)
 
 
-# float32 (tile_kernel): fused multiply-adds allowed; the fixed block steps (block_steps), the
-# Philox points of MODE_INDEPENDENT (k0, k1, stream). float64 (tile_kernel_exact): no fused
-# multiply-adds; block_steps 0, and the points of MODE_SHARED or MODE_PER_PIXEL made on the
-# host (k0, k1, stream unused).
+# float32 (tile_kernel): fused multiply-adds allowed; the fixed block steps (block_steps).
+# float64 (tile_kernel_exact): no fused multiply-adds; block_steps 0. Both take the points of
+# MODE_SHARED or MODE_PER_PIXEL.
 tile_kernel = compile_chunk("tile_kernel", float32=True, fastmath={"contract"})
 tile_kernel_exact = compile_chunk("tile_kernel_exact", float32=False)
 
@@ -435,10 +427,6 @@ def lane_buffers(n: int, dtype: type) -> tuple[np.ndarray, ...]:
         (CHUNK, _INT64),  # pair_pix
         (3, _INT64),  # group_stats: group steps, skipped steps, safe-path pixels
         (2, _INT64),  # pair_stats: pair steps, skipped steps
-        (((n + 3) // 4 * 4) * BLOCK, _FLOAT64),  # theta: the block points' angles
-        (4 * BLOCK, _UINT64),  # ctr: their Philox counters
-        (BLOCK, _INT64),  # rows
-        (BLOCK, _INT64),  # cols
         (BLOCK, _INT64),  # reached: the step at which a pixel left the blocks
         (n * BLOCK, _INT32),  # firsts: each block point's first equal (first_equal)
         (n * BLOCK, real),  # cst: the group blocks' counts
@@ -448,7 +436,6 @@ def lane_buffers(n: int, dtype: type) -> tuple[np.ndarray, ...]:
         ((CHUNK, 5), _INT64),  # pool_int: pixel, group count, step, pairs, order
         ((CHUNK, 3), real),  # pool_trk: their sync trackers
         (BLOCK, _FLOAT64),  # norm2: the largest squared norm of each lane's points
-        (2 * n * BLOCK, real),  # drawn: the block's independent points, as drawn
     )
     return tuple(
         nrt_zeros(int(np.prod(shape)) * kind.itemsize).view(kind).reshape(shape)
@@ -458,27 +445,37 @@ def lane_buffers(n: int, dtype: type) -> tuple[np.ndarray, ...]:
 
 _INT64 = np.dtype(np.int64)
 _INT32 = np.dtype(np.int32)
-_UINT64 = np.dtype(np.uint64)
 _FLOAT64 = np.dtype(np.float64)
 _BOOL = np.dtype(np.bool_)
 
 
-# Where run_tile finds, among the kernel's arguments from row0 on, the parameters (base, each
+# Where run_tile finds, among the kernel's arguments from width on, the parameters (base, each
 # lane's prm) and the point count n.
-_BASE = 5
-_N = 8
+_BASE = 3
+_N = 6
+
+# A lane's step before its chunks: draw(lane, lanes), for the points of those chunks.
+LaneDraw = Callable[[int, int], None]
 
 
 def run_tile(
-    kernel: Any, lanes: int, pixels: int, args: tuple[Any, ...], stats: np.ndarray
+    kernel: Any,
+    lanes: int,
+    pixels: int,
+    args: tuple[Any, ...],
+    stats: np.ndarray,
+    draw: LaneDraw | None = None,
 ) -> None:
     """Every pixel of a tile of ``pixels`` pixels through ``kernel`` (:data:`tile_kernel` or
     :data:`tile_kernel_exact`) in ``lanes`` lanes of work side by side: lane 0 on the calling
     thread, the others on threads of their own (the kernel releases the GIL), each with its own
     buffers (:func:`lane_buffers`, in the precision of the parameters ``args[_BASE]``) and its
-    own copy of those parameters. ``args`` are the kernel's arguments from ``row0`` to
+    own copy of those parameters. ``args`` are the kernel's arguments from ``width`` to
     ``clusters``; stats[lane] gets lane's [group steps, pair steps, skipped steps, safe-path
-    pixels].
+    pixels]. ``draw``, when given, makes the initial points of a lane's chunks on the lane's
+    thread just before the kernel reads them (``draw(lane, lanes)``; float32 independent
+    points, :func:`~attndyn.engines.kernels.points.lane_points_kernel`): each lane reads only
+    the pixels it drew, so no lane waits for another.
 
     Why threads rather than numba's ``prange``: a parallel kernel makes numba build a gufunc
     and three wrappers around the chunk function, each linking in, optimising and compiling
@@ -490,6 +487,8 @@ def run_tile(
     def lane_of_work(lane: int) -> None:
         buffers = lane_buffers(args[_N], base.dtype)
         own = (*args[:_BASE], base.copy(), *args[_BASE + 1 :])  # the lane's prm
+        if draw is not None:
+            draw(lane, lanes)
         kernel(lane, lanes, pixels, *own, *buffers)
         group_stats, pair_stats = buffers[10], buffers[11]
         stats[lane] = (group_stats[0], pair_stats[0], group_stats[1] + pair_stats[1],
