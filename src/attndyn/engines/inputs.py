@@ -10,9 +10,11 @@ row-major (slots 0-3, 4-7, 8-11), then beta (slot 12). A pixel's vector is the s
 swept values (:func:`swept_parameters`).
 
 Initial points. :func:`point_source` turns the job's :class:`~attndyn.model.job.PointMode` into a
-mode code for the kernel and the arrays it reads: ``MODE_INDEPENDENT`` (the kernel draws
-the seeded points itself, bit for bit those of :func:`attndyn.model.initial.pixel_points`; float32
-only), ``MODE_SHARED`` (one configuration) or ``MODE_PER_PIXEL`` (one per pixel of the tile).
+mode code for the kernel and the arrays it reads: ``MODE_INDEPENDENT`` (the engine draws
+the seeded points on the device, bit for bit those of :func:`attndyn.model.initial.pixel_points`;
+float32 only: the CUDA kernel inside, the CPU engine in each lane of work before its chunks,
+:func:`attndyn.engines.kernels.points.lane_points_kernel`), ``MODE_SHARED`` (one
+configuration) or ``MODE_PER_PIXEL`` (one per pixel of the tile).
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def independent_angles(job: Job, rows: np.ndarray, cols: np.ndarray) -> np.ndarr
 def point_source(job: Job, tile: Tile, dtype: np.dtype | type = np.float32) -> PointSource:
     """Where a kernel of ``dtype`` takes a tile's initial points (see :class:`PointSource`).
 
-    Kernels draw independent points themselves only in float32: in float64 a kernel's cos and
+    Engines draw independent points themselves only in float32: in float64 a kernel's cos and
     sin may differ from NumPy's in the last bit, so independent points are the reference's
     own, made here, per pixel: the angles by a numba kernel (the Philox words and
     2 pi (w + 1/2) / 2^32, exact integer and float64 arithmetic), their cos and sin by NumPy,

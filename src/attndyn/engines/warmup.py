@@ -74,7 +74,7 @@ def kernel_set(spec: LandscapeSpec) -> KernelSet:
 # The wall seconds of a cold compile of a kernel set (empty NUMBA_CACHE_DIR) on the 2-core
 # development machine, as measured by benchmarks/bench_startup.py, by (precision, residual);
 # the independent points' kernel adds _POINTS_SECONDS.
-_COMPILE_SECONDS = {  # (2026-12-07)
+_COMPILE_SECONDS = {  # (2026-12-06)
     ("float32", False): 18.0,
     ("float64", False): 16.0,
     ("float32", True): 4.0,

@@ -10,7 +10,8 @@ from attndyn.engines.kernels.lanes import (
     LANE_COUNT,
     LANE_PRM,
     LANE_ROWS,
-    pair_lanes,
+    pair_lanes_float32,
+    pair_lanes_float64,
     pair_step,
     pair_step_fast,
 )
@@ -98,6 +99,11 @@ def test_pair_lanes_step_only_their_own_lanes(dtype):
     prm = rng.normal(size=(13, CHUNK)) * 0.5
     prm[12] = 1.0
     ln[LANE_PRM * CHUNK : (LANE_PRM + 13) * CHUNK] = prm.ravel()
+    # The engine's lanes, compiled on their own with its flags (float32: contraction).
+    if dtype == np.float32:
+        pair_lanes = standalone(pair_lanes_float32, fastmath={"contract"})
+    else:
+        pair_lanes = standalone(pair_lanes_float64)
     every = ln.copy()
     pair_lanes(CHUNK, 100, dtype(1e-8), dtype(1e-3), every)
     assert not np.array_equal(every[: 4 * CHUNK], ln[: 4 * CHUNK])  # the lanes did step

@@ -10,7 +10,8 @@ kernel that calls them, which LLVM applies to each its own way, so there they ag
 ulps (tested) and the fields with and without the lanes are equal on the pictures tested. It
 needs finite score differences, so only pixels with |S| <= 1e30 are paired. The lanes of a
 CHUNK of pixels live in one array (row r of lane k at ``[r * CHUNK + k]``, rows ``LANE_*``)
-and :func:`pair_lanes` steps them all, vectorised over the lanes.
+and :func:`lanes_step` (compiled as ``pair_lanes_float32`` and ``_float64``) steps them all,
+vectorised over the lanes.
 
 float64. The lanes take only pixels on the max-free path (|S| <= 32), and step them with
 :func:`pair_step_fast`: the group path's ``step_fast`` for two groups, the same operations
@@ -276,7 +277,7 @@ def lane_crossing(k, tol, ln):
 
 @njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
 def finish_pair(k, steps, tol, ln, p, out, t0s, clusters):
-    """Write the fields of lane k's pixel p when its lane stops (see pair_lanes).
+    """Write the fields of lane k's pixel p when its lane stops (see lanes_step).
 
     The tracker of a lane knows only the last step at which its gap fell below tol, which is
     t0 whenever the final gap is below tol (else sync_step is nan and t0 does not matter).
@@ -305,7 +306,7 @@ def finish_pair(k, steps, tol, ln, p, out, t0s, clusters):
 
 
 def finish_lanes(count, steps, eps, tol, ln, pix, out, t0s, clusters, stats):
-    """Finish ``count`` two-group pixels: lane k is pixel pix[k] (see pair_lanes).
+    """Finish ``count`` two-group pixels: lane k is pixel pix[k] (see lanes_step).
 
     ``stats`` (int64) accumulates: [0] lane steps computed, [1] steps skipped.
     """
@@ -341,22 +342,14 @@ def compile_pairs(name: str, step: Any) -> tuple[Any, Any]:
     (:func:`pair_step` in float32, :func:`pair_step_fast` in float64), named ``pair_lanes_NAME``
     and ``run_pairs_NAME``. Binding the step by name rather than by an overload on the
     precision compiles its body once, not twice (an inlined overload is compiled on its own
-    first): about 2 s of a cold compile."""
-    lanes = njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)(
-        renamed_copy(lanes_step, f"pair_lanes_{name}", lane_step=step)
-    )
-    run = njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)(
-        renamed_copy(finish_lanes, f"run_pairs_{name}", step_lanes=lanes)
-    )
+    first): about 2 s of a cold compile. Only the kernels call them (no CPython wrapper, so no
+    machine code of their own: :mod:`~attndyn.engines.kernels.linking`); tests compile copies
+    (``tests/helpers.standalone``), whose flags cannot leak into the engine's."""
+    options = dict(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
+    lanes = njit(**options)(renamed_copy(lanes_step, f"pair_lanes_{name}", lane_step=step))
+    run = njit(**options)(renamed_copy(finish_lanes, f"run_pairs_{name}", step_lanes=lanes))
     return lanes, run
 
 
 pair_lanes_float32, run_pairs_float32 = compile_pairs("float32", pair_step)
 pair_lanes_float64, run_pairs_float64 = compile_pairs("float64", pair_step_fast)
-
-
-def pair_lanes(active: int, steps: int, eps: Any, tol: Any, ln: np.ndarray) -> None:
-    """One step of every lane (see :func:`lanes_step`) in the precision of ``ln``, from Python
-    (the tests); the kernels call ``pair_lanes_float32`` or ``_float64`` directly."""
-    kernel = pair_lanes_float32 if ln.dtype == np.float32 else pair_lanes_float64
-    kernel(active, steps, eps, tol, ln)

@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 from attndyn.engines.inputs import MODE_INDEPENDENT, MODE_SHARED
-from attndyn.engines.kernels.layout import BLOCK, CHUNK
+from attndyn.engines.kernels.layout import BLOCK, CHUNK, own_lines
 from attndyn.engines.kernels.philox import bump_key, philox, philox_round
 from attndyn.engines.kernels.sincos import rounds_safely, sin_cos
 from attndyn.engines.kernels.targets import CPU, Target
@@ -226,16 +226,17 @@ def lane_drawing(
     """``draw(lane, lanes)`` for :func:`~attndyn.engines.kernels.tile.run_tile`: the float32
     independent points of a tile of ``pixels`` pixels, ``width`` wide at (row0, col0) of the
     picture, lane by lane into out (h, w, n, 2), by :func:`lane_points_kernel` with the seed's
-    Philox ``key`` and ``stream`` word; each call has scratch of its own (a few KiB)."""
+    Philox ``key`` and ``stream`` word; each call has scratch of its own (a few KiB, on cache
+    lines of its own: :func:`~attndyn.engines.kernels.layout.own_lines`)."""
     k0, k1 = np.uint64(key[0]), np.uint64(key[1])
     word = np.uint64(stream)
 
     def draw(lane: int, lanes: int) -> None:
-        rows = np.zeros(BLOCK, np.int64)
-        cols = np.zeros(BLOCK, np.int64)
-        ctr = np.empty(4 * BLOCK, np.uint64)
-        theta = np.empty((n + 3) // 4 * 4 * BLOCK, np.float64)
-        st = np.empty(2 * n * BLOCK, np.float32)
+        rows = own_lines(BLOCK, np.int64)
+        cols = own_lines(BLOCK, np.int64)
+        ctr = own_lines(4 * BLOCK, np.uint64)
+        theta = own_lines((n + 3) // 4 * 4 * BLOCK, np.float64)
+        st = own_lines(2 * n * BLOCK, np.float32)
         lane_points_kernel(
             lane, lanes, pixels, row0, col0, width, n, k0, k1, word, rows, cols, ctr, theta, st,
             out,

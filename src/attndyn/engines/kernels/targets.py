@@ -46,7 +46,7 @@ class Target:
 
 CPU = Target(
     inline=njit(inline="always", cache=True, error_model="numpy"),
-    call=njit(cache=True, error_model="numpy", no_cfunc_wrapper=True),
+    call=njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True),
 )
 
 

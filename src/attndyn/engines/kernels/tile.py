@@ -71,7 +71,7 @@ from attndyn.engines.kernels.lanes import (
     run_pairs_float32,
     run_pairs_float64,
 )
-from attndyn.engines.kernels.layout import BLOCK, CHUNK, PAD
+from attndyn.engines.kernels.layout import BLOCK, CHUNK, PAD, own_lines
 from attndyn.engines.kernels.targets import renamed_copy
 
 _ZERO = np.float32(0.0)
@@ -486,7 +486,7 @@ def run_tile(
 
     def lane_of_work(lane: int) -> None:
         buffers = lane_buffers(args[_N], base.dtype)
-        own = (*args[:_BASE], base.copy(), *args[_BASE + 1 :])  # the lane's prm
+        own = (*args[:_BASE], own_lines(base), *args[_BASE + 1 :])  # the lane's prm
         if draw is not None:
             draw(lane, lanes)
         kernel(lane, lanes, pixels, *own, *buffers)

@@ -56,7 +56,7 @@ def compile_tracker(target: Target) -> Tracker:
         last = 1 + the last step so far with Δ >= tol (0 if none); ``after`` is taken from the
         step following that one. t_next = t + 1, in the type of t (steps are float32 in the
         block steps, integers in the group steps; the pair lanes track only the steps where
-        the gap falls below tol, see lanes.pair_lanes).
+        the gap falls below tol, see lanes.lanes_step).
         """
         after = gap if last == t else after
         big = gap >= tol
