@@ -74,8 +74,8 @@ def kernel_set(spec: LandscapeSpec) -> KernelSet:
 # The wall seconds of a cold compile of a kernel set (empty NUMBA_CACHE_DIR) on the 2-core
 # development machine, as measured by benchmarks/bench_startup.py, by (precision, residual);
 # the independent points' kernel adds _POINTS_SECONDS.
-_COMPILE_SECONDS = {  # (2026-12-06)
-    ("float32", False): 18.0,
+_COMPILE_SECONDS = {  # (2026-12-06, evening: 14.6-17.5, 15.7-16.0, 4.4 and 4.6 s)
+    ("float32", False): 17.0,
     ("float64", False): 16.0,
     ("float32", True): 4.0,
     ("float64", True): 4.0,
@@ -260,7 +260,7 @@ def compile_notice(
     announcing ``expected`` seconds (default :func:`expected_compile_seconds`).
 
     On a terminal the line ``attndyn: compiling the float32 kernels for this CPU, once (about
-    21 s) 0:12`` is rewritten every second with the elapsed time; off a terminal it is
+    17 s) 0:12`` is rewritten every second with the elapsed time; off a terminal it is
     written once, without the clock. When the block ends, ``summary`` adds the line
     ``attndyn: ...compiled in 74 s`` (a front end that reports the time itself turns it off;
     on a terminal the ticking line is then cleared). An exception (Ctrl-C) ends the line and
