@@ -7,10 +7,11 @@ sits at ``[r * CHUNK + k]``. The group buffers hold whole SIMD vectors of ``PAD`
 so the row loops of a group step need no remainder loop.
 
 A lane of work's small arrays that it writes all the time (its copy of the parameters, the
-points' scratch) lie on cache lines of their own (:func:`own_lines`): two lanes' arrays made
-one after the other by NumPy may share a 64-byte line, which the two cores then pass back
-and forth at every write (false sharing). The lanes' parameter copies did: with them on lines
-of their own, two lanes ran 5-16% faster (benchmarks/LOG.md, 2026-12-06).
+points' scratch) lie on cache lines of their own (:func:`own_lines`): two lanes' small NumPy
+arrays could share a 64-byte line, which the two cores would then pass back and forth at
+every write (false sharing). A precaution: measured against NumPy's copies in one process,
+two lanes ran at 0.95-1.02 of their time, within the measurement's noise (benchmarks/LOG.md,
+2026-12-06, late).
 """
 
 from __future__ import annotations

@@ -140,8 +140,8 @@ def host_points(mode, x0_shared, x0_pixels, r, c, n, gx, gy):
     configuration (MODE_SHARED) or the pixel's own (MODE_PER_PIXEL), as ``initial_points``
     (:func:`~attndyn.engines.kernels.points.compile_points`) takes them; a float32 tile's
     independent points come as its per-pixel points, drawn by its lanes (:func:`run_tile`).
-    Called rather than inlined: the chunk
-    needs it in two places, and one compiled copy keeps the cold compile shorter."""
+    Called rather than inlined: the chunk needs it in two places, and one compiled copy keeps
+    the cold compile shorter."""
     if mode == MODE_SHARED:
         for i in range(n):
             gx[i] = x0_shared[i, 0]
