@@ -1,5 +1,6 @@
 """The kernels' initial points: bit for bit those of attndyn.model.initial and of the job."""
 
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -41,14 +42,19 @@ def test_philox_points_are_bitwise_those_of_initial(seed, sample):
 @pytest.mark.parametrize("lanes", [1, 3])
 def test_lanes_draw_a_tiles_points_bitwise_those_of_initial(lanes):
     # A tile of 700 pixels (2 whole CHUNKs and a part, a part BLOCK at each chunk's end) at
-    # (row0, col0) = (13, 1001) of the picture: each lane draws its chunks; all of them
-    # together are initial.pixel_points of every pixel, at its place in the tile.
+    # (row0, col0) = (13, 1001) of the picture: lanes on threads of their own take its chunks
+    # from one counter and draw them; all of them together are initial.pixel_points of every
+    # pixel, at its place in the tile.
     height, width, n, seed = 20, 35, 7, 1679700
     out = np.full((height, width, n, 2), np.nan, np.float32)
     stream = stream_word(STREAM_PIXEL_POINTS, 1)
     draw = lane_drawing(13, 1001, width, height * width, n, seed_key(seed), stream, out)
-    for lane in range(lanes):
-        draw(lane, lanes)
+    queue = np.zeros(1, np.int64)
+    threads = [threading.Thread(target=draw, args=(queue,)) for _ in range(lanes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
     rows, cols = np.meshgrid(
         np.arange(13, 13 + height), np.arange(1001, 1001 + width), indexing="ij"
     )

@@ -2,14 +2,16 @@
 the block's start, lane by lane, is the per-pixel start."""
 
 import threading
+import time
 
 import numba
 import numpy as np
 import pytest
 
 from attndyn import Job, render_landscape
-from attndyn.engines.kernels.layout import BLOCK
+from attndyn.engines.kernels.layout import BLOCK, CHUNK
 from attndyn.engines.kernels.tile import block_start, nrt_zeros, run_tile, start_tracker
+from attndyn.engines.kernels.work_queue import take
 from attndyn.engines.numba_cpu import NumbaCpuEngine
 from attndyn.model.tiles import Tile, row_bands
 
@@ -99,34 +101,78 @@ def test_lanes_leave_no_thread_behind():
     assert set(threading.enumerate()) <= before
 
 
+def _lane_number():
+    """The lane of work of the calling thread: 0 on the caller, k on attndyn-lane-k."""
+    name = threading.current_thread().name
+    return int(name.rsplit("-", 1)[1]) if name.startswith("attndyn-lane-") else 0
+
+
+ARGS = tuple([0] * 3 + [np.zeros(13, np.float32)] + [0, 0, 3] + [0] * 13)
+
+
 def test_a_lanes_failure_is_raised_on_the_calling_thread():
-    def kernel(lane, lanes, pixels, *rest):
-        if lane == 2:
-            raise ValueError(f"lane {lane} of {lanes}")
+    def kernel(queue, pixels, *rest):
+        if _lane_number() == 2:
+            raise ValueError("lane 2 failed")
 
-    args = tuple([0] * 3 + [np.zeros(13, np.float32)] + [0, 0, 3] + [0] * 13)
-    with pytest.raises(ValueError, match="lane 2 of 3"):
-        run_tile(kernel, 3, 1, args, np.zeros((3, 4), np.int64))
+    with pytest.raises(ValueError, match="lane 2 failed"):
+        run_tile(kernel, 3, 1, ARGS, np.zeros((3, 4), np.int64))
 
 
-def test_each_lane_draws_on_its_own_thread_before_it_runs():
-    # run_tile's draw step: every lane draws once, on the thread that then runs its chunks,
-    # and before it runs them (the kernel reads what the lane drew).
+def test_a_failure_while_drawing_is_raised_and_no_lane_waits_for_it():
+    # The other lanes wait at the barrier for the failed lane's points; they are released, and
+    # the failure itself (not their broken wait) reaches the caller, in bounded time.
+    ran = []
+
+    def draw(queue):
+        if _lane_number() == 1:
+            raise ValueError("lane 1 could not draw")
+
+    def kernel(queue, pixels, *rest):
+        ran.append(_lane_number())
+
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="lane 1 could not draw"):
+        run_tile(kernel, 3, 1000, ARGS, np.zeros((3, 4), np.int64), draw)
+    assert time.monotonic() - started < 30 and ran == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("attndyn-lane-")]
+
+
+def test_every_lane_draws_on_its_own_thread_before_any_lane_runs():
+    # run_tile's draw step: every lane draws once, on its own thread, and no lane runs before
+    # all have drawn (a lane may run chunks another lane drew).
     events = []
 
-    def draw(lane, lanes):
-        events.append(("draw", lane, lanes, threading.get_ident()))
+    def draw(queue):
+        time.sleep(0.05 * _lane_number())  # lane 2 draws last
+        events.append(("draw", _lane_number(), threading.get_ident()))
 
-    def kernel(lane, lanes, *rest):
-        events.append(("run", lane, lanes, threading.get_ident()))
+    def kernel(queue, pixels, *rest):
+        events.append(("run", _lane_number(), threading.get_ident()))
 
-    args = tuple([0] * 3 + [np.zeros(13, np.float32)] + [0, 0, 3] + [0] * 13)
-    run_tile(kernel, 3, 1000, args, np.zeros((3, 4), np.int64), draw)
+    run_tile(kernel, 3, 1000, ARGS, np.zeros((3, 4), np.int64), draw)
     assert len(events) == 6
-    for lane in range(3):
-        (drew,) = [(k, e) for k, e in enumerate(events) if e[:3] == ("draw", lane, 3)]
-        (ran,) = [(k, e) for k, e in enumerate(events) if e[:3] == ("run", lane, 3)]
-        assert drew[0] < ran[0] and drew[1][3] == ran[1][3]
+    assert [e[0] for e in events] == ["draw"] * 3 + ["run"] * 3
+    assert {e[1:] for e in events[:3]} == {e[1:] for e in events[3:]}
+    assert {e[1] for e in events} == {0, 1, 2}
+
+
+def test_lanes_take_the_chunks_as_they_are_ready():
+    # The lanes share one counter (work_queue.take): every chunk start goes to exactly one
+    # lane, and a lane slowed down (here by a sleep per chunk) takes fewer chunks.
+    taken = {0: [], 1: []}
+    stats = np.zeros((2, 4), np.int64)
+
+    def kernel(queue, pixels, *rest):
+        lane = _lane_number()
+        while (first := take(queue, CHUNK)) < pixels:
+            taken[lane].append(first)
+            time.sleep(0.05 if lane == 1 else 0.005)
+
+    pixels = 40 * CHUNK - 5
+    run_tile(kernel, 2, pixels, ARGS, stats)
+    assert sorted(taken[0] + taken[1]) == list(range(0, pixels, CHUNK))
+    assert len(taken[0]) > 2 * len(taken[1]) > 0
 
 
 def test_nrt_zeros_are_zero_aligned_writable_and_their_own():

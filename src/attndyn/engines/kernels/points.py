@@ -36,6 +36,7 @@ from attndyn.engines.kernels.layout import BLOCK, CHUNK, own_lines
 from attndyn.engines.kernels.philox import bump_key, philox, philox_round
 from attndyn.engines.kernels.sincos import rounds_safely, sin_cos
 from attndyn.engines.kernels.targets import CPU, Target
+from attndyn.engines.kernels.work_queue import take
 
 _U64 = np.uint64
 _TWO_PI = 2.0 * np.pi
@@ -187,21 +188,23 @@ def block_pixel_points(count, n, rows, cols, k0, k1, stream, ctr, theta, st):
 
 @njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, nogil=True, fastmath={"contract"})
 def lane_points_kernel(
-    lane, lanes, pixels, row0, col0, width, n, k0, k1, stream, rows, cols, ctr, theta, st, out
+    queue, pixels, row0, col0, width, n, k0, k1, stream, rows, cols, ctr, theta, st, out
 ):  # fmt: skip
-    """The float32 independent points of lane ``lane`` of ``lanes`` of a tile, into out (h, w,
-    n, 2): the pixels of its chunks [first, first + CHUNK) for first = lane CHUNK, (lane +
-    lanes) CHUNK, ..., the chunks that lane of the tile kernel runs
-    (:func:`~attndyn.engines.kernels.tile.run_tile`), BLOCK at a time by
-    :func:`block_pixel_points` (pixel p of the tile is row p // width, column p % width, at
-    (row0, col0) of the picture). ``rows``, ``cols`` (BLOCK int64), ``ctr`` (4 BLOCK uint64),
-    ``theta`` (BLOCK times n rounded up to 4, float64) and ``st`` (2 n BLOCK float32) are the
-    lane's scratch. ``nogil``: the lanes draw side by side, each on its thread, just before
-    it runs its chunks.
+    """A lane's share of the float32 independent points of a tile, into out (h, w, n, 2):
+    chunk after chunk [first, first + CHUNK), each taken from ``queue``
+    (:func:`~attndyn.engines.kernels.work_queue.take`) until none is left, BLOCK pixels at a
+    time by :func:`block_pixel_points` (pixel p of the tile is row p // width, column p %
+    width, at (row0, col0) of the picture). ``rows``, ``cols`` (BLOCK int64), ``ctr`` (4 BLOCK
+    uint64), ``theta`` (BLOCK times n rounded up to 4, float64) and ``st`` (2 n BLOCK float32)
+    are the lane's scratch. ``nogil``: the lanes of a tile draw side by side, each on its
+    thread, before any runs its chunks (:func:`~attndyn.engines.kernels.tile.run_tile`).
 
     The fastmath "contract" the tile kernel gave :func:`block_pixel_points` when it drew the
     points itself (numba's flag inheritance: the function has none of its own)."""
-    for first in range(lane * CHUNK, pixels, lanes * CHUNK):
+    while True:
+        first = take(queue, CHUNK)
+        if first >= pixels:
+            break
         last = min(pixels, first + CHUNK)
         for start in range(first, last, BLOCK):
             stop = min(last, start + BLOCK)
@@ -222,24 +225,24 @@ def lane_points_kernel(
 def lane_drawing(
     row0: int, col0: int, width: int, pixels: int, n: int, key: tuple[int, int], stream: int,
     out: np.ndarray,
-) -> Callable[[int, int], None]:  # fmt: skip
-    """``draw(lane, lanes)`` for :func:`~attndyn.engines.kernels.tile.run_tile`: the float32
-    independent points of a tile of ``pixels`` pixels, ``width`` wide at (row0, col0) of the
-    picture, lane by lane into out (h, w, n, 2), by :func:`lane_points_kernel` with the seed's
-    Philox ``key`` and ``stream`` word; each call has scratch of its own (a few KiB, on cache
-    lines of its own: :func:`~attndyn.engines.kernels.layout.own_lines`)."""
+) -> Callable[[np.ndarray], None]:  # fmt: skip
+    """``draw(queue)`` for :func:`~attndyn.engines.kernels.tile.run_tile`: a lane's share of the
+    float32 independent points of a tile of ``pixels`` pixels, ``width`` wide at (row0, col0)
+    of the picture, into out (h, w, n, 2), the chunks taken from ``queue``, by
+    :func:`lane_points_kernel` with the seed's Philox ``key`` and ``stream`` word; each call
+    has scratch of its own (a few KiB, on cache lines of its own:
+    :func:`~attndyn.engines.kernels.layout.own_lines`)."""
     k0, k1 = np.uint64(key[0]), np.uint64(key[1])
     word = np.uint64(stream)
 
-    def draw(lane: int, lanes: int) -> None:
+    def draw(queue: np.ndarray) -> None:
         rows = own_lines(BLOCK, np.int64)
         cols = own_lines(BLOCK, np.int64)
         ctr = own_lines(4 * BLOCK, np.uint64)
         theta = own_lines((n + 3) // 4 * 4 * BLOCK, np.float64)
         st = own_lines(2 * n * BLOCK, np.float32)
         lane_points_kernel(
-            lane, lanes, pixels, row0, col0, width, n, k0, k1, word, rows, cols, ctr, theta, st,
-            out,
+            queue, pixels, row0, col0, width, n, k0, k1, word, rows, cols, ctr, theta, st, out
         )  # fmt: skip
 
     return draw

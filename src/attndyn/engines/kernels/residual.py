@@ -45,7 +45,9 @@ from numba.extending import overload
 
 from attndyn.engines.inputs import independent_angles
 from attndyn.engines.kernels.exp import dexp, fexp
+from attndyn.engines.kernels.layout import own_lines
 from attndyn.engines.kernels.targets import renamed_copy
+from attndyn.engines.kernels.work_queue import take
 from attndyn.model.fields import CLUSTER_DISTANCE
 from attndyn.model.initial import points_from_angles
 from attndyn.model.job import Job, PointMode
@@ -103,14 +105,15 @@ def _count_clusters(px, py, n, parent):
 
 
 def residual_lanes(
-    lane, lanes, pixels, width, xv, yv, base, xi, yi, n, steps, eps, tol, shared, points,
+    queue, pixels, width, xv, yv, base, xi, yi, n, steps, eps, tol, shared, points,
     out, t0s, clusters,
 ):  # fmt: skip
-    """The tile's chunks lane, lane + lanes, ... of LANES pixels each (pixel p = row * width +
-    col of the tile). ``points`` holds the initial points, (1, n, 2) when ``shared`` else
-    (pixels, n, 2); ``base`` the 14 parameters; writes out[0] = delta, out[1] = Δ_{t0-1},
-    out[2] = Δ_{t0}, t0s and clusters per pixel. Compiled once per precision
-    (:data:`residual_kernels`)."""
+    """A lane of work of a tile: chunk after chunk of LANES pixels (pixel p = row * width + col
+    of the tile), each chunk's index taken from ``queue``
+    (:func:`~attndyn.engines.kernels.work_queue.take`) until none is left. ``points`` holds
+    the initial points, (1, n, 2) when ``shared`` else (pixels, n, 2); ``base`` the 14
+    parameters; writes out[0] = delta, out[1] = Δ_{t0-1}, out[2] = Δ_{t0}, t0s and clusters
+    per pixel. Compiled once per precision (:data:`residual_kernels`)."""
     real = base.dtype.type
     L = LANES
     X = np.empty((n, 2, L), base.dtype)
@@ -130,7 +133,10 @@ def residual_lanes(
     py = np.empty(n, base.dtype)
     parent = np.empty(n, np.int64)
     chunks = (pixels + L - 1) // L
-    for chunk in range(lane, chunks, lanes):
+    while True:
+        chunk = take(queue, 1)
+        if chunk >= chunks:
+            break
         first = chunk * L
         for m in range(L):
             p = min(first + m, pixels - 1)  # a short last chunk repeats its last pixel
@@ -223,17 +229,20 @@ residual_kernels = {precision: _compile_residual(precision) for precision in ("f
 def run_residual_tile(lanes: int, pixels: int, args: tuple[Any, ...]) -> None:
     """Every pixel of a tile through :func:`residual_lanes` in ``lanes`` lanes of work side by
     side: lane 0 on the calling thread, the others on daemon threads (the kernel releases the
-    GIL); ``args`` are the kernel's arguments from ``width`` on (the kernel of the precision of
-    ``base``, ``args[3]``). A failure in a thread is raised again here."""
+    GIL), each taking the tile's chunks one at a time from a counter they share
+    (:mod:`~attndyn.engines.kernels.work_queue`); ``args`` are the kernel's arguments from
+    ``width`` on (the kernel of the precision of ``base``, ``args[3]``). A failure in a thread
+    is raised again here."""
     residual_kernel = residual_kernels[str(args[3].dtype)]
+    chunks = own_lines(1, np.int64)  # the next chunk's index
     if lanes <= 1:
-        residual_kernel(0, 1, pixels, *args)
+        residual_kernel(chunks, pixels, *args)
         return
     failures: list[BaseException] = []
 
     def guarded(lane: int) -> None:
         try:
-            residual_kernel(lane, lanes, pixels, *args)
+            residual_kernel(chunks, pixels, *args)
         except BaseException as failure:
             failures.append(failure)
 

@@ -1,9 +1,10 @@
 """A tile: its pixels through the block steps, the group steps and the pair lanes.
 
 A tile's pixels go in CHUNKs of 256, each lane of work (a Python thread running the kernel,
-which releases the GIL: :func:`run_tile`) taking chunks k, k + lanes, ... Within a chunk,
-BLOCK (32) pixels at a time get their initial points (from the host, or for "independent"
-drawn by the lane just before: :func:`run_tile`), their sync trackers and the bound that
+which releases the GIL: :func:`run_tile`) taking the next chunk from a counter the lanes share
+when it is ready for one (:mod:`~attndyn.engines.kernels.work_queue`). Within a chunk, BLOCK
+(32) pixels at a time get their initial points (from the host, or for "independent" drawn by
+the lanes just before: :func:`run_tile`), their sync trackers and the bound that
 picks their path (:func:`block_start`, side by side), and those on the fast path take the
 first steps side by side (:mod:`~attndyn.engines.kernels.blocks`) and leave them with their groups
 (``first_equal``). A pixel with three or more groups goes to the chunk's pool, whose pixels
@@ -73,6 +74,7 @@ from attndyn.engines.kernels.lanes import (
 )
 from attndyn.engines.kernels.layout import BLOCK, CHUNK, PAD, own_lines
 from attndyn.engines.kernels.targets import renamed_copy
+from attndyn.engines.kernels.work_queue import take
 
 _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
@@ -191,15 +193,16 @@ def on_groups(
 
 
 def chunk(
-    lane, lanes, pixels, width, xv, yv, prm, xi, yi, n, steps, eps, tol, mode, x0_shared,
+    queue, pixels, width, xv, yv, prm, xi, yi, n, steps, eps, tol, mode, x0_shared,
     x0_pixels, pairs, head, keep, group_keep, out, t0s, clusters, work, st, der, acc, nxt, trk,
     parent, flags, ln, pair_pix, group_stats, pair_stats, reached, firsts, cst, groups, ts,
     pool_pts, pool_int, pool_trk, norm2,
 ):  # fmt: skip
-    """Lane ``lane`` of ``lanes`` of a tile of ``pixels`` pixels: its chunks [first, first +
-    CHUNK) for first = lane CHUNK, (lane + lanes) CHUNK, ..., each through the block steps, the
-    group steps, then the pair lanes. Each pixel's arithmetic is the same wherever it runs, so
-    the results do not depend on the lanes or the tiles.
+    """A lane of work of a tile of ``pixels`` pixels: chunk after chunk [first, first + CHUNK),
+    each taken from the tile's ``queue`` (:func:`~attndyn.engines.kernels.work_queue.take`)
+    until none is left, each through the block steps, the group steps, then the pair lanes.
+    Each pixel's arithmetic is the same wherever it runs, so the results do not depend on the
+    lanes, the order in which they took the chunks, or the tiles.
 
     Writes out[0] = delta, out[1], out[2] = the gaps before and at t0, t0s = t0 and clusters,
     and adds the lane's counts to group_stats and pair_stats.
@@ -207,7 +210,10 @@ def chunk(
     gx = work[0]
     gy = work[1]
     cnt = work[2]  # (the group path's other rows: see run_groups)
-    for first in range(lane * CHUNK, pixels, lanes * CHUNK):
+    while True:
+        first = take(queue, CHUNK)
+        if first >= pixels:
+            break
         last = min(pixels, first + CHUNK)
         count = np.int64(0)  # (not the literal 0, for which numba would compile run_pairs again)
         pooled = 0
@@ -454,8 +460,9 @@ _BOOL = np.dtype(np.bool_)
 _BASE = 3
 _N = 6
 
-# A lane's step before its chunks: draw(lane, lanes), for the points of those chunks.
-LaneDraw = Callable[[int, int], None]
+# A lane's step before the tile's chunks: draw(queue), the initial points of the chunks it
+# takes from queue.
+LaneDraw = Callable[[np.ndarray], None]
 
 
 def run_tile(
@@ -470,12 +477,15 @@ def run_tile(
     :data:`tile_kernel_exact`) in ``lanes`` lanes of work side by side: lane 0 on the calling
     thread, the others on threads of their own (the kernel releases the GIL), each with its own
     buffers (:func:`lane_buffers`, in the precision of the parameters ``args[_BASE]``) and its
-    own copy of those parameters. ``args`` are the kernel's arguments from ``width`` to
-    ``clusters``; stats[lane] gets lane's [group steps, pair steps, skipped steps, safe-path
-    pixels]. ``draw``, when given, makes the initial points of a lane's chunks on the lane's
-    thread just before the kernel reads them (``draw(lane, lanes)``; float32 independent
-    points, :func:`~attndyn.engines.kernels.points.lane_points_kernel`): each lane reads only
-    the pixels it drew, so no lane waits for another.
+    own copy of those parameters, each taking the tile's chunks one at a time from a counter
+    they share (:mod:`~attndyn.engines.kernels.work_queue`), so a lane on a slower core runs
+    fewer of them. ``args`` are the kernel's arguments from ``width`` to ``clusters``;
+    stats[lane] gets lane's [group steps, pair steps, skipped steps, safe-path pixels].
+
+    ``draw``, when given, makes the tile's initial points first (float32 independent points,
+    :func:`~attndyn.engines.kernels.points.lane_points_kernel`): every lane draws the chunks
+    it takes from a counter of its own, on its own thread, and the lanes wait for each other
+    (a barrier) before any reads them, since a lane may then run chunks another drew.
 
     Why threads rather than numba's ``prange``: a parallel kernel makes numba build a gufunc
     and three wrappers around the chunk function, each linking in, optimising and compiling
@@ -483,13 +493,17 @@ def run_tile(
     lane per thread is the same division of the work.
     """
     base = args[_BASE]
+    chunks = own_lines(1, np.int64)  # the next chunk's first pixel
+    drawn = own_lines(1, np.int64)  # the next chunk to draw
+    drawing_done = threading.Barrier(lanes)
 
     def lane_of_work(lane: int) -> None:
         buffers = lane_buffers(args[_N], base.dtype)
         own = (*args[:_BASE], own_lines(base), *args[_BASE + 1 :])  # the lane's prm
         if draw is not None:
-            draw(lane, lanes)
-        kernel(lane, lanes, pixels, *own, *buffers)
+            draw(drawn)
+            drawing_done.wait()
+        kernel(chunks, pixels, *own, *buffers)
         group_stats, pair_stats = buffers[10], buffers[11]
         stats[lane] = (group_stats[0], pair_stats[0], group_stats[1] + pair_stats[1],
                        group_stats[2])  # fmt: skip
@@ -504,6 +518,7 @@ def run_tile(
             lane_of_work(lane)
         except BaseException as failure:  # raised again on the calling thread
             failures.append(failure)
+            drawing_done.abort()  # no lane waits for this one's points
 
     # Daemon threads, one per extra lane and tile (starting one takes about 0.1 ms): a pool's
     # non-daemon workers would outlive the render and make the command's exit finalise the
@@ -515,9 +530,10 @@ def run_tile(
     for thread in others:
         thread.start()
     try:
-        lane_of_work(0)
+        guarded(0)
     finally:
         for thread in others:
             thread.join()
-    if failures:
-        raise failures[0]
+    if failures:  # the failure itself, not a lane's broken wait for it
+        causes = [f for f in failures if not isinstance(f, threading.BrokenBarrierError)]
+        raise (causes or failures)[0]
