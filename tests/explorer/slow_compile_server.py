@@ -24,15 +24,15 @@ class SlowBackend:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
 
-    def kernels_ready(self, precision: str) -> bool:
+    def kernels_ready(self, precision: str, **kernels: bool) -> bool:
         return False
 
-    def expected_compile_seconds(self, precision: str) -> float:
-        return warmup.expected_compile_seconds(precision)
+    def expected_compile_seconds(self, precision: str, **kernels: bool) -> float:
+        return warmup.expected_compile_seconds(precision, **kernels)
 
-    def warm_up(self, precision: str) -> float:
+    def warm_up(self, precision: str, **kernels: bool) -> float:
         time.sleep(self.seconds)
-        return self.seconds + warmup.warm_up(precision)
+        return self.seconds + warmup.warm_up(precision, **kernels)
 
 
 def main() -> None:

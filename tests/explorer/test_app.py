@@ -244,7 +244,7 @@ def test_export_renders_a_png_that_render_from_reproduces(client, engine, tmp_pa
 def test_health_page_and_first_view(client):
     health = client.get("/api/health").json()
     assert health["status"] == "ok"
-    assert set(health["kernels"]) == {"float32", "float64"}
+    assert set(health["kernels"]) == {"float32", "float64", "float32 residual", "float64 residual"}
     redirect = client.get("/", follow_redirects=False)
     assert redirect.status_code == 307
     assert View.from_query(dict(_query(redirect.headers["location"]))) == View.from_query(VIEW)
@@ -280,14 +280,14 @@ class GatedBackend:
     def __init__(self) -> None:
         self.gate, self.entered, self.calls = threading.Event(), threading.Event(), []
 
-    def kernels_ready(self, precision: str) -> bool:
+    def kernels_ready(self, precision: str, **kernels: bool) -> bool:
         return False
 
-    def expected_compile_seconds(self, precision: str) -> float:
-        return 75.0
+    def expected_compile_seconds(self, precision: str, **kernels: bool) -> float:
+        return 4.0 if kernels.get("residual") else 75.0
 
-    def warm_up(self, precision: str) -> float:
-        self.calls.append(precision)
+    def warm_up(self, precision: str, **kernels: bool) -> float:
+        self.calls.append((precision, kernels))
         self.entered.set()
         assert self.gate.wait(30)
         return 1.0
@@ -330,7 +330,41 @@ def test_tiles_wait_for_the_one_compile_and_health_says_so(engine):
             thread.join(30)
         assert answers == {"tile0": 200, "tile1": 200} and sizes == {(256, 256)}
         assert test_client.get("/api/health").json()["kernels"]["float32"]["state"] == "ready"
-    assert backend.calls == ["float32"]
+    assert backend.calls == [("float32", {})]
+
+
+def test_a_residual_tile_waits_for_the_residual_kernels_and_health_names_them(engine):
+    """The residual map's kernels are a compile of their own: a residual view's tile starts it
+    (asked for residual=True), waits for it while /api/health reports "float32 residual" as
+    compiling with its own expected seconds, and is served once it ends; the seed's map's
+    kernels, already ready, are not compiled again."""
+    backend = GatedBackend()
+    backend.gate.set()  # the first view's float32 kernels: at once
+    kernels = Kernels(backend=backend)
+    config = ExplorerConfig(first_view=VIEW, engine=engine.engine, kernels=kernels)
+    residual = urlencode({**VIEW, "residual": "0.5", "points": "3"})
+    answers: dict[str, int] = {}
+    with TestClient(create_app(config), base_url=LOCAL) as test_client:
+        kernels.ensure("float32", timeout=30)
+        backend.gate.clear()
+        asking = threading.Thread(
+            target=lambda: answers.update(
+                tile=test_client.get(f"/tiles/0/0/0.png?{residual}").status_code
+            )
+        )
+        asking.start()
+        deadline = time.monotonic() + 30
+        while len(backend.calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        health = test_client.get("/api/health").json()["kernels"]
+        assert health["float32 residual"]["state"] == "compiling"
+        assert health["float32 residual"]["expected_s"] == 4
+        assert health["float32"]["state"] == "ready"
+        assert answers == {}  # waiting for the residual compile
+        backend.gate.set()
+        asking.join(60)
+        assert answers == {"tile": 200}
+    assert backend.calls == [("float32", {}), ("float32", {"residual": True})]
 
 
 def _query(location: str):

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import replace
 
 import pytest
 
-from attndyn.explorer.kernels import Kernels, KernelsFailed
+from attndyn.explorer.kernels import Kernels, KernelsFailed, kernel_key
+from attndyn.model.presets import builtin_presets
 
 
 class GatedBackend:
@@ -24,15 +26,17 @@ class GatedBackend:
         self.calls: list[str] = []
         self._lock = threading.Lock()
 
-    def kernels_ready(self, precision: str) -> bool:
+    def kernels_ready(self, precision: str, **kernels: bool) -> bool:
         return self.cached
 
-    def expected_compile_seconds(self, precision: str) -> float:
+    def expected_compile_seconds(self, precision: str, **kernels: bool) -> float:
+        if kernels.get("residual"):
+            return 5.0
         return {"float32": 75.4, "float64": 90.0}[precision]
 
-    def warm_up(self, precision: str) -> float:
+    def warm_up(self, precision: str, **kernels: bool) -> float:
         with self._lock:
-            self.calls.append(precision)
+            self.calls.append(precision if not kernels else (precision, kernels))
         self.entered.set()
         assert self.gate.wait(30), "the test never opened the gate"
         if self.error is not None:
@@ -169,6 +173,29 @@ def test_engines_without_kernels_are_ready_at_once():
     assert backend.calls == []
 
 
-def test_an_unknown_precision_is_refused():
-    with pytest.raises(ValueError, match="'float16' is not one of float32, float64"):
+def test_an_unknown_set_of_kernels_is_refused():
+    known = "float32, float64, float32 residual, float64 residual"
+    with pytest.raises(ValueError, match=f"'float16' are not one of {known}"):
         Kernels(backend=GatedBackend()).start("float16")
+
+
+def test_a_spec_needs_its_precisions_kernels_or_the_residual_maps():
+    seeds_map = builtin_presets()["art1679700"].spec(width=4, height=4)
+    assert kernel_key(seeds_map) == "float32"
+    assert kernel_key(replace(seeds_map, dtype="float64")) == "float64"
+    assert kernel_key(replace(seeds_map, residual=0.5)) == "float32 residual"
+    assert kernel_key(replace(seeds_map, dtype="float64", residual=2.0)) == "float64 residual"
+
+
+def test_the_residual_maps_kernels_compile_on_their_own():
+    # The backend is asked about and compiles the residual kernels (residual=True), apart
+    # from the seed's map's of the same precision, which stay waiting.
+    backend = GatedBackend()
+    backend.gate.set()
+    kernels = Kernels(backend=backend)
+    kernels.ensure("float64 residual", timeout=10)
+    states = kernels.to_dict()
+    assert states["float64 residual"]["state"] == "ready"
+    assert states["float64 residual"]["expected_s"] == 5
+    assert states["float64"]["state"] == "waiting"
+    assert backend.calls == [("float64", {"residual": True})]

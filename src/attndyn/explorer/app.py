@@ -8,7 +8,8 @@ Every endpoint takes the view in its query, under ``render``'s option names
     URL).
 ``GET /api/health``
     200 ``{"status": "ok", "kernels": {...}}`` as soon as the server listens; ``kernels``
-    holds each precision's compile state, seconds since it began and the expected seconds
+    holds the compile state of each set of kernels ("float32", "float64", "float32 residual",
+    "float64 residual"), seconds since it began and the expected seconds
     (:meth:`attndyn.explorer.kernels.Kernels.to_dict`). The page shows it while tiles wait.
 ``GET /api/status``
     ``{"in_flight": int, "queued": int, "capacity": int, "compiling": bool,
@@ -16,16 +17,16 @@ Every endpoint takes the view in its query, under ``render``'s option names
     the compute queue, the most it holds (beyond: 503), whether kernels are being made
     ready, and the exports running and their limit. Cheap, for the page's indicator.
 ``GET /tiles/{z}/{x}/{y}.png?QUERY[&preview=1]``
-    tile (z, x, y) of the view's pyramid as a 256² PNG: tile (0, 0, 0) covers the spec's
-    window, x runs rightward and y *upward* (rows go upward in a, as in ``render``'s
-    pictures); tiles outside that window are served alike (the plane is unbounded; only
-    float64's precision bounds zoom, x and y). While its precision's kernels compile, the
-    request waits for that compile. The header ``X-Attndyn-Precision`` says float32 or
-    float64, and ``Server-Timing`` the server's time for the tile. With ``preview=1``: a
-    quick coarse version (the tile's window at 64² pixels, coloured alike, upscaled to 256²
-    by repeating pixels; computed before waiting tiles; ``Cache-Control: no-store``), or the
-    tile itself when it is at hand (its PNG, or its fields: a recolouring costs no
-    computation); the header ``X-Attndyn-Preview`` says which (1 or 0).
+    tile (z, x, y) of the view's pyramid as a 256² PNG: tile (0, 0, 0) covers the spec's window, x
+    runs rightward and y *upward* (rows go upward in a, as in ``render``'s pictures); tiles outside
+    that window are served alike (the plane is unbounded; only float64's precision bounds zoom, x
+    and y). While its kernels compile (its precision's, or the residual map's), the request waits
+    for that compile. The header ``X-Attndyn-Precision`` says float32 or float64, and
+    ``Server-Timing`` the server's time for the tile. With ``preview=1``: a quick coarse version
+    (the tile's window at 64² pixels, coloured alike, upscaled to 256² by repeating pixels; computed
+    before waiting tiles; ``Cache-Control: no-store``), or the tile itself when it is at hand (its
+    PNG, or its fields: a recolouring costs no computation); the header ``X-Attndyn-Preview`` says
+    which (1 or 0).
 ``GET /api/view?QUERY[&screen=WxH]``
     the view, checked: the resolved options for the panel, the pyramid's geometry, the
     query that reopens it, the ``attndyn render`` command of it at ``size`` (or
@@ -82,7 +83,7 @@ from starlette.concurrency import run_in_threadpool
 from attndyn.engines import Engine, get_engine
 from attndyn.explorer.exports import Exports
 from attndyn.explorer.guard import GuardMiddleware, HostPolicy
-from attndyn.explorer.kernels import COMPILING_ENGINES, Kernels
+from attndyn.explorer.kernels import COMPILING_ENGINES, Kernels, kernel_key
 from attndyn.explorer.pool import ComputePool, PoolFull
 from attndyn.explorer.service import (
     DEFAULT_FIELDS_CACHE_BYTES,
@@ -185,7 +186,7 @@ def create_app(config: ExplorerConfig | None = None) -> FastAPI:
     first_view = View.from_query(config.first_view, limits)  # a bad first view fails here
 
     def lifespan(app: FastAPI):
-        return _Lifespan(config, kernels, first_view.base.dtype, pool)
+        return _Lifespan(config, kernels, kernel_key(first_view.base), pool)
 
     policy = HostPolicy(config.host, config.port, tuple(config.allowed_hosts))
     if config.token is not None:
@@ -254,7 +255,7 @@ def create_app(config: ExplorerConfig | None = None) -> FastAPI:
         if cached is not None:
             return cached
         # the tile waits (outside the pool's queue) for its kernels' one compile
-        if not await kernels.wait(job.spec.dtype, request.is_disconnected):
+        if not await kernels.wait(kernel_key(job.spec), request.is_disconnected):
             raise _ClientGone()
         return await _wait(service.compute_ticket(job, priority), request)
 
@@ -450,13 +451,13 @@ class _Lifespan:
     stop the pool afterwards."""
 
     def __init__(
-        self, config: ExplorerConfig, kernels: Kernels, precision: str, pool: ComputePool
+        self, config: ExplorerConfig, kernels: Kernels, key: str, pool: ComputePool
     ) -> None:
-        self.config, self.kernels, self.precision, self.pool = config, kernels, precision, pool
+        self.config, self.kernels, self.key, self.pool = config, kernels, key, pool
 
     async def __aenter__(self) -> None:
         if self.config.warm_up:
-            self.kernels.start(self.precision)
+            self.kernels.start(self.key)
 
     async def __aexit__(self, *exc: object) -> None:
         await run_in_threadpool(self.pool.close)

@@ -3,10 +3,13 @@
 The numba engine's kernels are compiled the first time they run on a machine (then loaded
 from numba's disk cache). The explorer's server listens first and compiles afterwards, in a
 background thread (:mod:`attndyn.engines.warmup` does the work: thread-safe, idempotent), so the
-page can open at once and say why its tiles wait. Each precision has a state:
+page can open at once and say why its tiles wait. Each set of kernels has a state: those of
+each precision for the seed's map ("float32", "float64") and for the residual map ("float32
+residual", "float64 residual", :func:`kernel_key`):
 
 ``waiting``
-    nothing started yet (float64 is compiled when the first tile that needs it is asked for);
+    nothing started yet (float64 and the residual map's are compiled when the first tile that
+    needs them is asked for);
 ``starting``
     the background thread is finding out whether it must compile (importing numba);
 ``compiling``
@@ -18,7 +21,7 @@ page can open at once and say why its tiles wait. Each precision has a state:
 ``failed``
     the compile raised (the message is kept; the tiles that needed it answer 500).
 
-A tile request that finds its precision not ready waits for the one compile, never starts
+A tile request that finds its kernels not ready waits for the one compile, never starts
 a second. Engines without compiled kernels (numpy, torch) are ready from the start.
 """
 
@@ -33,6 +36,10 @@ from types import ModuleType
 from typing import Any, Protocol
 
 PRECISIONS = ("float32", "float64")
+RESIDUAL = " residual"
+# The sets of kernels a tile may need, each compiled on its own (its precision, the seed's map
+# or the residual map's): the keys of /api/health's "kernels".
+KERNEL_KEYS = (*PRECISIONS, *(precision + RESIDUAL for precision in PRECISIONS))
 WAIT_POLL_SECONDS = 0.1
 COMPILING_ENGINES = ("numba",)
 
@@ -40,19 +47,31 @@ COMPILING_ENGINES = ("numba",)
 class Backend(Protocol):
     """What compiles the kernels: :mod:`attndyn.engines.warmup`'s functions (tests give fakes)."""
 
-    def kernels_ready(self, precision: str) -> bool: ...
+    def kernels_ready(self, precision: str, **kernels: bool) -> bool: ...
 
-    def warm_up(self, precision: str) -> float: ...
+    def warm_up(self, precision: str, **kernels: bool) -> float: ...
 
-    def expected_compile_seconds(self, precision: str) -> float: ...
+    def expected_compile_seconds(self, precision: str, **kernels: bool) -> float: ...
 
 
 class KernelsFailed(RuntimeError):
-    """The kernels of a precision could not be compiled (the message says why)."""
+    """A set of kernels could not be compiled (the message says why)."""
+
+
+def kernel_key(spec: Any) -> str:
+    """The kernels a spec's tiles need: its precision, and " residual" for the residual map."""
+    return spec.dtype + (RESIDUAL if spec.residual_map else "")
+
+
+def _backend_arguments(key: str) -> tuple[str, dict[str, bool]]:
+    """The backend's arguments for a key: the precision, and residual=True for the residual
+    map's kernels (the seed's map passes none, the backend's default)."""
+    precision, residual, _ = key.partition(RESIDUAL)
+    return precision, ({"residual": True} if residual else {})
 
 
 @dataclass
-class _Precision:
+class _State:
     state: str = "waiting"
     started: float | None = None
     finished: float | None = None
@@ -68,9 +87,10 @@ def _warmup_module() -> ModuleType:
 
 
 class Kernels:
-    """The kernels' state per precision, and the one background compile of each.
+    """The state of each set of kernels (:data:`KERNEL_KEYS`), and the one background compile
+    of each.
 
-    ``compiles`` is False for an engine without compiled kernels: every precision is ready;
+    ``compiles`` is False for an engine without compiled kernels: every set is ready;
     it may be a function, asked in the background thread (it may make the engine, importing
     numba) before the first compile. ``backend`` defaults to :mod:`attndyn.engines.warmup`, imported
     in that thread too (so the server does not wait for numba's import to listen).
@@ -89,14 +109,14 @@ class Kernels:
         self._backend = backend
         self._clock = clock
         self._lock = threading.Lock()
-        self._precisions = {name: _Precision() for name in PRECISIONS}
+        self._sets = {name: _State() for name in KERNEL_KEYS}
         if compiles is False:
             self._nothing_to_compile()
 
     def _nothing_to_compile(self) -> None:
         with self._lock:
             self._compiles = False
-            for entry in self._precisions.values():
+            for entry in self._sets.values():
                 if not entry.done.is_set():
                     entry.state = "ready"
                     entry.done.set()
@@ -116,41 +136,45 @@ class Kernels:
             self._backend = _warmup_module()
         return self._backend
 
-    def _entry(self, precision: str) -> _Precision:
-        if precision not in self._precisions:
-            raise ValueError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
-        return self._precisions[precision]
+    def _entry(self, key: str) -> _State:
+        if key not in self._sets:
+            raise ValueError(f"kernels {key!r} are not one of {', '.join(KERNEL_KEYS)}")
+        return self._sets[key]
 
-    def start(self, precision: str) -> None:
-        """Make ``precision``'s kernels ready in a background thread, unless already begun."""
-        entry = self._entry(precision)
+    def start(self, key: str) -> None:
+        """Make the ``key`` kernels ready in a background thread, unless already begun."""
+        entry = self._entry(key)
         with self._lock:
             if entry.state != "waiting":
                 return
             entry.state = "starting"
             entry.started = self._clock()
         thread = threading.Thread(
-            target=self._run, args=(precision,), name=f"attndyn-kernels-{precision}", daemon=True
+            target=self._run,
+            args=(key,),
+            name=f"attndyn-kernels-{key.replace(' ', '-')}",
+            daemon=True,
         )
         thread.start()
 
-    def _run(self, precision: str) -> None:
-        entry = self._precisions[precision]
+    def _run(self, key: str) -> None:
+        entry = self._sets[key]
         try:
             if not self.compiles():
                 return
             backend = self.backend
-            expected = float(backend.expected_compile_seconds(precision))
-            cached = bool(backend.kernels_ready(precision))
+            name, kind = _backend_arguments(key)
+            expected = float(backend.expected_compile_seconds(name, **kind))
+            cached = bool(backend.kernels_ready(name, **kind))
             with self._lock:
                 entry.expected_s = expected
                 entry.state = "loading" if cached else "compiling"
             if not cached:
                 self._say(
-                    f"compiling the {precision} kernels for this machine, once (about "
+                    f"compiling the {key} kernels for this machine, once (about "
                     f"{expected:.0f} s); tiles wait for it, the page says so"
                 )
-            backend.warm_up(precision)
+            backend.warm_up(name, **kind)
         except BaseException as error:  # kept for the tiles that wait on it
             with self._lock:
                 entry.state = "failed"
@@ -163,11 +187,11 @@ class Kernels:
                 entry.finished = self._clock()
             if compiled:
                 assert entry.started is not None
-                self._say(f"{precision} kernels compiled in {entry.finished - entry.started:.0f} s")
+                self._say(f"{key} kernels compiled in {entry.finished - entry.started:.0f} s")
         finally:
             entry.done.set()
         if entry.state == "failed":
-            self._say(f"the {precision} kernels failed to compile: {entry.error}")
+            self._say(f"the {key} kernels failed to compile: {entry.error}")
 
     def _say(self, line: str) -> None:
         if self._notify is not None:
@@ -176,50 +200,50 @@ class Kernels:
             except Exception:  # a closed stream never stops the compile
                 pass
 
-    def ready(self, precision: str) -> bool:
-        return self._entry(precision).state == "ready"
+    def ready(self, key: str) -> bool:
+        return self._entry(key).state == "ready"
 
-    def _raise_if_failed(self, precision: str) -> None:
-        entry = self._precisions[precision]
+    def _raise_if_failed(self, key: str) -> None:
+        entry = self._sets[key]
         if entry.state == "failed":
-            raise KernelsFailed(f"the {precision} kernels failed to compile: {entry.error}")
+            raise KernelsFailed(f"the {key} kernels failed to compile: {entry.error}")
 
-    def ensure(self, precision: str, timeout: float | None = None) -> None:
-        """Block until ``precision``'s kernels are ready, starting them if need be.
+    def ensure(self, key: str, timeout: float | None = None) -> None:
+        """Block until the ``key`` kernels are ready, starting them if need be.
 
         Raises :class:`KernelsFailed` if their compile failed, TimeoutError after
         ``timeout`` seconds.
         """
-        entry = self._entry(precision)
+        entry = self._entry(key)
         if not entry.done.is_set():
-            self.start(precision)
+            self.start(key)
             if not entry.done.wait(timeout):
-                raise TimeoutError(f"the {precision} kernels are still compiling")
-        self._raise_if_failed(precision)
+                raise TimeoutError(f"the {key} kernels are still compiling")
+        self._raise_if_failed(key)
 
-    async def wait(self, precision: str, gone: Callable[[], Awaitable[bool]] | None = None) -> bool:
-        """Wait, without blocking the event loop, until ``precision``'s kernels are ready.
+    async def wait(self, key: str, gone: Callable[[], Awaitable[bool]] | None = None) -> bool:
+        """Wait, without blocking the event loop, until the ``key`` kernels are ready.
 
         ``gone()`` is asked every :data:`WAIT_POLL_SECONDS`; when it says True (the browser
         cancelled the request) this returns False at once. Returns True when ready; raises
         :class:`KernelsFailed` if the compile failed.
         """
-        entry = self._entry(precision)
+        entry = self._entry(key)
         if not entry.done.is_set():
-            self.start(precision)
+            self.start(key)
             while not entry.done.is_set():
                 await asyncio.sleep(WAIT_POLL_SECONDS)
                 if not entry.done.is_set() and gone is not None and await gone():
                     return False
-        self._raise_if_failed(precision)
+        self._raise_if_failed(key)
         return True
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
-        """Each precision's state, seconds since its start, and the expected compile time."""
+        """Each key's state, seconds since its start, and the expected compile time."""
         now = self._clock()
         out: dict[str, dict[str, Any]] = {}
         with self._lock:
-            for name, entry in self._precisions.items():
+            for name, entry in self._sets.items():
                 elapsed = None
                 if entry.started is not None:
                     end = entry.finished if entry.finished is not None else now

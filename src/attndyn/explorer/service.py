@@ -31,7 +31,7 @@ from PIL import Image
 
 from attndyn.engines import Engine
 from attndyn.explorer.cache import ByteCache, fields_bytes
-from attndyn.explorer.kernels import Kernels
+from attndyn.explorer.kernels import Kernels, kernel_key
 from attndyn.explorer.pool import ComputePool, Ticket
 from attndyn.explorer.views import View
 from attndyn.model.fields import Fields
@@ -95,7 +95,7 @@ class CountingEngine:
 
     def compute(self, job: Job, tile: Tile) -> Fields:
         if self.kernels is not None:
-            self.kernels.ensure(job.spec.dtype)
+            self.kernels.ensure(kernel_key(job.spec))
         with self._lock:
             self.calls += 1
         return self.engine.compute(job, tile)

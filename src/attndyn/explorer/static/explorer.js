@@ -193,7 +193,7 @@
   }
 
   // -- the kernels' compile: why the tiles wait --------------------------------------------
-  // While tiles are pending, ask /api/health every HEALTH_EVERY_MS; while a precision is
+  // While tiles are pending, ask /api/health every HEALTH_EVERY_MS; while a set of kernels is
   // compiling, say so over the map with a clock that ticks between the polls.
   const waiting = { kernel: null, at: 0 };
   const clock = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
@@ -201,7 +201,9 @@
     const k = waiting.kernel;
     if (!k) { $("wait").hidden = true; return; }
     const elapsed = k.elapsed_s + (performance.now() - waiting.at) / 1000;
-    const what = k.precision === "float64" ? "the float64 kernels for deep zooms" : "the kernels for this machine";
+    // k.precision is the kernels' key: float32, float64, or either with " residual"
+    const what = k.precision.endsWith(" residual") ? `the ${k.precision} map's kernels`
+      : k.precision === "float64" ? "the float64 kernels for deep zooms" : "the kernels for this machine";
     const about = k.expected_s && elapsed < k.expected_s ? ` (about ${clock(k.expected_s)})` : "";
     $("wait-text").innerHTML = `compiling ${what}, once — <b>${clock(elapsed)}</b>${about}` +
       "<small>numba compiles them the first time they run here; the tiles follow.</small>";
