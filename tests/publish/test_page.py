@@ -233,6 +233,24 @@ def test_the_inspector_shows_the_pixels_values_and_the_trace_command(browser, si
         page.close()
 
 
+def test_a_coarse_zooms_inspector_says_which_pixels_it_shows(browser, site):
+    # Zoom 1 of a site whose full level is 3 holds one level-0 pixel in 4 along each axis: the
+    # inspector names a pixel on that lattice and says so.
+    page, _, errors = open_page(browser, site.as_uri() + "/index.html#z=1&x=0&y=0")
+    try:
+        box = page.locator("#map").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2 + 0.5, box["y"] + box["height"] / 2 + 0.5)
+        page.wait_for_selector("#inspector:not([hidden])", timeout=SETTLE_MS)
+        text = page.inner_text("#inspector-text")
+        assert "(zoom 1: one pixel in 4 along each axis)" in text
+        row = int(text.split("row ")[1].split(",")[0])
+        col = int(text.split("column ")[1].split(" ")[0])
+        assert row % 4 == 0 and col % 4 == 0
+        assert errors == []
+    finally:
+        page.close()
+
+
 def test_a_pinned_view_shows_its_window_and_colours(browser, store, tmp_path):
     from attndyn.publish import publish_store
     from attndyn.publish.views import read_views

@@ -374,7 +374,7 @@
     const row = il * step, col = ul * step;  // the level-0 pixel the tile holds
     const x = G.x0 + col * G.dx, y = G.y0 + row * G.dy;
     const lines = [`row ${row}, column ${col} of ${G.rows}×${G.cols}` +
-      (step > 1 ? ` (zoom ${z}: every ${step}th pixel)` : ""),
+      (step > 1 ? ` (zoom ${z}: one pixel in ${step} along each axis)` : ""),
       `${G.x_param} = ${x}, ${G.y_param} = ${y}`];
     const order = ["labels", "delta", "sync_step", "clusters", "probability"];
     for (const name of order.filter((n) => n in M.fields)) {
