@@ -163,43 +163,37 @@ def test_the_bare_root_opens_a_filled_coloured_first_screen(server, browser, sho
         page.close()
 
 
-def test_the_page_says_why_it_waits_while_the_kernels_compile(browser, shots):
-    """With a compile made 6 s long, the page shows the message with a ticking clock, then
-    drops it when the tiles come."""
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        (
+            "preset=art8012376&init=shared&steps=20&coloring=sync-step&cmap=twilight_shifted",
+            "compiling the kernels for this machine, once — 0:0",
+        ),
+        (  # the residual map's kernels are a compile of their own, named as such
+            "preset=art1679700&init=shared&steps=20&points=3&residual=0.5",
+            "compiling the float32 residual map's kernels, once — 0:0",
+        ),
+    ],
+    ids=["seeds-map", "residual-map"],
+)
+def test_the_page_says_why_it_waits_while_the_kernels_compile(browser, shots, query, message):
+    """With a compile made 6 s long, the page shows the message naming the kernels, with a
+    ticking clock, then drops it when the tiles come."""
     script = str(Path(__file__).with_name("slow_compile_server.py"))
-    query = "preset=art8012376&init=shared&steps=20&coloring=sync-step&cmap=twilight_shifted"
     process, base = start_python_server([script, "PORT", "6", query])
     page = browser.new_page(viewport={"width": 640, "height": 400})
     try:
         page.goto(f"{base}/")
         page.wait_for_selector("#wait:not([hidden])", timeout=10_000)
         first = page.inner_text("#wait")
-        assert "compiling the kernels for this machine, once — 0:0" in first
-        page.screenshot(path=str(shots / "compiling-640x400.png"))
+        assert message in first
+        kind = "residual" if "residual" in query else "seeds-map"
+        page.screenshot(path=str(shots / f"compiling-{kind}-640x400.png"))
         page.wait_for_timeout(2200)
         assert page.inner_text("#wait") != first  # the clock ticks
         settled(page)
         page.wait_for_selector("#wait", state="hidden", timeout=10_000)
-        assert page.evaluate("explorer.compiling()") is None
-    finally:
-        page.close()
-        stop_process(process)
-
-
-def test_the_page_names_the_residual_maps_kernels_while_they_compile(browser, shots):
-    """A residual view's first tiles wait for the residual map's own kernels (a compile made
-    4 s long): the page names them, and drops the message once they are ready."""
-    script = str(Path(__file__).with_name("slow_compile_server.py"))
-    query = "preset=art1679700&init=shared&steps=20&points=3&residual=0.5"
-    process, base = start_python_server([script, "PORT", "4", query])
-    page = browser.new_page(viewport={"width": 640, "height": 400})
-    try:
-        page.goto(f"{base}/")
-        page.wait_for_selector("#wait:not([hidden])", timeout=10_000)
-        text = page.inner_text("#wait")
-        assert "compiling the float32 residual map's kernels, once — 0:0" in text
-        page.screenshot(path=str(shots / "compiling-residual-640x400.png"))
-        page.wait_for_selector("#wait", state="hidden", timeout=30_000)
         assert page.evaluate("explorer.compiling()") is None
     finally:
         page.close()
