@@ -111,14 +111,20 @@ def test_tiles_do_not_change_results():
 
 
 @pytest.mark.parametrize(
-    ("seed", "init", "n_points"),
-    [(1679700, "independent", 20), (5227590, "shared", 20), (1679700, "independent", 34)],
+    ("seed", "init", "n_points", "width", "height"),
+    [
+        (1679700, "independent", 20, 10, 8),
+        (5227590, "shared", 20, 10, 8),
+        (1679700, "independent", 34, 6, 5),  # (a smaller grid: the simulator's n^2 cost)
+    ],
 )
-def test_float64_fields_equal_the_reference(seed, init, n_points):
+def test_float64_fields_equal_the_reference(seed, init, n_points, width, height):
     # In float64 the kernel starts from the reference's own points and every rounding
     # difference is about 1e-16: labels and clusters are the reference's on every pixel, and
     # delta and sync_step are equal to float64 rounding. n = 34 runs the any-n kernel.
-    spec = appendix_b(seed, init=init, width=10, height=8, n_points=n_points, dtype="float64")
+    spec = appendix_b(
+        seed, init=init, width=width, height=height, n_points=n_points, dtype="float64"
+    )
     job, tile = Job(spec), whole(spec)
     engine = numba_cuda.NumbaCudaEngine()
     ours = engine.compute(job, tile)
