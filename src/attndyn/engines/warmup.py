@@ -73,7 +73,9 @@ def kernel_set(spec: LandscapeSpec) -> KernelSet:
 
 # The wall seconds of a cold compile of a kernel set (empty NUMBA_CACHE_DIR) on the 2-core
 # development machine, as measured by benchmarks/bench_startup.py, by (precision, residual);
-# the independent points' kernel adds _POINTS_SECONDS.
+# the independent points' kernel adds _POINTS_SECONDS: the float32 drawing
+# (lane_points_kernel) for the seed's float32 map, the angles (pixel_angles_kernel, float64)
+# for float64 and the residual map.
 _COMPILE_SECONDS = {  # (2026-12-06, evening: 14.6-17.5, 15.7-16.0, 4.4 and 4.6 s)
     ("float32", False): 17.0,
     ("float64", False): 16.0,
@@ -108,7 +110,8 @@ def expected_compile_seconds(
     development machine (measured by ``benchmarks/bench_startup.py``): what the compile
     notice announces. A faster or slower machine takes proportionally less or more."""
     seconds = _COMPILE_SECONDS[check_precision(precision), residual]
-    return seconds + (_POINTS_SECONDS[precision] if independent else 0.0)
+    drawing = "float32" if precision == "float32" and not residual else "float64"
+    return seconds + (_POINTS_SECONDS[drawing] if independent else 0.0)
 
 
 def _kernels(kernels: KernelSet) -> list[Any]:
