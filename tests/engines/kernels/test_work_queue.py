@@ -4,9 +4,10 @@
 import threading
 
 import numpy as np
+import pytest
 from numba import njit
 
-from attndyn.engines.kernels.work_queue import take
+from attndyn.engines.kernels.work_queue import run_lanes, take
 
 
 @njit(nogil=True)
@@ -55,3 +56,21 @@ def test_take_from_python_is_the_same_sequence():
     assert counter == (values + 3) * step
     counter = np.array([5], np.int64)
     assert take(counter, 4) == 5 and counter[0] == 9
+
+
+def test_run_lanes_runs_each_lane_once_on_its_own_thread_and_raises_a_failure_after_all_end():
+    ran = {}
+    ended = []
+
+    def work(lane):
+        ran[lane] = threading.current_thread().name
+        if lane == 1:
+            raise ValueError("lane 1 failed")
+        ended.append(lane)
+
+    released = []
+    with pytest.raises(ValueError, match="lane 1 failed"):
+        run_lanes(3, work, on_failure=lambda: released.append(True))
+    assert ran == {0: threading.current_thread().name, 1: "attndyn-lane-1", 2: "attndyn-lane-2"}
+    assert sorted(ended) == [0, 2] and released == [True]
+    assert not [t for t in threading.enumerate() if t.name.startswith("attndyn-lane-")]

@@ -15,7 +15,7 @@
     lanes     pixels with two groups, one per SIMD lane
     tile      a tile: blocks, then group blocks, groups and lanes (float32, and float64
               without fused multiply-adds)
-    work_queue  a tile's chunks handed to its lanes of work as they ask (an atomic counter)
+    work_queue  a tile's lanes of work on threads, taking its chunks as they ask (an atomic counter)
     fused_cuda  the CUDA kernel: one thread per pixel (imports numba.cuda)
     residual  the residual map X <- normalize(X + h A V): every step, 32 pixels side by side
     caching   the disk cache, stamped with all of these modules, and its warm loads

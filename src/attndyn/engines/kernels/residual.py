@@ -36,7 +36,6 @@ made the kernel 2.5 (float32) and 1.4 (float64) times faster than its first vers
 from __future__ import annotations
 
 import math
-import threading
 from typing import Any
 
 import numpy as np
@@ -47,7 +46,7 @@ from attndyn.engines.inputs import independent_angles
 from attndyn.engines.kernels.exp import dexp, fexp
 from attndyn.engines.kernels.layout import own_lines
 from attndyn.engines.kernels.targets import renamed_copy
-from attndyn.engines.kernels.work_queue import take
+from attndyn.engines.kernels.work_queue import run_lanes, take
 from attndyn.model.fields import CLUSTER_DISTANCE
 from attndyn.model.initial import points_from_angles
 from attndyn.model.job import Job, PointMode
@@ -228,32 +227,13 @@ residual_kernels = {precision: _compile_residual(precision) for precision in ("f
 
 def run_residual_tile(lanes: int, pixels: int, args: tuple[Any, ...]) -> None:
     """Every pixel of a tile through :func:`residual_lanes` in ``lanes`` lanes of work side by
-    side: lane 0 on the calling thread, the others on daemon threads (the kernel releases the
-    GIL), each taking the tile's chunks one at a time from a counter they share
-    (:mod:`~attndyn.engines.kernels.work_queue`); ``args`` are the kernel's arguments from
+    side (:func:`~attndyn.engines.kernels.work_queue.run_lanes`), each taking the tile's
+    chunks one at a time from a counter they share; ``args`` are the kernel's arguments from
     ``width`` on (the kernel of the precision of ``base``, ``args[3]``). A failure in a thread
     is raised again here."""
     residual_kernel = residual_kernels[str(args[3].dtype)]
     chunks = own_lines(1, np.int64)  # the next chunk's index
-    if lanes <= 1:
-        residual_kernel(chunks, pixels, *args)
-        return
-    failures: list[BaseException] = []
-
-    def guarded(lane: int) -> None:
-        try:
-            residual_kernel(chunks, pixels, *args)
-        except BaseException as failure:
-            failures.append(failure)
-
-    others = [threading.Thread(target=guarded, args=(k,), daemon=True) for k in range(1, lanes)]
-    for thread in others:
-        thread.start()
-    guarded(0)
-    for thread in others:
-        thread.join()
-    if failures:
-        raise failures[0]
+    run_lanes(lanes, lambda lane: residual_kernel(chunks, pixels, *args))
 
 
 def residual_parameters(job: Job, tile: Tile, dtype: np.dtype) -> tuple[Any, ...]:

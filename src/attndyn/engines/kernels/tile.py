@@ -74,7 +74,7 @@ from attndyn.engines.kernels.lanes import (
 )
 from attndyn.engines.kernels.layout import BLOCK, CHUNK, PAD, own_lines
 from attndyn.engines.kernels.targets import renamed_copy
-from attndyn.engines.kernels.work_queue import take
+from attndyn.engines.kernels.work_queue import run_lanes, take
 
 _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
@@ -474,8 +474,8 @@ def run_tile(
     draw: LaneDraw | None = None,
 ) -> None:
     """Every pixel of a tile of ``pixels`` pixels through ``kernel`` (:data:`tile_kernel` or
-    :data:`tile_kernel_exact`) in ``lanes`` lanes of work side by side: lane 0 on the calling
-    thread, the others on threads of their own (the kernel releases the GIL), each with its own
+    :data:`tile_kernel_exact`) in ``lanes`` lanes of work side by side
+    (:func:`~attndyn.engines.kernels.work_queue.run_lanes`), each with its own
     buffers (:func:`lane_buffers`, in the precision of the parameters ``args[_BASE]``) and its
     own copy of those parameters, each taking the tile's chunks one at a time from a counter
     they share (:mod:`~attndyn.engines.kernels.work_queue`), so a lane on a slower core runs
@@ -508,32 +508,4 @@ def run_tile(
         stats[lane] = (group_stats[0], pair_stats[0], group_stats[1] + pair_stats[1],
                        group_stats[2])  # fmt: skip
 
-    if lanes <= 1:
-        lane_of_work(0)
-        return
-    failures: list[BaseException] = []
-
-    def guarded(lane: int) -> None:
-        try:
-            lane_of_work(lane)
-        except BaseException as failure:  # raised again on the calling thread
-            failures.append(failure)
-            drawing_done.abort()  # no lane waits for this one's points
-
-    # Daemon threads, one per extra lane and tile (starting one takes about 0.1 ms): a pool's
-    # non-daemon workers would outlive the render and make the command's exit finalise the
-    # interpreter (cli.run).
-    others = [
-        threading.Thread(target=guarded, args=(lane,), name=f"attndyn-lane-{lane}", daemon=True)
-        for lane in range(1, lanes)
-    ]
-    for thread in others:
-        thread.start()
-    try:
-        guarded(0)
-    finally:
-        for thread in others:
-            thread.join()
-    if failures:  # the failure itself, not a lane's broken wait for it
-        causes = [f for f in failures if not isinstance(f, threading.BrokenBarrierError)]
-        raise (causes or failures)[0]
+    run_lanes(lanes, lane_of_work, on_failure=drawing_done.abort)  # (releases the barrier)
