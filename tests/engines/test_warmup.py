@@ -338,6 +338,16 @@ def test_compile_first_compiles_the_kernels_its_specs_need_and_no_others(monkeyp
     assert stream.getvalue().splitlines()[0] == (
         f"attndyn: compiling the float32 residual kernels for this CPU, once (about {about} s)"
     )
+    # A residual map's independent points are float64 angles, whatever the precision: with
+    # only that kernel missing the notice gives its time, float64's, not the float32 drawing's.
+    stream = io.StringIO()
+    ready.add(("float32", False, True))
+    warmup.compile_first(engine, [replace(independent, residual=2.0)], stream=stream)
+    angles = round(warmup._POINTS_SECONDS["float64"])
+    assert angles != round(warmup._POINTS_SECONDS["float32"])
+    assert stream.getvalue().splitlines()[0] == (
+        f"attndyn: compiling the float32 residual kernels for this CPU, once (about {angles} s)"
+    )
 
 
 def test_a_render_with_progress_compiles_before_its_bar_starts(monkeypatch, capsys):

@@ -65,6 +65,14 @@ class KernelSet(NamedTuple):
         """How the compile notice names it: "float32 kernels", "float64 residual kernels"."""
         return f"{self.precision} {'residual ' if self.residual else ''}kernels"
 
+    @property
+    def draws_float32_points(self) -> bool:
+        """Whether its independent points are drawn in float32 by the lanes
+        (:func:`~attndyn.engines.kernels.points.lane_points_kernel`: the seed's float32 map);
+        otherwise their angles are made in float64
+        (:func:`~attndyn.engines.kernels.points.pixel_angles_kernel`)."""
+        return self.precision == "float32" and not self.residual
+
 
 def kernel_set(spec: LandscapeSpec) -> KernelSet:
     """The kernels a render of ``spec`` with the numba engine needs."""
@@ -73,9 +81,9 @@ def kernel_set(spec: LandscapeSpec) -> KernelSet:
 
 # The wall seconds of a cold compile of a kernel set (empty NUMBA_CACHE_DIR) on the 2-core
 # development machine, as measured by benchmarks/bench_startup.py, by (precision, residual);
-# the independent points' kernel adds _POINTS_SECONDS: the float32 drawing
-# (lane_points_kernel) for the seed's float32 map, the angles (pixel_angles_kernel, float64)
-# for float64 and the residual map.
+# the independent points' kernel adds _POINTS_SECONDS, by the precision it makes them in: the
+# float32 drawing (lane_points_kernel) for the seed's float32 map, the float64 angles
+# (pixel_angles_kernel) for float64 and the residual map (KernelSet.draws_float32_points).
 _COMPILE_SECONDS = {  # (2026-12-06, evening: 14.6-17.5, 15.7-16.0, 4.4 and 4.6 s)
     ("float32", False): 17.0,
     ("float64", False): 16.0,
@@ -110,8 +118,15 @@ def expected_compile_seconds(
     development machine (measured by ``benchmarks/bench_startup.py``): what the compile
     notice announces. A faster or slower machine takes proportionally less or more."""
     seconds = _COMPILE_SECONDS[check_precision(precision), residual]
-    drawing = "float32" if precision == "float32" and not residual else "float64"
-    return seconds + (_POINTS_SECONDS[drawing] if independent else 0.0)
+    return seconds + (
+        _points_seconds(KernelSet(precision, independent, residual)) if independent else 0.0
+    )
+
+
+def _points_seconds(kernels: KernelSet) -> float:
+    """The expected seconds of its independent points' kernel alone: the float32 drawing's or
+    the float64 angles' (:attr:`KernelSet.draws_float32_points`)."""
+    return _POINTS_SECONDS["float32" if kernels.draws_float32_points else "float64"]
 
 
 def _kernels(kernels: KernelSet) -> list[Any]:
@@ -127,8 +142,8 @@ def _kernels(kernels: KernelSet) -> list[Any]:
     else:
         found = [tile.tile_kernel if kernels.precision == "float32" else tile.tile_kernel_exact]
     if kernels.independent:
-        float32_art = kernels.precision == "float32" and not kernels.residual
-        found.append(points.lane_points_kernel if float32_art else points.pixel_angles_kernel)
+        drawn = kernels.draws_float32_points
+        found.append(points.lane_points_kernel if drawn else points.pixel_angles_kernel)
     return found
 
 
@@ -343,7 +358,7 @@ def compile_first(
             continue
         expected = None
         if independent and kernels_ready(precision, independent=False, residual=residual):
-            expected = _POINTS_SECONDS[precision]  # only the points' kernel is missing
+            expected = _points_seconds(kernels)  # only the points' kernel is missing
         with compile_notice(
             precision, stream, independent=independent, residual=residual, expected=expected
         ):
